@@ -1,0 +1,127 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lib.framework import COMPETENCE_CODES, MAX_LEVEL, is_certifiable
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """Anyone with an account: candidate, invigilator, centre member or jury (staff).
+
+    Candidate and invigilator are not stored roles: any user can join a session as a
+    candidate or open the Espace Surveillant with a session's number and password.
+    """
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    terms_accepted_at = models.DateTimeField(_("CGU acceptées le"), null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        verbose_name = _("utilisateur")
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} <{self.email}>"
+
+    @property
+    def is_jury(self) -> bool:
+        return self.is_staff
+
+    def competence_levels(self) -> dict[str, int]:
+        return {c.competence: c.level for c in self.competences.all()}
+
+    def is_certifiable(self) -> bool:
+        return is_certifiable(self.competence_levels())
+
+
+class CompetenceLevel(models.Model):
+    """A competence level reached on the user's profile (positioning before certification)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="competences")
+    competence = models.CharField(max_length=4, choices=[(c, c) for c in COMPETENCE_CODES])
+    level = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "competence"], name="one_level_per_competence"),
+            models.CheckConstraint(
+                condition=models.Q(level__lte=MAX_LEVEL), name="competence_level_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competence}: {self.level}"
+
+
+class Centre(models.Model):
+    class Type(models.TextChoices):
+        SCHOOL = "SCO", _("Établissement scolaire")
+        UNIVERSITY = "SUP", _("Enseignement supérieur")
+        PROFESSIONAL = "PRO", _("Organisme professionnel")
+
+    class TimeZone(models.TextChoices):
+        PARIS = "Europe/Paris", _("France métropolitaine")
+        GUADELOUPE = "America/Guadeloupe", _("Guadeloupe")
+        MARTINIQUE = "America/Martinique", _("Martinique")
+        GUYANE = "America/Cayenne", _("Guyane")
+        REUNION = "Indian/Reunion", _("La Réunion")
+        MAYOTTE = "Indian/Mayotte", _("Mayotte")
+        SPM = "America/Miquelon", _("Saint-Pierre-et-Miquelon")
+        NOUVELLE_CALEDONIE = "Pacific/Noumea", _("Nouvelle-Calédonie")
+        POLYNESIE = "Pacific/Tahiti", _("Polynésie française")
+        WALLIS = "Pacific/Wallis", _("Wallis-et-Futuna")
+
+    name = models.CharField(_("nom"), max_length=200)
+    type = models.CharField(_("type"), max_length=3, choices=Type.choices)
+    time_zone = models.CharField(
+        _("fuseau horaire"), max_length=40, choices=TimeZone.choices, default=TimeZone.PARIS
+    )
+    sos_campaign_code = models.CharField(
+        _("code de campagne « SOS élève non certifiable »"), max_length=20, blank=True
+    )
+    members = models.ManyToManyField(User, through="Membership", related_name="centres")
+
+    class Meta:
+        verbose_name = _("centre de certification")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrateur")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ADMIN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "centre"], name="one_membership_per_centre")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.centre} ({self.role})"

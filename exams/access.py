@@ -1,0 +1,60 @@
+"""The only way views and the API load a protected object for a user.
+
+Each condition sits on its own line so the tests can prove every branch.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from accounts.models import Centre, User
+from accounts.permissions import MEMBERSHIP_ROLES, Permission, Role, permissions_for
+from exams.models import Candidate, ExamSession
+
+
+def roles_in_centre(user: User, centre_id: int) -> set[Role]:
+    roles: set[Role] = set()
+    if not user.is_authenticated:
+        return roles
+    for membership_role in user.memberships.filter(centre_id=centre_id).values_list(
+        "role", flat=True
+    ):
+        roles.add(MEMBERSHIP_ROLES[membership_role])
+    return roles
+
+
+def has_centre_permission(user: User, centre_id: int, permission: Permission) -> bool:
+    return permission in permissions_for(roles_in_centre(user, centre_id))
+
+
+def access_centre(user: User, centre_id: int, permission: Permission) -> Centre:
+    """A centre the user belongs to; 404 for a non-member so centres cannot be enumerated."""
+    if not user.is_authenticated:
+        raise Http404
+    roles = roles_in_centre(user, centre_id)
+    if not roles:
+        raise Http404
+    if permission not in permissions_for(roles):
+        raise PermissionDenied
+    return Centre.objects.get(pk=centre_id)
+
+
+def access_session_by_centre_member(
+    user: User, session_id: int, permission: Permission
+) -> ExamSession:
+    try:
+        session = ExamSession.objects.select_related("centre").get(pk=session_id)
+    except ExamSession.DoesNotExist:
+        raise Http404 from None
+    access_centre(user, session.centre_id, permission)
+    return session
+
+
+def access_candidate_by_centre_member(
+    user: User, candidate_id: int, permission: Permission
+) -> Candidate:
+    try:
+        candidate = Candidate.objects.select_related("session__centre").get(pk=candidate_id)
+    except Candidate.DoesNotExist:
+        raise Http404 from None
+    access_centre(user, candidate.session.centre_id, permission)
+    return candidate

@@ -1,0 +1,188 @@
+"""Writes with side effects. Views and the API call these; nothing else writes sessions."""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Centre, User
+from exams.audit import Tag, record_event
+from exams.models import Candidate, ExamSession
+from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
+
+SESSION_FIELDS = ["site_name", "address", "room", "date", "time", "examiner", "description"]
+
+
+class SessionNotEditable(Exception):
+    """The session left `created`: its planning and candidates are now evidence."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Cette session n'est plus modifiable : elle a été finalisée ou ses résultats sont en cours de traitement.")
+        )
+
+
+def _json_safe(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date | dt.time) else v for k, v in data.items()}
+
+
+def _assert_editable(session: ExamSession) -> None:
+    if not session.is_accessible:
+        raise SessionNotEditable
+
+
+def _create_session_row(centre: Centre, data: Mapping[str, Any], actor: User) -> ExamSession:
+    # Numbers are random (not sequential ids), so a collision is possible but rare: retry.
+    for _attempt in range(20):
+        session = ExamSession(
+            centre=centre,
+            number=generate_session_number(),
+            access_code=generate_access_code(),
+            created_by=actor,
+            **{field: data.get(field, "") for field in SESSION_FIELDS},
+        )
+        session.invigilator_password = generate_invigilator_password()
+        try:
+            with transaction.atomic():
+                session.save()
+        except IntegrityError:
+            if ExamSession.objects.filter(number=session.number).exists():
+                continue
+            raise
+        return session
+    raise RuntimeError("Could not find a free session number")
+
+
+@transaction.atomic
+def do_create_session(centre: Centre, data: Mapping[str, Any], *, actor: User) -> ExamSession:
+    session = _create_session_row(centre, data, actor)
+    record_event(Tag.SESSION_CREATE, actor=actor, session=session, after=_json_safe(data))
+    return session
+
+
+@transaction.atomic
+def do_update_session(session: ExamSession, data: Mapping[str, Any], *, actor: User) -> ExamSession:
+    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    _assert_editable(locked)
+    before = {field: getattr(locked, field) for field in SESSION_FIELDS}
+    after = {field: data[field] for field in SESSION_FIELDS if field in data}
+    for field, value in after.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=list(after))
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if changed:
+        record_event(
+            Tag.SESSION_UPDATE,
+            actor=actor,
+            session=locked,
+            before=_json_safe({k: before[k] for k in changed}),
+            after=_json_safe(changed),
+        )
+    return locked
+
+
+@transaction.atomic
+def do_delete_session(session: ExamSession, *, actor: User) -> None:
+    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    _assert_editable(locked)
+    record_event(
+        Tag.SESSION_DELETE,
+        actor=actor,
+        session=None,
+        number=locked.number,
+        centre=locked.centre_id,
+        candidates=locked.candidates.count(),
+    )
+    locked.delete()
+
+
+def _add_candidates(
+    session: ExamSession, rows: Iterable[Mapping[str, Any]]
+) -> list[Candidate]:
+    created = []
+    for row in rows:
+        candidate = Candidate(session=session, **row)
+        candidate.save()
+        created.append(candidate)
+    return created
+
+
+@transaction.atomic
+def do_enrol_candidate(
+    session: ExamSession, data: Mapping[str, Any], *, actor: User
+) -> Candidate:
+    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    _assert_editable(locked)
+    (candidate,) = _add_candidates(locked, [data])
+    record_event(
+        Tag.CANDIDATE_ENROL, actor=actor, session=locked, candidate=candidate.pk,
+        after=_json_safe(data),
+    )
+    return candidate
+
+
+@transaction.atomic
+def do_update_candidate(
+    candidate: Candidate, data: Mapping[str, Any], *, actor: User
+) -> Candidate:
+    ExamSession.objects.select_for_update().get(pk=candidate.session_id)
+    _assert_editable(candidate.session)
+    before = {k: getattr(candidate, k) for k in data}
+    for field, value in data.items():
+        setattr(candidate, field, value)
+    candidate.save()
+    changed = {k: v for k, v in data.items() if before[k] != v}
+    if changed:
+        record_event(
+            Tag.CANDIDATE_UPDATE, actor=actor, session=candidate.session, candidate=candidate.pk,
+            before=_json_safe({k: before[k] for k in changed}), after=_json_safe(changed),
+        )
+    return candidate
+
+
+@transaction.atomic
+def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
+    session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
+    _assert_editable(session)
+    record_event(
+        Tag.CANDIDATE_DELETE, actor=actor, session=session, candidate=candidate.pk,
+        before={"name": str(candidate), "birthdate": candidate.birthdate.isoformat()},
+    )
+    candidate.delete()
+
+
+@transaction.atomic
+def do_import_candidates(
+    session: ExamSession, rows: list[Mapping[str, Any]], *, actor: User, filename: str
+) -> list[Candidate]:
+    """Adds every validated row or none: the caller validated them all beforehand."""
+    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    _assert_editable(locked)
+    created = _add_candidates(locked, rows)
+    record_event(
+        Tag.CANDIDATE_IMPORT, actor=actor, session=locked, filename=filename, count=len(created)
+    )
+    return created
+
+
+@transaction.atomic
+def do_import_sessions(
+    centre: Centre,
+    planned: list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]],
+    *,
+    actor: User,
+    filename: str,
+) -> list[ExamSession]:
+    """Creates every session with its candidates, or nothing."""
+    sessions = []
+    for session_data, candidate_rows in planned:
+        session = _create_session_row(centre, session_data, actor)
+        _add_candidates(session, candidate_rows)
+        record_event(
+            Tag.SESSION_IMPORT, actor=actor, session=session, filename=filename,
+            after=_json_safe(session_data), candidates=len(candidate_rows),
+        )
+        sessions.append(session)
+    return sessions

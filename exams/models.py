@@ -1,0 +1,209 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Centre
+from lib import crypto
+from lib.codes import password_matches
+from lib.framework import is_certifiable
+from lib.text import normalize_name, split_names
+
+# Seed 004: « Il prévoit la présence d'un surveillant pour 20 élèves maximum ».
+MAX_CANDIDATES_PER_INVIGILATOR = 20
+# Seed 004 / reference §6: « maximum 1h45 (hors temps majoré) ».
+TEST_DURATION = dt.timedelta(minutes=105)
+
+
+class SessionStatus(models.TextChoices):
+    CREATED = "created", _("Créée")
+    FINALIZED = "finalized", _("Finalisée")
+    IN_PROCESS = "in_process", _("En cours de traitement")
+    PUBLISHED = "published", _("Résultats publiés")
+
+
+class ExamSession(models.Model):
+    """A certification session planned by a centre.
+
+    Its status is derived from dates (reference §1): published_at → published; else a jury
+    member assigned → in process; else finalized_at → finalized; else created.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="sessions")
+    number = models.CharField(_("numéro de session"), max_length=12, unique=True)
+    site_name = models.CharField(_("nom du site"), max_length=200)
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    room = models.CharField(_("salle"), max_length=100)
+    date = models.DateField(_("date"))
+    time = models.TimeField(_("heure"))
+    examiner = models.CharField(_("surveillant(s)"), max_length=300)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    access_code = models.CharField(_("code d'accès (candidats)"), max_length=6)
+    invigilator_password_encrypted = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session de certification")
+        ordering = ["date", "time", "number"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(number__regex=r"^[0-9]+$"), name="digits")
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number}"
+
+    @property
+    def status(self) -> SessionStatus:
+        if self.published_at:
+            return SessionStatus.PUBLISHED
+        if self.assigned_officer_id:
+            return SessionStatus.IN_PROCESS
+        if self.finalized_at:
+            return SessionStatus.FINALIZED
+        return SessionStatus.CREATED
+
+    @property
+    def is_accessible(self) -> bool:
+        """Only a session still in `created` can be edited, joined or invigilated."""
+        return self.status == SessionStatus.CREATED
+
+    @property
+    def invigilator_password(self) -> str:
+        return crypto.decrypt(self.invigilator_password_encrypted)
+
+    @invigilator_password.setter
+    def invigilator_password(self, value: str) -> None:
+        self.invigilator_password_encrypted = crypto.encrypt(value)
+
+    def check_invigilator_password(self, typed: str) -> bool:
+        return password_matches(self.invigilator_password, typed)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.centre.time_zone)
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        """Planned start, as an aware datetime in the centre's time zone."""
+        return dt.datetime.combine(self.date, self.time, tzinfo=self.zone)
+
+    def invigilator_names(self) -> list[str]:
+        return split_names(self.examiner)
+
+    def max_candidates(self) -> int:
+        return MAX_CANDIDATES_PER_INVIGILATOR * max(1, len(self.invigilator_names()))
+
+    def is_understaffed(self, candidate_count: int) -> bool:
+        return candidate_count > self.max_candidates()
+
+
+class ComplementaryCertification(models.TextChoices):
+    NONE = "", _("Aucune")
+    CLEA = "CLEA", _("CléA Numérique")
+    DROIT = "DROIT", _("Pix+ Droit")
+    EDU_1ER = "EDU_1ER_DEGRE", _("Pix+ Édu 1er degré")
+    EDU_2ND = "EDU_2ND_DEGRE", _("Pix+ Édu 2nd degré")
+    EDU_CPE = "EDU_CPE", _("Pix+ Édu CPE")
+    PRO_SANTE = "PRO_SANTE", _("Pix+ Pro Santé")
+
+
+class Candidate(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Femme")
+        MALE = "M", _("Homme")
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="candidates")
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom de naissance"), max_length=100)
+    birthdate = models.DateField(_("date de naissance"))
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
+    birth_city = models.CharField(_("commune de naissance"), max_length=100)
+    birth_postal_code = models.CharField(_("code postal de naissance"), max_length=10, blank=True)
+    birth_country = models.CharField(_("pays de naissance"), max_length=100, default="FRANCE")
+    email = models.EmailField(_("e-mail"), blank=True)
+    result_recipient_email = models.EmailField(_("e-mail du destinataire des résultats"), blank=True)
+    external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
+    extra_time_percentage = models.PositiveSmallIntegerField(_("temps majoré (%)"), default=0)
+    complementary_certification = models.CharField(
+        _("certification complémentaire"),
+        max_length=20,
+        choices=ComplementaryCertification.choices,
+        blank=True,
+    )
+    # Normalized names: duplicate detection now, join matching later (reference §1).
+    first_name_key = models.CharField(max_length=100, editable=False)
+    last_name_key = models.CharField(max_length=100, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="candidacies",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("candidat")
+        ordering = ["last_name_key", "first_name_key", "birthdate"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "last_name_key", "first_name_key", "birthdate"],
+                name="one_candidate_per_identity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra_time_percentage__lte=100), name="extra_time_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.first_name_key = normalize_name(self.first_name)
+        self.last_name_key = normalize_name(self.last_name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def extra_time(self) -> dt.timedelta:
+        return TEST_DURATION * self.extra_time_percentage / 100
+
+    def eligibility(self, levels: dict[str, int] | None) -> bool | None:
+        """Certifiable or not, or None when no Vigie account is known for the candidate."""
+        if levels is None:
+            return None
+        return is_certifiable(levels)
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, with before/after: the record an exam dispute relies on.
+
+    Tags follow `source:subject:action` (e.g. `centre:session:create`).
+    """
+
+    session = models.ForeignKey(
+        ExamSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    session_number = models.CharField(max_length=12, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    tag = models.CharField(max_length=60)
+    at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["session", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.tag}"

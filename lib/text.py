@@ -1,0 +1,35 @@
+"""Pure text helpers shared by matching, search and duplicate detection."""
+
+import unicodedata
+
+# Ligatures that NFD does not decompose but a French name may contain.
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+
+
+def normalize_name(value: str) -> str:
+    """Upper-case, strip accents, keep only A-Z and 0-9.
+
+    « Dupont-Lefèvre », « dupont lefevre » and « D'UPONT LEFÈVRE » all differ only in
+    characters a candidate types differently from the attendance sheet.
+    """
+    decomposed = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
+    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in ascii_only.upper() if c.isascii() and c.isalnum())
+
+
+def split_names(value: str) -> list[str]:
+    """Split a free-text list of people (« Mme Martin, M. Durand et Léa ») into names."""
+    for separator in (";", "/", "\n", " et ", " & ", " and "):
+        value = value.replace(separator, ",")
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+# Characters that make a spreadsheet cell a formula (CSV/formula injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Neutralize formula injection in a value written to CSV/ODS exports."""
+    if value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
