@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from lib.framework import COMPETENCE_CODES, MAX_LEVEL, is_certifiable
 
 
-class UserManager(BaseUserManager["User"]):
+class UserManager(BaseUserManager):  # type: ignore[type-arg]
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":

@@ -24,7 +24,7 @@ def _clean_text(value: str) -> str:
     return " ".join(value.split())
 
 
-class SessionForm(forms.ModelForm[ExamSession]):
+class SessionForm(forms.ModelForm):
     date = forms.DateField(
         label=gettext_lazy("Date"),
         input_formats=DATE_FORMATS,
@@ -79,7 +79,7 @@ class SessionForm(forms.ModelForm[ExamSession]):
         return date
 
 
-class CandidateForm(forms.ModelForm[Candidate]):
+class CandidateForm(forms.ModelForm):
     birthdate = forms.DateField(
         label=gettext_lazy("Date de naissance"),
         input_formats=DATE_FORMATS,

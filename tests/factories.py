@@ -49,6 +49,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class ExamSessionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ExamSession
+        skip_postgeneration_save = True
 
     centre = factory.SubFactory(CentreFactory)
     number = factory.Sequence(lambda n: str(1000000 + n))

@@ -1,6 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from exams.views import home
+from vigie.api import api
+
 urlpatterns = [
+    path("", home, name="home"),
+    path("compte/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("exams.urls")),
 ]

@@ -1,0 +1,296 @@
+"""JSON API for the centre's actions; same access functions, forms and actions as the pages."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.forms import BaseForm
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
+
+from accounts.models import User
+from accounts.permissions import Permission
+from exams import actions, imports
+from exams.access import (
+    access_candidate_by_centre_member,
+    access_centre,
+    access_session_by_centre_member,
+)
+from exams.forms import CandidateForm, SessionForm
+from exams.models import Candidate, ExamSession
+from exams.queries import candidates_with_eligibility, sessions_for_centre
+
+router = Router(tags=["centre"])
+
+
+class FormInvalid(Exception):
+    def __init__(self, form: BaseForm) -> None:
+        self.message = _("Certaines informations sont invalides.")
+        self.errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        self.message = _("Le fichier n'a pas été importé.")
+        self.errors = errors
+
+
+class SessionIn(Schema):
+    site_name: str
+    address: str = ""
+    room: str
+    date: dt.date
+    time: dt.time
+    examiner: str
+    description: str = ""
+
+
+class SessionPatch(Schema):
+    site_name: str | None = None
+    address: str | None = None
+    room: str | None = None
+    date: dt.date | None = None
+    time: dt.time | None = None
+    examiner: str | None = None
+    description: str | None = None
+
+
+class SessionOut(Schema):
+    id: int
+    number: str
+    site_name: str
+    address: str
+    room: str
+    date: dt.date
+    time: dt.time
+    examiner: str
+    description: str
+    status: str
+    centre_id: int
+
+
+class SessionSecretsOut(SessionOut):
+    access_code: str
+    invigilator_password: str
+    candidate_count: int
+    max_candidates: int
+    understaffed: bool
+
+
+class CandidateIn(Schema):
+    first_name: str
+    last_name: str
+    birthdate: dt.date
+    sex: str
+    birth_city: str
+    birth_postal_code: str = ""
+    birth_country: str = "FRANCE"
+    email: str = ""
+    result_recipient_email: str = ""
+    external_id: str = ""
+    extra_time_percentage: int = 0
+    complementary_certification: str = ""
+
+
+class CandidatePatch(Schema):
+    first_name: str | None = None
+    last_name: str | None = None
+    birthdate: dt.date | None = None
+    sex: str | None = None
+    birth_city: str | None = None
+    birth_postal_code: str | None = None
+    birth_country: str | None = None
+    email: str | None = None
+    result_recipient_email: str | None = None
+    external_id: str | None = None
+    extra_time_percentage: int | None = None
+    complementary_certification: str | None = None
+
+
+class CandidateOut(Schema):
+    id: int
+    session_id: int
+    first_name: str
+    last_name: str
+    birthdate: dt.date
+    sex: str
+    birth_city: str
+    birth_postal_code: str
+    birth_country: str
+    email: str
+    result_recipient_email: str
+    external_id: str
+    extra_time_percentage: int
+    complementary_certification: str
+    certifiable: bool | None = None
+
+
+class ImportErrorsOut(Schema):
+    detail: str
+    errors: list[str]
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _validated(form: BaseForm) -> dict[str, Any]:
+    if not form.is_valid():
+        raise FormInvalid(form)
+    return form.cleaned_data
+
+
+def _merged(instance: Any, patch: Schema, fields: list[str]) -> dict[str, Any]:
+    data = {field: getattr(instance, field) for field in fields}
+    data.update(patch.dict(exclude_unset=True, exclude_none=True))
+    return data
+
+
+def _session_out(session: ExamSession) -> dict[str, Any]:
+    count = session.candidates.count()
+    return {
+        **{f: getattr(session, f) for f in SessionOut.model_fields if f != "status"},
+        "status": session.status.value,
+        "access_code": session.access_code,
+        "invigilator_password": session.invigilator_password,
+        "candidate_count": count,
+        "max_candidates": session.max_candidates(),
+        "understaffed": session.is_understaffed(count),
+    }
+
+
+def _read_upload(file: UploadedFile) -> tuple[str, bytes]:
+    return file.name or "", file.read(settings.IMPORT_MAX_BYTES + 1)
+
+
+@router.get("/centres/{centre_id}/sessions", response=list[SessionOut])
+def list_sessions(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
+    centre = access_centre(_user(request), centre_id, Permission.CENTRE_SESSION_VIEW)
+    return [
+        {**{f: getattr(s, f) for f in SessionOut.model_fields if f != "status"}, "status": s.status}
+        for s in sessions_for_centre(centre.pk)
+    ]
+
+
+@router.post("/centres/{centre_id}/sessions", response={201: SessionSecretsOut})
+def create_session(request: HttpRequest, centre_id: int, payload: SessionIn) -> tuple[int, Any]:
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
+    data = _validated(SessionForm(payload.dict()))
+    return 201, _session_out(actions.do_create_session(centre, data, actor=user))
+
+
+@router.post(
+    "/centres/{centre_id}/sessions/import",
+    response={201: list[SessionOut], 400: ImportErrorsOut},
+)
+def import_sessions(
+    request: HttpRequest, centre_id: int, file: File[UploadedFile]
+) -> tuple[int, Any]:
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
+    name, data = _read_upload(file)
+    try:
+        plan = imports.parse_session_plan(name, data, today=timezone.localdate())
+    except imports.ImportError_ as error:
+        raise ImportFailed(error.errors) from error
+    sessions = actions.do_import_sessions(centre, plan, actor=user, filename=name)
+    return 201, [
+        {**{f: getattr(s, f) for f in SessionOut.model_fields if f != "status"}, "status": s.status}
+        for s in sessions
+    ]
+
+
+@router.get("/sessions/{session_id}", response=SessionSecretsOut)
+def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_SESSION_READ_SECRETS
+    )
+    return _session_out(session)
+
+
+@router.patch("/sessions/{session_id}", response=SessionSecretsOut)
+def update_session(request: HttpRequest, session_id: int, payload: SessionPatch) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
+    if not session.is_accessible:
+        raise actions.SessionNotEditable
+    data = _merged(session, payload, actions.SESSION_FIELDS)
+    cleaned = _validated(SessionForm(data, instance=session))
+    return _session_out(actions.do_update_session(session, cleaned, actor=user))
+
+
+@router.delete("/sessions/{session_id}", response={204: None})
+def delete_session(request: HttpRequest, session_id: int) -> tuple[int, None]:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
+    actions.do_delete_session(session, actor=user)
+    return 204, None
+
+
+def _candidate_out(candidate: Candidate, certifiable: bool | None) -> dict[str, Any]:
+    fields = [f for f in CandidateOut.model_fields if f != "certifiable"]
+    return {**{f: getattr(candidate, f) for f in fields}, "certifiable": certifiable}
+
+
+@router.get("/sessions/{session_id}/candidates", response=list[CandidateOut])
+def list_candidates(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_SESSION_VIEW
+    )
+    return [_candidate_out(c, ok) for c, ok in candidates_with_eligibility(session)]
+
+
+@router.post("/sessions/{session_id}/candidates", response={201: CandidateOut})
+def enrol_candidate(request: HttpRequest, session_id: int, payload: CandidateIn) -> tuple[int, Any]:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    data = _validated(CandidateForm(payload.dict(), session=session))
+    candidate = actions.do_enrol_candidate(session, data, actor=user)
+    return 201, _candidate_out(candidate, None)
+
+
+@router.post(
+    "/sessions/{session_id}/candidates/import",
+    response={201: list[CandidateOut], 400: ImportErrorsOut},
+)
+def import_candidates(
+    request: HttpRequest, session_id: int, file: File[UploadedFile]
+) -> tuple[int, Any]:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    name, data = _read_upload(file)
+    try:
+        rows = imports.parse_candidates(session, name, data)
+    except imports.ImportError_ as error:
+        raise ImportFailed(error.errors) from error
+    created = actions.do_import_candidates(session, rows, actor=user, filename=name)
+    return 201, [_candidate_out(c, None) for c in created]
+
+
+@router.patch("/candidates/{candidate_id}", response=CandidateOut)
+def update_candidate(
+    request: HttpRequest, candidate_id: int, payload: CandidatePatch
+) -> dict[str, Any]:
+    user = _user(request)
+    candidate = access_candidate_by_centre_member(
+        user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE
+    )
+    fields = [f for f in CandidateIn.model_fields]
+    data = _merged(candidate, payload, fields)
+    cleaned = _validated(CandidateForm(data, instance=candidate, session=candidate.session))
+    return _candidate_out(actions.do_update_candidate(candidate, cleaned, actor=user), None)
+
+
+@router.delete("/candidates/{candidate_id}", response={204: None})
+def delete_candidate(request: HttpRequest, candidate_id: int) -> tuple[int, None]:
+    user = _user(request)
+    candidate = access_candidate_by_centre_member(
+        user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE
+    )
+    actions.do_delete_candidate(candidate, actor=user)
+    return 204, None

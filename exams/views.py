@@ -1,0 +1,265 @@
+"""The centre's pages (the « Pix Certif » side): thin views over access functions,
+forms and actions."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.permissions import Permission
+from exams import actions, documents, imports
+from exams.access import (
+    access_candidate_by_centre_member,
+    access_centre,
+    access_session_by_centre_member,
+)
+from exams.forms import CandidateForm, SessionForm
+from exams.queries import candidates_with_eligibility, sessions_for_centre
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    centres = _user(request).centres.order_by("name")
+    if len(centres) == 1:
+        return redirect("exams:session_list", centre_id=centres[0].pk)
+    return render(request, "home.html", {"centres": centres})
+
+
+@login_required
+def session_list(request: HttpRequest, centre_id: int) -> HttpResponse:
+    centre = access_centre(_user(request), centre_id, Permission.CENTRE_SESSION_VIEW)
+    sessions = sessions_for_centre(centre.pk)
+    return render(request, "exams/session_list.html", {"centre": centre, "sessions": sessions})
+
+
+@login_required
+def session_create(request: HttpRequest, centre_id: int) -> HttpResponse:
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = actions.do_create_session(centre, form.cleaned_data, actor=user)
+        messages.success(request, _("La session %(number)s a été créée.") % {"number": session.number})
+        return redirect("exams:session_detail", session_id=session.pk)
+    return render(request, "exams/session_form.html", {"centre": centre, "form": form})
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_VIEW)
+    candidates = candidates_with_eligibility(session)
+    context = {
+        "session": session,
+        "centre": session.centre,
+        "candidates": candidates,
+        "understaffed": session.is_understaffed(len(candidates)),
+        "max_candidates": session.max_candidates(),
+        "invigilator_count": len(session.invigilator_names()),
+        "events": session.events.select_related("actor").order_by("-at")[:20],
+    }
+    return render(request, "exams/session_detail.html", context)
+
+
+@login_required
+def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
+    if not session.is_accessible:
+        messages.error(request, str(actions.SessionNotEditable()))
+        return redirect("exams:session_detail", session_id=session.pk)
+    form = SessionForm(request.POST or None, instance=session)
+    if request.method == "POST" and form.is_valid():
+        actions.do_update_session(session, form.cleaned_data, actor=user)
+        messages.success(request, _("La session a été modifiée."))
+        return redirect("exams:session_detail", session_id=session.pk)
+    return render(
+        request, "exams/session_form.html", {"centre": session.centre, "form": form, "session": session}
+    )
+
+
+@login_required
+def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
+    if request.method == "POST":
+        try:
+            actions.do_delete_session(session, actor=user)
+        except actions.SessionNotEditable as error:
+            messages.error(request, str(error))
+            return redirect("exams:session_detail", session_id=session.pk)
+        messages.success(request, _("La session %(number)s a été supprimée.") % {"number": session.number})
+        return redirect("exams:session_list", centre_id=session.centre_id)
+    return render(request, "exams/session_delete.html", {"session": session, "centre": session.centre})
+
+
+@login_required
+def candidate_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    form = CandidateForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            candidate = actions.do_enrol_candidate(session, form.cleaned_data, actor=user)
+        except actions.SessionNotEditable as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("%(name)s a été inscrit(e).") % {"name": candidate})
+        return redirect("exams:session_detail", session_id=session.pk)
+    return render(request, "exams/candidate_form.html", {"session": session, "form": form})
+
+
+@login_required
+def candidate_edit(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    user = _user(request)
+    candidate = access_candidate_by_centre_member(user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    session = candidate.session
+    form = CandidateForm(request.POST or None, instance=candidate, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_candidate(candidate, form.cleaned_data, actor=user)
+        except actions.SessionNotEditable as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("La fiche de %(name)s a été modifiée.") % {"name": candidate})
+        return redirect("exams:session_detail", session_id=session.pk)
+    return render(
+        request, "exams/candidate_form.html", {"session": session, "form": form, "candidate": candidate}
+    )
+
+
+@login_required
+@require_POST
+def candidate_delete(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    user = _user(request)
+    candidate = access_candidate_by_centre_member(user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    try:
+        actions.do_delete_candidate(candidate, actor=user)
+    except actions.SessionNotEditable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(name)s a été désinscrit(e).") % {"name": candidate})
+    return redirect("exams:session_detail", session_id=candidate.session_id)
+
+
+def _upload(request: HttpRequest) -> tuple[str, bytes] | None:
+    upload = request.FILES.get("file")
+    if upload is None:
+        return None
+    # Read one byte past the limit: enough to refuse an oversized file without loading it.
+    return upload.name or "", upload.read(settings.IMPORT_MAX_BYTES + 1)
+
+
+@login_required
+def candidate_import(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = _upload(request)
+        if upload is None:
+            errors = [_("Choisissez un fichier .ods ou .csv à importer.")]
+        else:
+            try:
+                rows = imports.parse_candidates(session, *upload)
+                created = actions.do_import_candidates(session, rows, actor=user, filename=upload[0])
+            except imports.ImportError_ as error:
+                errors = error.errors
+            except actions.SessionNotEditable as error:
+                errors = [str(error)]
+            else:
+                messages.success(
+                    request, _("%(count)s candidat(s) importé(s).") % {"count": len(created)}
+                )
+                return redirect("exams:session_detail", session_id=session.pk)
+    status = 400 if errors else 200
+    return render(
+        request, "exams/candidate_import.html", {"session": session, "errors": errors}, status=status
+    )
+
+
+@login_required
+def session_import(request: HttpRequest, centre_id: int) -> HttpResponse:
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = _upload(request)
+        if upload is None:
+            errors = [_("Choisissez un fichier .csv à importer.")]
+        else:
+            try:
+                plan = imports.parse_session_plan(*upload, today=timezone.localdate())
+                created = actions.do_import_sessions(centre, plan, actor=user, filename=upload[0])
+            except imports.ImportError_ as error:
+                errors = error.errors
+            else:
+                messages.success(
+                    request, _("%(count)s session(s) créée(s).") % {"count": len(created)}
+                )
+                return redirect("exams:session_list", centre_id=centre.pk)
+    status = 400 if errors else 200
+    return render(
+        request, "exams/session_import.html", {"centre": centre, "errors": errors}, status=status
+    )
+
+
+def _template_response(headers: list[str], kind: str, name: str) -> HttpResponse:
+    if kind == "csv":
+        return HttpResponse(
+            imports.template_csv(headers),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if kind == "ods":
+        return HttpResponse(
+            imports.template_ods(headers, sheet_name=name),
+            content_type="application/vnd.oasis.opendocument.spreadsheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.ods"'},
+        )
+    raise Http404
+
+
+@login_required
+def candidate_template(request: HttpRequest, session_id: int, kind: str) -> HttpResponse:
+    access_session_by_centre_member(_user(request), session_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    return _template_response(imports.candidate_template_headers(), kind, "modele-candidats")
+
+
+@login_required
+def session_template(request: HttpRequest, centre_id: int, kind: str) -> HttpResponse:
+    access_centre(_user(request), centre_id, Permission.CENTRE_SESSION_CREATE)
+    return _template_response(imports.session_template_headers(), kind, "modele-sessions")
+
+
+DOCUMENTS = {
+    "kit-surveillant": lambda s: documents.invigilator_kit_pdf(s, site_url=settings.SITE_URL),
+    "feuille-emargement": documents.attendance_sheet_pdf,
+    "pv-incident": documents.incident_report_pdf,
+}
+
+
+@login_required
+def session_document(request: HttpRequest, session_id: int, kind: str) -> HttpResponse:
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD
+    )
+    if kind not in DOCUMENTS:
+        raise Http404
+    filename = slugify(f"{kind}-session-{session.number}")
+    return HttpResponse(
+        DOCUMENTS[kind](session),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
+    )

@@ -1,0 +1,145 @@
+"""Browser tests: Debian's chromium driven by Playwright, against Vigie served over ASGI
+by uvicorn in a background thread, with axe-core run on every page visited."""
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+# Playwright's sync API keeps an event loop running in the test thread, which Django takes
+# for async code; the test thread's ORM calls are plain synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(os.environ.get("VIGIE_SCREENSHOTS", "test-results"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup: None) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(
+        "vigie.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does it).")
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm install` (make test does it).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class AccessibilityChecker:
+    """Runs axe-core on a page and remembers which URLs were checked."""
+
+    def __init__(self) -> None:
+        self.visited: set[str] = set()
+        self.checked: set[str] = set()
+        self.script = AXE.read_text(encoding="utf-8")
+
+    def check(self, page: Page) -> None:
+        page.wait_for_load_state("load")
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(content=self.script)
+        result = page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})"
+        )
+        violations = [
+            {
+                "id": v["id"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
+            for v in result["violations"]
+        ]
+        assert not violations, f"axe-core on {page.url}:\n{json.dumps(violations, indent=1)}"
+        self.checked.add(page.url.split("#")[0])
+
+
+def _new_page(browser: Browser, checker: AccessibilityChecker, **context_args: object) -> Page:
+    context = browser.new_context(locale="fr-FR", accept_downloads=True, **context_args)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+
+    def on_navigation(frame: object) -> None:
+        if frame == page.main_frame and page.url.startswith("http"):
+            checker.visited.add(page.url.split("#")[0])
+
+    page.on("framenavigated", on_navigation)
+    return page
+
+
+@pytest.fixture
+def axe() -> Iterator[AccessibilityChecker]:
+    checker = AccessibilityChecker()
+    yield checker
+    unchecked = checker.visited - checker.checked
+    assert not unchecked, f"pages visited without an axe-core check: {sorted(unchecked)}"
+
+
+@pytest.fixture
+def page(
+    browser: Browser, axe: AccessibilityChecker, transactional_db: None
+) -> Iterator[Page]:
+    page = _new_page(browser, axe)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def phone_page(
+    browser: Browser, axe: AccessibilityChecker, transactional_db: None
+) -> Iterator[Page]:
+    page = _new_page(browser, axe, viewport={"width": 360, "height": 740}, is_mobile=True)
+    yield page
+    page.context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

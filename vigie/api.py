@@ -1,0 +1,41 @@
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from accounts.api import router as accounts_router
+from exams.actions import SessionNotEditable
+from exams.api import FormInvalid, ImportFailed
+from exams.api import router as exams_router
+
+api = NinjaAPI(
+    title="Vigie API",
+    version="1",
+    description="Every action of Vigie's pages, as JSON. Cookie session auth with CSRF.",
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": "Accès refusé."}, status=403)
+
+
+@api.exception_handler(SessionNotEditable)
+def not_editable(request: HttpRequest, exc: SessionNotEditable) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(FormInvalid)
+def form_invalid(request: HttpRequest, exc: FormInvalid) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(ImportFailed)
+def import_failed(request: HttpRequest, exc: ImportFailed) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=400)
+
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/", exams_router)
