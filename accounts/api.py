@@ -1,6 +1,6 @@
 from django.contrib.auth import login
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.actions import do_register
 from accounts.forms import RegistrationForm
@@ -25,13 +25,13 @@ class UserOut(Schema):
 
 
 @router.post("/register", auth=None, response={201: UserOut})
-def register(request: HttpRequest, payload: RegistrationIn) -> tuple[int, object]:
+def register(request: HttpRequest, payload: RegistrationIn) -> Status[object]:
     form = RegistrationForm(payload.dict())
     if not form.is_valid():
         raise FormInvalid(form)
     user = do_register(form.cleaned_data)
     login(request, user, backend="accounts.backends.EmailBackend")
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/me", response=UserOut)

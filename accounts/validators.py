@@ -10,7 +10,9 @@ class PixLikePasswordValidator:
     def validate(self, password: str, user: object = None) -> None:
         errors = []
         if len(password) < 8:
-            errors.append(ValidationError(_("Le mot de passe doit contenir au moins 8 caractères.")))
+            errors.append(
+                ValidationError(_("Le mot de passe doit contenir au moins 8 caractères."))
+            )
         if not re.search(r"[A-ZÀ-Ý]", password):
             errors.append(ValidationError(_("Le mot de passe doit contenir une majuscule.")))
         if not re.search(r"[a-zß-ÿ]", password):

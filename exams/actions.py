@@ -20,7 +20,9 @@ class SessionNotEditable(Exception):
 
     def __init__(self) -> None:
         super().__init__(
-            _("Cette session n'est plus modifiable : elle a été finalisée ou ses résultats sont en cours de traitement.")
+            _(
+                "Cette session n'est plus modifiable : elle a été finalisée ou ses résultats sont en cours de traitement."
+            )
         )
 
 
@@ -98,9 +100,7 @@ def do_delete_session(session: ExamSession, *, actor: User) -> None:
     locked.delete()
 
 
-def _add_candidates(
-    session: ExamSession, rows: Iterable[Mapping[str, Any]]
-) -> list[Candidate]:
+def _add_candidates(session: ExamSession, rows: Iterable[Mapping[str, Any]]) -> list[Candidate]:
     created = []
     for row in rows:
         candidate = Candidate(session=session, **row)
@@ -110,23 +110,22 @@ def _add_candidates(
 
 
 @transaction.atomic
-def do_enrol_candidate(
-    session: ExamSession, data: Mapping[str, Any], *, actor: User
-) -> Candidate:
+def do_enrol_candidate(session: ExamSession, data: Mapping[str, Any], *, actor: User) -> Candidate:
     locked = ExamSession.objects.select_for_update().get(pk=session.pk)
     _assert_editable(locked)
     (candidate,) = _add_candidates(locked, [data])
     record_event(
-        Tag.CANDIDATE_ENROL, actor=actor, session=locked, candidate=candidate.pk,
+        Tag.CANDIDATE_ENROL,
+        actor=actor,
+        session=locked,
+        candidate=candidate.pk,
         after=_json_safe(data),
     )
     return candidate
 
 
 @transaction.atomic
-def do_update_candidate(
-    candidate: Candidate, data: Mapping[str, Any], *, actor: User
-) -> Candidate:
+def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor: User) -> Candidate:
     ExamSession.objects.select_for_update().get(pk=candidate.session_id)
     _assert_editable(candidate.session)
     before = {k: getattr(candidate, k) for k in data}
@@ -136,8 +135,12 @@ def do_update_candidate(
     changed = {k: v for k, v in data.items() if before[k] != v}
     if changed:
         record_event(
-            Tag.CANDIDATE_UPDATE, actor=actor, session=candidate.session, candidate=candidate.pk,
-            before=_json_safe({k: before[k] for k in changed}), after=_json_safe(changed),
+            Tag.CANDIDATE_UPDATE,
+            actor=actor,
+            session=candidate.session,
+            candidate=candidate.pk,
+            before=_json_safe({k: before[k] for k in changed}),
+            after=_json_safe(changed),
         )
     return candidate
 
@@ -147,7 +150,10 @@ def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
     session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
     _assert_editable(session)
     record_event(
-        Tag.CANDIDATE_DELETE, actor=actor, session=session, candidate=candidate.pk,
+        Tag.CANDIDATE_DELETE,
+        actor=actor,
+        session=session,
+        candidate=candidate.pk,
         before={"name": str(candidate), "birthdate": candidate.birthdate.isoformat()},
     )
     candidate.delete()
@@ -181,8 +187,12 @@ def do_import_sessions(
         session = _create_session_row(centre, session_data, actor)
         _add_candidates(session, candidate_rows)
         record_event(
-            Tag.SESSION_IMPORT, actor=actor, session=session, filename=filename,
-            after=_json_safe(session_data), candidates=len(candidate_rows),
+            Tag.SESSION_IMPORT,
+            actor=actor,
+            session=session,
+            filename=filename,
+            after=_json_safe(session_data),
+            candidates=len(candidate_rows),
         )
         sessions.append(session)
     return sessions

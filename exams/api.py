@@ -8,7 +8,7 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from accounts.models import User
@@ -150,11 +150,15 @@ def _merged(instance: Any, patch: Schema, fields: list[str]) -> dict[str, Any]:
     return data
 
 
+def _session_summary(session: ExamSession) -> dict[str, Any]:
+    fields = [f for f in SessionOut.model_fields if f != "status"]
+    return {**{f: getattr(session, f) for f in fields}, "status": session.status.value}
+
+
 def _session_out(session: ExamSession) -> dict[str, Any]:
     count = session.candidates.count()
     return {
-        **{f: getattr(session, f) for f in SessionOut.model_fields if f != "status"},
-        "status": session.status.value,
+        **_session_summary(session),
         "access_code": session.access_code,
         "invigilator_password": session.invigilator_password,
         "candidate_count": count,
@@ -170,27 +174,22 @@ def _read_upload(file: UploadedFile) -> tuple[str, bytes]:
 @router.get("/centres/{centre_id}/sessions", response=list[SessionOut])
 def list_sessions(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
     centre = access_centre(_user(request), centre_id, Permission.CENTRE_SESSION_VIEW)
-    return [
-        {**{f: getattr(s, f) for f in SessionOut.model_fields if f != "status"}, "status": s.status}
-        for s in sessions_for_centre(centre.pk)
-    ]
+    return [_session_summary(s) for s in sessions_for_centre(centre.pk)]
 
 
 @router.post("/centres/{centre_id}/sessions", response={201: SessionSecretsOut})
-def create_session(request: HttpRequest, centre_id: int, payload: SessionIn) -> tuple[int, Any]:
+def create_session(request: HttpRequest, centre_id: int, payload: SessionIn) -> Status[Any]:
     user = _user(request)
     centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
     data = _validated(SessionForm(payload.dict()))
-    return 201, _session_out(actions.do_create_session(centre, data, actor=user))
+    return Status(201, _session_out(actions.do_create_session(centre, data, actor=user)))
 
 
 @router.post(
     "/centres/{centre_id}/sessions/import",
     response={201: list[SessionOut], 400: ImportErrorsOut},
 )
-def import_sessions(
-    request: HttpRequest, centre_id: int, file: File[UploadedFile]
-) -> tuple[int, Any]:
+def import_sessions(request: HttpRequest, centre_id: int, file: File[UploadedFile]) -> Status[Any]:
     user = _user(request)
     centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
     name, data = _read_upload(file)
@@ -199,10 +198,7 @@ def import_sessions(
     except imports.ImportError_ as error:
         raise ImportFailed(error.errors) from error
     sessions = actions.do_import_sessions(centre, plan, actor=user, filename=name)
-    return 201, [
-        {**{f: getattr(s, f) for f in SessionOut.model_fields if f != "status"}, "status": s.status}
-        for s in sessions
-    ]
+    return Status(201, [_session_summary(s) for s in sessions])
 
 
 @router.get("/sessions/{session_id}", response=SessionSecretsOut)
@@ -225,11 +221,11 @@ def update_session(request: HttpRequest, session_id: int, payload: SessionPatch)
 
 
 @router.delete("/sessions/{session_id}", response={204: None})
-def delete_session(request: HttpRequest, session_id: int) -> tuple[int, None]:
+def delete_session(request: HttpRequest, session_id: int) -> Status[None]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
     actions.do_delete_session(session, actor=user)
-    return 204, None
+    return Status(204, None)
 
 
 def _candidate_out(candidate: Candidate, certifiable: bool | None) -> dict[str, Any]:
@@ -246,12 +242,12 @@ def list_candidates(request: HttpRequest, session_id: int) -> list[dict[str, Any
 
 
 @router.post("/sessions/{session_id}/candidates", response={201: CandidateOut})
-def enrol_candidate(request: HttpRequest, session_id: int, payload: CandidateIn) -> tuple[int, Any]:
+def enrol_candidate(request: HttpRequest, session_id: int, payload: CandidateIn) -> Status[Any]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
     data = _validated(CandidateForm(payload.dict(), session=session))
     candidate = actions.do_enrol_candidate(session, data, actor=user)
-    return 201, _candidate_out(candidate, None)
+    return Status(201, _candidate_out(candidate, None))
 
 
 @router.post(
@@ -260,7 +256,7 @@ def enrol_candidate(request: HttpRequest, session_id: int, payload: CandidateIn)
 )
 def import_candidates(
     request: HttpRequest, session_id: int, file: File[UploadedFile]
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
     name, data = _read_upload(file)
@@ -269,7 +265,7 @@ def import_candidates(
     except imports.ImportError_ as error:
         raise ImportFailed(error.errors) from error
     created = actions.do_import_candidates(session, rows, actor=user, filename=name)
-    return 201, [_candidate_out(c, None) for c in created]
+    return Status(201, [_candidate_out(c, None) for c in created])
 
 
 @router.patch("/candidates/{candidate_id}", response=CandidateOut)
@@ -287,10 +283,10 @@ def update_candidate(
 
 
 @router.delete("/candidates/{candidate_id}", response={204: None})
-def delete_candidate(request: HttpRequest, candidate_id: int) -> tuple[int, None]:
+def delete_candidate(request: HttpRequest, candidate_id: int) -> Status[None]:
     user = _user(request)
     candidate = access_candidate_by_centre_member(
         user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE
     )
     actions.do_delete_candidate(candidate, actor=user)
-    return 204, None
+    return Status(204, None)

@@ -165,17 +165,19 @@ class _SessionPDF(FPDF):
         self.multi_cell(0, _line_height(size), text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
+    def text_height(self, text: str, width: float, size: float, bold: bool = False) -> float:
+        """Height `text` would take once wrapped in `width`, without printing it."""
+        self.set_font(FONT, "B" if bold else "", size)
+        measured = self.multi_cell(
+            width, _line_height(size), text, align="L", dry_run=True, output="HEIGHT"
+        )
+        return cast(float, measured)
+
     def boxed(self, lines: Sequence[tuple[str, float, bool]], *, min_height: float = 0) -> None:
         """A framed block of (text, size, bold) lines, kept whole on one page."""
         pad = 3
         width = self.epw - 2 * pad
-        text_height = 0.0
-        for text, size, bold in lines:
-            self.set_font(FONT, "B" if bold else "", size)
-            measured = self.multi_cell(
-                width, _line_height(size), text, align="L", dry_run=True, output="HEIGHT"
-            )
-            text_height += cast(float, measured)
+        text_height = sum(self.text_height(text, width, size, bold) for text, size, bold in lines)
         height = max(min_height, text_height + 2 * pad)
         if self.will_page_break(height):
             self.add_page()
@@ -252,9 +254,11 @@ def _kit_login(pdf: _SessionPDF, session: ExamSession, site_url: str) -> None:
         "leur progression et signalez les incidents.",
         "À la fin, faites signer la feuille d'émargement et complétez le PV d'incident.",
     ]
-    # Keeps the steps on the QR code's page, so both columns share one top.
-    pdf.section_title("Se connecter à l'Espace Surveillant", keep_with=65)
-    qr_size, gap = 38, 6
+    qr_size, gap, number_width = 38, 6, 7
+    text_width = pdf.epw - qr_size - gap - number_width
+    steps_height = sum(pdf.text_height(step, text_width, 10) + 1 for step in steps)
+    # Steps and QR code side by side: they must start, and end, on the same page.
+    pdf.section_title("Se connecter à l'Espace Surveillant", keep_with=max(steps_height, 50))
     top, qr_x = pdf.y, pdf.w - pdf.r_margin - qr_size
     pdf.image(_qr_png(kit_qr_url(session, site_url)), x=qr_x, y=top, w=qr_size, h=qr_size)
     pdf.set_xy(qr_x, top + qr_size)
@@ -264,12 +268,9 @@ def _kit_login(pdf: _SessionPDF, session: ExamSession, site_url: str) -> None:
     qr_bottom = pdf.y
     pdf.set_xy(pdf.l_margin, top)
     pdf.set_font(FONT, "", 10)
-    text_width = pdf.epw - qr_size - gap
     for number, step in enumerate(steps, start=1):
-        pdf.cell(7, _line_height(10), f"{number}.")
-        pdf.multi_cell(
-            text_width - 7, _line_height(10), step, align="L", new_x="LMARGIN", new_y="NEXT"
-        )
+        pdf.cell(number_width, _line_height(10), f"{number}.")
+        pdf.multi_cell(text_width, _line_height(10), step, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.set_y(max(pdf.y, qr_bottom) + 4)
 

@@ -181,6 +181,9 @@ class CandidateForm(forms.ModelForm):
             ).exclude(pk=self.instance.pk)
             if duplicates.exists():
                 raise forms.ValidationError(
-                    _("Ce candidat est déjà inscrit à la session (même nom, prénom et date de naissance).")
+                    _(
+                        "Ce candidat est déjà inscrit à la session "
+                        "(même nom, prénom et date de naissance)."
+                    )
                 )
         return data

@@ -113,7 +113,9 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     try:
         return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
-        raise ImportError_([_("Le fichier CSV est mal formé : %(error)s") % {"error": exc}]) from exc
+        raise ImportError_(
+            [_("Le fichier CSV est mal formé : %(error)s") % {"error": exc}]
+        ) from exc
 
 
 def _read_spreadsheet(data: bytes) -> list[list[Any]]:
@@ -141,7 +143,10 @@ def read_table(filename: str, data: bytes) -> Table:
     if len(data) > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES // (1024 * 1024) or 1
         raise ImportError_(
-            [_("Le fichier dépasse la taille maximale autorisée (%(limit)s Mo).") % {"limit": limit}]
+            [
+                _("Le fichier dépasse la taille maximale autorisée (%(limit)s Mo).")
+                % {"limit": limit}
+            ]
         )
     extension = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if extension == "csv":
@@ -158,9 +163,7 @@ def read_table(filename: str, data: bytes) -> Table:
     if not body:
         raise ImportError_([_("Le fichier ne contient aucune ligne après l'en-tête.")])
     if len(body) > MAX_ROWS:
-        raise ImportError_(
-            [_("Le fichier contient plus de %(max)s lignes.") % {"max": MAX_ROWS}]
-        )
+        raise ImportError_([_("Le fichier contient plus de %(max)s lignes.") % {"max": MAX_ROWS}])
     return Table(headers=[str(h) for h in headers], rows=body)
 
 
@@ -182,7 +185,9 @@ def _values(row: list[Any], positions: dict[str, int]) -> dict[str, Any]:
 
 
 _SEX = {"M": "M", "H": "M", "HOMME": "M", "MALE": "M", "F": "F", "FEMME": "F", "FEMALE": "F"}
-_COMPLEMENTARY = {normalize_name(str(label)): code for code, label in ComplementaryCertification.choices}
+_COMPLEMENTARY = {
+    normalize_name(str(label)): code for code, label in ComplementaryCertification.choices
+}
 _COMPLEMENTARY.update({normalize_name(code): code for code in ComplementaryCertification.values})
 
 
@@ -201,15 +206,15 @@ def _candidate_form_data(values: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _form_errors(
-    line: int, form: Any, columns: list[Column]
-) -> list[str]:
+def _form_errors(line: int, form: Any, columns: list[Column]) -> list[str]:
     headers = {c.field: c.header for c in columns}
     errors = []
     for name, messages in form.errors.items():
         for message in messages:
             if name == "__all__":
-                errors.append(_("Ligne %(line)s : %(message)s") % {"line": line, "message": message})
+                errors.append(
+                    _("Ligne %(line)s : %(message)s") % {"line": line, "message": message}
+                )
             else:
                 errors.append(
                     _("Ligne %(line)s, colonne « %(column)s » : %(message)s")
@@ -232,7 +237,9 @@ def _check_duplicates(
     identity = _identity(cleaned)
     if identity in seen:
         return [
-            _("Ligne %(line)s : même candidat qu'à la ligne %(first)s (nom, prénom et date de naissance).")
+            _(
+                "Ligne %(line)s : même candidat qu'à la ligne %(first)s (nom, prénom et date de naissance)."
+            )
             % {"line": line, "first": seen[identity]}
         ]
     seen[identity] = line

@@ -131,7 +131,9 @@ class Candidate(models.Model):
     birth_postal_code = models.CharField(_("code postal de naissance"), max_length=10, blank=True)
     birth_country = models.CharField(_("pays de naissance"), max_length=100, default="FRANCE")
     email = models.EmailField(_("e-mail"), blank=True)
-    result_recipient_email = models.EmailField(_("e-mail du destinataire des résultats"), blank=True)
+    result_recipient_email = models.EmailField(
+        _("e-mail du destinataire des résultats"), blank=True
+    )
     external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
     extra_time_percentage = models.PositiveSmallIntegerField(_("temps majoré (%)"), default=0)
     complementary_certification = models.CharField(

@@ -33,5 +33,7 @@ urlpatterns = [
         name="session_document",
     ),
     path("candidats/<int:candidate_id>/modifier/", views.candidate_edit, name="candidate_edit"),
-    path("candidats/<int:candidate_id>/supprimer/", views.candidate_delete, name="candidate_delete"),
+    path(
+        "candidats/<int:candidate_id>/supprimer/", views.candidate_delete, name="candidate_delete"
+    ),
 ]

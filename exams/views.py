@@ -50,7 +50,9 @@ def session_create(request: HttpRequest, centre_id: int) -> HttpResponse:
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         session = actions.do_create_session(centre, form.cleaned_data, actor=user)
-        messages.success(request, _("La session %(number)s a été créée.") % {"number": session.number})
+        messages.success(
+            request, _("La session %(number)s a été créée.") % {"number": session.number}
+        )
         return redirect("exams:session_detail", session_id=session.pk)
     return render(request, "exams/session_form.html", {"centre": centre, "form": form})
 
@@ -85,7 +87,9 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.success(request, _("La session a été modifiée."))
         return redirect("exams:session_detail", session_id=session.pk)
     return render(
-        request, "exams/session_form.html", {"centre": session.centre, "form": form, "session": session}
+        request,
+        "exams/session_form.html",
+        {"centre": session.centre, "form": form, "session": session},
     )
 
 
@@ -99,9 +103,13 @@ def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
         except actions.SessionNotEditable as error:
             messages.error(request, str(error))
             return redirect("exams:session_detail", session_id=session.pk)
-        messages.success(request, _("La session %(number)s a été supprimée.") % {"number": session.number})
+        messages.success(
+            request, _("La session %(number)s a été supprimée.") % {"number": session.number}
+        )
         return redirect("exams:session_list", centre_id=session.centre_id)
-    return render(request, "exams/session_delete.html", {"session": session, "centre": session.centre})
+    return render(
+        request, "exams/session_delete.html", {"session": session, "centre": session.centre}
+    )
 
 
 @login_required
@@ -123,7 +131,9 @@ def candidate_add(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 def candidate_edit(request: HttpRequest, candidate_id: int) -> HttpResponse:
     user = _user(request)
-    candidate = access_candidate_by_centre_member(user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    candidate = access_candidate_by_centre_member(
+        user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE
+    )
     session = candidate.session
     form = CandidateForm(request.POST or None, instance=candidate, session=session)
     if request.method == "POST" and form.is_valid():
@@ -132,10 +142,14 @@ def candidate_edit(request: HttpRequest, candidate_id: int) -> HttpResponse:
         except actions.SessionNotEditable as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("La fiche de %(name)s a été modifiée.") % {"name": candidate})
+            messages.success(
+                request, _("La fiche de %(name)s a été modifiée.") % {"name": candidate}
+            )
         return redirect("exams:session_detail", session_id=session.pk)
     return render(
-        request, "exams/candidate_form.html", {"session": session, "form": form, "candidate": candidate}
+        request,
+        "exams/candidate_form.html",
+        {"session": session, "form": form, "candidate": candidate},
     )
 
 
@@ -143,7 +157,9 @@ def candidate_edit(request: HttpRequest, candidate_id: int) -> HttpResponse:
 @require_POST
 def candidate_delete(request: HttpRequest, candidate_id: int) -> HttpResponse:
     user = _user(request)
-    candidate = access_candidate_by_centre_member(user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    candidate = access_candidate_by_centre_member(
+        user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE
+    )
     try:
         actions.do_delete_candidate(candidate, actor=user)
     except actions.SessionNotEditable as error:
@@ -173,7 +189,9 @@ def candidate_import(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             try:
                 rows = imports.parse_candidates(session, *upload)
-                created = actions.do_import_candidates(session, rows, actor=user, filename=upload[0])
+                created = actions.do_import_candidates(
+                    session, rows, actor=user, filename=upload[0]
+                )
             except imports.ImportError_ as error:
                 errors = error.errors
             except actions.SessionNotEditable as error:
@@ -185,7 +203,10 @@ def candidate_import(request: HttpRequest, session_id: int) -> HttpResponse:
                 return redirect("exams:session_detail", session_id=session.pk)
     status = 400 if errors else 200
     return render(
-        request, "exams/candidate_import.html", {"session": session, "errors": errors}, status=status
+        request,
+        "exams/candidate_import.html",
+        {"session": session, "errors": errors},
+        status=status,
     )
 
 

@@ -60,6 +60,16 @@ def candidate_row(
     complementary: str = "",
 ) -> list[object]:
     return [
-        first, last, birthdate, sex, city, postal, country, email, recipient, external_id,
-        extra_time, complementary,
+        first,
+        last,
+        birthdate,
+        sex,
+        city,
+        postal,
+        country,
+        email,
+        recipient,
+        external_id,
+        extra_time,
+        complementary,
     ]

@@ -86,9 +86,7 @@ class AccessibilityChecker:
         page.wait_for_load_state("load")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.add_script_tag(content=self.script)
-        result = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         violations = [
             {
                 "id": v["id"],
@@ -123,9 +121,7 @@ def axe() -> Iterator[AccessibilityChecker]:
 
 
 @pytest.fixture
-def page(
-    browser: Browser, axe: AccessibilityChecker, transactional_db: None
-) -> Iterator[Page]:
+def page(browser: Browser, axe: AccessibilityChecker, transactional_db: None) -> Iterator[Page]:
     page = _new_page(browser, axe)
     yield page
     page.context.close()

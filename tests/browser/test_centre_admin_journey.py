@@ -24,17 +24,14 @@ def _log_in(page: Page, axe: AccessibilityChecker, base: str, email: str) -> Non
 def _pdf_text(page: Page, link_name: str) -> str:
     with page.expect_download() as download_info:
         page.get_by_role("link", name=link_name).click()
-    path = download_info.value.path()
-    reader = PdfReader(io.BytesIO(open(path, "rb").read()))
+    reader = PdfReader(io.BytesIO(download_info.value.path().read_bytes()))
     return "\n".join(p.extract_text() for p in reader.pages)
 
 
 def test_it_creates_a_session_imports_candidates_and_downloads_the_documents(
     page: Page, axe: AccessibilityChecker, asgi_server: str, tmp_path
 ) -> None:
-    admin = MembershipFactory(
-        user__email="admin@lycee.fr", centre__name="Lycée Victor Hugo"
-    ).user
+    admin = MembershipFactory(user__email="admin@lycee.fr", centre__name="Lycée Victor Hugo").user
     _log_in(page, axe, asgi_server, admin.email)
     expect(page.get_by_role("heading", name="Sessions de certification")).to_be_visible()
     axe.check(page)

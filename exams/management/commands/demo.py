@@ -17,16 +17,74 @@ DEMO_PASSWORD = "Vigie2026demo"  # noqa: S105 - printed on purpose: demo account
 CENTRE_NAME = "Lycée Jean Moulin (démo)"
 
 FIRST_NAMES = [
-    "Léa", "Hugo", "Chloé", "Lucas", "Inès", "Nathan", "Manon", "Théo", "Camille", "Enzo",
-    "Zoé", "Louis", "Jade", "Gabriel", "Emma", "Raphaël", "Lina", "Arthur", "Sarah", "Noah",
-    "Anaïs", "Maël", "Éloïse", "Jules", "Océane", "Adam", "Clémence", "Yanis", "Margaux", "Sacha",
-    "Ambre", "Timéo", "Elsa",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Lucas",
+    "Inès",
+    "Nathan",
+    "Manon",
+    "Théo",
+    "Camille",
+    "Enzo",
+    "Zoé",
+    "Louis",
+    "Jade",
+    "Gabriel",
+    "Emma",
+    "Raphaël",
+    "Lina",
+    "Arthur",
+    "Sarah",
+    "Noah",
+    "Anaïs",
+    "Maël",
+    "Éloïse",
+    "Jules",
+    "Océane",
+    "Adam",
+    "Clémence",
+    "Yanis",
+    "Margaux",
+    "Sacha",
+    "Ambre",
+    "Timéo",
+    "Elsa",
 ]
 LAST_NAMES = [
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
-    "François", "Martinez", "Legrand", "N'Diaye", "Le Gall", "Saint-Martin",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Legrand",
+    "N'Diaye",
+    "Le Gall",
+    "Saint-Martin",
 ]
 
 
@@ -47,8 +105,12 @@ class Command(BaseCommand):
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(
-                email, DEMO_PASSWORD, first_name=first, last_name=last,
-                terms_accepted_at=timezone.now(), **extra,
+                email,
+                DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                terms_accepted_at=timezone.now(),
+                **extra,
             )
         return user
 
@@ -67,9 +129,15 @@ class Command(BaseCommand):
         for count, date, time, room, examiner in plans:
             session = do_create_session(
                 centre,
-                {"site_name": "Lycée Jean Moulin", "address": "12 avenue Jean Moulin, 69008 Lyon",
-                 "room": room, "date": date, "time": time, "examiner": examiner,
-                 "description": "Session de démonstration"},
+                {
+                    "site_name": "Lycée Jean Moulin",
+                    "address": "12 avenue Jean Moulin, 69008 Lyon",
+                    "room": room,
+                    "date": date,
+                    "time": time,
+                    "examiner": examiner,
+                    "description": "Session de démonstration",
+                },
                 actor=admin,
             )
             for index in range(count):
@@ -78,19 +146,34 @@ class Command(BaseCommand):
                 self._candidate(session, admin, rng, first, last, email, index)
 
     def _candidate(
-        self, session: ExamSession, admin: User, rng: random.Random,
-        first: str, last: str, email: str, index: int,
+        self,
+        session: ExamSession,
+        admin: User,
+        rng: random.Random,
+        first: str,
+        last: str,
+        email: str,
+        index: int,
     ) -> None:
         decomposed = unicodedata.normalize("NFKD", email)
-        ascii_email = decomposed.encode("ascii", "ignore").decode().replace("'", "").replace(" ", "")
+        ascii_email = (
+            decomposed.encode("ascii", "ignore").decode().replace("'", "").replace(" ", "")
+        )
         birthdate = dt.date(2008, 1, 1) + dt.timedelta(days=rng.randrange(700))
         do_enrol_candidate(
             session,
-            {"first_name": first, "last_name": last, "birthdate": birthdate,
-             "sex": "F" if index % 2 else "M", "birth_city": "Lyon", "birth_postal_code": "69003",
-             "birth_country": "FRANCE", "email": ascii_email,
-             "extra_time_percentage": 33 if index == 2 else 0,
-             "complementary_certification": "DROIT" if index == 3 else ""},
+            {
+                "first_name": first,
+                "last_name": last,
+                "birthdate": birthdate,
+                "sex": "F" if index % 2 else "M",
+                "birth_city": "Lyon",
+                "birth_postal_code": "69003",
+                "birth_country": "FRANCE",
+                "email": ascii_email,
+                "extra_time_percentage": 33 if index == 2 else 0,
+                "complementary_certification": "DROIT" if index == 3 else "",
+            },
             actor=admin,
         )
         user = self._user(ascii_email, first, last)
