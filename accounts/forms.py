@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Centre, User
 
 
 class RegistrationForm(forms.Form):
@@ -13,7 +13,7 @@ class RegistrationForm(forms.Form):
     first_name = forms.CharField(label=gettext_lazy("Prénom"), max_length=150)
     last_name = forms.CharField(label=gettext_lazy("Nom"), max_length=150)
     email = forms.EmailField(
-        label=gettext_lazy("Adresse e-mail (ex: nom@exemple.fr)"),
+        label=gettext_lazy("Adresse e-mail (ex. : nom@exemple.fr)"),
         error_messages={"invalid": gettext_lazy("Saisissez une adresse e-mail valide.")},
     )
     password = forms.CharField(
@@ -71,3 +71,26 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": gettext_lazy("Ce compte est désactivé."),
     }
+
+
+class CentreForm(forms.ModelForm):
+    class Meta:
+        model = Centre
+        fields = ["name", "type", "time_zone", "sos_campaign_code"]
+        labels = {
+            "name": gettext_lazy("Nom du centre"),
+            "type": gettext_lazy("Type"),
+            "time_zone": gettext_lazy("Fuseau horaire"),
+            "sos_campaign_code": gettext_lazy("Code de la campagne « SOS élève non certifiable »"),
+        }
+        help_texts = {
+            "sos_campaign_code": gettext_lazy(
+                "Facultatif. Imprimé dans le kit surveillant, pour un élève qui se révèle non certifiable."
+            ),
+        }
+
+    def clean_sos_campaign_code(self) -> str:
+        code: str = self.cleaned_data["sos_campaign_code"].strip().upper()
+        if code and not code.isalnum():
+            raise forms.ValidationError(_("Le code ne contient que des lettres et des chiffres."))
+        return code

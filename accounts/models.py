@@ -11,7 +11,7 @@ class UserManager(BaseUserManager):  # type: ignore[type-arg]
     def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user: User = self.model(  # type: ignore[assignment]email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -29,14 +29,14 @@ class User(AbstractUser):
     candidate or open the Espace Surveillant with a session's number and password.
     """
 
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment,misc]
     email = models.EmailField(_("adresse e-mail"), unique=True)
     terms_accepted_at = models.DateTimeField(_("CGU acceptées le"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -98,9 +98,11 @@ class Centre(models.Model):
         _("fuseau horaire"), max_length=40, choices=TimeZone.choices, default=TimeZone.PARIS
     )
     sos_campaign_code = models.CharField(
-        _("code de campagne « SOS élève non certifiable »"), max_length=20, blank=True
+        _("code de la campagne « SOS élève non certifiable »"), max_length=20, blank=True
     )
-    members = models.ManyToManyField(User, through="Membership", related_name="centres")
+    members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
+        User, through="Membership", related_name="centres"
+    )
 
     class Meta:
         verbose_name = _("centre de certification")

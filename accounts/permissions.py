@@ -10,6 +10,7 @@ from enum import StrEnum
 class Permission(StrEnum):
     CENTRE_CANDIDATE_MANAGE = "centre:candidate:manage"
     CENTRE_DOCUMENT_DOWNLOAD = "centre:document:download"
+    CENTRE_SETTINGS_MANAGE = "centre:settings:manage"
     CENTRE_SESSION_CREATE = "centre:session:create"
     CENTRE_SESSION_MANAGE = "centre:session:manage"
     CENTRE_SESSION_READ_SECRETS = "centre:session:read-secrets"
@@ -27,6 +28,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             Permission.CENTRE_CANDIDATE_MANAGE,
             Permission.CENTRE_DOCUMENT_DOWNLOAD,
+            Permission.CENTRE_SETTINGS_MANAGE,
             Permission.CENTRE_SESSION_CREATE,
             Permission.CENTRE_SESSION_MANAGE,
             Permission.CENTRE_SESSION_READ_SECRETS,

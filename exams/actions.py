@@ -1,7 +1,7 @@
 """Writes with side effects. Views and the API call these; nothing else writes sessions."""
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -126,8 +126,10 @@ def do_enrol_candidate(session: ExamSession, data: Mapping[str, Any], *, actor: 
 
 @transaction.atomic
 def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor: User) -> Candidate:
-    ExamSession.objects.select_for_update().get(pk=candidate.session_id)
-    _assert_editable(candidate.session)
+    session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
+    _assert_editable(session)
+    # Re-read: a ModelForm bound to `candidate` has already copied the new values onto it.
+    candidate = Candidate.objects.get(pk=candidate.pk)
     before = {k: getattr(candidate, k) for k in data}
     for field, value in data.items():
         setattr(candidate, field, value)
@@ -137,7 +139,7 @@ def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor:
         record_event(
             Tag.CANDIDATE_UPDATE,
             actor=actor,
-            session=candidate.session,
+            session=session,
             candidate=candidate.pk,
             before=_json_safe({k: before[k] for k in changed}),
             after=_json_safe(changed),
@@ -161,7 +163,7 @@ def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
 
 @transaction.atomic
 def do_import_candidates(
-    session: ExamSession, rows: list[Mapping[str, Any]], *, actor: User, filename: str
+    session: ExamSession, rows: Sequence[Mapping[str, Any]], *, actor: User, filename: str
 ) -> list[Candidate]:
     """Adds every validated row or none: the caller validated them all beforehand."""
     locked = ExamSession.objects.select_for_update().get(pk=session.pk)
@@ -176,7 +178,7 @@ def do_import_candidates(
 @transaction.atomic
 def do_import_sessions(
     centre: Centre,
-    planned: list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]],
+    planned: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
     *,
     actor: User,
     filename: str,

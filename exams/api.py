@@ -34,7 +34,7 @@ class FormInvalid(Exception):
 
 class ImportFailed(Exception):
     def __init__(self, errors: list[str]) -> None:
-        self.message = _("Le fichier n'a pas été importé.")
+        self.message = _("Le fichier n'a pas été importé")
         self.errors = errors
 
 

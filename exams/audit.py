@@ -12,6 +12,7 @@ class Tag(StrEnum):
     CANDIDATE_ENROL = "centre:candidate:enrol"
     CANDIDATE_IMPORT = "centre:candidate:import"
     CANDIDATE_UPDATE = "centre:candidate:update"
+    CENTRE_UPDATE = "centre:centre:update"
     SESSION_CREATE = "centre:session:create"
     SESSION_DELETE = "centre:session:delete"
     SESSION_IMPORT = "centre:session:import"

@@ -75,7 +75,7 @@ class SessionForm(forms.ModelForm):
         if changed and date < self.today:
             raise forms.ValidationError(_("La date de la session ne peut pas être dans le passé."))
         if date > self.today + dt.timedelta(days=366 * 2):
-            raise forms.ValidationError(_("La date de la session est à plus de deux ans."))
+            raise forms.ValidationError(_("La date de la session est dans plus de deux ans."))
         return date
 
 
@@ -130,7 +130,9 @@ class CandidateForm(forms.ModelForm):
     def __init__(self, *args: object, session: ExamSession | None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.session = session
-        self.fields["complementary_certification"].choices = ComplementaryCertification.choices
+        field = self.fields["complementary_certification"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = ComplementaryCertification.choices
 
     def clean_first_name(self) -> str:
         return self._clean_name("first_name")

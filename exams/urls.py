@@ -6,6 +6,7 @@ app_name = "exams"
 
 urlpatterns = [
     path("centres/<int:centre_id>/sessions/", views.session_list, name="session_list"),
+    path("centres/<int:centre_id>/parametres/", views.centre_settings, name="centre_settings"),
     path("centres/<int:centre_id>/sessions/nouvelle/", views.session_create, name="session_create"),
     path("centres/<int:centre_id>/sessions/import/", views.session_import, name="session_import"),
     path(

@@ -9,8 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.actions import do_update_centre
+from accounts.forms import CentreForm
 from accounts.models import User
 from accounts.permissions import Permission
 from exams import actions, documents, imports
@@ -20,6 +23,7 @@ from exams.access import (
     access_session_by_centre_member,
 )
 from exams.forms import CandidateForm, SessionForm
+from exams.models import MAX_CANDIDATES_PER_INVIGILATOR
 from exams.queries import candidates_with_eligibility, sessions_for_centre
 
 
@@ -41,6 +45,18 @@ def session_list(request: HttpRequest, centre_id: int) -> HttpResponse:
     centre = access_centre(_user(request), centre_id, Permission.CENTRE_SESSION_VIEW)
     sessions = sessions_for_centre(centre.pk)
     return render(request, "exams/session_list.html", {"centre": centre, "sessions": sessions})
+
+
+@login_required
+def centre_settings(request: HttpRequest, centre_id: int) -> HttpResponse:
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_SETTINGS_MANAGE)
+    form = CentreForm(request.POST or None, instance=centre)
+    if request.method == "POST" and form.is_valid():
+        do_update_centre(centre, form.cleaned_data, actor=user)
+        messages.success(request, _("Les paramètres du centre ont été enregistrés."))
+        return redirect("exams:session_list", centre_id=centre.pk)
+    return render(request, "exams/centre_settings.html", {"centre": centre, "form": form})
 
 
 @login_required
@@ -69,6 +85,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "understaffed": session.is_understaffed(len(candidates)),
         "max_candidates": session.max_candidates(),
         "invigilator_count": len(session.invigilator_names()),
+        "per_invigilator": MAX_CANDIDATES_PER_INVIGILATOR,
         "events": session.events.select_related("actor").order_by("-at")[:20],
     }
     return render(request, "exams/session_detail.html", context)
@@ -123,7 +140,7 @@ def candidate_add(request: HttpRequest, session_id: int) -> HttpResponse:
         except actions.SessionNotEditable as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("%(name)s a été inscrit(e).") % {"name": candidate})
+            messages.success(request, _("Candidat inscrit : %(name)s.") % {"name": candidate})
         return redirect("exams:session_detail", session_id=session.pk)
     return render(request, "exams/candidate_form.html", {"session": session, "form": form})
 
@@ -165,7 +182,7 @@ def candidate_delete(request: HttpRequest, candidate_id: int) -> HttpResponse:
     except actions.SessionNotEditable as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("%(name)s a été désinscrit(e).") % {"name": candidate})
+        messages.success(request, _("Candidat désinscrit : %(name)s.") % {"name": candidate})
     return redirect("exams:session_detail", session_id=candidate.session_id)
 
 
@@ -197,8 +214,11 @@ def candidate_import(request: HttpRequest, session_id: int) -> HttpResponse:
             except actions.SessionNotEditable as error:
                 errors = [str(error)]
             else:
+                count = len(created)
                 messages.success(
-                    request, _("%(count)s candidat(s) importé(s).") % {"count": len(created)}
+                    request,
+                    ngettext("%(count)s candidat importé.", "%(count)s candidats importés.", count)
+                    % {"count": count},
                 )
                 return redirect("exams:session_detail", session_id=session.pk)
     status = 400 if errors else 200
@@ -218,7 +238,7 @@ def session_import(request: HttpRequest, centre_id: int) -> HttpResponse:
     if request.method == "POST":
         upload = _upload(request)
         if upload is None:
-            errors = [_("Choisissez un fichier .csv à importer.")]
+            errors = [_("Choisissez un fichier .ods ou .csv à importer.")]
         else:
             try:
                 plan = imports.parse_session_plan(*upload, today=timezone.localdate())
@@ -226,8 +246,11 @@ def session_import(request: HttpRequest, centre_id: int) -> HttpResponse:
             except imports.ImportError_ as error:
                 errors = error.errors
             else:
+                count = len(created)
                 messages.success(
-                    request, _("%(count)s session(s) créée(s).") % {"count": len(created)}
+                    request,
+                    ngettext("%(count)s session créée.", "%(count)s sessions créées.", count)
+                    % {"count": count},
                 )
                 return redirect("exams:session_list", centre_id=centre.pk)
     status = 400 if errors else 200

@@ -69,7 +69,7 @@ def test_it_stores_the_invigilator_password_encrypted(client, centre, centre_adm
     [
         ("date", "31/02/2026", "Saisissez une date valide (JJ/MM/AAAA)."),
         ("date", "22/11/2026", "ne peut pas être dans le passé"),
-        ("date", "01/01/2030", "plus de deux ans"),
+        ("date", "01/01/2030", "dans plus de deux ans"),
         ("time", "25:00", "Saisissez une heure valide (HH:MM)."),
         ("room", "", "Ce champ est obligatoire."),
         ("site_name", "", "Ce champ est obligatoire."),
@@ -246,3 +246,53 @@ def test_it_shows_times_in_the_centre_time_zone(client, centre, centre_admin):
     assert "08:30 (La Réunion)" in page
     # The audit entry happened at 10:00 UTC = 14:00 in La Réunion.
     assert "23/11/2026 14:00" in page
+
+
+@pytest.mark.django_db
+def test_it_lets_the_centre_admin_set_the_time_zone_and_sos_code(
+    client, centre, centre_admin, other_centre_admin
+):
+    """Centre settings: time zone and « SOS élève non certifiable » code, audited."""
+    url = reverse("exams:centre_settings", args=[centre.pk])
+    data = {
+        "name": centre.name,
+        "type": "SCO",
+        "time_zone": "America/Cayenne",
+        "sos_campaign_code": "sos2026",
+    }
+    client.force_login(other_centre_admin)
+    assert client.post(url, data).status_code == 404
+    client.force_login(centre_admin)
+    bad = client.post(url, {**data, "sos_campaign_code": "SOS 2026!"})
+    assert "que des lettres et des chiffres" in bad.content.decode()
+    client.post(url, data)
+    centre.refresh_from_db()
+    assert (centre.time_zone, centre.sos_campaign_code) == ("America/Cayenne", "SOS2026")
+    assert (
+        AuditEvent.objects.get(tag="centre:centre:update").data["after"]["sos_campaign_code"]
+        == "SOS2026"
+    )
+
+
+@pytest.mark.django_db
+def test_it_audits_a_candidate_edit_with_before_and_after(client, candidate, centre_admin):
+    """Editing a candidate's extra time keeps the old and new values in the audit trail."""
+    client.force_login(centre_admin)
+    data = {
+        "first_name": "Léa",
+        "last_name": "Dupont",
+        "birthdate": "14/03/2008",
+        "sex": "F",
+        "birth_city": "Lyon",
+        "birth_postal_code": "69001",
+        "birth_country": "FRANCE",
+        "extra_time_percentage": "33",
+    }
+    client.post(reverse("exams:candidate_edit", args=[candidate.pk]), data)
+    candidate.refresh_from_db()
+    assert candidate.extra_time_percentage == 33
+    event = AuditEvent.objects.get(tag="centre:candidate:update")
+    assert (event.data["before"], event.data["after"]) == (
+        {"extra_time_percentage": 0},
+        {"extra_time_percentage": 33},
+    )

@@ -11,7 +11,7 @@ from accounts.models import CompetenceLevel
 from lib import codes
 from lib.env import envbool, envint, envlist, envsecret
 from lib.framework import COMPETENCES, is_certifiable
-from lib.text import normalize_name, spreadsheet_safe, split_names
+from lib.text import normalize_name, split_names, spreadsheet_safe
 
 
 @pytest.mark.parametrize("raw", ["maybe", "2", "yes please"])

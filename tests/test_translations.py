@@ -174,7 +174,9 @@ def test_it_keeps_the_placeholders_of_every_msgid():
             source = entry.msgid if index == 0 else entry.msgid_plural or entry.msgid
             expected, got = placeholders(source), placeholders(text)
             if expected != got:
-                problems.append(f"{entry.label} msgstr[{index}]: {sorted(got)} != {sorted(expected)}")
+                problems.append(
+                    f"{entry.label} msgstr[{index}]: {sorted(got)} != {sorted(expected)}"
+                )
     assert not problems, "\n".join(problems)
 
 

@@ -49,7 +49,7 @@ def test_it_creates_a_session_imports_candidates_and_downloads_the_documents(
     axe.check(page)
     session = ExamSession.objects.get()
 
-    page.get_by_role("link", name="Importer une liste (.ods, .csv)").click()
+    page.get_by_role("link", name="Importer une liste (.ods ou .csv)").click()
     axe.check(page)
     ods = tmp_path / "candidats.ods"
     ods.write_bytes(
@@ -64,7 +64,7 @@ def test_it_creates_a_session_imports_candidates_and_downloads_the_documents(
     )
     page.get_by_label("Fichier (.ods ou .csv)").set_input_files(str(ods))
     page.get_by_role("button", name="Importer").click()
-    expect(page.get_by_text("3 candidat(s) importé(s).")).to_be_visible()
+    expect(page.get_by_text("3 candidats importés.")).to_be_visible()
     axe.check(page)
     assert Candidate.objects.filter(session=session).count() == 3
     # HTML typed in a name is shown as text, never interpreted.
