@@ -11,7 +11,8 @@ class UserManager(BaseUserManager):  # type: ignore[type-arg]
     def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
         if not email:
             raise ValueError("An e-mail address is required.")
-        user: User = self.model(  # type: ignore[assignment]email=self.normalize_email(email).lower(), **extra)
+        email = self.normalize_email(email).lower()
+        user: User = self.model(email=email, **extra)  # type: ignore[assignment]
         user.set_password(password)
         user.save(using=self._db)
         return user
