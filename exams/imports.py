@@ -7,9 +7,11 @@ and each error names the row (as numbered in the spreadsheet) and the column.
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -21,6 +23,10 @@ from lib.text import normalize_name
 MAX_ROWS = 1000
 # An .ods is a zip: refuse archives that inflate beyond this (zip bombs).
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+# Calamine allocates each sheet as a grid from A1 to its last filled cell: a few bytes of XML
+# (a filled cell repeated a million times, or one cell in row 1 000 000) would ask for
+# billions of cells. Refuse workbooks whose sheets span more than this many cells in all.
+MAX_GRID_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,8 @@ def _read_csv(data: bytes) -> list[list[Any]]:
         raise ImportError_([_("Le fichier n'est pas un texte lisible (UTF-8 attendu).")])
     if "\x00" in text:
         raise ImportError_([_("Le fichier n'est pas un fichier CSV lisible.")])
-    first_line = text.split("\n", 1)[0]
+    # The header decides the delimiter; blank lines before it do not.
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((";", ",", "\t"), key=first_line.count)
     try:
         return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
@@ -118,22 +125,173 @@ def _read_csv(data: bytes) -> list[list[Any]]:
         ) from exc
 
 
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
+_ODS_VALUE_TYPE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 value-type"
+_ODS_CELLS = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
+_XLSX_REF = re.compile(r"([A-Za-z]{1,7})([0-9]{1,10})")
+
+
+@dataclass
+class _Grid:
+    """The filled area of one sheet, from A1 to its last filled cell, as calamine stores it."""
+
+    rows: int = 0
+    columns: int = 0
+    row: int = 0  # rows before the current one
+    column: int = 0  # columns before the current cell
+    row_repeat: int = 1
+    row_filled_to: int = 0  # column after the current row's last filled cell
+
+
+def _parse_xml(stream: IO[bytes], start: Any, end: Any) -> None:
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    while chunk := stream.read(64 * 1024):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def _repeat(value: str | None) -> int:
+    return max(1, int(value)) if value else 1
+
+
+def _ods_grid_cells(stream: IO[bytes]) -> int:
+    """Cells of every table of an .ods content.xml, counting repeated rows and columns."""
+    tables: list[_Grid] = []
+    open_tables: list[_Grid] = []
+    open_cells: list[list[int]] = []  # [columns repeated, filled] of the cells being read
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if open_cells:
+            open_cells[-1][1] = 1  # any element inside a cell is content
+        if name == _ODS_TABLE + "table":
+            tables.append(_Grid())
+            open_tables.append(tables[-1])
+        elif name == _ODS_TABLE + "table-row" and open_tables:
+            grid = open_tables[-1]
+            grid.row_repeat = _repeat(attrs.get(_ODS_TABLE + "number-rows-repeated"))
+            grid.column = grid.row_filled_to = 0
+        elif name in _ODS_CELLS and open_tables:
+            repeat = _repeat(attrs.get(_ODS_TABLE + "number-columns-repeated"))
+            open_cells.append([repeat, int(_ODS_VALUE_TYPE in attrs)])
+
+    def end(name: str) -> None:
+        if name == _ODS_TABLE + "table" and open_tables:
+            open_tables.pop()
+        elif name == _ODS_TABLE + "table-row" and open_tables:
+            grid = open_tables[-1]
+            if grid.row_filled_to:
+                grid.rows = grid.row + grid.row_repeat
+                grid.columns = max(grid.columns, grid.row_filled_to)
+            grid.row += grid.row_repeat
+        elif name in _ODS_CELLS and open_cells and open_tables:
+            repeat, filled = open_cells.pop()
+            grid = open_tables[-1]
+            grid.column += repeat
+            if filled:
+                grid.row_filled_to = grid.column
+
+    _parse_xml(stream, start, end)
+    return sum(grid.rows * grid.columns for grid in tables)
+
+
+def _xlsx_column(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _xlsx_grid_cells(stream: IO[bytes]) -> int:
+    """Cells spanned by the <sheetData> of an .xlsx part, from A1 to its last filled cell."""
+    total = 0
+    grid = _Grid()
+    state = {"in_data": False}
+    open_cells: list[list[int]] = []  # [row, column, filled] of the cell being read
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if open_cells:
+            open_cells[-1][2] = 1  # a value, an inline string or a formula
+        if local == "sheetData":
+            state["in_data"] = True
+            grid.row = grid.rows = grid.columns = 0
+        elif not state["in_data"]:
+            return
+        elif local == "row":
+            grid.row = int(attrs["r"]) if attrs.get("r") else grid.row + 1
+            grid.column = 0
+        elif local == "c":
+            reference = attrs.get("r")
+            if reference:
+                match = _XLSX_REF.fullmatch(reference)
+                if match is None:
+                    raise ValueError(reference)
+                grid.column, row = _xlsx_column(match[1]), int(match[2])
+            else:
+                grid.column, row = grid.column + 1, grid.row
+            open_cells.append([row, grid.column, 0])
+
+    def end(name: str) -> None:
+        nonlocal total
+        local = name.rsplit(" ", 1)[-1]
+        if local == "c" and open_cells:
+            row, column, filled = open_cells.pop()
+            if filled:
+                grid.rows = max(grid.rows, row)
+                grid.columns = max(grid.columns, column)
+        elif local == "sheetData" and state["in_data"]:
+            state["in_data"] = False
+            total += grid.rows * grid.columns
+
+    try:
+        _parse_xml(stream, start, end)
+    except expat.ExpatError:
+        # Not a well-formed part: calamine fails on it too, after the cells read so far.
+        return total + (grid.rows * grid.columns if state["in_data"] else 0)
+    return total
+
+
+def _grid_cells(archive: zipfile.ZipFile) -> int:
+    """Cells calamine would allocate for the sheets of this archive (ODS and XLSX parts)."""
+    total = 0
+    for info in archive.infolist():
+        name = info.filename
+        if name == "content.xml":
+            with archive.open(info) as stream:
+                total += _ods_grid_cells(stream)
+        elif name.lower().endswith(".xml"):
+            with archive.open(info) as stream:
+                total += _xlsx_grid_cells(stream)
+    return total
+
+
 def _read_spreadsheet(data: bytes) -> list[list[Any]]:
     from python_calamine import CalamineWorkbook
 
+    unreadable = ImportError_([_("Le fichier n'est pas un classeur .ods ou .xlsx lisible.")])
+    too_large = ImportError_([_("Le classeur est trop volumineux une fois décompressé.")])
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ImportError_([_("Le fichier n'est pas un classeur .ods ou .xlsx lisible.")]) from None
-    if inflated > MAX_UNCOMPRESSED_BYTES:
-        raise ImportError_([_("Le classeur est trop volumineux une fois décompressé.")])
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+                raise too_large
+            # .xlsb (binary sheets) cannot be checked for size: .ods and .xlsx only.
+            if "xl/workbook.bin" in archive.namelist():
+                raise unreadable
+            cells = _grid_cells(archive)
+    except ImportError_:
+        raise
+    except Exception:  # a damaged zip or XML raises many types (BadZipFile, ValueError...)
+        raise unreadable from None
+    if cells > MAX_GRID_CELLS:
+        raise too_large
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
         return [list(row) for row in sheet.to_python(skip_empty_area=False)]
     except Exception as exc:  # calamine raises several error types for corrupt files
-        raise ImportError_([_("Le fichier n'est pas un classeur .ods ou .xlsx lisible.")]) from exc
+        raise unreadable from exc
 
 
 def read_table(filename: str, data: bytes) -> Table:
@@ -172,7 +330,7 @@ def _map_columns(headers: list[str], columns: list[Column]) -> tuple[dict[str, i
     positions: dict[str, int] = {}
     missing = []
     for column in columns:
-        found = next((by_key[k] for k in column.keys() if k in by_key), None)
+        found = next((by_key[k] for k in column.keys() if k in by_key), None)  # noqa: SIM118
         if found is not None:
             positions[column.field] = found
         elif column.required:

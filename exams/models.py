@@ -152,6 +152,14 @@ class Candidate(models.Model):
         blank=True,
         related_name="candidacies",
     )
+    linked_at = models.DateTimeField(null=True, blank=True)
+    instructions_accepted_at = models.DateTimeField(null=True, blank=True)
+    # Presence confirmed by an invigilator: a one-shot token, consumed by a start or a resume
+    # (reference §2.3), so a candidate who leaves cannot come back alone.
+    authorized_to_start_at = models.DateTimeField(null=True, blank=True)
+    authorized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -165,6 +173,8 @@ class Candidate(models.Model):
             models.CheckConstraint(
                 condition=models.Q(extra_time_percentage__lte=100), name="extra_time_max"
             ),
+            # One account per candidate line and one candidate line per account and session.
+            models.UniqueConstraint(fields=["session", "user"], name="one_candidate_per_user"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
+from certification.api import router as certification_router
+from certification.errors import JourneyError
 from exams.actions import SessionNotEditable
 from exams.api import FormInvalid, ImportFailed
 from exams.api import router as exams_router
@@ -37,5 +39,13 @@ def import_failed(request: HttpRequest, exc: ImportFailed) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=400)
 
 
+@api.exception_handler(JourneyError)
+def journey_error(request: HttpRequest, exc: JourneyError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc.message), "code": exc.code}, status=exc.status
+    )
+
+
 api.add_router("/accounts", accounts_router)
+api.add_router("/certification", certification_router)
 api.add_router("/", exams_router)

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "ninja",
     "accounts",
     "exams",
+    "certification",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +140,9 @@ STORAGES = {
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Vigie <no-reply@vigie.localhost>")
+
+# The item bank (format: certification/bank/README.md); replaceable by a centre's own.
+ITEM_BANK_DIR = envstr("ITEM_BANK_DIR", str(BASE_DIR / "certification" / "bank"))
 
 # Uploads (candidate lists, bulk sessions): refused above this size with a clear message.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)

@@ -7,6 +7,7 @@ from vigie.api import api
 urlpatterns = [
     path("", home, name="home"),
     path("compte/", include("accounts.urls")),
+    path("certification/", include("certification.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

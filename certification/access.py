@@ -1,0 +1,33 @@
+"""Loading a candidate's own objects: a user only ever reaches their own line and test."""
+
+from django.http import Http404
+
+from accounts.models import User
+from certification.models import CertificationCourse
+from exams.models import Candidate
+
+
+def access_own_candidate(user: User, candidate_id: int) -> Candidate:
+    if not user.is_authenticated:
+        raise Http404
+    candidate = Candidate.objects.select_related("session__centre").filter(pk=candidate_id).first()
+    if candidate is None:
+        raise Http404
+    if candidate.user_id != user.pk:
+        raise Http404
+    return candidate
+
+
+def access_own_course(user: User, course_id: int) -> CertificationCourse:
+    if not user.is_authenticated:
+        raise Http404
+    course = (
+        CertificationCourse.objects.select_related("candidate__session__centre")
+        .filter(pk=course_id)
+        .first()
+    )
+    if course is None:
+        raise Http404
+    if course.user_id != user.pk:
+        raise Http404
+    return course

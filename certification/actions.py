@@ -1,0 +1,424 @@
+"""The candidate's journey and the invigilator's decisions on a candidate's test.
+
+Every state change is a conditional UPDATE or happens under a row lock, writes an audit
+row, and sends its live event after commit: two invigilators acting at once cannot both
+win, and a candidate's page never shows a state that was rolled back.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from certification import engine
+from certification import errors as e
+from certification.models import (
+    AlertStatus,
+    Answer,
+    CertificationCourse,
+    CourseStatus,
+    LiveAlert,
+)
+from exams.audit import Tag, record_event
+from exams.models import Candidate, ExamSession
+from lib.codes import password_matches
+from lib.text import normalize_name
+from live.events import candidate_group, publish_on_commit, session_group
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _notify(candidate: Candidate, op: str, **extra: Any) -> None:
+    event = {"type": "candidate", "op": op, "candidate_id": candidate.pk, **extra}
+    publish_on_commit([candidate_group(candidate.pk), session_group(candidate.session_id)], event)
+
+
+# --- Joining -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_join(
+    user: User, *, session_number: str, first_name: str, last_name: str, birthdate: dt.date
+) -> Candidate:
+    """Link the account to its line of the attendance sheet (idempotent)."""
+    session = ExamSession.objects.filter(number=session_number.strip()).first()
+    if session is None:
+        raise e.UnknownSession
+    if not session.is_accessible:
+        raise e.SessionNotAccessible
+    matches = list(
+        Candidate.objects.select_for_update().filter(
+            session=session,
+            first_name_key=normalize_name(first_name),
+            last_name_key=normalize_name(last_name),
+            birthdate=birthdate,
+        )
+    )
+    if len(matches) != 1:
+        raise e.NoMatchingCandidate
+    candidate = matches[0]
+    if candidate.user_id == user.pk:
+        return candidate
+    if candidate.user_id is not None:
+        raise e.CandidateLinkedToAnotherAccount
+    if Candidate.objects.filter(session=session, user=user).exists():
+        raise e.AccountAlreadyInSession
+    if not user.is_certifiable():
+        raise e.NotCertifiable
+    linked = Candidate.objects.filter(pk=candidate.pk, user__isnull=True).update(
+        user=user, linked_at=timezone.now()
+    )
+    if not linked:
+        raise e.CandidateLinkedToAnotherAccount
+    candidate.refresh_from_db()
+    record_event(Tag.CANDIDATE_JOIN, actor=user, session=session, candidate=candidate.pk)
+    _notify(candidate, "joined")
+    return candidate
+
+
+@transaction.atomic
+def do_accept_instructions(candidate: Candidate, *, user: User) -> None:
+    Candidate.objects.filter(pk=candidate.pk, instructions_accepted_at__isnull=True).update(
+        instructions_accepted_at=timezone.now()
+    )
+
+
+# --- Presence (invigilator) ----------------------------------------------------------
+
+
+@transaction.atomic
+def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
+    """« Confirmer la présence »: a one-shot authorization to start, before the test."""
+    updated = Candidate.objects.filter(
+        pk=candidate.pk, authorized_to_start_at__isnull=True, course__isnull=True
+    ).update(authorized_to_start_at=timezone.now(), authorized_by=actor)
+    if not updated:
+        raise e.AlreadyHandled(_who_authorized(candidate))
+    record_event(
+        Tag.PRESENCE_CONFIRM, actor=actor, session=candidate.session, candidate=candidate.pk
+    )
+    _notify(candidate, "authorized")
+
+
+@transaction.atomic
+def do_authorize_resume(candidate: Candidate, *, actor: User) -> None:
+    """« Autoriser la reprise du test »: the timer, answers and alerts are left as they are."""
+    updated = Candidate.objects.filter(
+        pk=candidate.pk,
+        authorized_to_start_at__isnull=True,
+        course__status=CourseStatus.STARTED,
+    ).update(authorized_to_start_at=timezone.now(), authorized_by=actor)
+    if not updated:
+        raise e.AlreadyHandled(_who_authorized(candidate))
+    record_event(
+        Tag.RESUME_AUTHORIZE, actor=actor, session=candidate.session, candidate=candidate.pk
+    )
+    _notify(candidate, "authorized")
+
+
+@transaction.atomic
+def do_cancel_presence(candidate: Candidate, *, actor: User) -> None:
+    updated = Candidate.objects.filter(
+        pk=candidate.pk, authorized_to_start_at__isnull=False, course__isnull=True
+    ).update(authorized_to_start_at=None, authorized_by=None)
+    if not updated:
+        raise e.AlreadyHandled()
+    record_event(
+        Tag.PRESENCE_CANCEL, actor=actor, session=candidate.session, candidate=candidate.pk
+    )
+    _notify(candidate, "unauthorized")
+
+
+def _who_authorized(candidate: Candidate) -> str | None:
+    row = Candidate.objects.filter(pk=candidate.pk).values(
+        "authorized_by__first_name", "authorized_by__last_name"
+    )
+    first = row.first() or {}
+    name = f"{first.get('authorized_by__first_name') or ''} {first.get('authorized_by__last_name') or ''}"
+    return name.strip() or None
+
+
+# --- Start and resume ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    course: CertificationCourse
+    token: str
+    resumed: bool
+
+
+@transaction.atomic
+def do_start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> Run:
+    """Check the code and the presence confirmation, consume it, hand this tab the run."""
+    candidate = (
+        Candidate.objects.select_for_update().select_related("session__centre").get(pk=candidate.pk)
+    )
+    if candidate.user_id != user.pk:
+        raise e.NoMatchingCandidate
+    session = candidate.session
+    if not password_matches(session.access_code, access_code):
+        raise e.WrongAccessCode
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    if course is not None and not course.is_running:
+        raise e.TestEnded(engine.end_message(course.status))
+    if course is None and not session.is_accessible:
+        raise e.CertificationSessionClosed
+    consumed = Candidate.objects.filter(
+        pk=candidate.pk, authorized_to_start_at__isnull=False
+    ).update(authorized_to_start_at=None)
+    if not consumed:
+        raise e.NotAuthorizedToStart if course is None else e.NotAuthorizedToResume
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    if course is None:
+        course = CertificationCourse.objects.create(
+            candidate=candidate,
+            user=user,
+            started_at=now,
+            seed=secrets.randbits(48),
+            run_token_hash=_hash(token),
+        )
+        record_event(Tag.COURSE_START, actor=user, session=session, candidate=candidate.pk)
+        _notify(candidate, "started")
+        return Run(course, token, resumed=False)
+    CertificationCourse.objects.filter(pk=course.pk).update(run_token_hash=_hash(token))
+    course.run_token_hash = _hash(token)
+    record_event(
+        Tag.COURSE_RESUME,
+        actor=user,
+        session=session,
+        candidate=candidate.pk,
+        answers=course.answers.count(),
+    )
+    _notify(candidate, "resumed")
+    return Run(course, token, resumed=True)
+
+
+def check_run(course: CertificationCourse, token: str) -> None:
+    """Only the tab that started or resumed the test may act on it."""
+    if not token or not hmac.compare_digest(course.run_token_hash, _hash(token)):
+        raise e.StaleRun
+
+
+# --- Questions and answers -------------------------------------------------------------
+
+
+def current_question(course: CertificationCourse) -> engine.Item | None:
+    """The question on screen, choosing the next one when there is none (race-safe)."""
+    if not course.is_running or _ongoing_question_alert(course) is not None:
+        return engine.item(course.current_item_id) if course.current_item_id else None
+    if course.current_item_id:
+        return engine.item(course.current_item_id)
+    item = engine.next_item(course)
+    if item is None:
+        return None
+    CertificationCourse.objects.filter(
+        pk=course.pk, current_item_id="", status=CourseStatus.STARTED
+    ).update(current_item_id=item.id, current_asked_at=timezone.now(), avoid_competence="")
+    # Two requests may have raced to choose; the question on screen is the one stored.
+    course.refresh_from_db()
+    return engine.item(course.current_item_id) if course.current_item_id else None
+
+
+def _ongoing_question_alert(course: CertificationCourse) -> LiveAlert | None:
+    return course.alerts.filter(kind=LiveAlert.Kind.QUESTION, status=AlertStatus.ONGOING).first()
+
+
+@transaction.atomic
+def do_answer(
+    course: CertificationCourse,
+    *,
+    user: User,
+    token: str,
+    item_id: str,
+    response: Any,
+    focus_lost: bool = False,
+) -> Answer:
+    """Save an answer at once. Re-sending the same answer returns it (network retries)."""
+    course = (
+        CertificationCourse.objects.select_for_update()
+        .select_related("candidate")
+        .get(pk=course.pk)
+    )
+    if course.user_id != user.pk:
+        raise e.NoMatchingCandidate
+    existing = course.answers.filter(item_id=item_id).first()
+    if existing is not None:
+        if existing.response == engine.clean_response(engine.item(item_id), response):
+            return existing
+        raise e.AlreadyAnswered
+    check_run(course, token)
+    if not course.is_running:
+        raise e.TestEnded(engine.end_message(course.status))
+    if item_id != course.current_item_id:
+        raise e.NotCurrentQuestion
+    if _ongoing_question_alert(course) is not None:
+        raise e.TestPaused
+    item = engine.item(item_id)
+    cleaned = engine.clean_response(item, response)
+    now = timezone.now()
+    asked_at = course.current_asked_at or now
+    timed_out = engine.is_timed_out(item, asked_at, now)
+    # An empty answer is only accepted when the question's own time is over.
+    if cleaned is None or (not cleaned and not timed_out):
+        raise e.InvalidResponse
+    position = course.answers.count() + 1
+    try:
+        with transaction.atomic():
+            answer = Answer.objects.create(
+                course=course,
+                position=position,
+                item_id=item.id,
+                competence=item.competence,
+                response=cleaned,
+                correct=item.is_correct(cleaned) and not timed_out and not focus_lost,
+                timed_out=timed_out,
+                focus_lost=focus_lost,
+                asked_at=asked_at,
+                answered_at=now,
+            )
+    except IntegrityError:
+        raise e.AlreadyAnswered from None
+    estimate = engine.estimate(course)
+    course.theta, course.theta_sd = estimate
+    course.current_item_id = ""
+    course.current_asked_at = None
+    fields = ["theta", "theta_sd", "current_item_id", "current_asked_at"]
+    if position >= engine.TEST_LENGTH:
+        course.status = CourseStatus.COMPLETED
+        course.ended_at = now
+        fields += ["status", "ended_at"]
+        record_event(
+            Tag.COURSE_COMPLETE,
+            actor=user,
+            session=course.candidate.session,
+            candidate=course.candidate_id,
+        )
+    course.save(update_fields=fields)
+    _notify(course.candidate, "answered", position=position, status=course.status)
+    return answer
+
+
+# --- Reporting a problem with a question ---------------------------------------------
+
+
+@transaction.atomic
+def do_report_problem(
+    course: CertificationCourse, *, user: User, token: str, item_id: str
+) -> LiveAlert:
+    """« Signaler un problème avec la question »: pauses the test until an invigilator decides."""
+    course = (
+        CertificationCourse.objects.select_for_update()
+        .select_related("candidate")
+        .get(pk=course.pk)
+    )
+    if course.user_id != user.pk:
+        raise e.NoMatchingCandidate
+    check_run(course, token)
+    if not course.is_running:
+        raise e.TestEnded(engine.end_message(course.status))
+    ongoing = _ongoing_question_alert(course)
+    if ongoing is not None and ongoing.item_id == item_id:
+        return ongoing
+    if item_id != course.current_item_id:
+        raise e.NotCurrentQuestion
+    alert = LiveAlert.objects.create(
+        course=course, item_id=item_id, question_number=course.answers.count() + 1
+    )
+    record_event(
+        Tag.ALERT_CREATE,
+        actor=user,
+        session=course.candidate.session,
+        candidate=course.candidate_id,
+        item=item_id,
+        question_number=alert.question_number,
+    )
+    _notify(course.candidate, "alert")
+    return alert
+
+
+def _resolve_alert(
+    alert: LiveAlert, *, actor: User, status: AlertStatus, reason: str = ""
+) -> LiveAlert:
+    updated = LiveAlert.objects.filter(pk=alert.pk, status=AlertStatus.ONGOING).update(
+        status=status, reason=reason, resolved_at=timezone.now(), resolved_by=actor
+    )
+    if not updated:
+        alert.refresh_from_db()
+        by = alert.resolved_by
+        raise e.AlreadyHandled(f"{by.first_name} {by.last_name}".strip() if by else None)
+    alert.refresh_from_db()
+    return alert
+
+
+@transaction.atomic
+def do_validate_alert(alert: LiveAlert, *, actor: User, reason: str) -> LiveAlert:
+    """The question is not counted; the candidate gets another question of another skill."""
+    alert = _resolve_alert(alert, actor=actor, status=AlertStatus.VALIDATED, reason=reason)
+    course = alert.course
+    item = engine.item(alert.item_id)
+    CertificationCourse.objects.filter(pk=course.pk, current_item_id=alert.item_id).update(
+        current_item_id="", current_asked_at=None, avoid_competence=item.competence
+    )
+    candidate = course.candidate
+    record_event(
+        Tag.ALERT_VALIDATE,
+        actor=actor,
+        session=candidate.session,
+        candidate=candidate.pk,
+        item=alert.item_id,
+        question_number=alert.question_number,
+        reason=reason,
+    )
+    _notify(candidate, "alert_validated")
+    return alert
+
+
+@transaction.atomic
+def do_refuse_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
+    """The candidate goes back to the same question."""
+    alert = _resolve_alert(alert, actor=actor, status=AlertStatus.REFUSED)
+    candidate = alert.course.candidate
+    record_event(
+        Tag.ALERT_REFUSE,
+        actor=actor,
+        session=candidate.session,
+        candidate=candidate.pk,
+        item=alert.item_id,
+        question_number=alert.question_number,
+    )
+    _notify(candidate, "alert_refused")
+    return alert
+
+
+# --- Ending ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_end_by_invigilator(course: CertificationCourse, *, actor: User) -> CertificationCourse:
+    """« Terminer le test »: irreversible; a test already over is left as it is."""
+    now = timezone.now()
+    updated = CertificationCourse.objects.filter(pk=course.pk, status=CourseStatus.STARTED).update(
+        status=CourseStatus.ENDED_BY_INVIGILATOR,
+        ended_at=now,
+        ended_by=actor,
+        current_item_id="",
+        run_token_hash="",
+    )
+    course.refresh_from_db()
+    if not updated:
+        by = course.ended_by
+        raise e.AlreadyHandled(f"{by.first_name} {by.last_name}".strip() if by else None)
+    candidate = course.candidate
+    record_event(Tag.COURSE_END, actor=actor, session=candidate.session, candidate=candidate.pk)
+    _notify(candidate, "ended", status=course.status)
+    return course

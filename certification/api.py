@@ -1,0 +1,139 @@
+"""JSON API of the candidate's journey, used by the candidate pages' JavaScript."""
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from accounts.models import User
+from certification import actions
+from certification.access import access_own_candidate, access_own_course
+from certification.state import course_state
+
+router = Router(tags=["candidate"])
+RUN_TOKEN_HEADER = "X-Run-Token"
+
+
+class JoinIn(Schema):
+    session_number: str
+    first_name: str
+    last_name: str
+    birthdate: dt.date
+
+
+class JoinOut(Schema):
+    candidate_id: int
+    session_number: str
+
+
+class StartIn(Schema):
+    access_code: str
+
+
+class StartOut(Schema):
+    course_id: int
+    run_token: str
+    resumed: bool
+
+
+class AnswerIn(Schema):
+    item_id: str
+    response: list[int] | str
+    focus_lost: bool = False
+
+
+class AnswerOut(Schema):
+    position: int
+    item_id: str
+
+
+class AlertIn(Schema):
+    item_id: str
+
+
+class AlertOut(Schema):
+    id: int
+    status: str
+    question_number: int | None
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _token(request: HttpRequest) -> str:
+    return request.headers.get(RUN_TOKEN_HEADER, "")
+
+
+@router.post("/join", response=JoinOut)
+def join(request: HttpRequest, payload: JoinIn) -> dict[str, Any]:
+    candidate = actions.do_join(
+        _user(request),
+        session_number=payload.session_number,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        birthdate=payload.birthdate,
+    )
+    return {"candidate_id": candidate.pk, "session_number": candidate.session.number}
+
+
+@router.post("/candidates/{candidate_id}/instructions", response={204: None})
+def accept_instructions(request: HttpRequest, candidate_id: int) -> Status[None]:
+    candidate = access_own_candidate(_user(request), candidate_id)
+    actions.do_accept_instructions(candidate, user=_user(request))
+    return Status(204, None)
+
+
+class AuthorizationOut(Schema):
+    authorized: bool
+    course_status: str | None
+
+
+@router.get("/candidates/{candidate_id}/authorization", response=AuthorizationOut)
+def authorization(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
+    """Polling fallback of the code screen while the push link is down."""
+    candidate = access_own_candidate(_user(request), candidate_id)
+    course = getattr(candidate, "course", None)
+    return {
+        "authorized": candidate.authorized_to_start_at is not None,
+        "course_status": course.status if course else None,
+    }
+
+
+@router.post("/candidates/{candidate_id}/start", response=StartOut)
+def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str, Any]:
+    user = _user(request)
+    candidate = access_own_candidate(user, candidate_id)
+    run = actions.do_start_or_resume(candidate, user=user, access_code=payload.access_code)
+    return {"course_id": run.course.pk, "run_token": run.token, "resumed": run.resumed}
+
+
+@router.get("/courses/{course_id}/state")
+def state(request: HttpRequest, course_id: int) -> dict[str, Any]:
+    course = access_own_course(_user(request), course_id)
+    return course_state(course, _token(request))
+
+
+@router.post("/courses/{course_id}/answers", response=AnswerOut)
+def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
+    user = _user(request)
+    course = access_own_course(user, course_id)
+    return actions.do_answer(
+        course,
+        user=user,
+        token=_token(request),
+        item_id=payload.item_id,
+        response=payload.response,
+        focus_lost=payload.focus_lost,
+    )
+
+
+@router.post("/courses/{course_id}/alerts", response=AlertOut)
+def report_problem(request: HttpRequest, course_id: int, payload: AlertIn) -> Any:
+    user = _user(request)
+    course = access_own_course(user, course_id)
+    return actions.do_report_problem(
+        course, user=user, token=_token(request), item_id=payload.item_id
+    )

@@ -1,0 +1,220 @@
+"""Loading and validating the item bank (format: certification/bank/README.md)."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lib.framework import COMPETENCE_CODES
+from lib.text import normalize_name
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "bank"
+TYPES = ("single", "multiple", "free")
+FLAGS = ("image", "attachment", "simulator", "focus")
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+_MEDIA_FOR_FLAG = {"image": "image", "attachment": "attachment", "simulator": "simulator"}
+
+
+class BankError(Exception):
+    """The bank is refused; `errors` lists every problem as « file: item: message »."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    competence: str
+    type: str
+    prompt: str
+    difficulty: float
+    discrimination: float
+    choices: tuple[str, ...] = ()
+    answer: tuple[int, ...] = ()
+    accepted: tuple[str, ...] = ()
+    flags: frozenset[str] = frozenset()
+    timed: int | None = None
+    media: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def area(self) -> str:
+        return self.competence.split(".")[0]
+
+    def is_correct(self, response: list[int] | str) -> bool:
+        """Whether a response is right: the exact set of choices, or an accepted text."""
+        if self.type == "free":
+            typed = normalize_name(str(response))
+            return bool(typed) and typed in {normalize_name(a) for a in self.accepted}
+        if not isinstance(response, list):
+            return False
+        return sorted(set(response)) == sorted(self.answer)
+
+
+@dataclass(frozen=True)
+class Bank:
+    items: tuple[Item, ...]
+    directory: Path
+
+    def by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+
+def _check_item(raw: Any, where: str, media_dir: Path) -> tuple[Item | None, list[str]]:
+    errors: list[str] = []
+
+    def err(message: str) -> None:
+        errors.append(f"{where}: {message}")
+
+    if not isinstance(raw, dict):
+        return None, [f"{where}: an item must be a mapping"]
+    known = {
+        "id",
+        "competence",
+        "type",
+        "prompt",
+        "choices",
+        "answer",
+        "accepted",
+        "difficulty",
+        "discrimination",
+        "flags",
+        "timed",
+        "media",
+    }
+    for unknown in sorted(set(raw) - known):
+        err(f"unknown field '{unknown}'")
+    item_id = raw.get("id")
+    if not isinstance(item_id, str) or not _ID.match(item_id):
+        err("'id' must be 1-40 letters, digits, '.', '-' or '_'")
+    if raw.get("competence") not in COMPETENCE_CODES:
+        err(f"'competence' must be one of {', '.join(COMPETENCE_CODES)}")
+    kind = raw.get("type")
+    if kind not in TYPES:
+        err(f"'type' must be one of {', '.join(TYPES)}")
+    prompt = raw.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        err("'prompt' must be a non-empty text")
+    for name, low, high in (("difficulty", -4.0, 4.0), ("discrimination", 0.3, 3.0)):
+        value = raw.get(name)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not low <= value <= high
+        ):
+            err(f"'{name}' must be a number between {low} and {high}")
+    choices = raw.get("choices") or []
+    answer = raw.get("answer") or []
+    accepted = raw.get("accepted") or []
+    if kind in ("single", "multiple"):
+        if (
+            not isinstance(choices, list)
+            or not 2 <= len(choices) <= 6
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            err("'choices' must list 2 to 6 non-empty texts")
+        elif len({c.strip() for c in choices}) != len(choices):
+            err("'choices' must be distinct")
+        if not isinstance(answer, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(choices) for i in answer
+        ):
+            err("'answer' must list indices of 'choices' (0-based)")
+        elif kind == "single" and len(answer) != 1:
+            err("a 'single' item needs exactly one index in 'answer'")
+        elif kind == "multiple" and (not answer or len(set(answer)) != len(answer)):
+            err("a 'multiple' item needs one or more distinct indices in 'answer'")
+        if accepted:
+            err("'accepted' is only for 'free' items")
+    if kind == "free":
+        if (
+            not isinstance(accepted, list)
+            or not accepted
+            or not all(isinstance(a, str) and normalize_name(a) for a in accepted)
+        ):
+            err("a 'free' item needs 'accepted': a list of answers with letters or digits")
+        if choices or answer:
+            err("a 'free' item has no 'choices' nor 'answer'")
+    flags = raw.get("flags") or []
+    if not isinstance(flags, list) or not set(flags) <= set(FLAGS):
+        err(f"'flags' must be a list among {', '.join(FLAGS)}")
+        flags = []
+    timed = raw.get("timed")
+    if timed is not None and (
+        not isinstance(timed, int) or isinstance(timed, bool) or not 10 <= timed <= 600
+    ):
+        err("'timed' must be a number of seconds between 10 and 600")
+    media = raw.get("media") or {}
+    if not isinstance(media, dict) or not all(isinstance(v, str) for v in media.values()):
+        err("'media' must map names to file names or texts")
+        media = {}
+    for flag in flags:
+        key = _MEDIA_FOR_FLAG.get(flag)
+        if key is None:
+            continue
+        name = media.get(key)
+        if not name:
+            err(f"the '{flag}' flag needs 'media.{key}'")
+        elif "/" in name or "\\" in name or not (media_dir / name).is_file():
+            err(f"'media.{key}': no file '{name}' in {media_dir.name}/")
+    if "image" in flags and not media.get("alt"):
+        err("the 'image' flag needs 'media.alt' (a description for screen readers)")
+    if errors:
+        return None, errors
+    return (
+        Item(
+            id=item_id,  # type: ignore[arg-type]
+            competence=raw["competence"],
+            type=kind,  # type: ignore[arg-type]
+            prompt=prompt.strip(),  # type: ignore[union-attr]
+            difficulty=float(raw["difficulty"]),
+            discrimination=float(raw["discrimination"]),
+            choices=tuple(c.strip() for c in choices),
+            answer=tuple(answer),
+            accepted=tuple(accepted),
+            flags=frozenset(flags),
+            timed=timed,
+            media=dict(media),
+        ),
+        [],
+    )
+
+
+def load_bank(directory: Path | str = DEFAULT_DIR) -> Bank:
+    directory = Path(directory)
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise BankError([f"{directory}: no *.yaml file"])
+    errors: list[str] = []
+    items: list[Item] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            errors.append(f"{path.name}: not valid YAML: {exc}")
+            continue
+        if not isinstance(document, dict) or document.get("version") != 1:
+            errors.append(f"{path.name}: expected 'version: 1' and 'items:'")
+            continue
+        raw_items = document.get("items")
+        if not isinstance(raw_items, list):
+            errors.append(f"{path.name}: 'items' must be a list")
+            continue
+        for index, raw in enumerate(raw_items, start=1):
+            label = raw.get("id") if isinstance(raw, dict) else None
+            where = f"{path.name}: item {label or f'#{index}'}"
+            item, item_errors = _check_item(raw, where, directory / "media")
+            errors += item_errors
+            if item is None:
+                continue
+            if item.id in seen:
+                errors.append(f"{where}: duplicate id (already in {seen[item.id]})")
+                continue
+            seen[item.id] = path.name
+            items.append(item)
+    if errors:
+        raise BankError(errors)
+    return Bank(items=tuple(items), directory=directory)

@@ -1,0 +1,100 @@
+"""The test engine as the web layer sees it: the bank, the adaptive choice, the estimate."""
+
+import datetime as dt
+import random
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from certification import irt
+from certification.bank import Bank, Item, load_bank
+from certification.models import AlertStatus, CertificationCourse, CourseStatus
+
+__all__ = ["TEST_LENGTH", "Item"]
+
+TEST_LENGTH = irt.TEST_LENGTH
+# Network latency between the end of a timed question's countdown and its answer arriving.
+TIMER_GRACE = dt.timedelta(seconds=5)
+MAX_FREE_ANSWER = 200
+
+
+@cache
+def get_bank() -> Bank:
+    return load_bank(settings.ITEM_BANK_DIR)
+
+
+def item(item_id: str) -> Item:
+    return get_bank().by_id()[item_id]
+
+
+def _history(course: CertificationCourse) -> list[tuple[Item, bool]]:
+    bank = get_bank().by_id()
+    rows = course.answers.order_by("position").values_list("item_id", "correct")
+    return [(bank[item_id], correct) for item_id, correct in rows]
+
+
+def next_item(course: CertificationCourse) -> Item | None:
+    history = _history(course)
+    if len(history) >= TEST_LENGTH:
+        return None
+    reported = set(
+        course.alerts.filter(status=AlertStatus.VALIDATED).values_list("item_id", flat=True)
+    )
+    excluded = {i.id for i, _correct in history} | reported
+    # Seeded per course and step: reproducible for an audit, different between candidates.
+    rng = random.Random(f"{course.seed}:{len(history)}:{len(reported)}")
+    avoid = frozenset({course.avoid_competence}) if course.avoid_competence else frozenset()
+    return irt.select_next(
+        get_bank().items, history, rng=rng, excluded=excluded, excluded_competences=avoid
+    )
+
+
+def estimate(course: CertificationCourse) -> tuple[float, float]:
+    result = irt.estimate(_history(course))
+    return result.theta, result.sd
+
+
+def clean_response(question: Item, response: Any) -> list[int] | str | None:
+    """The response in canonical form ("" or [] when empty), or None when it cannot answer
+    this question."""
+    if question.type == "free":
+        if not isinstance(response, str) or len(response) > MAX_FREE_ANSWER:
+            return None
+        return " ".join(response.split())
+    if not isinstance(response, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in response
+    ):
+        return None
+    chosen = sorted(set(response))
+    if any(not 0 <= i < len(question.choices) for i in chosen):
+        return None
+    if not chosen:
+        return chosen
+    if question.type == "single" and len(chosen) != 1:
+        return None
+    return chosen
+
+
+def is_timed_out(question: Item, asked_at: dt.datetime, now: dt.datetime) -> bool:
+    if question.timed is None:
+        return False
+    return now > asked_at + dt.timedelta(seconds=question.timed) + TIMER_GRACE
+
+
+def end_message(status: str) -> str:
+    messages = {
+        CourseStatus.COMPLETED: _(
+            "Vous avez répondu à toutes les questions : votre test est terminé."
+        ),
+        CourseStatus.ENDED_BY_INVIGILATOR: _(
+            "Votre surveillant a mis fin à votre test de certification. "
+            "Vous ne pouvez plus continuer à répondre aux questions."
+        ),
+        CourseStatus.ENDED_DUE_TO_FINALIZATION: _(
+            "La session a été finalisée par votre centre de certification. "
+            "Vous ne pouvez plus continuer à répondre aux questions."
+        ),
+    }
+    return str(messages.get(status, _("Votre test de certification est terminé.")))

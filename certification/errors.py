@@ -1,0 +1,136 @@
+"""What can go wrong on the candidate's side, with the messages of the seeds (French)."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class JourneyError(Exception):
+    """A refusal shown to the candidate; `status` is the HTTP status for the API."""
+
+    status = 400
+    code = "invalid"
+    message = _("Une erreur a eu lieu. Merci de réessayer ultérieurement.")
+
+    def __init__(self, message: object | None = None) -> None:
+        if message is not None:
+            self.message = message  # type: ignore[assignment]
+        super().__init__(str(self.message))
+
+
+class UnknownSession(JourneyError):
+    status, code = 404, "unknown_session"
+    message = _(
+        "Les informations saisies ne correspondent à aucun candidat inscrit à la session. "
+        "Vérifiez le numéro de session."
+    )
+
+
+class NoMatchingCandidate(JourneyError):
+    status, code = 404, "no_matching_candidate"
+    message = _(
+        "Les informations saisies ne correspondent à aucun candidat inscrit à la session. "
+        "Vérifiez auprès du surveillant la correspondance de vos informations personnelles "
+        "avec la feuille d'émargement."
+    )
+
+
+class SessionNotAccessible(JourneyError):
+    status, code = 412, "session_not_accessible"
+    message = _("La session que vous tentez de rejoindre n'est plus accessible.")
+
+
+class CandidateLinkedToAnotherAccount(JourneyError):
+    status, code = 409, "candidate_linked_to_another_account"
+    message = _(
+        "Ce candidat est déjà rattaché à un autre compte Vigie. "
+        "Connectez-vous avec le compte utilisé lors de votre inscription, ou prévenez votre surveillant."
+    )
+
+
+class AccountAlreadyInSession(JourneyError):
+    status, code = 409, "account_already_in_session"
+    message = _(
+        "Votre compte est déjà rattaché à un autre candidat de cette session. Prévenez votre surveillant."
+    )
+
+
+class NotCertifiable(JourneyError):
+    status, code = 403, "not_certifiable"
+    message = _(
+        "Votre profil n'est pas encore certifiable : il faut avoir atteint le niveau 1 "
+        "dans au moins 5 compétences. Prévenez votre surveillant."
+    )
+
+
+class WrongAccessCode(JourneyError):
+    status, code = 404, "wrong_access_code"
+    message = _("Ce code n'existe pas ou n'est plus valide.")
+
+
+class NotAuthorizedToStart(JourneyError):
+    status, code = 403, "not_authorized_to_start"
+    message = _(
+        "Votre surveillant n'a pas confirmé votre présence dans la salle de test. "
+        "Vous ne pouvez donc pas encore commencer votre test de certification. "
+        "Merci de prévenir votre surveillant."
+    )
+
+
+class NotAuthorizedToResume(JourneyError):
+    status, code = 403, "not_authorized_to_resume"
+    message = _(
+        "Merci de contacter votre surveillant afin qu'il autorise la reprise de votre test."
+    )
+
+
+class CertificationSessionClosed(JourneyError):
+    status, code = 412, "certification_session_closed"
+    message = _("La session de certification n'est plus accessible.")
+
+
+class TestEnded(JourneyError):
+    status, code = 409, "test_ended"
+    message = _("Votre test de certification est terminé.")
+
+
+class StaleRun(JourneyError):
+    """This browser tab no longer holds the run: the test was resumed elsewhere or closed."""
+
+    status, code = 409, "stale_run"
+    message = NotAuthorizedToResume.message
+
+
+class NotCurrentQuestion(JourneyError):
+    status, code = 409, "not_current_question"
+    message = _("Cette question n'est pas la question en cours : la page va se mettre à jour.")
+
+
+class AlreadyAnswered(JourneyError):
+    status, code = 409, "already_answered"
+    message = _("Vous avez déjà répondu à cette question ; votre première réponse est conservée.")
+
+
+class InvalidResponse(JourneyError):
+    status, code = 400, "invalid_response"
+    message = _("Cette réponse n'est pas valide pour cette question.")
+
+
+class TestPaused(JourneyError):
+    status, code = 409, "test_paused"
+    message = _(
+        "Votre test est en pause : votre surveillant doit d'abord traiter votre signalement."
+    )
+
+
+class AlreadyHandled(JourneyError):
+    """Two invigilators acted at once: only the first action counts."""
+
+    status, code = 409, "already_handled"
+
+    def __init__(self, by: str | None = None, message: object | None = None) -> None:
+        if message is None:
+            message = (
+                _("Cette action a déjà été traitée par %(name)s.") % {"name": by}
+                if by
+                else _("Cette action a déjà été traitée.")
+            )
+        super().__init__(message)

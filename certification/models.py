@@ -1,0 +1,121 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from exams.models import TEST_DURATION, Candidate
+
+
+class CourseStatus(models.TextChoices):
+    STARTED = "started", _("En cours")
+    COMPLETED = "completed", _("Terminé")
+    ENDED_BY_INVIGILATOR = "ended_by_invigilator", _("Terminé par le surveillant")
+    ENDED_DUE_TO_FINALIZATION = "ended_due_to_finalization", _("Terminé à la finalisation")
+
+
+class CertificationCourse(models.Model):
+    """A candidate's test, created at the first start; resumes continue the same course."""
+
+    candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="course")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=30, choices=CourseStatus.choices, default=CourseStatus.STARTED
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Hash of the token held by the one browser tab allowed to run the test; a start or a
+    # resume (each needing the invigilator) rotates it, so closing the tab ends that tab's run.
+    run_token_hash = models.CharField(max_length=64, blank=True)
+    seed = models.BigIntegerField()
+    current_item_id = models.CharField(max_length=40, blank=True)
+    current_asked_at = models.DateTimeField(null=True, blank=True)
+    # Set after a validated report: the next question must come from another competence.
+    avoid_competence = models.CharField(max_length=4, blank=True)
+    theta = models.FloatField(default=0.0)
+    theta_sd = models.FloatField(default=1.0)
+
+    class Meta:
+        verbose_name = _("test de certification")
+
+    def __str__(self) -> str:
+        return f"Test de {self.candidate}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == CourseStatus.STARTED
+
+    @property
+    def theoretical_end(self) -> dt.datetime:
+        """Start + 1 h 45 + the candidate's extra time (Pix leaves the extra time out)."""
+        return self.started_at + TEST_DURATION + self.candidate.extra_time
+
+
+class Answer(models.Model):
+    course = models.ForeignKey(
+        CertificationCourse, on_delete=models.CASCADE, related_name="answers"
+    )
+    position = models.PositiveSmallIntegerField()
+    item_id = models.CharField(max_length=40)
+    competence = models.CharField(max_length=4)
+    response = models.JSONField()
+    correct = models.BooleanField()
+    timed_out = models.BooleanField(default=False)
+    focus_lost = models.BooleanField(default=False)
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "item_id"], name="one_answer_per_item"),
+            models.UniqueConstraint(fields=["course", "position"], name="one_answer_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id}#{self.position} {self.item_id}"
+
+
+class AlertStatus(models.TextChoices):
+    ONGOING = "ongoing", _("En attente du surveillant")
+    VALIDATED = "validated", _("Validé")
+    REFUSED = "refused", _("Refusé")
+    CLEARED = "cleared", _("Traité")
+
+
+class LiveAlert(models.Model):
+    """A candidate's « Signaler un problème avec la question » (or, later, a companion alert)."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", _("Problème sur une question")
+        COMPANION = "companion", _("Extension non détectée")
+
+    course = models.ForeignKey(CertificationCourse, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUESTION)
+    item_id = models.CharField(max_length=40, blank=True)
+    question_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=AlertStatus.choices, default=AlertStatus.ONGOING
+    )
+    reason = models.CharField(max_length=4, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "kind"],
+                condition=models.Q(status="ongoing"),
+                name="one_ongoing_alert_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} ({self.course_id})"

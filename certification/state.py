@@ -1,0 +1,74 @@
+"""The candidate's test page state, as JSON: what the page shows, recomputed on each event."""
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from certification import actions, engine
+from certification.models import AlertStatus, CertificationCourse, LiveAlert
+
+
+def _media(question: engine.Item) -> dict[str, str]:
+    media: dict[str, str] = {}
+    for key in ("image", "attachment", "simulator"):
+        if question.media.get(key):
+            media[f"{key}_url"] = reverse("certification:media", args=[question.media[key]])
+    if question.media.get("alt"):
+        media["alt"] = question.media["alt"]
+    return media
+
+
+def _question(course: CertificationCourse, question: engine.Item, number: int) -> dict[str, Any]:
+    remaining = None
+    if question.timed and course.current_asked_at:
+        elapsed = (timezone.now() - course.current_asked_at).total_seconds()
+        remaining = max(0, int(question.timed - elapsed))
+    return {
+        "id": question.id,
+        "number": number,
+        "type": question.type,
+        "prompt": question.prompt,
+        "choices": list(question.choices),
+        "flags": sorted(question.flags),
+        "timed": question.timed,
+        "remaining_seconds": remaining,
+        "media": _media(question),
+    }
+
+
+def course_state(course: CertificationCourse, token: str) -> dict[str, Any]:
+    course.refresh_from_db()
+    candidate = course.candidate
+    zone = candidate.session.zone
+    answered = course.answers.count()
+    try:
+        actions.check_run(course, token)
+        run_ok = True
+    except actions.e.StaleRun:
+        run_ok = False
+    alert = course.alerts.filter(kind=LiveAlert.Kind.QUESTION).order_by("-created_at").first()
+    paused = alert is not None and alert.status == AlertStatus.ONGOING
+    question = None
+    if course.is_running and run_ok:
+        current = actions.current_question(course)
+        if current is not None:
+            question = _question(course, current, answered + 1)
+    return {
+        "status": course.status,
+        "running": course.is_running,
+        "run_ok": run_ok,
+        "paused": paused,
+        "last_alert": (
+            {"status": alert.status, "question_number": alert.question_number} if alert else None
+        ),
+        "answered": answered,
+        "total": engine.TEST_LENGTH,
+        "started_at": timezone.localtime(course.started_at, zone).strftime("%H:%M"),
+        "started_at_iso": course.started_at.isoformat(),
+        "theoretical_end": timezone.localtime(course.theoretical_end, zone).strftime("%H:%M"),
+        "theoretical_end_iso": course.theoretical_end.isoformat(),
+        "extra_time_percentage": candidate.extra_time_percentage,
+        "question": question,
+        "end_message": None if course.is_running else engine.end_message(course.status),
+    }

@@ -1,0 +1,121 @@
+"""The candidate's pages: join, instructions, access code, the test itself."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from certification import actions, engine
+from certification.access import access_own_candidate, access_own_course
+from certification.errors import JourneyError
+from certification.forms import InstructionsForm, JoinForm
+from certification.models import CertificationCourse
+from exams.models import TEST_DURATION
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def join(request: HttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            candidate = actions.do_join(_user(request), **form.cleaned_data)
+        except JourneyError as error:
+            form.add_error(None, str(error.message))
+        else:
+            return redirect("certification:instructions", candidate_id=candidate.pk)
+    return render(request, "certification/join.html", {"form": form})
+
+
+@login_required
+def instructions(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    candidate = access_own_candidate(_user(request), candidate_id)
+    if candidate.instructions_accepted_at and request.method == "GET":
+        return redirect("certification:start", candidate_id=candidate.pk)
+    form = InstructionsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.do_accept_instructions(candidate, user=_user(request))
+        return redirect("certification:start", candidate_id=candidate.pk)
+    context = {
+        "candidate": candidate,
+        "form": form,
+        "question_count": engine.TEST_LENGTH,
+        "duration_minutes": int(TEST_DURATION.total_seconds() // 60),
+    }
+    return render(request, "certification/instructions.html", context)
+
+
+@login_required
+def start(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    candidate = access_own_candidate(_user(request), candidate_id)
+    if candidate.instructions_accepted_at is None:
+        return redirect("certification:instructions", candidate_id=candidate.pk)
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    context = {
+        "candidate": candidate,
+        "course": course,
+        "end_message": None
+        if course is None or course.is_running
+        else engine.end_message(course.status),
+        "start_url": reverse("api:certification_api_start", args=[candidate.pk]),
+        "status_url": reverse("api:certification_api_authorization", args=[candidate.pk]),
+        "ws_path": f"/ws/candidats/{candidate.pk}/",
+    }
+    return render(request, "certification/start.html", context)
+
+
+@login_required
+def test(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = access_own_course(_user(request), course_id)
+    context = {
+        "course": course,
+        "candidate": course.candidate,
+        "state_url": reverse("api:certification_api_state", args=[course.pk]),
+        "answer_url": reverse("api:certification_api_answer", args=[course.pk]),
+        "alert_url": reverse("api:certification_api_report_problem", args=[course.pk]),
+        "start_page": reverse("certification:start", args=[course.candidate_id]),
+        "ws_path": f"/ws/candidats/{course.candidate_id}/",
+        "strings": {
+            "progress": _("Question %n / %t"),
+            "question": _("Question %n"),
+            "extra": _("temps majoré %s %"),
+            "timer": _("Temps restant pour cette question : %s s"),
+            "empty": _("Choisissez ou saisissez une réponse."),
+            "error": _("Une erreur a eu lieu. Merci de réessayer ultérieurement."),
+            "paused": _("En attente du surveillant…"),
+            "validated": _("Votre signalement a été validé : voici une autre question."),
+            "refused": _("Votre signalement a été refusé : reprenez la question."),
+            "focusLost": _(
+                "Vous êtes sorti(e) du cadre de la question : votre surveillant en sera informé "
+                "et cette réponse sera comptée comme fausse."
+            ),
+        },
+    }
+    return render(request, "certification/test.html", context)
+
+
+@login_required
+def media(request: HttpRequest, name: str) -> HttpResponse:
+    folder = Path(settings.ITEM_BANK_DIR) / "media"
+    path = (folder / name).resolve()
+    if path.parent != folder.resolve() or not path.is_file():
+        raise Http404
+    response = FileResponse(path.open("rb"))
+    if path.suffix == ".html":
+        # Simulators run in a sandbox: no access to Vigie's cookies, pages or API.
+        response["Content-Security-Policy"] = (
+            "sandbox allow-scripts; default-src 'self' 'unsafe-inline' data:"
+        )
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    if path.suffix in (".csv", ".txt"):
+        response["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return response

@@ -1,0 +1,59 @@
+"""Live events: built by actions, sent to browsers after the transaction commits.
+
+Events are JSON-safe dicts with a `type` and an `op`; a group is an audience
+(`candidate-<id>`: that candidate's pages; `session-<id>`: the session's invigilators).
+Browsers re-read their state when an event arrives, so an event carries ids, not data.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+_captures: list[list[tuple[str, dict[str, Any]]]] = []
+
+
+def candidate_group(candidate_id: int) -> str:
+    return f"candidate-{candidate_id}"
+
+
+def session_group(session_id: int) -> str:
+    return f"session-{session_id}"
+
+
+def publish_on_commit(groups: list[str], event: dict[str, Any]) -> None:
+    # Serialize now so a bad value fails at the call site, not in an after-commit callback.
+    json.dumps(event)
+    transaction.on_commit(lambda: _send(groups, event))
+
+
+def _send(groups: list[str], event: dict[str, Any]) -> None:
+    for capture in _captures:
+        capture.extend((group, event) for group in groups)
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "live.event", "event": event})
+        except Exception:
+            # The push link is best effort: pages fall back to polling and resynchronize,
+            # and the write itself is already committed.
+            logger.warning("live event not delivered to %s", group, exc_info=True)
+
+
+@contextmanager
+def capture_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Record the events sent while the block runs (tests)."""
+    captured: list[tuple[str, dict[str, Any]]] = []
+    _captures.append(captured)
+    try:
+        yield captured
+    finally:
+        _captures.remove(captured)

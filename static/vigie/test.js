@@ -1,0 +1,192 @@
+/* The test page: shows the current question, saves each answer at once (retrying through
+   network blips; the server treats a re-sent answer as the same answer), and follows the
+   invigilator's decisions pushed over the live link. */
+(function () {
+  "use strict";
+  var root = document.getElementById("test");
+  if (!root) { return; }
+  var $ = function (id) { return document.getElementById(id); };
+  var courseId = root.dataset.courseId;
+  var token = sessionStorage.getItem("vigie-run-" + courseId) || "";
+  var headers = { "X-Run-Token": token };
+  var shownId = null, focusLost = false, countdown = null, poller = null, startedAt = null;
+  var sending = false, finished = false, wasPaused = false;
+  var t = JSON.parse($("test-strings").textContent);
+
+  function show(panel) {
+    ["question-panel", "paused-panel", "stale-panel", "end-panel"].forEach(function (id) {
+      $(id).hidden = id !== panel;
+    });
+  }
+
+  function announce(text) { $("announcer").textContent = text; }
+
+  function load() {
+    if (finished) { return Promise.resolve(); }
+    return Vigie.api(root.dataset.stateUrl, { headers: headers }).then(function (r) {
+      $("connection").hidden = true;
+      if (r.ok) { render(r.body); }
+    }, function () { $("connection").hidden = false; });
+  }
+
+  function render(state) {
+    startedAt = new Date(state.started_at_iso).getTime();
+    $("started-at").textContent = state.started_at;
+    $("theoretical-end").textContent = state.theoretical_end;
+    $("extra-time").textContent = state.extra_time_percentage
+      ? " (" + t.extra.replace("%s", state.extra_time_percentage) + ")" : "";
+    var number = Math.min(state.answered + 1, state.total);
+    $("progress").textContent = t.progress.replace("%n", number).replace("%t", state.total);
+    if (!state.running) {
+      finished = true;
+      stopCountdown();
+      $("end-message").textContent = state.end_message;
+      show("end-panel");
+      announce(state.end_message);
+      return;
+    }
+    if (!state.run_ok) { stopCountdown(); show("stale-panel"); return; }
+    if (state.paused) {
+      stopCountdown();
+      if (!wasPaused) { announce(t.paused); }
+      wasPaused = true;
+      show("paused-panel");
+      return;
+    }
+    if (!state.question) { return; }
+    show("question-panel");
+    var resolved = wasPaused && state.last_alert;
+    wasPaused = false;
+    if (state.question.id !== shownId) { renderQuestion(state.question); }
+    if (resolved) { announce(state.last_alert.status === "validated" ? t.validated : t.refused); }
+  }
+
+  function renderQuestion(q) {
+    shownId = q.id;
+    focusLost = false;
+    $("report").open = false;
+    $("answer-error").hidden = true;
+    $("question-title").textContent = t.question.replace("%n", q.number);
+    $("question-prompt").textContent = q.prompt;
+    var image = $("question-image");
+    image.hidden = !q.media.image_url;
+    if (q.media.image_url) {
+      image.querySelector("img").src = q.media.image_url;
+      image.querySelector("img").alt = q.media.alt || "";
+    }
+    var attachment = $("question-attachment");
+    attachment.hidden = !q.media.attachment_url;
+    if (q.media.attachment_url) { attachment.querySelector("a").href = q.media.attachment_url; }
+    var simulator = $("question-simulator");
+    simulator.hidden = !q.media.simulator_url;
+    simulator.src = q.media.simulator_url || "about:blank";
+    var choices = $("choices");
+    choices.querySelectorAll(".choice").forEach(function (node) { node.remove(); });
+    choices.hidden = q.type === "free";
+    $("free-answer").hidden = q.type !== "free";
+    $("free-input").value = "";
+    q.choices.forEach(function (text, index) {
+      var wrapper = document.createElement("div");
+      wrapper.className = "choice";
+      var input = document.createElement("input");
+      input.type = q.type === "single" ? "radio" : "checkbox";
+      input.name = "choice";
+      input.value = String(index);
+      input.id = "choice-" + index;
+      var label = document.createElement("label");
+      label.htmlFor = input.id;
+      label.textContent = text;
+      wrapper.appendChild(input);
+      wrapper.appendChild(label);
+      choices.appendChild(wrapper);
+    });
+    $("focus-warning").hidden = q.flags.indexOf("focus") === -1;
+    root.dataset.focus = q.flags.indexOf("focus") === -1 ? "" : "1";
+    startCountdown(q);
+    $("question-title").focus();
+    announce($("question-title").textContent);
+  }
+
+  function response() {
+    var q = $("free-answer").hidden ? null : $("free-input").value;
+    if (q !== null) { return q; }
+    return Array.prototype.map.call(
+      document.querySelectorAll("#choices input:checked"), function (i) { return Number(i.value); }
+    );
+  }
+
+  function submit(onTimeout) {
+    if (sending || !shownId) { return; }
+    var value = response();
+    var empty = Array.isArray(value) ? value.length === 0 : value.trim() === "";
+    if (empty && !onTimeout) {
+      $("answer-error").textContent = t.empty;
+      $("answer-error").hidden = false;
+      return;
+    }
+    sending = true;
+    stopCountdown();
+    var body = { item_id: shownId, response: value, focus_lost: focusLost };
+    var attempt = 0;
+    (function send() {
+      Vigie.api(root.dataset.answerUrl, { method: "POST", body: body, headers: headers })
+        .then(function (r) {
+          sending = false;
+          $("connection").hidden = true;
+          if (r.ok || r.status === 409) { load(); return; }
+          $("answer-error").textContent = (r.body && r.body.detail) || t.error;
+          $("answer-error").hidden = false;
+        }, function () {
+          // Network blip: keep the answer and send it again; the server deduplicates it.
+          $("connection").hidden = false;
+          attempt += 1;
+          setTimeout(send, Math.min(1000 * Math.pow(2, attempt), 15000));
+        });
+    })();
+  }
+
+  function startCountdown(q) {
+    stopCountdown();
+    var timer = $("question-timer");
+    timer.hidden = !q.timed;
+    if (!q.timed) { return; }
+    var deadline = Date.now() + q.remaining_seconds * 1000;
+    function tick() {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      timer.textContent = t.timer.replace("%s", left);
+      if (left === 0) { stopCountdown(); submit(true); }
+    }
+    tick();
+    countdown = setInterval(tick, 1000);
+  }
+
+  function stopCountdown() { if (countdown) { clearInterval(countdown); countdown = null; } }
+
+  function onFocusLost() {
+    if (root.dataset.focus !== "1" || focusLost || $("question-panel").hidden) { return; }
+    focusLost = true;
+    $("focus-warning").textContent = t.focusLost;
+    announce(t.focusLost);
+  }
+
+  $("answer-form").addEventListener("submit", function (event) { event.preventDefault(); submit(false); });
+  $("report-confirm").addEventListener("click", function () {
+    Vigie.api(root.dataset.alertUrl, { method: "POST", body: { item_id: shownId }, headers: headers })
+      .then(load, function () { $("connection").hidden = false; });
+  });
+  window.addEventListener("blur", onFocusLost);
+  document.addEventListener("visibilitychange", function () { if (document.hidden) { onFocusLost(); } });
+  setInterval(function () {
+    if (!startedAt || finished) { return; }
+    var s = Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    $("elapsed").textContent = h + ":" + String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
+  }, 1000);
+
+  Vigie.live(root.dataset.wsPath, {
+    onEvent: function () { load(); },
+    onDown: function () { if (!poller) { poller = setInterval(load, 3000); } },
+    onUp: function () { if (poller) { clearInterval(poller); poller = null; } load(); }
+  });
+  load();
+})();
