@@ -67,7 +67,7 @@ def _token(request: HttpRequest) -> str:
     return request.headers.get(RUN_TOKEN_HEADER, "")
 
 
-@router.post("/join", response=JoinOut)
+@router.post("/join", response=JoinOut, url_name="candidate_join")
 def join(request: HttpRequest, payload: JoinIn) -> dict[str, Any]:
     candidate = actions.do_join(
         _user(request),
@@ -79,7 +79,11 @@ def join(request: HttpRequest, payload: JoinIn) -> dict[str, Any]:
     return {"candidate_id": candidate.pk, "session_number": candidate.session.number}
 
 
-@router.post("/candidates/{candidate_id}/instructions", response={204: None})
+@router.post(
+    "/candidates/{candidate_id}/instructions",
+    response={204: None},
+    url_name="candidate_accept_instructions",
+)
 def accept_instructions(request: HttpRequest, candidate_id: int) -> Status[None]:
     candidate = access_own_candidate(_user(request), candidate_id)
     actions.do_accept_instructions(candidate, user=_user(request))
@@ -91,7 +95,11 @@ class AuthorizationOut(Schema):
     course_status: str | None
 
 
-@router.get("/candidates/{candidate_id}/authorization", response=AuthorizationOut)
+@router.get(
+    "/candidates/{candidate_id}/authorization",
+    response=AuthorizationOut,
+    url_name="candidate_authorization",
+)
 def authorization(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
     """Polling fallback of the code screen while the push link is down."""
     candidate = access_own_candidate(_user(request), candidate_id)
@@ -102,7 +110,7 @@ def authorization(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/candidates/{candidate_id}/start", response=StartOut)
+@router.post("/candidates/{candidate_id}/start", response=StartOut, url_name="candidate_start")
 def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str, Any]:
     user = _user(request)
     candidate = access_own_candidate(user, candidate_id)
@@ -110,13 +118,13 @@ def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str
     return {"course_id": run.course.pk, "run_token": run.token, "resumed": run.resumed}
 
 
-@router.get("/courses/{course_id}/state")
+@router.get("/courses/{course_id}/state", url_name="candidate_state")
 def state(request: HttpRequest, course_id: int) -> dict[str, Any]:
     course = access_own_course(_user(request), course_id)
     return course_state(course, _token(request))
 
 
-@router.post("/courses/{course_id}/answers", response=AnswerOut)
+@router.post("/courses/{course_id}/answers", response=AnswerOut, url_name="candidate_answer")
 def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
     user = _user(request)
     course = access_own_course(user, course_id)
@@ -130,7 +138,7 @@ def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
     )
 
 
-@router.post("/courses/{course_id}/alerts", response=AlertOut)
+@router.post("/courses/{course_id}/alerts", response=AlertOut, url_name="candidate_report_problem")
 def report_problem(request: HttpRequest, course_id: int, payload: AlertIn) -> Any:
     user = _user(request)
     course = access_own_course(user, course_id)

@@ -112,9 +112,7 @@ def estimate(
             continue
         right, wrong = _log_likelihoods(float(item.discrimination), float(item.difficulty))
         columns.append(right if correct else wrong)
-    log_post = (
-        [sum(values) for values in zip(*columns, strict=True)] if len(columns) > 1 else columns[0]
-    )
+    log_post = [sum(values) for values in zip(*columns, strict=True)]
     top = max(log_post)
     weights = [math.exp(v - top) for v in log_post]
     total = sum(weights)

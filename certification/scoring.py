@@ -5,9 +5,9 @@ The mapping, its table and the reasons are in docs/scoring.md; the tests check t
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
-
 from typing import Protocol
 
 from certification.irt import ItemLike, estimate
@@ -53,7 +53,7 @@ def score_for(theta: float) -> int:
         return 0
     if theta >= LEVEL_THETAS[-1]:
         return MAX_SCORE
-    for level, (low, high) in enumerate(zip(LEVEL_THETAS, LEVEL_THETAS[1:], strict=False)):
+    for level, (low, high) in enumerate(itertools.pairwise(LEVEL_THETAS)):
         if theta < high:
             progress = (theta - low) / (high - low)
             return min(MAX_SCORE, math.floor(LEVEL_WIDTH * (level + progress)))

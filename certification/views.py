@@ -41,7 +41,8 @@ def instructions(request: HttpRequest, candidate_id: int) -> HttpResponse:
     candidate = access_own_candidate(_user(request), candidate_id)
     if candidate.instructions_accepted_at and request.method == "GET":
         return redirect("certification:start", candidate_id=candidate.pk)
-    form = InstructionsForm(request.POST or None)
+    # A lone unchecked box posts nothing: bind on POST even when the data is empty.
+    form = InstructionsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actions.do_accept_instructions(candidate, user=_user(request))
         return redirect("certification:start", candidate_id=candidate.pk)
@@ -66,8 +67,8 @@ def start(request: HttpRequest, candidate_id: int) -> HttpResponse:
         "end_message": None
         if course is None or course.is_running
         else engine.end_message(course.status),
-        "start_url": reverse("api:certification_api_start", args=[candidate.pk]),
-        "status_url": reverse("api:certification_api_authorization", args=[candidate.pk]),
+        "start_url": reverse("api:candidate_start", args=[candidate.pk]),
+        "status_url": reverse("api:candidate_authorization", args=[candidate.pk]),
         "ws_path": f"/ws/candidats/{candidate.pk}/",
     }
     return render(request, "certification/start.html", context)
@@ -79,9 +80,9 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
     context = {
         "course": course,
         "candidate": course.candidate,
-        "state_url": reverse("api:certification_api_state", args=[course.pk]),
-        "answer_url": reverse("api:certification_api_answer", args=[course.pk]),
-        "alert_url": reverse("api:certification_api_report_problem", args=[course.pk]),
+        "state_url": reverse("api:candidate_state", args=[course.pk]),
+        "answer_url": reverse("api:candidate_answer", args=[course.pk]),
+        "alert_url": reverse("api:candidate_report_problem", args=[course.pk]),
         "start_page": reverse("certification:start", args=[course.candidate_id]),
         "ws_path": f"/ws/candidats/{course.candidate_id}/",
         "strings": {

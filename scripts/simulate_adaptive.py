@@ -82,7 +82,9 @@ def synthetic_bank(seed: int = 0, size: int = 240) -> list[Item]:
 
 
 def rmse(truths: Sequence[float], estimates: Sequence[float]) -> float:
-    return math.sqrt(sum((e - t) ** 2 for t, e in zip(truths, estimates, strict=True)) / len(truths))
+    return math.sqrt(
+        sum((e - t) ** 2 for t, e in zip(truths, estimates, strict=True)) / len(truths)
+    )
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -211,9 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bank", type=Path, default=DEFAULT_DIR, help="item bank folder")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
-    parser.add_argument(
-        "--top-k", type=int, default=TOP_K, help="draw among this many best items"
-    )
+    parser.add_argument("--top-k", type=int, default=TOP_K, help="draw among this many best items")
     args = parser.parse_args(argv)
     if args.candidates < 1 or args.top_k < 1:
         parser.error("--candidates and --top-k must be at least 1")

@@ -50,3 +50,44 @@ def exam_session(centre, centre_admin):
 @pytest.fixture
 def candidate(exam_session):
     return CandidateFactory(session=exam_session, first_name="Léa", last_name="Dupont")
+
+
+@pytest.fixture
+def small_bank(tmp_path, settings):
+    """Replace the shipped bank by a small, predictable one (answer index 0 is right)."""
+    from certification import engine
+    from tests.journey import write_bank
+
+    settings.ITEM_BANK_DIR = str(write_bank(tmp_path / "bank"))
+    engine.get_bank.cache_clear()
+    yield engine.get_bank()
+    engine.get_bank.cache_clear()
+
+
+@pytest.fixture
+def joined_candidate(exam_session, candidate_user):
+    """The candidate persona linked to its line of the attendance sheet, instructions read."""
+    from django.utils import timezone
+
+    return CandidateFactory(
+        session=exam_session,
+        first_name=candidate_user.first_name,
+        last_name=candidate_user.last_name,
+        user=candidate_user,
+        instructions_accepted_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def sent_events(django_capture_on_commit_callbacks):
+    """`with sent_events() as events:` records the live events sent after commit."""
+    from contextlib import contextmanager
+
+    from live.events import capture_events
+
+    @contextmanager
+    def capture():
+        with capture_events() as events, django_capture_on_commit_callbacks(execute=True):
+            yield events
+
+    return capture
