@@ -128,3 +128,17 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.centre} ({self.role})"
+
+
+class RateLimitHit(models.Model):
+    """One attempt at a rate-limited action (session password, log-in…), shared by every
+    worker through the database. Keys look like `supervise:user:12` or `supervise:ip:…`."""
+
+    key = models.CharField(max_length=120)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.at:%H:%M:%S}"

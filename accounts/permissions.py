@@ -15,11 +15,14 @@ class Permission(StrEnum):
     CENTRE_SESSION_MANAGE = "centre:session:manage"
     CENTRE_SESSION_READ_SECRETS = "centre:session:read-secrets"
     CENTRE_SESSION_VIEW = "centre:session:view"
+    INVIGILATION_SESSION_SUPERVISE = "invigilation:session:supervise"
     JURY_SESSION_REVIEW = "jury:session:review"
 
 
 class Role(StrEnum):
     CENTRE_ADMIN = "centre-admin"
+    # Anyone who entered the session's number and password (one InvigilatorAccess row).
+    INVIGILATOR = "invigilator"
     JURY = "jury"
 
 
@@ -33,8 +36,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CENTRE_SESSION_MANAGE,
             Permission.CENTRE_SESSION_READ_SECRETS,
             Permission.CENTRE_SESSION_VIEW,
+            Permission.INVIGILATION_SESSION_SUPERVISE,
         }
     ),
+    Role.INVIGILATOR: frozenset({Permission.INVIGILATION_SESSION_SUPERVISE}),
     Role.JURY: frozenset({Permission.JURY_SESSION_REVIEW}),
 }
 

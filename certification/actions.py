@@ -23,8 +23,10 @@ from certification.models import (
     Answer,
     CertificationCourse,
     CourseStatus,
+    IssueReport,
     LiveAlert,
 )
+from certification.reasons import IN_CHALLENGE, REASONS, reasons_for
 from exams.audit import Tag, record_event
 from exams.models import Candidate, ExamSession
 from lib.codes import password_matches
@@ -362,10 +364,25 @@ def _resolve_alert(
 
 @transaction.atomic
 def do_validate_alert(alert: LiveAlert, *, actor: User, reason: str) -> LiveAlert:
-    """The question is not counted; the candidate gets another question of another skill."""
+    """The question is not counted; the candidate gets another question of another skill.
+
+    The matching issue report (« Problème technique sur une question ») is created at once,
+    so the centre does not retype it at finalization.
+    """
+    item = engine.item(alert.item_id)
+    if reason not in {code for code, _label in reasons_for(item)}:
+        raise e.InvalidReason
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.VALIDATED, reason=reason)
     course = alert.course
-    item = engine.item(alert.item_id)
+    IssueReport.objects.create(
+        course=course,
+        category=IN_CHALLENGE,
+        subcategory=reason,
+        question_number=alert.question_number,
+        live_alert=alert,
+        created_by=actor,
+        description=str(REASONS[reason]),
+    )
     CertificationCourse.objects.filter(pk=course.pk, current_item_id=alert.item_id).update(
         current_item_id="", current_asked_at=None, avoid_competence=item.competence
     )

@@ -134,3 +134,8 @@ class AlreadyHandled(JourneyError):
                 else _("Cette action a déjà été traitée.")
             )
         super().__init__(message)
+
+
+class InvalidReason(JourneyError):
+    status, code = 400, "invalid_reason"
+    message = _("Sélectionnez un motif pour valider le signalement.")

@@ -119,3 +119,31 @@ class LiveAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} ({self.course_id})"
+
+
+class IssueReport(models.Model):
+    """A « signalement » on a candidate's test (reference §1 categories), written by the
+    invigilator during the session or by the centre at finalization; the jury resolves it."""
+
+    course = models.ForeignKey(
+        CertificationCourse, on_delete=models.CASCADE, related_name="issue_reports"
+    )
+    category = models.CharField(max_length=40)
+    subcategory = models.CharField(max_length=4, blank=True)
+    description = models.TextField(blank=True, max_length=500)
+    question_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    live_alert = models.OneToOneField(
+        LiveAlert, on_delete=models.SET_NULL, null=True, blank=True, related_name="issue_report"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.subcategory or self.category} ({self.course_id})"

@@ -3,6 +3,8 @@
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.models import User
 from exams.models import AuditEvent, ExamSession
 
@@ -21,6 +23,7 @@ class Tag(StrEnum):
     COURSE_END = "invigilator:course:end"
     COURSE_RESUME = "candidate:course:resume"
     COURSE_START = "candidate:course:start"
+    NOTE_ADD = "invigilator:note:add"
     PRESENCE_CANCEL = "invigilator:presence:cancel"
     PRESENCE_CONFIRM = "invigilator:presence:confirm"
     RESUME_AUTHORIZE = "invigilator:resume:authorize"
@@ -28,6 +31,37 @@ class Tag(StrEnum):
     SESSION_DELETE = "centre:session:delete"
     SESSION_IMPORT = "centre:session:import"
     SESSION_UPDATE = "centre:session:update"
+    SUPERVISE = "invigilator:session:enter"
+
+
+LABELS = {
+    Tag.ALERT_CREATE: _("Problème signalé sur une question"),
+    Tag.ALERT_REFUSE: _("Signalement refusé"),
+    Tag.ALERT_VALIDATE: _("Signalement validé"),
+    Tag.CANDIDATE_DELETE: _("Candidat désinscrit"),
+    Tag.CANDIDATE_ENROL: _("Candidat inscrit"),
+    Tag.CANDIDATE_IMPORT: _("Liste de candidats importée"),
+    Tag.CANDIDATE_JOIN: _("Candidat a rejoint la session"),
+    Tag.CANDIDATE_UPDATE: _("Candidat modifié"),
+    Tag.CENTRE_UPDATE: _("Paramètres du centre modifiés"),
+    Tag.COURSE_COMPLETE: _("Test terminé par le candidat"),
+    Tag.COURSE_END: _("Test terminé par le surveillant"),
+    Tag.COURSE_RESUME: _("Test repris"),
+    Tag.COURSE_START: _("Test commencé"),
+    Tag.NOTE_ADD: _("Note ajoutée au PV"),
+    Tag.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
+    Tag.PRESENCE_CONFIRM: _("Présence confirmée"),
+    Tag.RESUME_AUTHORIZE: _("Reprise du test autorisée"),
+    Tag.SESSION_CREATE: _("Session créée"),
+    Tag.SESSION_DELETE: _("Session supprimée"),
+    Tag.SESSION_IMPORT: _("Session créée par import"),
+    Tag.SESSION_UPDATE: _("Session modifiée"),
+    Tag.SUPERVISE: _("Entrée dans l'Espace Surveillant"),
+}
+
+
+def label(tag: str) -> str:
+    return str(LABELS.get(tag, tag))  # type: ignore[call-overload]
 
 
 def record_event(

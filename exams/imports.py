@@ -91,11 +91,17 @@ class Table:
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)
 
 
+class _WholeNumber(str):
+    """Text of a whole-number cell: « 1000 » may be the postal code 01000 minus its zero."""
+
+
 def _cell_text(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return _WholeNumber(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _WholeNumber(value)
     if isinstance(value, dt.datetime):
         return value.date() if value.time() == dt.time() else value
     if isinstance(value, dt.date | dt.time):
@@ -156,8 +162,17 @@ def _repeat(value: str | None) -> int:
     return max(1, int(value)) if value else 1
 
 
-def _ods_grid_cells(stream: IO[bytes]) -> int:
-    """Cells of every table of an .ods content.xml, counting repeated rows and columns."""
+# A cell typed « 33 % » is stored as 0.33: its position, (rows, columns) as ranges, so that
+# it reads as the 33 the user sees. Beyond this many such cells the file is not a list.
+MAX_PERCENTAGE_CELLS = 10_000
+_Cells = tuple[range, range]
+
+
+def _ods_grid_cells(stream: IO[bytes], percentages: list[_Cells]) -> int:
+    """Cells of every table of an .ods content.xml, counting repeated rows and columns.
+
+    Fills `percentages` with the percentage cells of the first table (the one imported).
+    """
     tables: list[_Grid] = []
     open_tables: list[_Grid] = []
     open_cells: list[list[int]] = []  # [columns repeated, filled] of the cells being read
@@ -175,6 +190,14 @@ def _ods_grid_cells(stream: IO[bytes]) -> int:
         elif name in _ODS_CELLS and open_tables:
             repeat = _repeat(attrs.get(_ODS_TABLE + "number-columns-repeated"))
             open_cells.append([repeat, int(_ODS_VALUE_TYPE in attrs)])
+            grid = open_tables[-1]
+            if (
+                attrs.get(_ODS_VALUE_TYPE) == "percentage"
+                and grid is tables[0]
+                and len(percentages) < MAX_PERCENTAGE_CELLS
+            ):
+                rows = range(grid.row, grid.row + grid.row_repeat)
+                percentages.append((rows, range(grid.column, grid.column + repeat)))
 
     def end(name: str) -> None:
         if name == _ODS_TABLE + "table" and open_tables:
@@ -253,15 +276,15 @@ def _xlsx_grid_cells(stream: IO[bytes]) -> int:
     return total
 
 
-def _grid_cells(archive: zipfile.ZipFile) -> int:
+def _grid_cells(archive: zipfile.ZipFile, percentages: list[_Cells]) -> int:
     """Cells calamine would allocate for the sheets of this archive (ODS and XLSX parts)."""
     total = 0
     for info in archive.infolist():
         name = info.filename
         if name == "content.xml":
             with archive.open(info) as stream:
-                total += _ods_grid_cells(stream)
-        elif name.lower().endswith(".xml"):
+                total += _ods_grid_cells(stream, percentages)
+        else:  # any part may be a sheet (relationships name them); non-XML stops at once
             with archive.open(info) as stream:
                 total += _xlsx_grid_cells(stream)
     return total
@@ -279,7 +302,8 @@ def _read_spreadsheet(data: bytes) -> list[list[Any]]:
             # .xlsb (binary sheets) cannot be checked for size: .ods and .xlsx only.
             if "xl/workbook.bin" in archive.namelist():
                 raise unreadable
-            cells = _grid_cells(archive)
+            percentages: list[_Cells] = []
+            cells = _grid_cells(archive, percentages)
     except ImportError_:
         raise
     except Exception:  # a damaged zip or XML raises many types (BadZipFile, ValueError...)
@@ -289,9 +313,15 @@ def _read_spreadsheet(data: bytes) -> list[list[Any]]:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
-        return [list(row) for row in sheet.to_python(skip_empty_area=False)]
+        rows = [list(row) for row in sheet.to_python(skip_empty_area=False)]
     except Exception as exc:  # calamine raises several error types for corrupt files
         raise unreadable from exc
+    for row_numbers, column_numbers in percentages:
+        for row in rows[row_numbers.start : row_numbers.stop]:
+            for i in column_numbers:
+                if i < len(row) and isinstance(row[i], float):
+                    row[i] = round(row[i] * 100, 6)
+    return rows
 
 
 def read_table(filename: str, data: bytes) -> Table:
@@ -361,6 +391,10 @@ def _candidate_form_data(values: dict[str, Any]) -> dict[str, Any]:
         data["birthdate"] = data["birthdate"].strftime("%d/%m/%Y")
     if not str(data.get("birth_country", "")).strip():
         data["birth_country"] = "FRANCE"
+    # 01000 typed in a number cell is stored as 1000: French postal codes have 5 digits.
+    postal = data.get("birth_postal_code")
+    if isinstance(postal, _WholeNumber) and normalize_name(str(data["birth_country"])) == "FRANCE":
+        data["birth_postal_code"] = postal.zfill(5)
     return data
 
 

@@ -34,10 +34,12 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    centres = _user(request).centres.order_by("name")
+    user = _user(request)
+    centres = user.centres.order_by("name")
     if len(centres) == 1:
         return redirect("exams:session_list", centre_id=centres[0].pk)
-    return render(request, "home.html", {"centres": centres})
+    candidacies = user.candidacies.select_related("session").order_by("-session__date")
+    return render(request, "home.html", {"centres": centres, "candidacies": candidacies})
 
 
 @login_required

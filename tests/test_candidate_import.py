@@ -272,6 +272,119 @@ def test_it_defaults_the_birth_country_to_france(admin_client_, exam_session):
     assert [c.birth_country for c in candidates_of(exam_session)] == ["FRANCE", "FRANCE"]
 
 
+def test_it_restores_the_leading_zero_of_a_postal_code_typed_in_a_number_cell(
+    admin_client_, exam_session
+):
+    """« 06000 » typed in a number cell is stored as 6000: born in France, it reads 06000."""
+    data = make_ods(
+        [
+            CANDIDATE_HEADERS,
+            candidate_row("Léa", city="Nice", postal=6000),
+            candidate_row("Zoé", city="Bruxelles", postal=1000, country="Belgique"),
+        ]
+    )
+
+    response = post_file(admin_client_, page_url(exam_session), "liste.ods", data)
+
+    assert response.status_code == 302, errors_of(response)
+    assert [c.birth_postal_code for c in candidates_of(exam_session)] == ["06000", "1000"]
+
+
+def ods_with_percentage_cells(values: list[float]) -> bytes:
+    """The candidate template filled in LibreOffice, « 33 % » typed in the extra time column."""
+    document = load_ods(io.BytesIO(make_ods([CANDIDATE_HEADERS])))
+    (sheet,) = document.spreadsheet.getElementsByType(Table)
+    for i, value in enumerate(values):
+        row = ods_row(candidate_row(f"Prénom{i}")[:10])
+        cell = TableCell(valuetype="percentage", value=str(value))
+        cell.addElement(P(text=f"{value:.0%}"))
+        row.addElement(cell)
+        sheet.addElement(row)
+    out = io.BytesIO()
+    document.write(out)
+    return out.getvalue()
+
+
+def test_it_reads_a_percentage_cell_as_the_percentage_shown(admin_client_, exam_session):
+    """A cell showing « 33 % » (stored 0.33) means 33; « 100 % » (stored 1) means 100, not 1."""
+    data = ods_with_percentage_cells([0.33, 1.0, 0.0, 0.57])
+
+    response = post_file(admin_client_, page_url(exam_session), "liste.ods", data)
+
+    assert response.status_code == 302, errors_of(response)
+    assert [c.extra_time_percentage for c in candidates_of(exam_session)] == [33, 100, 0, 57]
+
+
+def test_it_refuses_a_percentage_cell_that_is_not_a_whole_percentage(admin_client_, exam_session):
+    """« 12,5 % » in a percentage cell is refused like 12.5 typed."""
+    data = ods_with_percentage_cells([0.125])
+
+    response = post_file(admin_client_, page_url(exam_session), "liste.ods", data)
+
+    assert errors_of(response) == [
+        "Ligne 2, colonne « Temps majoré (%) » : Saisissez un pourcentage entier entre 0 et 100."
+    ]
+
+
+def test_it_finds_the_csv_delimiter_on_the_header_after_blank_lines(admin_client_, exam_session):
+    """Blank lines before a comma-separated header neither hide it nor shift line numbers."""
+    data = b"\r\n\r\n" + csv_file(
+        candidate_row("Léa"), candidate_row("Zoé", sex="X"), delimiter=","
+    )
+
+    response = post_file(admin_client_, page_url(exam_session), "liste.csv", data)
+
+    (error,) = errors_of(response)
+    assert error.startswith("Ligne 5, colonne « Sexe (M/F) » : ")
+
+
+def ods_below_and_right_of_empty_cells(rows: list[tuple[list[object], float]]) -> bytes:
+    """A list starting in C3 (two empty rows and columns), extra time as percentage cells."""
+    document = load_ods(io.BytesIO(make_ods([])))
+    (sheet,) = document.spreadsheet.getElementsByType(Table)
+    for _ in range(2):
+        empty = TableRow()
+        empty.addElement(TableCell(numbercolumnsrepeated=3))
+        sheet.addElement(empty)
+    header = ods_row(CANDIDATE_HEADERS[:11])
+    header.insertBefore(TableCell(numbercolumnsrepeated=2), header.firstChild)
+    sheet.addElement(header)
+    for values, extra_time in rows:
+        row = ods_row(values[:10])
+        row.insertBefore(TableCell(numbercolumnsrepeated=2), row.firstChild)
+        percentage = TableCell(valuetype="percentage", value=str(extra_time))
+        percentage.addElement(P(text=f"{extra_time:.0%}"))
+        row.addElement(percentage)
+        sheet.addElement(row)
+    out = io.BytesIO()
+    document.write(out)
+    return out.getvalue()
+
+
+def test_it_numbers_ods_lines_from_the_top_of_the_sheet(admin_client_, exam_session):
+    """In an .ods whose list starts below empty rows, lines keep the sheet's numbers."""
+    data = ods_below_and_right_of_empty_cells(
+        [(candidate_row("Léa"), 0.33), (candidate_row("Zoé", sex="X"), 0.33)]
+    )
+
+    response = post_file(admin_client_, page_url(exam_session), "liste.ods", data)
+
+    (error,) = errors_of(response)
+    assert error.startswith("Ligne 5, colonne « Sexe (M/F) » : ")
+
+
+def test_it_finds_percentage_cells_of_a_list_that_does_not_start_in_a1(admin_client_, exam_session):
+    """Percentage cells are read as shown wherever the list sits in the sheet."""
+    data = ods_below_and_right_of_empty_cells(
+        [(candidate_row("Léa"), 0.33), (candidate_row("Zoé"), 1.0)]
+    )
+
+    response = post_file(admin_client_, page_url(exam_session), "liste.ods", data)
+
+    assert response.status_code == 302, errors_of(response)
+    assert [c.extra_time_percentage for c in candidates_of(exam_session)] == [33, 100]
+
+
 def test_it_accepts_namesakes_born_on_different_days(admin_client_, exam_session):
     """Same names with another birthdate are two people: both are imported."""
     data = csv_file(
@@ -754,6 +867,22 @@ def test_it_refuses_an_xlsx_whose_cells_span_millions_of_cells(channel, exam_ses
     assert len(data) < 10_000
 
     response = channel.send(exam_session, "liste.xlsx", data)
+
+    assert response.status_code == 400
+    assert errors_of(response) == ["Le classeur est trop volumineux une fois décompressé."]
+
+
+def test_it_refuses_an_xlsx_hiding_a_huge_sheet_in_a_part_not_named_xml(channel, exam_session):
+    """A sheet stored under another name (relationships point to it) is measured too."""
+    far = '<row r="200000"><c r="Z200000" t="inlineStr"><is><t>x</t></is></c></row>'
+    data = xlsx(xlsx_row(1, CANDIDATE_HEADERS) + xlsx_row(2, candidate_row()) + far)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            content = source.read(name).replace(b"sheet1.xml", b"sheet1.dat")
+            target.writestr(name.replace("sheet1.xml", "sheet1.dat"), content)
+
+    response = channel.send(exam_session, "liste.xlsx", out.getvalue())
 
     assert response.status_code == 400
     assert errors_of(response) == ["Le classeur est trop volumineux une fois décompressé."]

@@ -191,7 +191,7 @@ def test_it_refuses_bad_answers_without_changing_anything(
     _candidate, course_id, token = started
     current = _state(client, course_id, token)["question"]
     if item_id == current["id"]:
-        pytest.skip("the tampered id happens to be the current question")
+        item_id = "1.1-001"  # still a question that was not asked
     result = _answer(client, course_id, token, item_id or current["id"], response)
     assert result.status_code == status
     assert result.json()["detail"]

@@ -6,6 +6,7 @@ from ninja.security import django_auth
 from accounts.api import router as accounts_router
 from certification.api import router as certification_router
 from certification.errors import JourneyError
+from invigilation.api import router as invigilation_router
 from exams.actions import SessionNotEditable
 from exams.api import FormInvalid, ImportFailed
 from exams.api import router as exams_router
@@ -48,4 +49,5 @@ def journey_error(request: HttpRequest, exc: JourneyError) -> HttpResponse:
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/certification", certification_router)
+api.add_router("/invigilation", invigilation_router)
 api.add_router("/", exams_router)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "accounts",
     "exams",
     "certification",
+    "invigilation",
     "live",
 ]
 

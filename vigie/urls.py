@@ -8,6 +8,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("compte/", include("accounts.urls")),
     path("certification/", include("certification.urls")),
+    path("surveillance/", include("invigilation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -58,6 +58,11 @@
       };
     }
     open();
-    return { stop: function () { stopped = true; if (socket) { socket.close(); } } };
+    return {
+      stop: function () { stopped = true; if (socket) { socket.close(); } },
+      send: function (data) {
+        if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(data)); }
+      }
+    };
   };
 })();

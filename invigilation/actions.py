@@ -1,0 +1,126 @@
+"""The invigilator's own actions: entering a session, notes, bulk end, who is watching.
+
+Decisions about one candidate's test (confirm, resume, validate/refuse, end) live with the
+test in certification/actions.py; the Espace Surveillant calls them after its access checks.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import ratelimit
+from accounts.models import User
+from certification.actions import do_end_by_invigilator
+from certification.errors import AlreadyHandled
+from certification.models import CertificationCourse, CourseStatus
+from exams.audit import Tag, record_event
+from exams.models import Candidate, ExamSession
+from invigilation import errors as e
+from invigilation.models import InvigilatorAccess, Note, Watcher
+from live.events import publish_on_commit, session_group
+
+SUPERVISE_LIMIT = 10
+SUPERVISE_WINDOW = dt.timedelta(minutes=15)
+WATCHER_TIMEOUT = dt.timedelta(seconds=60)
+
+
+def _session_event(session: ExamSession, op: str, **extra: object) -> None:
+    publish_on_commit([session_group(session.pk)], {"type": "session", "op": op, **extra})
+
+
+def do_supervise(user: User, *, number: str, password: str, ip: str | None) -> ExamSession:
+    """« Surveiller la session »: number + password, rate-limited per account and address."""
+    keys = [f"supervise:user:{user.pk}"] + ([f"supervise:ip:{ip}"] if ip else [])
+    if ratelimit.is_limited(keys, limit=SUPERVISE_LIMIT, window=SUPERVISE_WINDOW):
+        raise e.TooManyAttempts
+    session = ExamSession.objects.select_related("centre").filter(number=number.strip()).first()
+    if session is None or not session.check_invigilator_password(password):
+        ratelimit.hit(keys)
+        raise e.UnknownSession if session is None else e.WrongSessionPassword
+    if not session.is_accessible:
+        raise e.SessionNotSupervisable
+    with transaction.atomic():
+        InvigilatorAccess.objects.create(
+            session=session, user=user, via=InvigilatorAccess.Via.PASSWORD, ip_address=ip
+        )
+        record_event(Tag.SUPERVISE, actor=user, session=session, via="password", ip=ip)
+    return session
+
+
+@transaction.atomic
+def do_open_as_member(user: User, session: ExamSession, *, ip: str | None) -> None:
+    """A centre member opens the Espace Surveillant from the session list (recorded too)."""
+    if not session.is_accessible:
+        raise e.SessionNotSupervisable
+    InvigilatorAccess.objects.create(
+        session=session, user=user, via=InvigilatorAccess.Via.MEMBERSHIP, ip_address=ip
+    )
+    record_event(Tag.SUPERVISE, actor=user, session=session, via="membership", ip=ip)
+
+
+@transaction.atomic
+def do_add_note(
+    session: ExamSession, *, author: User, text: str, candidate: Candidate | None = None
+) -> Note:
+    note = Note.objects.create(session=session, candidate=candidate, author=author, text=text)
+    record_event(
+        Tag.NOTE_ADD,
+        actor=author,
+        session=session,
+        candidate=candidate.pk if candidate else None,
+        note=note.pk,
+    )
+    _session_event(session, "note")
+    return note
+
+
+def do_end_overtime(session: ExamSession, *, actor: User) -> int:
+    """« Terminer les tests dont le temps est écoulé »: each course ends on its own (a test
+    another invigilator ended meanwhile is skipped)."""
+    now = timezone.now()
+    running = CertificationCourse.objects.select_related("candidate__session").filter(
+        candidate__session=session, status=CourseStatus.STARTED
+    )
+    overdue = [course for course in running if course.theoretical_end < now]
+    if not overdue:
+        raise e.NoCandidate
+    ended = 0
+    for course in overdue:
+        try:
+            do_end_by_invigilator(course, actor=actor)
+            ended += 1
+        except AlreadyHandled:
+            continue
+    return ended
+
+
+def watch(session: ExamSession, user: User, channel_name: str) -> None:
+    Watcher.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"session": session, "user": user, "last_seen": timezone.now()},
+    )
+    _session_event(session, "watchers")
+
+
+def touch(channel_name: str) -> None:
+    Watcher.objects.filter(channel_name=channel_name).update(last_seen=timezone.now())
+
+
+def unwatch(channel_name: str) -> None:
+    watcher = Watcher.objects.filter(channel_name=channel_name).select_related("session").first()
+    if watcher is None:
+        return
+    session = watcher.session
+    watcher.delete()
+    _session_event(session, "watchers")
+
+
+def watchers(session: ExamSession) -> list[str]:
+    since = timezone.now() - WATCHER_TIMEOUT
+    rows = (
+        Watcher.objects.filter(session=session, last_seen__gte=since)
+        .values_list("user__first_name", "user__last_name")
+        .distinct()
+    )
+    return sorted({f"{first} {last}".strip() for first, last in rows})

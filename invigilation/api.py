@@ -1,0 +1,155 @@
+"""JSON API of the Espace Surveillant: every action of the page, used by its JavaScript."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from accounts.models import User
+from certification import actions as test_actions
+from certification.errors import JourneyError
+from certification.models import CertificationCourse
+from invigilation import actions
+from invigilation.access import (
+    access_alert_as_invigilator,
+    access_candidate_as_invigilator,
+    access_session_as_invigilator,
+)
+from invigilation.state import session_state
+
+router = Router(tags=["invigilation"])
+
+
+class SuperviseIn(Schema):
+    session_number: str
+    password: str
+
+
+class SessionRef(Schema):
+    session_id: int
+    number: str
+
+
+class ValidateIn(Schema):
+    reason: str
+
+
+class NoteIn(Schema):
+    text: str
+    candidate_id: int | None = None
+
+
+class Done(Schema):
+    detail: str
+
+
+class EndedOut(Schema):
+    ended: int
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@router.post("/supervise", response=SessionRef, url_name="invigilation_supervise")
+def supervise(request: HttpRequest, payload: SuperviseIn) -> dict[str, Any]:
+    session = actions.do_supervise(
+        _user(request),
+        number=payload.session_number,
+        password=payload.password,
+        ip=client_ip(request),
+    )
+    return {"session_id": session.pk, "number": session.number}
+
+
+@router.get("/sessions/{session_id}/state", url_name="invigilation_state")
+def state(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    return session_state(access_session_as_invigilator(_user(request), session_id))
+
+
+@router.post(
+    "/candidates/{candidate_id}/confirm-presence", response=Done, url_name="invigilation_confirm"
+)
+def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+    user = _user(request)
+    test_actions.do_confirm_presence(
+        access_candidate_as_invigilator(user, candidate_id), actor=user
+    )
+    return {"detail": "ok"}
+
+
+@router.post(
+    "/candidates/{candidate_id}/cancel-presence", response=Done, url_name="invigilation_cancel"
+)
+def cancel_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+    user = _user(request)
+    test_actions.do_cancel_presence(access_candidate_as_invigilator(user, candidate_id), actor=user)
+    return {"detail": "ok"}
+
+
+@router.post(
+    "/candidates/{candidate_id}/authorize-resume", response=Done, url_name="invigilation_resume"
+)
+def authorize_resume(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+    user = _user(request)
+    test_actions.do_authorize_resume(
+        access_candidate_as_invigilator(user, candidate_id), actor=user
+    )
+    return {"detail": "ok"}
+
+
+@router.post("/candidates/{candidate_id}/end", response=Done, url_name="invigilation_end")
+def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+    user = _user(request)
+    candidate = access_candidate_as_invigilator(user, candidate_id)
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    if course is None:
+        raise JourneyError(message="Ce candidat n'a pas commencé son test.")
+    test_actions.do_end_by_invigilator(course, actor=user)
+    return {"detail": "ok"}
+
+
+@router.post(
+    "/sessions/{session_id}/end-overtime", response=EndedOut, url_name="invigilation_end_overtime"
+)
+def end_overtime(request: HttpRequest, session_id: int) -> dict[str, int]:
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id, for_action=True)
+    return {"ended": actions.do_end_overtime(session, actor=user)}
+
+
+@router.post("/alerts/{alert_id}/validate", response=Done, url_name="invigilation_validate")
+def validate_alert(request: HttpRequest, alert_id: int, payload: ValidateIn) -> dict[str, str]:
+    user = _user(request)
+    test_actions.do_validate_alert(
+        access_alert_as_invigilator(user, alert_id), actor=user, reason=payload.reason
+    )
+    return {"detail": "Le signalement a bien été validé."}
+
+
+@router.post("/alerts/{alert_id}/refuse", response=Done, url_name="invigilation_refuse")
+def refuse_alert(request: HttpRequest, alert_id: int) -> dict[str, str]:
+    user = _user(request)
+    test_actions.do_refuse_alert(access_alert_as_invigilator(user, alert_id), actor=user)
+    return {"detail": "Le signalement a bien été refusé."}
+
+
+@router.post("/sessions/{session_id}/notes", response=Done, url_name="invigilation_note")
+def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str, str]:
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    candidate = None
+    if payload.candidate_id is not None:
+        candidate = access_candidate_as_invigilator(user, payload.candidate_id)
+        if candidate.session_id != session.pk:
+            raise JourneyError(message="Ce candidat n'appartient pas à cette session.")
+    text = payload.text.strip()
+    if not text or len(text) > 2000:
+        raise JourneyError(message="La note doit contenir entre 1 et 2 000 caractères.")
+    actions.do_add_note(session, author=user, text=text, candidate=candidate)
+    return {"detail": "ok"}

@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from exams.models import Candidate, ExamSession
+
+
+class InvigilatorAccess(models.Model):
+    """One row per successful entry into a session's Espace Surveillant (reference §1:
+    several invigilators and devices may work on the same session)."""
+
+    class Via(models.TextChoices):
+        PASSWORD = "password", _("Numéro et mot de passe de la session")
+        MEMBERSHIP = "membership", _("Membre du centre")
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    via = models.CharField(max_length=12, choices=Via.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    authorized_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.session_id} ({self.via})"
+
+
+class Watcher(models.Model):
+    """An open Espace Surveillant page (one per WebSocket), for « who else is watching ».
+    Rows of a worker that died are ignored once `last_seen` is old."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    last_seen = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watching {self.session_id}"
+
+
+class Note(models.Model):
+    """The digital « PV d'incident »: a note on the session or on one candidate."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="notes")
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} ({self.session_id})"

@@ -1,0 +1,189 @@
+"""The Espace Surveillant's state as JSON, in a constant number of queries whatever the
+number of candidates. The page re-reads it on every live event."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certification import engine
+from certification.models import AlertStatus, CourseStatus, LiveAlert
+from certification.reasons import reasons_for
+from exams.audit import label
+from exams.models import TEST_DURATION, Candidate, ExamSession
+from invigilation.actions import watchers
+from invigilation.models import Note
+
+STATUS_LABELS = {
+    "not_confirmed": _("Présence non confirmée"),
+    "confirmed": _("Présence confirmée"),
+    "started": _("En cours"),
+    "alert": _("Signalement en cours"),
+    "resume_authorized": _("Autorisé à reprendre"),
+    "companion": _("Extension non détectée"),
+    CourseStatus.COMPLETED: _("Terminé"),
+    CourseStatus.ENDED_BY_INVIGILATOR: _("Terminé par le surveillant"),
+    CourseStatus.ENDED_DUE_TO_FINALIZATION: _("Terminé à la finalisation"),
+}
+
+
+def _name(user: Any) -> str:
+    return f"{user.first_name} {user.last_name}".strip() if user else ""
+
+
+def _minutes(delta: dt.timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d}" if hours else f"{rest} min"
+
+
+def _status(candidate: Candidate, alerts: dict[str, LiveAlert]) -> str:
+    course = getattr(candidate, "course", None)
+    if course is None:
+        return "confirmed" if candidate.authorized_to_start_at else "not_confirmed"
+    if not course.is_running:
+        return str(course.status)
+    if "companion" in alerts:
+        return "companion"
+    if "question" in alerts:
+        return "alert"
+    if candidate.authorized_to_start_at:
+        return "resume_authorized"
+    return "started"
+
+
+def _alert(alert: LiveAlert | None) -> dict[str, Any] | None:
+    if alert is None:
+        return None
+    data: dict[str, Any] = {"id": alert.pk, "question_number": alert.question_number}
+    if alert.kind == LiveAlert.Kind.QUESTION:
+        data["reasons"] = reasons_for(engine.item(alert.item_id))
+    return data
+
+
+def _row(
+    candidate: Candidate, alerts: dict[str, LiveAlert], notes: list[Note], now: dt.datetime
+) -> dict[str, Any]:
+    zone = candidate.session.zone
+    course = getattr(candidate, "course", None)
+    status = _status(candidate, alerts)
+    row: dict[str, Any] = {
+        "id": candidate.pk,
+        "last_name": candidate.last_name.upper(),
+        "first_name": candidate.first_name,
+        "birthdate": candidate.birthdate.strftime("%d/%m/%Y"),
+        "complementary": candidate.get_complementary_certification_display()
+        if candidate.complementary_certification
+        else "",
+        "extra_time_percentage": candidate.extra_time_percentage,
+        "status": status,
+        "status_label": str(STATUS_LABELS[status]),
+        "ended_by": _name(course.ended_by) if course and course.ended_by_id else "",
+        "answered": getattr(candidate, "answered", 0),
+        "total": engine.TEST_LENGTH,
+        "alert": _alert(alerts.get("question")),
+        "companion_alert": _alert(alerts.get("companion")),
+        "notes": [
+            {
+                "author": _name(n.author),
+                "at": timezone.localtime(n.created_at, zone).strftime("%H:%M"),
+                "text": n.text,
+            }
+            for n in notes
+        ],
+        "started_at": None,
+        "theoretical_end": None,
+        "theoretical_end_iso": None,
+        "breakdown": None,
+        "time_over": False,
+    }
+    if course is not None:
+        end = course.theoretical_end
+        breakdown = _("1 h 45")
+        if candidate.extra_time_percentage:
+            breakdown += " + " + _("%(duration)s de temps majoré (%(pct)s %%)") % {
+                "duration": _minutes(candidate.extra_time),
+                "pct": candidate.extra_time_percentage,
+            }
+        row.update(
+            started_at=timezone.localtime(course.started_at, zone).strftime("%H:%M"),
+            theoretical_end=timezone.localtime(end, zone).strftime("%H:%M"),
+            theoretical_end_iso=end.isoformat(),
+            breakdown=breakdown,
+            time_over=course.is_running and now > end,
+        )
+    row["attention"] = (
+        0 if row["companion_alert"] else 1 if row["alert"] else 2 if row["time_over"] else 3
+    )
+    return row
+
+
+def session_state(session: ExamSession) -> dict[str, Any]:
+    now = timezone.now()
+    candidates = list(
+        session.candidates.select_related("course__ended_by", "session__centre")
+        .annotate(answered=Count("course__answers"))
+        .prefetch_related(
+            Prefetch(
+                "course__alerts",
+                queryset=LiveAlert.objects.filter(status=AlertStatus.ONGOING),
+                to_attr="ongoing",
+            )
+        )
+        .order_by("last_name_key", "first_name_key", "birthdate")
+    )
+    notes: dict[int | None, list[Note]] = {}
+    for note in session.notes.select_related("author"):
+        notes.setdefault(note.candidate_id, []).append(note)
+    rows = []
+    for candidate in candidates:
+        course = getattr(candidate, "course", None)
+        ongoing = {a.kind: a for a in getattr(course, "ongoing", [])} if course else {}
+        rows.append(_row(candidate, ongoing, notes.get(candidate.pk, []), now))
+    rows.sort(key=lambda r: r["attention"])
+    zone = session.zone
+    names = {r["id"]: f"{r['last_name']} {r['first_name']}" for r in rows}
+    return {
+        "session": {
+            "id": session.pk,
+            "number": session.number,
+            "date": session.date.strftime("%d/%m/%Y"),
+            "time": session.time.strftime("%H:%M"),
+            "site_name": session.site_name,
+            "room": session.room,
+            "examiner": session.examiner,
+            "access_code": session.access_code,
+            "accessible": session.is_accessible,
+            "duration": _("1 h 45"),
+            "duration_minutes": int(TEST_DURATION.total_seconds() // 60),
+        },
+        "counts": {
+            "present": sum(1 for r in rows if r["status"] != "not_confirmed"),
+            "total": len(rows),
+            "alerts": sum(1 for r in rows if r["alert"] or r["companion_alert"]),
+            "time_over": sum(1 for r in rows if r["time_over"]),
+        },
+        "candidates": rows,
+        "session_notes": [
+            {
+                "author": _name(n.author),
+                "at": timezone.localtime(n.created_at, zone).strftime("%H:%M"),
+                "text": n.text,
+            }
+            for n in notes.get(None, [])
+        ],
+        "watchers": watchers(session),
+        "timeline": [
+            {
+                "at": timezone.localtime(event.at, zone).strftime("%H:%M:%S"),
+                "actor": _name(event.actor),
+                "tag": event.tag,
+                "label": label(event.tag),
+                "candidate": names.get(event.data.get("candidate") or 0, ""),
+            }
+            for event in session.events.select_related("actor").order_by("-at", "-id")[:50]
+        ],
+        "server_time": now.isoformat(),
+    }

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from invigilation import views
+
+app_name = "invigilation"
+
+urlpatterns = [
+    path("", views.enter, name="enter"),
+    path("sessions/<int:session_id>/", views.session_page, name="session"),
+    path("sessions/<int:session_id>/quitter/", views.leave, name="leave"),
+    path("sessions/<int:session_id>/kit.pdf", views.kit, name="kit"),
+]
