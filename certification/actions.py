@@ -28,9 +28,8 @@ from certification.models import (
 )
 from certification.reasons import IN_CHALLENGE, REASONS, reasons_for
 from exams.audit import Tag, record_event
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, name_key
 from lib.codes import password_matches
-from lib.text import normalize_name
 from live.events import candidate_group, publish_on_commit, session_group
 
 
@@ -59,8 +58,8 @@ def do_join(
     matches = list(
         Candidate.objects.select_for_update().filter(
             session=session,
-            first_name_key=normalize_name(first_name),
-            last_name_key=normalize_name(last_name),
+            first_name_key=name_key(first_name),
+            last_name_key=name_key(last_name),
             birthdate=birthdate,
         )
     )

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exams.models import Candidate, ComplementaryCertification, ExamSession
+from exams.models import Candidate, ComplementaryCertification, ExamSession, name_key
 from lib.text import normalize_name
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
@@ -177,8 +177,8 @@ class CandidateForm(forms.ModelForm):
         if first and last and birthdate and self.session is not None:
             duplicates = Candidate.objects.filter(
                 session=self.session,
-                first_name_key=normalize_name(str(first)),
-                last_name_key=normalize_name(str(last)),
+                first_name_key=name_key(str(first)),
+                last_name_key=name_key(str(last)),
                 birthdate=birthdate,
             ).exclude(pk=self.instance.pk)
             if duplicates.exists():

@@ -15,6 +15,13 @@ from lib.text import normalize_name, split_names
 MAX_CANDIDATES_PER_INVIGILATOR = 20
 # Seed 004 / reference §6: « maximum 1h45 (hors temps majoré) ».
 TEST_DURATION = dt.timedelta(minutes=105)
+# Normalized name keys: compatibility decomposition can expand a character (« ﬃ » → FFI).
+KEY_LENGTH = 400
+
+
+def name_key(name: str) -> str:
+    """The stored form of a name for duplicate detection and join matching."""
+    return normalize_name(name)[:KEY_LENGTH]
 
 
 class SessionStatus(models.TextChoices):
@@ -143,8 +150,9 @@ class Candidate(models.Model):
         blank=True,
     )
     # Normalized names: duplicate detection now, join matching later (reference §1).
-    first_name_key = models.CharField(max_length=100, editable=False)
-    last_name_key = models.CharField(max_length=100, editable=False)
+    # NFKD and ligatures (« œ » → OE) can make a key longer than the name it comes from.
+    first_name_key = models.CharField(max_length=KEY_LENGTH, editable=False)
+    last_name_key = models.CharField(max_length=KEY_LENGTH, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -181,8 +189,8 @@ class Candidate(models.Model):
         return f"{self.last_name.upper()} {self.first_name}"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.first_name_key = normalize_name(self.first_name)
-        self.last_name_key = normalize_name(self.last_name)
+        self.first_name_key = name_key(self.first_name)
+        self.last_name_key = name_key(self.last_name)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property

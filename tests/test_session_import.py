@@ -259,23 +259,45 @@ def test_it_creates_a_session_without_candidates_when_its_candidate_cells_are_bl
     assert [s.candidates.count() for s in sessions_of(centre)] == [0, 1]
 
 
-def test_it_reads_session_dates_and_times_from_ods_cells(admin_client_, centre):
-    """An .ods with a date cell for the session and a birthdate cell imports like a .csv."""
-    data = make_ods(
-        [
-            SESSION_HEADERS,
-            session_row("B12", dt.date(2025, 3, 10), "14h30")
-            + candidate_row("Léa", birthdate=dt.date(2008, 3, 14), extra_time=33),
-        ]
-    )
+def ods_cell(value: object) -> TableCell:
+    """A typed cell, as LibreOffice stores a date, a time, a number or text."""
+    if isinstance(value, dt.time):
+        cell = TableCell(valuetype="time", timevalue=f"PT{value:%H}H{value:%M}M00S")
+    elif isinstance(value, dt.date):
+        cell = TableCell(valuetype="date", datevalue=value.isoformat())
+    elif isinstance(value, int):
+        cell = TableCell(valuetype="float", value=str(value))
+    else:
+        cell = TableCell(valuetype="string")
+    cell.addElement(P(text=str(value)))
+    return cell
 
-    response = post_file(admin_client_, page_url(centre), "sessions.ods", data)
+
+def test_it_reads_session_dates_and_times_from_ods_cells(admin_client_, centre):
+    """An .ods with date, time and number cells imports like typed text."""
+    document = load_ods(io.BytesIO(make_ods([SESSION_HEADERS])))
+    (sheet,) = document.spreadsheet.getElementsByType(Table)
+    row = TableRow()
+    values = session_row("B12", dt.date(2025, 3, 10), dt.time(14, 30)) + candidate_row(
+        "Léa", birthdate=dt.date(2008, 3, 14), postal=69001, extra_time=33
+    )
+    for value in values:
+        row.addElement(ods_cell(value))
+    sheet.addElement(row)
+    out = io.BytesIO()
+    document.write(out)
+
+    response = post_file(admin_client_, page_url(centre), "sessions.ods", out.getvalue())
 
     assert response.status_code == 302, errors_of(response)
     (session,) = sessions_of(centre)
     assert (session.date, session.time) == (dt.date(2025, 3, 10), dt.time(14, 30))
     (candidate,) = session.candidates.all()
-    assert (candidate.birthdate, candidate.extra_time_percentage) == (dt.date(2008, 3, 14), 33)
+    assert (candidate.birthdate, candidate.birth_postal_code, candidate.extra_time_percentage) == (
+        dt.date(2008, 3, 14),
+        "69001",
+        33,
+    )
 
 
 def test_it_records_an_audit_event_per_created_session(admin_client_, centre, centre_admin):

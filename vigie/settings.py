@@ -84,8 +84,16 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         }
     }
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a concurrent writer instead of failing with "database is locked".
-    _db["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Wait for a concurrent writer instead of failing with "database is locked"; WAL lets
+    # readers (the live pages) go on while a candidate's answer is written.
+    _db["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not the shared in-memory database: the browser tests' server thread writes
+    # concurrently, and shared-cache memory databases lock whole tables.
+    _db["TEST"] = {"NAME": str(BASE_DIR / ".test-vigie.sqlite3")}
 else:
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported engine {_db['ENGINE']}")
 DATABASES = {"default": _db}

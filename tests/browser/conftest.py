@@ -136,6 +136,31 @@ def phone_page(
     page.context.close()
 
 
+@pytest.fixture
+def browser_as(
+    browser: Browser, axe: AccessibilityChecker, asgi_server: str, transactional_db: None
+):
+    """`browser_as(user, phone=False)` → a page already logged in as that user."""
+    from django.test import Client
+
+    pages: list[Page] = []
+
+    def open_page(user: object, *, phone: bool = False) -> Page:
+        client = Client()
+        client.force_login(user)  # type: ignore[arg-type]
+        extra = {"viewport": {"width": 360, "height": 740}, "is_mobile": True} if phone else {}
+        page = _new_page(browser, axe, **extra)
+        page.context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}]
+        )
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.context.close()
+
+
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,224 @@
+"""The candidate's journey and the Espace Surveillant, live, in real browsers: every screen
+updates by itself (push), for the candidate and for each invigilator."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from certification.models import Answer, CertificationCourse
+from invigilation.models import InvigilatorAccess
+from tests.browser.conftest import AccessibilityChecker, screenshot
+from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+
+NOT_CONFIRMED = (
+    "Votre surveillant n'a pas confirmé votre présence dans la salle de test. "
+    "Vous ne pouvez donc pas encore commencer votre test de certification. "
+    "Merci de prévenir votre surveillant."
+)
+
+
+@pytest.fixture
+def room(small_bank):
+    """A session with two joined candidates and two invigilators."""
+    session = ExamSessionFactory(examiner="Mme Martin, M. Durand")
+    invigilators = [
+        UserFactory(first_name="Alice", last_name="Martin"),
+        UserFactory(first_name="Bruno", last_name="Durand"),
+    ]
+    candidates = []
+    for first, last in (("Léa", "Dupont"), ("Hugo", "Abadi")):
+        user = UserFactory(first_name=first, last_name=last, certifiable=True)
+        candidates.append(
+            CandidateFactory(
+                session=session,
+                first_name=first,
+                last_name=last,
+                user=user,
+                instructions_accepted_at=timezone.now(),
+                extra_time_percentage=33 if first == "Léa" else 0,
+            )
+        )
+    return session, invigilators, candidates
+
+
+def _enter_with_password(page: Page, axe: AccessibilityChecker, base: str, session) -> None:
+    page.goto(f"{base}/surveillance/?session={session.number}")
+    axe.check(page)
+    page.get_by_label("Mot de passe de la session").fill("mauvais")
+    page.get_by_role("button", name="Surveiller la session").click()
+    expect(page.get_by_role("alert")).to_contain_text("Le mot de passe de la session est incorrect")
+    axe.check(page)
+    page.get_by_label("Mot de passe de la session").fill(session.invigilator_password.lower())
+    page.get_by_role("button", name="Surveiller la session").click()
+    expect(page.get_by_role("heading", name=f"Session {session.number}")).to_be_visible()
+
+
+def _row(page: Page, name: str):
+    return page.locator("li.candidate").filter(has=page.get_by_role("heading", name=name))
+
+
+def _start_test(page: Page, axe: AccessibilityChecker, base: str, candidate) -> None:
+    page.goto(f"{base}/certification/candidats/{candidate.pk}/commencer/")
+    axe.check(page)
+    page.get_by_label("Code d'accès communiqué par le surveillant").fill(
+        candidate.session.access_code
+    )
+    page.get_by_role("button", name="Commencer mon test").click()
+
+
+def _answer_current(page: Page) -> None:
+    page.locator("#choices input").first.check()
+    page.get_by_role("button", name="Je valide ma réponse").click()
+
+
+def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    session, (alice, bruno), (lea, hugo) = room
+    inv1 = browser_as(alice)
+    _enter_with_password(inv1, axe, asgi_server, session)
+    InvigilatorAccess.objects.create(session=session, user=bruno, via="password")
+    inv2 = browser_as(bruno, phone=True)
+    inv2.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+    expect(inv1.locator("#watchers")).to_contain_text("Alice Martin")
+    expect(inv1.locator("#watchers")).to_contain_text("Bruno Durand")
+    expect(inv2.locator("#counter")).to_have_text("0 / 2 candidats présents")
+    axe.check(inv1)
+    axe.check(inv2)
+
+    student = browser_as(lea.user)
+    _start_test(student, axe, asgi_server, lea)
+    expect(student.get_by_role("alert")).to_have_text(NOT_CONFIRMED)
+    axe.check(student)
+
+    inv1.get_by_role("button", name="Confirmer la présence de l'élève Léa DUPONT").click()
+    # Pushed: the candidate's page unlocks and the other invigilator's page updates.
+    expect(
+        student.get_by_role("status").filter(has_text="a confirmé votre présence")
+    ).to_be_visible()
+    expect(_row(inv2, "DUPONT Léa")).to_contain_text("Présence confirmée")
+    expect(inv2.locator("#counter")).to_have_text("1 / 2 candidats présents")
+
+    student.get_by_role("button", name="Commencer mon test").click()
+    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    axe.check(student)
+    screenshot(student, "test-question")
+    row = _row(inv2, "DUPONT Léa")
+    expect(row).to_contain_text("En cours")
+    expect(row).to_contain_text("1 h 45 + 35 min de temps majoré (33 %)")
+    expect(row.locator(".countdown")).to_contain_text("Temps restant")
+    axe.check(inv2)
+    screenshot(inv2, "supervision-phone")
+
+    for number in range(1, 33):
+        expect(student.locator("#progress")).to_have_text(f"Question {number} / 32")
+        _answer_current(student)
+    expect(student.get_by_role("heading", name="Test terminé !")).to_be_visible()
+    axe.check(student)
+    expect(_row(inv1, "DUPONT Léa")).to_contain_text("Terminé")
+    assert Answer.objects.filter(course__candidate=lea).count() == 32
+
+
+def test_it_handles_a_reported_problem_both_ways(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    session, (alice, bruno), (lea, _hugo) = room
+    for user in (alice, bruno):
+        InvigilatorAccess.objects.create(session=session, user=user, via="password")
+    inv1, inv2 = browser_as(alice), browser_as(bruno)
+    for page in (inv1, inv2):
+        page.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+        axe.check(page)
+    inv1.get_by_role("button", name="Confirmer la présence de l'élève Léa DUPONT").click()
+    student = browser_as(lea.user)
+    _start_test(student, axe, asgi_server, lea)
+    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    first_prompt = student.locator("#question-prompt").inner_text()
+
+    student.get_by_text("Signaler un problème avec la question").click()
+    student.get_by_role("button", name="Oui, je suis sûr(e)").click()
+    expect(student.get_by_role("heading", name="En attente du surveillant…")).to_be_visible()
+    axe.check(student)
+
+    row = _row(inv2, "DUPONT Léa")
+    expect(row).to_contain_text("Signalement en cours")
+    expect(inv2.get_by_role("status").filter(has_text="Nouveau signalement")).to_be_attached()
+    row.get_by_role("button", name=re.compile("Gérer le signalement")).click()
+    dialog = inv2.get_by_role("dialog")
+    expect(dialog).to_contain_text("Question n° 1")
+    axe.check(inv2)
+    dialog.get_by_role("button", name="Valider le signalement").click()
+    expect(
+        dialog.get_by_text("Sélectionnez un motif pour valider le signalement.").last
+    ).to_be_visible()
+    dialog.get_by_label(re.compile("problème technique lié à la plateforme")).check()
+    dialog.get_by_role("button", name="Valider le signalement").click()
+    expect(inv2.locator("#flash")).to_have_text("Le signalement a bien été validé.")
+
+    expect(student.locator("#question-prompt")).not_to_have_text(first_prompt)
+    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    second_prompt = student.locator("#question-prompt").inner_text()
+
+    student.get_by_text("Signaler un problème avec la question").click()
+    student.get_by_role("button", name="Oui, je suis sûr(e)").click()
+    expect(student.get_by_role("heading", name="En attente du surveillant…")).to_be_visible()
+    _row(inv1, "DUPONT Léa").get_by_role("button", name=re.compile("Gérer le signalement")).click()
+    inv1.get_by_role("dialog").get_by_role("button", name="Refuser le signalement").click()
+    expect(inv1.locator("#flash")).to_have_text("Le signalement a bien été refusé.")
+    expect(student.locator("#question-prompt")).to_have_text(second_prompt)
+    # The other invigilator's page dropped the alert too, without reloading.
+    expect(_row(inv2, "DUPONT Léa")).to_contain_text("En cours")
+    axe.check(inv1)
+
+
+def test_it_resumes_after_authorization_and_ends_by_the_invigilator(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    session, (alice, _bruno), (_lea, hugo) = room
+    InvigilatorAccess.objects.create(session=session, user=alice, via="password")
+    inv = browser_as(alice)
+    inv.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+    axe.check(inv)
+    inv.get_by_role("button", name="Confirmer la présence de l'élève Hugo ABADI").click()
+    student = browser_as(hugo.user)
+    _start_test(student, axe, asgi_server, hugo)
+    for number in (1, 2):
+        expect(student.locator("#progress")).to_have_text(f"Question {number} / 32")
+        _answer_current(student)
+    expect(student.locator("#progress")).to_have_text("Question 3 / 32")
+    third = student.locator("#question-prompt").inner_text()
+
+    # The tab is closed: a new tab has no run token and cannot continue alone.
+    student.context.close()
+    again = browser_as(hugo.user)
+    _start_test(again, axe, asgi_server, hugo)
+    expect(again.get_by_role("alert")).to_have_text(
+        "Merci de contacter votre surveillant afin qu'il autorise la reprise de votre test."
+    )
+    row = _row(inv, "ABADI Hugo")
+    row.get_by_role("button", name=re.compile("Autoriser la reprise du test")).click()
+    expect(inv.get_by_role("dialog")).to_contain_text("Autoriser Hugo ABADI à reprendre son test ?")
+    axe.check(inv)
+    inv.get_by_role("button", name="Je confirme l'autorisation").click()
+    expect(inv.locator("#flash")).to_contain_text("peut reprendre son test")
+    expect(row).to_contain_text("Autorisé à reprendre")
+    expect(again.get_by_role("status").filter(has_text="a confirmé votre présence")).to_be_visible()
+    again.get_by_role("button", name="Commencer mon test").click()
+    expect(again.locator("#progress")).to_have_text("Question 3 / 32")
+    expect(again.locator("#question-prompt")).to_have_text(third)
+    axe.check(again)
+
+    row.get_by_role("button", name=re.compile("Terminer le test")).click()
+    expect(inv.get_by_role("dialog")).to_contain_text(
+        "Attention : cette action entraîne la fin de son test de certification et est irréversible."
+    )
+    inv.get_by_role("dialog").get_by_role("button", name="Terminer le test").click()
+    expect(again.get_by_role("heading", name="Test terminé !")).to_be_visible()
+    expect(again.locator("#end-message")).to_contain_text(
+        "Votre surveillant a mis fin à votre test"
+    )
+    expect(row).to_contain_text("Terminé par le surveillant par Alice Martin")
+    axe.check(again)
+    assert CertificationCourse.objects.get(candidate=hugo).answers.count() == 2
