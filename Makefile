@@ -23,6 +23,7 @@ install-test: $(BIN)/python ## Install Vigie with test and dev tools, and axe-co
 	npm install --no-audit --no-fund --silent
 
 run: install ## Set up everything and serve on http://127.0.0.1:8000 (SQLite, demo data)
+	$(BIN)/python manage.py check
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
 	$(BIN)/uvicorn vigie.asgi:application --host $(HOST) --port $(PORT)

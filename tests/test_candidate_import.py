@@ -19,7 +19,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DataError, connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -986,13 +986,6 @@ def test_it_stores_formula_looking_values_as_typed(admin_client_, exam_session, 
     )
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    reason="Candidate.first_name_key/last_name_key are varchar(100) but normalize_name turns "
-    "« œ » into « OE »: a 100-character name can need a 200-character key (exams/models.py).",
-    raises=DataError,
-    strict=True,
-)
 def test_it_imports_a_long_name_full_of_ligatures(admin_client_, exam_session):
     """A name within 100 characters imports even when its ligatures (œ, æ) double its key."""
     data = csv_file(candidate_row("Œ" * 60, "Cœur" * 25))

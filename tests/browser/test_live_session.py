@@ -69,7 +69,11 @@ def _start_test(page: Page, axe: AccessibilityChecker, base: str, candidate) -> 
 
 
 def _answer_current(page: Page) -> None:
-    page.locator("#choices input").first.check()
+    free = page.locator("#free-input")
+    if free.is_visible():
+        free.fill("pdf")
+    else:
+        page.locator("#choices input").first.check()
     page.get_by_role("button", name="Je valide ma réponse").click()
 
 
@@ -88,8 +92,34 @@ def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     axe.check(inv1)
     axe.check(inv2)
 
-    student = browser_as(lea.user)
-    _start_test(student, axe, asgi_server, lea)
+    # Léa joins through the form, as on the day: details as on the attendance sheet.
+    account = lea.user
+    type(lea).objects.filter(pk=lea.pk).update(user=None, instructions_accepted_at=None)
+    student = browser_as(account)
+    student.goto(f"{asgi_server}/certification/rejoindre/")
+    axe.check(student)
+    student.get_by_label("Numéro de session").fill(session.number)
+    student.get_by_label("Prénom").fill("lea")
+    student.get_by_label("Nom de naissance").fill("DUPONT")
+    student.get_by_label("Date de naissance").fill("2008-03-15")
+    student.get_by_role("button", name="Continuer").click()
+    expect(student.get_by_role("alert")).to_contain_text("feuille d'émargement")
+    axe.check(student)
+    student.get_by_label("Date de naissance").fill("2008-03-14")
+    student.get_by_role("button", name="Continuer").click()
+    expect(student.get_by_text("Le test comporte 32 questions.")).to_be_visible()
+    axe.check(student)
+    student.get_by_label("J'ai lu les règles de la certification").check()
+    student.get_by_role("button", name="Continuer vers le test").click()
+    expect(
+        student.get_by_role("heading", name="Vous allez commencer votre test de certification")
+    ).to_be_visible()
+    axe.check(student)
+    student.get_by_label("Code d'accès communiqué par le surveillant").fill("bcdf22")
+    student.get_by_role("button", name="Commencer mon test").click()
+    expect(student.get_by_role("alert")).to_have_text("Ce code n'existe pas ou n'est plus valide.")
+    student.get_by_label("Code d'accès communiqué par le surveillant").fill(session.access_code)
+    student.get_by_role("button", name="Commencer mon test").click()
     expect(student.get_by_role("alert")).to_have_text(NOT_CONFIRMED)
     axe.check(student)
 
