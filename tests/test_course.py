@@ -133,7 +133,7 @@ def test_it_resumes_exactly_where_it_stopped_with_the_clock_running(client, star
 @pytest.mark.django_db
 def test_it_runs_32_questions_then_ends_with_test_termine(client, started):
     """Adaptive test: 32 distinct questions, no same competence within 2, then the end."""
-    candidate, course_id, token = started
+    _candidate, course_id, token = started
     seen = []
     for number in range(1, 33):
         state = _state(client, course_id, token)
@@ -257,7 +257,7 @@ def test_it_switches_to_the_end_message_when_the_invigilator_ends_the_test(
     client, started, invigilator, sent_events
 ):
     """« Terminer le test »: irreversible, answers refused, the page shows who ended it."""
-    candidate, course_id, token = started
+    _candidate, course_id, token = started
     item = _state(client, course_id, token)["question"]
     course = CertificationCourse.objects.get()
     with sent_events() as events:

@@ -6,10 +6,10 @@ from ninja.security import django_auth
 from accounts.api import router as accounts_router
 from certification.api import router as certification_router
 from certification.errors import JourneyError
-from invigilation.api import router as invigilation_router
 from exams.actions import SessionNotEditable
 from exams.api import FormInvalid, ImportFailed
 from exams.api import router as exams_router
+from invigilation.api import router as invigilation_router
 
 api = NinjaAPI(
     title="Vigie API",

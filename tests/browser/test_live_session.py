@@ -80,7 +80,7 @@ def _answer_current(page: Page) -> None:
 def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     browser_as, axe: AccessibilityChecker, asgi_server: str, room
 ) -> None:
-    session, (alice, bruno), (lea, hugo) = room
+    session, (alice, bruno), (lea, _hugo) = room
     inv1 = browser_as(alice)
     _enter_with_password(inv1, axe, asgi_server, session)
     InvigilatorAccess.objects.create(session=session, user=bruno, via="password")
