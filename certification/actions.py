@@ -98,6 +98,7 @@ def do_accept_instructions(candidate: Candidate, *, user: User) -> None:
 @transaction.atomic
 def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
     """« Confirmer la présence »: a one-shot authorization to start, before the test."""
+    _lock_candidate(candidate)
     updated = Candidate.objects.filter(
         pk=candidate.pk, authorized_to_start_at__isnull=True, course__isnull=True
     ).update(authorized_to_start_at=timezone.now(), authorized_by=actor)
@@ -112,6 +113,7 @@ def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
 @transaction.atomic
 def do_authorize_resume(candidate: Candidate, *, actor: User) -> None:
     """« Autoriser la reprise du test »: the timer, answers and alerts are left as they are."""
+    _lock_candidate(candidate)
     updated = Candidate.objects.filter(
         pk=candidate.pk,
         authorized_to_start_at__isnull=True,
@@ -127,6 +129,7 @@ def do_authorize_resume(candidate: Candidate, *, actor: User) -> None:
 
 @transaction.atomic
 def do_cancel_presence(candidate: Candidate, *, actor: User) -> None:
+    _lock_candidate(candidate)
     updated = Candidate.objects.filter(
         pk=candidate.pk, authorized_to_start_at__isnull=False, course__isnull=True
     ).update(authorized_to_start_at=None, authorized_by=None)
@@ -136,6 +139,15 @@ def do_cancel_presence(candidate: Candidate, *, actor: User) -> None:
         Tag.PRESENCE_CANCEL, actor=actor, session=candidate.session, candidate=candidate.pk
     )
     _notify(candidate, "unauthorized")
+
+
+def _lock_candidate(candidate: Candidate) -> None:
+    """Wait for a concurrent decision on this candidate to commit before the UPDATEs above.
+
+    Their filter goes through the course (a join), which PostgreSQL runs as a self-joined
+    subquery; after waiting for a concurrent UPDATE it re-checks the old row version, so
+    without this lock two invigilators confirming at once would both « win »."""
+    list(Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk"))
 
 
 def _who_authorized(candidate: Candidate) -> str | None:
@@ -422,6 +434,9 @@ def do_refuse_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
 @transaction.atomic
 def do_end_by_invigilator(course: CertificationCourse, *, actor: User) -> CertificationCourse:
     """« Terminer le test »: irreversible; a test already over is left as it is."""
+    # Lock before reading the clock: an answer being saved holds the row, and must be dated
+    # before `ended_at`, never after it.
+    list(CertificationCourse.objects.select_for_update().filter(pk=course.pk).values_list("pk"))
     now = timezone.now()
     updated = CertificationCourse.objects.filter(pk=course.pk, status=CourseStatus.STARTED).update(
         status=CourseStatus.ENDED_BY_INVIGILATOR,

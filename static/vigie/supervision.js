@@ -38,11 +38,18 @@
     flash.timer = setTimeout(function () { box.hidden = true; }, 8000);
   }
 
+  // One state read at a time: events arriving meanwhile are covered by one more read.
+  var loading = null, again = false;
   function load() {
-    return Vigie.api(root.dataset.stateUrl).then(function (r) {
+    if (loading) { again = true; return loading; }
+    loading = Vigie.api(root.dataset.stateUrl).then(function (r) {
       if (r.status === 404 || r.status === 403) { location.reload(); return; }
       if (r.ok) { render(r.body); }
-    }, function () {});
+    }, function () {}).then(function () {
+      loading = null;
+      if (again) { again = false; return load(); }
+    });
+    return loading;
   }
 
   function post(path, body, done) {

@@ -1,0 +1,283 @@
+"""Event-to-screen latency of the Espace Surveillant (issue: « The Espace Surveillant, live »).
+
+Starts Vigie under uvicorn, opens N invigilator WebSockets on one session, lets M candidates
+answer questions through the real API, and measures, for every answer and every
+invigilator, the time from the candidate's request to the pushed event arriving on that
+invigilator's socket — plus the state re-read that the page does on each event.
+
+    python bench/live_latency.py                      # SQLite file, in-memory channel layer
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
+        python bench/live_latency.py --out bench/results/live-latency-postgres.json
+
+Prints a table and writes a JSON file. Bounded: it stops after --rounds answers per candidate.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--candidates", type=int, default=40)
+    parser.add_argument("--invigilators", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=10, help="answers per candidate")
+    parser.add_argument(
+        "--interval", type=float, default=5.0,
+        help="mean seconds between a candidate's answers (real candidates: about 15)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "live-latency.json"))
+    return parser.parse_args()
+
+
+def setup_database(args: argparse.Namespace) -> dict:
+    """Fresh data in the database of DATABASE_URL: one session, its people and their log-ins."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import Centre, CompetenceLevel, User
+    from certification.actions import do_confirm_presence
+    from exams.actions import do_create_session, do_enrol_candidate
+    from invigilation.models import InvigilatorAccess
+
+    call_command("migrate", verbosity=0)
+    tag = secrets.token_hex(3)
+    centre = Centre.objects.create(name=f"Bench {tag}", type="SCO")
+    admin = User.objects.create_user(f"admin-{tag}@bench.test", "x", first_name="A", last_name="B")
+    session = do_create_session(
+        centre,
+        {"site_name": "Bench", "room": "B1", "date": timezone.localdate(),
+         "time": timezone.localtime().time().replace(microsecond=0), "examiner": "Bench"},
+        actor=admin,
+    )
+
+    def cookie_for(user: User) -> str:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "accounts.backends.EmailBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key or ""
+
+    invigilators = []
+    for i in range(args.invigilators):
+        user = User.objects.create_user(f"inv{i}-{tag}@bench.test", "x", first_name=f"Inv{i}", last_name="Bench")
+        InvigilatorAccess.objects.create(session=session, user=user, via="password")
+        invigilators.append(cookie_for(user))
+    candidates = []
+    for i in range(args.candidates):
+        user = User.objects.create_user(f"c{i}-{tag}@bench.test", "x", first_name=f"Cand{i}", last_name="Bench")
+        for code in ("1.1", "1.2", "2.1", "3.1", "4.1"):
+            CompetenceLevel.objects.create(user=user, competence=code, level=2)
+        line = do_enrol_candidate(
+            session,
+            {"first_name": f"Cand{i}", "last_name": f"Bench{i}", "birthdate": "2008-01-01", "sex": "F",
+             "birth_city": "Lyon", "birth_postal_code": "69001", "birth_country": "FRANCE"},
+            actor=admin,
+        )
+        type(line).objects.filter(pk=line.pk).update(user=user, instructions_accepted_at=timezone.now())
+        line.refresh_from_db()
+        do_confirm_presence(line, actor=admin)
+        candidates.append({"id": line.pk, "cookie": cookie_for(user)})
+    return {"session_id": session.pk, "access_code": session.access_code,
+            "invigilators": invigilators, "candidates": candidates}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "count": len(values),
+        "p50_ms": round(percentile(values, 50) * 1000, 1),
+        "p95_ms": round(percentile(values, 95) * 1000, 1),
+        "p99_ms": round(percentile(values, 99) * 1000, 1),
+        "max_ms": round(max(values) * 1000, 1) if values else None,
+        "mean_ms": round(statistics.fmean(values) * 1000, 1) if values else None,
+    }
+
+
+async def run(args: argparse.Namespace, data: dict, base: str) -> dict:
+    import httpx
+    import websockets
+
+    csrf = secrets.token_hex(16)
+    sent: dict[tuple[int, int], float] = {}
+    push: list[float] = []
+    screen: list[float] = []
+    answer_latency: list[float] = []
+    errors: list[str] = []
+    done = asyncio.Event()
+    reading = asyncio.Event()
+    waiting: list[float] = []
+    state_url = f"{base}/api/invigilation/sessions/{data['session_id']}/state"
+
+    async def invigilator(cookie: str, index: int) -> None:
+        headers = {"Cookie": f"sessionid={cookie}", "Origin": base}
+        ws_url = base.replace("http", "ws") + f"/ws/surveillance/{data['session_id']}/"
+        async with httpx.AsyncClient(cookies={"sessionid": cookie}) as http, websockets.connect(
+            ws_url, additional_headers=headers
+        ) as ws:
+            ready.append(index)
+            while not done.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                received = time.perf_counter()
+                event = json.loads(raw)
+                if event.get("op") != "answered":
+                    continue
+                key = (event["candidate_id"], event["position"])
+                if key in sent:
+                    push.append(received - sent[key])
+                    if index == 0:
+                        waiting.append(sent[key])
+                        if not reading.is_set():
+                            reading.set()
+                            asyncio.create_task(reread(http))
+
+    async def reread(http: "httpx.AsyncClient") -> None:
+        # What the page does on events: one state read at a time, covering every event
+        # that arrived before it started (supervision.js coalesces the same way).
+        while waiting:
+            batch = list(waiting)
+            waiting.clear()
+            response = await http.get(state_url)
+            if response.status_code != 200:
+                errors.append(f"state {response.status_code}")
+            now = time.perf_counter()
+            screen.extend(now - t for t in batch)
+        reading.clear()
+
+    async def candidate(info: dict, rng: random.Random) -> None:
+        cookies = {"sessionid": info["cookie"], "csrftoken": csrf}
+        headers = {"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"}
+        # Expire idle connections before uvicorn's 5 s keep-alive closes them under us.
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        async with httpx.AsyncClient(
+            base_url=base, cookies=cookies, headers=headers, timeout=30, limits=limits
+        ) as http:
+            r = await http.post(f"/api/certification/candidates/{info['id']}/start",
+                                json={"access_code": data["access_code"]})
+            if r.status_code != 200:
+                errors.append(f"start {r.status_code} {r.text[:100]}")
+                return
+            course, token = r.json()["course_id"], r.json()["run_token"]
+            run_headers = {"X-Run-Token": token}
+            for position in range(1, args.rounds + 1):
+                await asyncio.sleep(rng.expovariate(1 / args.interval))
+                state = (await http.get(f"/api/certification/courses/{course}/state", headers=run_headers)).json()
+                question = state.get("question")
+                if not question:
+                    errors.append("no question")
+                    return
+                response = [0] if question["type"] != "free" else "x"
+                sent[(info["id"], position)] = t0 = time.perf_counter()
+                r = await http.post(f"/api/certification/courses/{course}/answers",
+                                    json={"item_id": question["id"], "response": response},
+                                    headers=run_headers)
+                answer_latency.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors.append(f"answer {r.status_code} {r.text[:100]}")
+
+    ready: list[int] = []
+    watchers = [asyncio.create_task(invigilator(c, i)) for i, c in enumerate(data["invigilators"])]
+    while len(ready) < len(watchers):
+        await asyncio.sleep(0.05)
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    await asyncio.gather(*(candidate(c, random.Random(rng.random())) for c in data["candidates"]))
+    await asyncio.sleep(1.0)  # let the last events arrive
+    done.set()
+    await asyncio.gather(*watchers)
+    duration = time.perf_counter() - started
+    expected = len(sent) * len(data["invigilators"])
+    return {
+        "answers": len(sent),
+        "duration_s": round(duration, 1),
+        "answers_per_s": round(len(sent) / duration, 1),
+        "answer_request": summary(answer_latency),
+        "push_to_every_invigilator": summary(push),
+        "push_plus_state_reread": summary(screen),
+        "events_expected": expected,
+        "events_received": len(push),
+        "errors": errors[:20],
+        "error_count": len(errors),
+    }
+
+
+def main() -> None:
+    args = parse()
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'bench' / '.bench.sqlite3'}")
+    os.environ.setdefault("DEBUG", "true")
+    db_file = ROOT / "bench" / ".bench.sqlite3"
+    if os.environ["DATABASE_URL"].startswith("sqlite") and db_file.exists():
+        db_file.unlink()
+    data = setup_database(args)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "vigie.asgi:application", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=ROOT, env=os.environ.copy(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/compte/connexion/").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        results = asyncio.run(run(args, data, base))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    results["config"] = {
+        "candidates": args.candidates, "invigilators": args.invigilators, "rounds": args.rounds,
+        "interval_s": args.interval,
+        "database": os.environ["DATABASE_URL"].split(":")[0],
+        "channel_layer": "redis" if os.environ.get("REDIS_URL") else "in-memory",
+        "cpus": os.cpu_count(),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    target = results["push_to_every_invigilator"]["p95_ms"]
+    print(f"\npush p95 = {target} ms (target < 200 ms); results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
