@@ -35,7 +35,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--invigilators", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=10, help="answers per candidate")
     parser.add_argument(
-        "--interval", type=float, default=5.0,
+        "--interval",
+        type=float,
+        default=5.0,
         help="mean seconds between a candidate's answers (real candidates: about 15)",
     )
     parser.add_argument("--seed", type=int, default=1)
@@ -65,8 +67,13 @@ def setup_database(args: argparse.Namespace) -> dict:
     admin = User.objects.create_user(f"admin-{tag}@bench.test", "x", first_name="A", last_name="B")
     session = do_create_session(
         centre,
-        {"site_name": "Bench", "room": "B1", "date": timezone.localdate(),
-         "time": timezone.localtime().time().replace(microsecond=0), "examiner": "Bench"},
+        {
+            "site_name": "Bench",
+            "room": "B1",
+            "date": timezone.localdate(),
+            "time": timezone.localtime().time().replace(microsecond=0),
+            "examiner": "Bench",
+        },
         actor=admin,
     )
 
@@ -80,26 +87,43 @@ def setup_database(args: argparse.Namespace) -> dict:
 
     invigilators = []
     for i in range(args.invigilators):
-        user = User.objects.create_user(f"inv{i}-{tag}@bench.test", "x", first_name=f"Inv{i}", last_name="Bench")
+        user = User.objects.create_user(
+            f"inv{i}-{tag}@bench.test", "x", first_name=f"Inv{i}", last_name="Bench"
+        )
         InvigilatorAccess.objects.create(session=session, user=user, via="password")
         invigilators.append(cookie_for(user))
     candidates = []
     for i in range(args.candidates):
-        user = User.objects.create_user(f"c{i}-{tag}@bench.test", "x", first_name=f"Cand{i}", last_name="Bench")
+        user = User.objects.create_user(
+            f"c{i}-{tag}@bench.test", "x", first_name=f"Cand{i}", last_name="Bench"
+        )
         for code in ("1.1", "1.2", "2.1", "3.1", "4.1"):
             CompetenceLevel.objects.create(user=user, competence=code, level=2)
         line = do_enrol_candidate(
             session,
-            {"first_name": f"Cand{i}", "last_name": f"Bench{i}", "birthdate": "2008-01-01", "sex": "F",
-             "birth_city": "Lyon", "birth_postal_code": "69001", "birth_country": "FRANCE"},
+            {
+                "first_name": f"Cand{i}",
+                "last_name": f"Bench{i}",
+                "birthdate": "2008-01-01",
+                "sex": "F",
+                "birth_city": "Lyon",
+                "birth_postal_code": "69001",
+                "birth_country": "FRANCE",
+            },
             actor=admin,
         )
-        type(line).objects.filter(pk=line.pk).update(user=user, instructions_accepted_at=timezone.now())
+        type(line).objects.filter(pk=line.pk).update(
+            user=user, instructions_accepted_at=timezone.now()
+        )
         line.refresh_from_db()
         do_confirm_presence(line, actor=admin)
         candidates.append({"id": line.pk, "cookie": cookie_for(user)})
-    return {"session_id": session.pk, "access_code": session.access_code,
-            "invigilators": invigilators, "candidates": candidates}
+    return {
+        "session_id": session.pk,
+        "access_code": session.access_code,
+        "invigilators": invigilators,
+        "candidates": candidates,
+    }
 
 
 def free_port() -> int:
@@ -139,15 +163,17 @@ async def run(args: argparse.Namespace, data: dict, base: str) -> dict:
     errors: list[str] = []
     done = asyncio.Event()
     reading = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
     waiting: list[float] = []
     state_url = f"{base}/api/invigilation/sessions/{data['session_id']}/state"
 
     async def invigilator(cookie: str, index: int) -> None:
         headers = {"Cookie": f"sessionid={cookie}", "Origin": base}
         ws_url = base.replace("http", "ws") + f"/ws/surveillance/{data['session_id']}/"
-        async with httpx.AsyncClient(cookies={"sessionid": cookie}) as http, websockets.connect(
-            ws_url, additional_headers=headers
-        ) as ws:
+        async with (
+            httpx.AsyncClient(cookies={"sessionid": cookie}) as http,
+            websockets.connect(ws_url, additional_headers=headers) as ws,
+        ):
             ready.append(index)
             while not done.is_set():
                 try:
@@ -165,7 +191,7 @@ async def run(args: argparse.Namespace, data: dict, base: str) -> dict:
                         waiting.append(sent[key])
                         if not reading.is_set():
                             reading.set()
-                            asyncio.create_task(reread(http))
+                            tasks.add(asyncio.create_task(reread(http)))
 
     async def reread(http: "httpx.AsyncClient") -> None:
         # What the page does on events: one state read at a time, covering every event
@@ -188,8 +214,10 @@ async def run(args: argparse.Namespace, data: dict, base: str) -> dict:
         async with httpx.AsyncClient(
             base_url=base, cookies=cookies, headers=headers, timeout=30, limits=limits
         ) as http:
-            r = await http.post(f"/api/certification/candidates/{info['id']}/start",
-                                json={"access_code": data["access_code"]})
+            r = await http.post(
+                f"/api/certification/candidates/{info['id']}/start",
+                json={"access_code": data["access_code"]},
+            )
             if r.status_code != 200:
                 errors.append(f"start {r.status_code} {r.text[:100]}")
                 return
@@ -197,16 +225,22 @@ async def run(args: argparse.Namespace, data: dict, base: str) -> dict:
             run_headers = {"X-Run-Token": token}
             for position in range(1, args.rounds + 1):
                 await asyncio.sleep(rng.expovariate(1 / args.interval))
-                state = (await http.get(f"/api/certification/courses/{course}/state", headers=run_headers)).json()
+                state = (
+                    await http.get(
+                        f"/api/certification/courses/{course}/state", headers=run_headers
+                    )
+                ).json()
                 question = state.get("question")
                 if not question:
                     errors.append("no question")
                     return
                 response = [0] if question["type"] != "free" else "x"
                 sent[(info["id"], position)] = t0 = time.perf_counter()
-                r = await http.post(f"/api/certification/courses/{course}/answers",
-                                    json={"item_id": question["id"], "response": response},
-                                    headers=run_headers)
+                r = await http.post(
+                    f"/api/certification/courses/{course}/answers",
+                    json={"item_id": question["id"], "response": response},
+                    headers=run_headers,
+                )
                 answer_latency.append(time.perf_counter() - t0)
                 if r.status_code != 200:
                     errors.append(f"answer {r.status_code} {r.text[:100]}")
@@ -246,10 +280,19 @@ def main() -> None:
         db_file.unlink()
     data = setup_database(args)
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "vigie.asgi:application", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(),
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "vigie.asgi:application",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -266,7 +309,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     results["config"] = {
-        "candidates": args.candidates, "invigilators": args.invigilators, "rounds": args.rounds,
+        "candidates": args.candidates,
+        "invigilators": args.invigilators,
+        "rounds": args.rounds,
         "interval_s": args.interval,
         "database": os.environ["DATABASE_URL"].split(":")[0],
         "channel_layer": "redis" if os.environ.get("REDIS_URL") else "in-memory",

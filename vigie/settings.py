@@ -1,5 +1,6 @@
 """Vigie settings: read from the environment only (see README, « Configuration »)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -93,7 +94,8 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not the shared in-memory database: the browser tests' server thread writes
     # concurrently, and shared-cache memory databases lock whole tables.
-    _db["TEST"] = {"NAME": str(BASE_DIR / ".test-vigie.sqlite3")}
+    # One file per test process, so two test runs on one machine do not share it.
+    _db["TEST"] = {"NAME": str(BASE_DIR / f".test-vigie-{os.getpid()}.sqlite3")}
 else:
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported engine {_db['ENGINE']}")
 DATABASES = {"default": _db}
