@@ -273,6 +273,9 @@ async def run(args: argparse.Namespace, data: dict, base: str) -> dict:
 
 def main() -> None:
     args = parse()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'bench' / '.bench.sqlite3'}")
     os.environ.setdefault("DEBUG", "true")
     db_file = ROOT / "bench" / ".bench.sqlite3"
