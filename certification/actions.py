@@ -151,12 +151,8 @@ def _lock_candidate(candidate: Candidate) -> None:
 
 
 def _who_authorized(candidate: Candidate) -> str | None:
-    row = Candidate.objects.filter(pk=candidate.pk).values(
-        "authorized_by__first_name", "authorized_by__last_name"
-    )
-    first = row.first() or {}
-    name = f"{first.get('authorized_by__first_name') or ''} {first.get('authorized_by__last_name') or ''}"
-    return name.strip() or None
+    by = Candidate.objects.select_related("authorized_by").get(pk=candidate.pk).authorized_by
+    return f"{by.first_name} {by.last_name}".strip() or None if by else None
 
 
 # --- Start and resume ----------------------------------------------------------------
@@ -425,6 +421,50 @@ def do_refuse_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
         question_number=alert.question_number,
     )
     _notify(candidate, "alert_refused")
+    return alert
+
+
+# --- Companion extension ---------------------------------------------------------------
+
+
+@transaction.atomic
+def do_raise_companion_alert(course: CertificationCourse, *, user: User, token: str) -> LiveAlert:
+    """The candidate's page no longer detects the companion extension (idempotent)."""
+    course = (
+        CertificationCourse.objects.select_for_update()
+        .select_related("candidate")
+        .get(pk=course.pk)
+    )
+    if course.user_id != user.pk:
+        raise e.NoMatchingCandidate
+    check_run(course, token)
+    if not course.is_running:
+        raise e.TestEnded(engine.end_message(course.status))
+    ongoing = course.alerts.filter(
+        kind=LiveAlert.Kind.COMPANION, status=AlertStatus.ONGOING
+    ).first()
+    if ongoing is not None:
+        return ongoing
+    alert = LiveAlert.objects.create(course=course, kind=LiveAlert.Kind.COMPANION)
+    record_event(
+        Tag.COMPANION_ALERT,
+        actor=user,
+        session=course.candidate.session,
+        candidate=course.candidate_id,
+    )
+    _notify(course.candidate, "companion_alert")
+    return alert
+
+
+@transaction.atomic
+def do_clear_companion_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
+    """« Confirmer la présence de l'extension »: the candidate's page unblocks."""
+    alert = _resolve_alert(alert, actor=actor, status=AlertStatus.CLEARED)
+    candidate = alert.course.candidate
+    record_event(
+        Tag.COMPANION_CLEAR, actor=actor, session=candidate.session, candidate=candidate.pk
+    )
+    _notify(candidate, "companion_cleared")
     return alert
 
 

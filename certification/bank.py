@@ -154,11 +154,11 @@ def _check_item(raw: Any, where: str, media_dir: Path) -> tuple[Item | None, lis
         key = _MEDIA_FOR_FLAG.get(flag)
         if key is None:
             continue
-        name = media.get(key)
-        if not name:
+        file_name = media.get(key)
+        if not file_name:
             err(f"the '{flag}' flag needs 'media.{key}'")
-        elif "/" in name or "\\" in name or not (media_dir / name).is_file():
-            err(f"'media.{key}': no file '{name}' in {media_dir.name}/")
+        elif "/" in file_name or "\\" in file_name or not (media_dir / file_name).is_file():
+            err(f"'media.{key}': no file '{file_name}' in {media_dir.name}/")
     if "image" in flags and not media.get("alt"):
         err("the 'image' flag needs 'media.alt' (a description for screen readers)")
     if errors:

@@ -84,7 +84,7 @@ def is_timed_out(question: Item, asked_at: dt.datetime, now: dt.datetime) -> boo
 
 
 def end_message(status: str) -> str:
-    messages = {
+    messages: dict[str, Any] = {
         CourseStatus.COMPLETED: _(
             "Vous avez répondu à toutes les questions : votre test est terminé."
         ),

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -105,7 +106,7 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @login_required
-def media(request: HttpRequest, name: str) -> HttpResponse:
+def media(request: HttpRequest, name: str) -> HttpResponseBase:
     folder = Path(settings.ITEM_BANK_DIR) / "media"
     path = (folder / name).resolve()
     if path.parent != folder.resolve() or not path.is_file():

@@ -18,6 +18,8 @@ class Tag(StrEnum):
     CANDIDATE_IMPORT = "centre:candidate:import"
     CANDIDATE_UPDATE = "centre:candidate:update"
     CANDIDATE_JOIN = "candidate:session:join"
+    COMPANION_ALERT = "candidate:companion:missing"
+    COMPANION_CLEAR = "invigilator:companion:confirm"
     CENTRE_UPDATE = "centre:centre:update"
     COURSE_COMPLETE = "candidate:course:complete"
     COURSE_END = "invigilator:course:end"
@@ -44,6 +46,8 @@ LABELS = {
     Tag.CANDIDATE_JOIN: _("Candidat a rejoint la session"),
     Tag.CANDIDATE_UPDATE: _("Candidat modifié"),
     Tag.CENTRE_UPDATE: _("Paramètres du centre modifiés"),
+    Tag.COMPANION_ALERT: _("Extension non détectée"),
+    Tag.COMPANION_CLEAR: _("Présence de l'extension confirmée"),
     Tag.COURSE_COMPLETE: _("Test terminé par le candidat"),
     Tag.COURSE_END: _("Test terminé par le surveillant"),
     Tag.COURSE_RESUME: _("Test repris"),

@@ -319,8 +319,9 @@ def _read_spreadsheet(data: bytes) -> list[list[Any]]:
     for row_numbers, column_numbers in percentages:
         for row in rows[row_numbers.start : row_numbers.stop]:
             for i in column_numbers:
-                if i < len(row) and isinstance(row[i], float):
-                    row[i] = round(row[i] * 100, 6)
+                value = row[i] if i < len(row) else None
+                if isinstance(value, float):
+                    row[i] = round(value * 100, 6)
     return rows
 
 
@@ -490,8 +491,8 @@ def parse_session_plan(
             errors += _form_errors(line, session_form, SESSION_COLUMNS)
             continue
         session_data = session_form.cleaned_data
-        key = tuple(session_data[k] for k in ("site_name", "room", "date", "time", "examiner"))
-        entry = plan.setdefault(key, (session_data, []))
+        group = tuple(session_data[k] for k in ("site_name", "room", "date", "time", "examiner"))
+        entry = plan.setdefault(group, (session_data, []))
         raw_candidate = _values(row, candidate_positions)
         if not any(str(v).strip() for v in raw_candidate.values()):
             continue
@@ -499,7 +500,7 @@ def parse_session_plan(
         if not form.is_valid():
             errors += _form_errors(line, form, CANDIDATE_COLUMNS)
             continue
-        errors += _check_duplicates(line, form.cleaned_data, seen.setdefault(key, {}))
+        errors += _check_duplicates(line, form.cleaned_data, seen.setdefault(group, {}))
         entry[1].append(form.cleaned_data)
     if errors:
         raise ImportError_(errors)

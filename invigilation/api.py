@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from accounts.models import User
 from certification import actions as test_actions
 from certification.errors import JourneyError
-from certification.models import CertificationCourse
+from certification.models import CertificationCourse, LiveAlert
 from invigilation import actions
 from invigilation.access import (
     access_alert_as_invigilator,
@@ -56,6 +57,13 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _question_alert(user: User, alert_id: int) -> LiveAlert:
+    alert = access_alert_as_invigilator(user, alert_id)
+    if alert.kind != LiveAlert.Kind.QUESTION:
+        raise JourneyError(message=_("Ce signalement ne concerne pas une question."))
+    return alert
+
+
 @router.post("/supervise", response=SessionRef, url_name="invigilation_supervise")
 def supervise(request: HttpRequest, payload: SuperviseIn) -> dict[str, Any]:
     session = actions.do_supervise(
@@ -80,7 +88,7 @@ def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
     test_actions.do_confirm_presence(
         access_candidate_as_invigilator(user, candidate_id), actor=user
     )
-    return {"detail": "ok"}
+    return {"detail": str(_("ok"))}
 
 
 @router.post(
@@ -89,7 +97,7 @@ def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 def cancel_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
     user = _user(request)
     test_actions.do_cancel_presence(access_candidate_as_invigilator(user, candidate_id), actor=user)
-    return {"detail": "ok"}
+    return {"detail": str(_("ok"))}
 
 
 @router.post(
@@ -100,7 +108,7 @@ def authorize_resume(request: HttpRequest, candidate_id: int) -> dict[str, str]:
     test_actions.do_authorize_resume(
         access_candidate_as_invigilator(user, candidate_id), actor=user
     )
-    return {"detail": "ok"}
+    return {"detail": str(_("ok"))}
 
 
 @router.post("/candidates/{candidate_id}/end", response=Done, url_name="invigilation_end")
@@ -109,9 +117,9 @@ def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
     candidate = access_candidate_as_invigilator(user, candidate_id)
     course = CertificationCourse.objects.filter(candidate=candidate).first()
     if course is None:
-        raise JourneyError(message="Ce candidat n'a pas commencé son test.")
+        raise JourneyError(message=_("Ce candidat n'a pas commencé son test."))
     test_actions.do_end_by_invigilator(course, actor=user)
-    return {"detail": "ok"}
+    return {"detail": str(_("ok"))}
 
 
 @router.post(
@@ -127,16 +135,26 @@ def end_overtime(request: HttpRequest, session_id: int) -> dict[str, int]:
 def validate_alert(request: HttpRequest, alert_id: int, payload: ValidateIn) -> dict[str, str]:
     user = _user(request)
     test_actions.do_validate_alert(
-        access_alert_as_invigilator(user, alert_id), actor=user, reason=payload.reason
+        _question_alert(user, alert_id), actor=user, reason=payload.reason
     )
-    return {"detail": "Le signalement a bien été validé."}
+    return {"detail": str(_("Le signalement a bien été validé."))}
+
+
+@router.post("/alerts/{alert_id}/companion", response=Done, url_name="invigilation_companion")
+def confirm_companion(request: HttpRequest, alert_id: int) -> dict[str, str]:
+    user = _user(request)
+    alert = access_alert_as_invigilator(user, alert_id)
+    if alert.kind != LiveAlert.Kind.COMPANION:
+        raise JourneyError(message=_("Ce signalement ne concerne pas l'extension."))
+    test_actions.do_clear_companion_alert(alert, actor=user)
+    return {"detail": str(_("La présence de l'extension est confirmée."))}
 
 
 @router.post("/alerts/{alert_id}/refuse", response=Done, url_name="invigilation_refuse")
 def refuse_alert(request: HttpRequest, alert_id: int) -> dict[str, str]:
     user = _user(request)
-    test_actions.do_refuse_alert(access_alert_as_invigilator(user, alert_id), actor=user)
-    return {"detail": "Le signalement a bien été refusé."}
+    test_actions.do_refuse_alert(_question_alert(user, alert_id), actor=user)
+    return {"detail": str(_("Le signalement a bien été refusé."))}
 
 
 @router.post("/sessions/{session_id}/notes", response=Done, url_name="invigilation_note")
@@ -147,9 +165,9 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
     if payload.candidate_id is not None:
         candidate = access_candidate_as_invigilator(user, payload.candidate_id)
         if candidate.session_id != session.pk:
-            raise JourneyError(message="Ce candidat n'appartient pas à cette session.")
+            raise JourneyError(message=_("Ce candidat n'appartient pas à cette session."))
     text = payload.text.strip()
     if not text or len(text) > 2000:
-        raise JourneyError(message="La note doit contenir entre 1 et 2 000 caractères.")
+        raise JourneyError(message=_("La note doit contenir entre 1 et 2 000 caractères."))
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
-    return {"detail": "ok"}
+    return {"detail": str(_("ok"))}

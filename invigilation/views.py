@@ -33,6 +33,13 @@ def _strings() -> dict[str, str]:
         "cancel": _("Annuler la confirmation"),
         "cancelAria": _("Annuler la confirmation de présence de l'élève %n"),
         "manage": _("Gérer le signalement"),
+        "companion": _("Confirmer la présence de l'extension"),
+        "companionTitle": _("Confirmer que %n a bien l'extension ?"),
+        "companionText": _(
+            "L'extension doit être réactivée sur l'ordinateur du candidat avant de confirmer."
+        ),
+        "companionYes": _("Confirmer la présence de l'extension et traiter le signalement"),
+        "companionDone": _("La présence de l'extension est confirmée."),
         "resume": _("Autoriser la reprise du test"),
         "end": _("Terminer le test"),
         "resumeTitle": _("Autoriser %n à reprendre son test ?"),

@@ -142,6 +142,13 @@
         post("/candidates/" + c.id + "/cancel-presence");
       }));
     }
+    if (c.companion_alert) {
+      actions.appendChild(button(t.companion, "companion-" + c.id, "danger", t.companion + " — " + name, function () {
+        confirmDialog(fill(t.companionTitle, { n: name }), t.companionText, t.companionYes, function () {
+          post("/alerts/" + c.companion_alert.id + "/companion", {}, t.companionDone);
+        });
+      }));
+    }
     if (c.alert) {
       actions.appendChild(button(t.manage, "manage-" + c.id, "danger", t.manage + " — " + name, function () { openAlert(c); }));
     }
