@@ -272,6 +272,8 @@ def do_answer(
         raise e.NotCurrentQuestion
     if _ongoing_question_alert(course) is not None:
         raise e.TestPaused
+    if course.alerts.filter(kind=LiveAlert.Kind.COMPANION, status=AlertStatus.ONGOING).exists():
+        raise e.CompanionMissing
     item = engine.item(item_id)
     cleaned = engine.clean_response(item, response)
     now = timezone.now()

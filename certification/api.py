@@ -138,6 +138,16 @@ def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
     )
 
 
+@router.post(
+    "/courses/{course_id}/companion-alert", response=AlertOut, url_name="candidate_companion_alert"
+)
+def companion_alert(request: HttpRequest, course_id: int) -> Any:
+    """The page no longer detects the companion extension: block and alert the invigilator."""
+    user = _user(request)
+    course = access_own_course(user, course_id)
+    return actions.do_raise_companion_alert(course, user=user, token=_token(request))
+
+
 @router.post("/courses/{course_id}/alerts", response=AlertOut, url_name="candidate_report_problem")
 def report_problem(request: HttpRequest, course_id: int, payload: AlertIn) -> Any:
     user = _user(request)

@@ -139,3 +139,11 @@ class AlreadyHandled(JourneyError):
 class InvalidReason(JourneyError):
     status, code = 400, "invalid_reason"
     message = _("Sélectionnez un motif pour valider le signalement.")
+
+
+class CompanionMissing(JourneyError):
+    status, code = 409, "companion_missing"
+    message = _(
+        "L'extension Vigie Companion n'est pas détectée. "
+        "Merci de contacter votre surveillant afin qu'il confirme la présence de l'extension."
+    )

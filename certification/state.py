@@ -48,6 +48,9 @@ def course_state(course: CertificationCourse, token: str) -> dict[str, Any]:
     except actions.e.StaleRun:
         run_ok = False
     alert = course.alerts.filter(kind=LiveAlert.Kind.QUESTION).order_by("-created_at").first()
+    companion_blocked = course.alerts.filter(
+        kind=LiveAlert.Kind.COMPANION, status=AlertStatus.ONGOING
+    ).exists()
     paused = alert is not None and alert.status == AlertStatus.ONGOING
     question = None
     if course.is_running and run_ok:
@@ -59,6 +62,8 @@ def course_state(course: CertificationCourse, token: str) -> dict[str, Any]:
         "running": course.is_running,
         "run_ok": run_ok,
         "paused": paused,
+        "companion_required": candidate.session.companion_required,
+        "companion_blocked": companion_blocked,
         "last_alert": (
             {"status": alert.status, "question_number": alert.question_number} if alert else None
         ),

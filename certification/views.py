@@ -84,6 +84,7 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
         "state_url": reverse("api:candidate_state", args=[course.pk]),
         "answer_url": reverse("api:candidate_answer", args=[course.pk]),
         "alert_url": reverse("api:candidate_report_problem", args=[course.pk]),
+        "companion_url": reverse("api:candidate_companion_alert", args=[course.pk]),
         "start_page": reverse("certification:start", args=[course.candidate_id]),
         "ws_path": f"/ws/candidats/{course.candidate_id}/",
         "strings": {
@@ -94,6 +95,7 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
             "empty": _("Choisissez ou saisissez une réponse."),
             "error": _("Une erreur a eu lieu. Merci de réessayer ultérieurement."),
             "paused": _("En attente du surveillant…"),
+            "companionMissing": _("L'extension Vigie Companion n'est pas détectée."),
             "validated": _("Votre signalement a été validé : voici une autre question."),
             "refused": _("Votre signalement a été refusé : reprenez la question."),
             "focusLost": _(

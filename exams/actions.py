@@ -12,7 +12,16 @@ from exams.audit import Tag, record_event
 from exams.models import Candidate, ExamSession
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
 
-SESSION_FIELDS = ["site_name", "address", "room", "date", "time", "examiner", "description"]
+SESSION_FIELDS = [
+    "site_name",
+    "address",
+    "room",
+    "date",
+    "time",
+    "examiner",
+    "description",
+    "companion_required",
+]
 
 
 class SessionNotEditable(Exception):
@@ -43,7 +52,7 @@ def _create_session_row(centre: Centre, data: Mapping[str, Any], actor: User) ->
             number=generate_session_number(),
             access_code=generate_access_code(),
             created_by=actor,
-            **{field: data.get(field, "") for field in SESSION_FIELDS},
+            **{field: data[field] for field in SESSION_FIELDS if field in data},
         )
         session.invigilator_password = generate_invigilator_password()
         try:

@@ -46,6 +46,7 @@ class SessionIn(Schema):
     time: dt.time
     examiner: str
     description: str = ""
+    companion_required: bool = True
 
 
 class SessionPatch(Schema):
@@ -56,6 +57,7 @@ class SessionPatch(Schema):
     time: dt.time | None = None
     examiner: str | None = None
     description: str | None = None
+    companion_required: bool | None = None
 
 
 class SessionOut(Schema):
@@ -68,6 +70,7 @@ class SessionOut(Schema):
     time: dt.time
     examiner: str
     description: str
+    companion_required: bool
     status: str
     centre_id: int
 

@@ -40,13 +40,25 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = ExamSession
-        fields = ["site_name", "address", "room", "date", "time", "examiner", "description"]
+        fields = [
+            "site_name",
+            "address",
+            "room",
+            "date",
+            "time",
+            "examiner",
+            "description",
+            "companion_required",
+        ]
         labels = {
             "site_name": gettext_lazy("Nom du site"),
             "address": gettext_lazy("Adresse"),
             "room": gettext_lazy("Salle"),
             "examiner": gettext_lazy("Surveillant(s)"),
             "description": gettext_lazy("Description"),
+            "companion_required": gettext_lazy(
+                "Extension Vigie Companion obligatoire pour les candidats"
+            ),
         }
         help_texts = {
             "examiner": gettext_lazy("Séparez les noms par des virgules."),

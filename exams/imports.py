@@ -486,6 +486,8 @@ def parse_session_plan(
             if isinstance(raw_session.get(key), dt.date | dt.time):
                 fmt = "%d/%m/%Y" if key == "date" else "%H:%M"
                 raw_session[key] = raw_session[key].strftime(fmt)
+        # The companion extension is required unless a centre turns it off per session.
+        raw_session.setdefault("companion_required", True)
         session_form = SessionForm(raw_session, today=today)
         if not session_form.is_valid():
             errors += _form_errors(line, session_form, SESSION_COLUMNS)

@@ -14,7 +14,7 @@
   var t = JSON.parse($("test-strings").textContent);
 
   function show(panel) {
-    ["question-panel", "paused-panel", "stale-panel", "end-panel"].forEach(function (id) {
+    ["question-panel", "paused-panel", "companion-panel", "stale-panel", "end-panel"].forEach(function (id) {
       $(id).hidden = id !== panel;
     });
   }
@@ -46,6 +46,21 @@
       return;
     }
     if (!state.run_ok) { stopCountdown(); show("stale-panel"); return; }
+    companion.required = state.companion_required;
+    if (state.companion_blocked) {
+      stopCountdown();
+      if (!companion.blocked) { announce(t.companionMissing); }
+      companion.blocked = true;
+      show("companion-panel");
+      return;
+    }
+    if (companion.blocked) {
+      // The invigilator confirmed the extension: give it time to answer before re-checking.
+      companion.blocked = false;
+      companion.misses = 0;
+      companion.graceUntil = Date.now() + COMPANION_GRACE_MS;
+      shownId = null;
+    }
     if (state.paused) {
       stopCountdown();
       if (!wasPaused) { announce(t.paused); }
@@ -181,6 +196,32 @@
     var s = Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     $("elapsed").textContent = h + ":" + String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
+  }, 1000);
+
+  /* Vigie Companion (extension/README.md): every second the page posts a ping; the
+     extension's content script answers with a pong carrying the same nonce. Two missed
+     pongs in a row block the test and alert the invigilator. */
+  var COMPANION_GRACE_MS = 10000;
+  var companion = { required: false, blocked: false, misses: 0, pending: null, graceUntil: 0 };
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (event.source !== window || !data || data.source !== "vigie-companion") { return; }
+    if (data.type === "companion:pong" && data.nonce === companion.pending) {
+      companion.pending = null;
+      companion.misses = 0;
+    }
+  });
+  setInterval(function () {
+    if (!companion.required || companion.blocked || finished || $("question-panel").hidden) { return; }
+    if (companion.pending !== null) { companion.misses += 1; }
+    if (companion.misses >= 2 && Date.now() > companion.graceUntil) {
+      companion.misses = 0;
+      companion.pending = null;
+      Vigie.api(root.dataset.companionUrl, { method: "POST", body: {}, headers: headers }).then(load, function () {});
+      return;
+    }
+    companion.pending = Math.random().toString(36).slice(2);
+    window.postMessage({ source: "vigie-page", type: "companion:ping", nonce: companion.pending }, location.origin);
   }, 1000);
 
   Vigie.live(root.dataset.wsPath, {
