@@ -192,13 +192,23 @@ class Command(BaseCommand):
         out("  Administrateur du centre : admin@vigie.test")
         out("  Surveillant              : surveillant@vigie.test")
         out("  Jury (staff)             : jury@vigie.test")
+        out("  Espace Surveillant : http://127.0.0.1:8000/surveillance/ (numéro + mot de passe)")
+        out("  Candidat : http://127.0.0.1:8000/certification/rejoindre/")
         for session in centre.sessions.order_by("date", "time"):
             out(
                 f"  Session {session.number} — {session.date:%d/%m/%Y} {session.time:%H:%M}, "
                 f"{session.candidates.count()} candidats — mot de passe surveillant "
                 f"{session.invigilator_password}, code d'accès {session.access_code}"
             )
-            first = session.candidates.exclude(email="").order_by("last_name_key").first()
-            if first:
-                out(f"    candidat : {first.email} ({first.first_name} {first.last_name})")
+            for candidate in session.candidates.order_by("last_name_key")[:25]:
+                account = User.objects.filter(email=candidate.email).first()
+                if account is None:
+                    continue
+                label = "candidat" if account.is_certifiable() else "non certifiable"
+                out(
+                    f"    {label} : {candidate.email} — pour rejoindre : {candidate.first_name} "
+                    f"{candidate.last_name}, né(e) le {candidate.birthdate:%d/%m/%Y}"
+                )
+                if label == "candidat":
+                    break
         out("")
