@@ -4,9 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint format typecheck messages install install-test clean
+.PHONY: help run prod test test-fast lint format typecheck messages install install-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +28,9 @@ run: install ## Set up everything and serve on http://127.0.0.1:8000 (SQLite, de
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
 	$(BIN)/uvicorn vigie.asgi:application --host $(HOST) --port $(PORT)
+
+prod: install ## Production: checks, migrate, collectstatic, WORKERS uvicorn workers (needs SECRET_KEY, DATABASE_URL, REDIS_URL)
+	DEBUG=$${DEBUG:-false} $(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install-test ## Run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest

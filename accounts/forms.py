@@ -1,10 +1,16 @@
+import datetime as dt
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import ratelimit
 from accounts.models import Centre, User
+
+LOGIN_LIMIT = 10
+LOGIN_WINDOW = dt.timedelta(minutes=15)
 
 
 class RegistrationForm(forms.Form):
@@ -70,7 +76,27 @@ class LoginForm(AuthenticationForm):
             "L'adresse e-mail et/ou le mot de passe saisis sont incorrects."
         ),
         "inactive": gettext_lazy("Ce compte est désactivé."),
+        "too_many_attempts": gettext_lazy(
+            "Trop de tentatives de connexion. Réessayez dans 15 minutes."
+        ),
     }
+
+    def clean(self) -> dict[str, object]:
+        """Failed log-ins are counted per e-mail and per address: 10 in 15 minutes lock out,
+        even with the right password."""
+        email = str(self.cleaned_data.get("username") or "").strip().lower()
+        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+        keys = ([f"login:email:{email}"] if email else []) + ([f"login:ip:{ip}"] if ip else [])
+        if ratelimit.is_limited(keys, limit=LOGIN_LIMIT, window=LOGIN_WINDOW):
+            raise forms.ValidationError(
+                self.error_messages["too_many_attempts"], code="too_many_attempts"
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":
+                ratelimit.hit(keys)
+            raise
 
 
 class CentreForm(forms.ModelForm):

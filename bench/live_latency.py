@@ -18,15 +18,12 @@ import json
 import os
 import random
 import secrets
-import socket
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, create_session, django_setup, free_port, summary
 
 
 def parse() -> argparse.Namespace:
@@ -47,108 +44,11 @@ def parse() -> argparse.Namespace:
 
 def setup_database(args: argparse.Namespace) -> dict:
     """Fresh data in the database of DATABASE_URL: one session, its people and their log-ins."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
-    django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    django_setup()
     from django.core.management import call_command
-    from django.utils import timezone
-
-    from accounts.models import Centre, CompetenceLevel, User
-    from certification.actions import do_confirm_presence
-    from exams.actions import do_create_session, do_enrol_candidate
-    from invigilation.models import InvigilatorAccess
 
     call_command("migrate", verbosity=0)
-    tag = secrets.token_hex(3)
-    centre = Centre.objects.create(name=f"Bench {tag}", type="SCO")
-    admin = User.objects.create_user(f"admin-{tag}@bench.test", "x", first_name="A", last_name="B")
-    session = do_create_session(
-        centre,
-        {
-            "site_name": "Bench",
-            "room": "B1",
-            "date": timezone.localdate(),
-            "time": timezone.localtime().time().replace(microsecond=0),
-            "examiner": "Bench",
-        },
-        actor=admin,
-    )
-
-    def cookie_for(user: User) -> str:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "accounts.backends.EmailBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return store.session_key or ""
-
-    invigilators = []
-    for i in range(args.invigilators):
-        user = User.objects.create_user(
-            f"inv{i}-{tag}@bench.test", "x", first_name=f"Inv{i}", last_name="Bench"
-        )
-        InvigilatorAccess.objects.create(session=session, user=user, via="password")
-        invigilators.append(cookie_for(user))
-    candidates = []
-    for i in range(args.candidates):
-        user = User.objects.create_user(
-            f"c{i}-{tag}@bench.test", "x", first_name=f"Cand{i}", last_name="Bench"
-        )
-        for code in ("1.1", "1.2", "2.1", "3.1", "4.1"):
-            CompetenceLevel.objects.create(user=user, competence=code, level=2)
-        line = do_enrol_candidate(
-            session,
-            {
-                "first_name": f"Cand{i}",
-                "last_name": f"Bench{i}",
-                "birthdate": "2008-01-01",
-                "sex": "F",
-                "birth_city": "Lyon",
-                "birth_postal_code": "69001",
-                "birth_country": "FRANCE",
-            },
-            actor=admin,
-        )
-        type(line).objects.filter(pk=line.pk).update(
-            user=user, instructions_accepted_at=timezone.now()
-        )
-        line.refresh_from_db()
-        do_confirm_presence(line, actor=admin)
-        candidates.append({"id": line.pk, "cookie": cookie_for(user)})
-    return {
-        "session_id": session.pk,
-        "access_code": session.access_code,
-        "invigilators": invigilators,
-        "candidates": candidates,
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def summary(values: list[float]) -> dict:
-    return {
-        "count": len(values),
-        "p50_ms": round(percentile(values, 50) * 1000, 1),
-        "p95_ms": round(percentile(values, 95) * 1000, 1),
-        "p99_ms": round(percentile(values, 99) * 1000, 1),
-        "max_ms": round(max(values) * 1000, 1) if values else None,
-        "mean_ms": round(statistics.fmean(values) * 1000, 1) if values else None,
-    }
+    return create_session(args.candidates, args.invigilators)
 
 
 async def run(args: argparse.Namespace, data: dict, base: str) -> dict:

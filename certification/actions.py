@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import ratelimit
 from accounts.models import User
 from certification import engine
 from certification import errors as e
@@ -45,11 +46,45 @@ def _notify(candidate: Candidate, op: str, **extra: Any) -> None:
 # --- Joining -------------------------------------------------------------------------
 
 
-@transaction.atomic
+JOIN_LIMIT = 20
+ACCESS_CODE_LIMIT = 10
+ATTEMPTS_WINDOW = dt.timedelta(minutes=15)
+
+
 def do_join(
+    user: User,
+    *,
+    session_number: str,
+    first_name: str,
+    last_name: str,
+    birthdate: dt.date,
+    ip: str | None = None,
+) -> Candidate:
+    """Link the account to its line of the attendance sheet (idempotent).
+
+    Refusals are counted per account and per address: 20 in 15 minutes lock joining out,
+    so nobody can walk through session numbers and names."""
+    keys = [f"join:user:{user.pk}"] + ([f"join:ip:{ip}"] if ip else [])
+    if ratelimit.is_limited(keys, limit=JOIN_LIMIT, window=ATTEMPTS_WINDOW):
+        raise e.TooManyJoinAttempts
+    try:
+        return _join(
+            user,
+            session_number=session_number,
+            first_name=first_name,
+            last_name=last_name,
+            birthdate=birthdate,
+        )
+    except e.JourneyError:
+        # Outside the rolled-back transaction, so the refusal is counted.
+        ratelimit.hit(keys)
+        raise
+
+
+@transaction.atomic
+def _join(
     user: User, *, session_number: str, first_name: str, last_name: str, birthdate: dt.date
 ) -> Candidate:
-    """Link the account to its line of the attendance sheet (idempotent)."""
     session = ExamSession.objects.filter(number=session_number.strip()).first()
     if session is None:
         raise e.UnknownSession
@@ -165,9 +200,22 @@ class Run:
     resumed: bool
 
 
-@transaction.atomic
 def do_start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> Run:
-    """Check the code and the presence confirmation, consume it, hand this tab the run."""
+    """Check the code and the presence confirmation, consume it, hand this tab the run.
+
+    Wrong access codes are counted per account: 10 in 15 minutes lock the code screen out."""
+    keys = [f"access-code:user:{user.pk}"]
+    if ratelimit.is_limited(keys, limit=ACCESS_CODE_LIMIT, window=ATTEMPTS_WINDOW):
+        raise e.TooManyAccessCodeAttempts
+    try:
+        return _start_or_resume(candidate, user=user, access_code=access_code)
+    except e.WrongAccessCode:
+        ratelimit.hit(keys)
+        raise
+
+
+@transaction.atomic
+def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> Run:
     candidate = (
         Candidate.objects.select_for_update().select_related("session__centre").get(pk=candidate.pk)
     )
@@ -268,7 +316,8 @@ def do_answer(
     check_run(course, token)
     if not course.is_running:
         raise e.TestEnded(engine.end_message(course.status))
-    if item_id != course.current_item_id:
+    # No question drawn yet ("" on both sides) is not a match (found by tests/test_fuzz_api.py).
+    if not item_id or item_id != course.current_item_id:
         raise e.NotCurrentQuestion
     if _ongoing_question_alert(course) is not None:
         raise e.TestPaused
@@ -340,7 +389,7 @@ def do_report_problem(
     ongoing = _ongoing_question_alert(course)
     if ongoing is not None and ongoing.item_id == item_id:
         return ongoing
-    if item_id != course.current_item_id:
+    if not item_id or item_id != course.current_item_id:
         raise e.NotCurrentQuestion
     alert = LiveAlert.objects.create(
         course=course, item_id=item_id, question_number=course.answers.count() + 1

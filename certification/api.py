@@ -63,6 +63,10 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def _token(request: HttpRequest) -> str:
     return request.headers.get(RUN_TOKEN_HEADER, "")
 
@@ -75,6 +79,7 @@ def join(request: HttpRequest, payload: JoinIn) -> dict[str, Any]:
         first_name=payload.first_name,
         last_name=payload.last_name,
         birthdate=payload.birthdate,
+        ip=client_ip(request),
     )
     return {"candidate_id": candidate.pk, "session_number": candidate.session.number}
 

@@ -66,6 +66,18 @@ class WrongAccessCode(JourneyError):
     message = _("Ce code n'existe pas ou n'est plus valide.")
 
 
+class TooManyJoinAttempts(JourneyError):
+    status, code = 429, "too_many_attempts"
+    message = _(
+        "Trop de tentatives pour rejoindre une session. Pour votre sécurité, réessayez dans 15 minutes."
+    )
+
+
+class TooManyAccessCodeAttempts(JourneyError):
+    status, code = 429, "too_many_attempts"
+    message = _("Trop de codes d'accès erronés. Pour votre sécurité, réessayez dans 15 minutes.")
+
+
 class NotAuthorizedToStart(JourneyError):
     status, code = 403, "not_authorized_to_start"
     message = _(

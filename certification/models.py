@@ -67,6 +67,8 @@ class Answer(models.Model):
     focus_lost = models.BooleanField(default=False)
     asked_at = models.DateTimeField()
     answered_at = models.DateTimeField()
+    # Set by the jury (« neutraliser la question »): the answer is not counted in the score.
+    neutralized = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position"]
@@ -141,9 +143,55 @@ class IssueReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The jury neutralized the question this report is about (IN_CHALLENGE only).
+    neutralized = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.subcategory or self.category} ({self.course_id})"
+
+    @property
+    def is_impactful(self) -> bool:
+        """Reference §1: FRAUD and every subcategory except C2 need the jury's decision."""
+        return self.category == "FRAUD" or self.subcategory != "C2"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+    @property
+    def label(self) -> str:
+        """« E1 — L'image ne s'affiche pas » (labels of the reference's table)."""
+        from exams.finalization import code_label
+
+        return code_label(self.subcategory) if self.subcategory else self.category
+
+
+class AbortReason(models.TextChoices):
+    CANDIDATE = "candidate", _("Abandon")
+    TECHNICAL = "technical", _("Problème technique")
+
+
+class CertificationReport(models.Model):
+    """What the centre states about one candidate's test when it finalizes the session."""
+
+    course = models.OneToOneField(
+        CertificationCourse, on_delete=models.CASCADE, related_name="report"
+    )
+    has_seen_end_screen = models.BooleanField(_("écran de fin de test vu"), default=False)
+    abort_reason = models.CharField(
+        _("motif d'abandon"), max_length=10, choices=AbortReason.choices, blank=True
+    )
+    comment = models.TextField(_("commentaire"), blank=True, max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("compte rendu de test")
+
+    def __str__(self) -> str:
+        return f"Compte rendu du test {self.course_id}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from certification import actions, engine
 from certification.access import access_own_candidate, access_own_course
+from certification.api import client_ip
 from certification.errors import JourneyError
 from certification.forms import InstructionsForm, JoinForm
 from certification.models import CertificationCourse
@@ -29,7 +30,7 @@ def join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            candidate = actions.do_join(_user(request), **form.cleaned_data)
+            candidate = actions.do_join(_user(request), **form.cleaned_data, ip=client_ip(request))
         except JourneyError as error:
             form.add_error(None, str(error.message))
         else:

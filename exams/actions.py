@@ -5,12 +5,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Centre, User
+from certification.models import (
+    CertificationCourse,
+    CertificationReport,
+    CourseStatus,
+    IssueReport,
+)
+from exams import finalization
 from exams.audit import Tag, record_event
 from exams.models import Candidate, ExamSession
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
+from live.events import candidate_group, publish_on_commit, session_group
 
 SESSION_FIELDS = [
     "site_name",
@@ -207,3 +216,85 @@ def do_import_sessions(
         )
         sessions.append(session)
     return sessions
+
+
+# --- Finalization by the centre ------------------------------------------------------------
+
+
+@transaction.atomic
+def do_finalize_session(
+    session: ExamSession, data: finalization.FinalizationInput, *, actor: User
+) -> finalization.ValidFinalization:
+    """« Finaliser la session »: the centre's reports are stored, every test still running
+    ends (`ended_due_to_finalization`, pushed to the candidate) and the session leaves
+    `created`, so it can no longer be edited, joined nor invigilated."""
+    # One finalization at a time: the second waits here, then finds finalized_at set.
+    locked = ExamSession.objects.select_for_update().filter(pk=session.pk).first()
+    if locked is None or locked.finalized_at is not None:
+        raise finalization.AlreadyFinalized
+    courses = list(
+        CertificationCourse.objects.select_for_update()
+        .filter(candidate__session=session)
+        .select_related("candidate")
+        .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
+    )
+    if not courses:
+        raise finalization.NoStartedTest
+    valid = finalization.validate(courses, data)
+    now = timezone.now()
+    updated = ExamSession.objects.filter(pk=session.pk, finalized_at__isnull=True).update(
+        finalized_at=now,
+        examiner_global_comment=valid.global_comment,
+        has_incident=valid.has_incident,
+        has_joining_issue=valid.has_joining_issue,
+    )
+    if not updated:
+        raise finalization.AlreadyFinalized
+    for report in valid.reports:
+        CertificationReport.objects.create(
+            course=report.course,
+            has_seen_end_screen=report.has_seen_end_screen,
+            abort_reason=report.abort_reason,
+            comment=report.comment,
+        )
+        for issue in report.issue_reports:
+            IssueReport.objects.create(
+                course=report.course,
+                category=finalization.CATEGORY_OF[issue.subcategory],
+                subcategory=issue.subcategory,
+                description=issue.description,
+                question_number=issue.question_number,
+                created_by=actor,
+            )
+    running = [course for course in courses if course.status == CourseStatus.STARTED]
+    ended = CertificationCourse.objects.filter(
+        pk__in=[course.pk for course in running], status=CourseStatus.STARTED
+    ).update(
+        status=CourseStatus.ENDED_DUE_TO_FINALIZATION,
+        ended_at=now,
+        current_item_id="",
+        run_token_hash="",
+    )
+    record_event(
+        Tag.SESSION_FINALIZE,
+        actor=actor,
+        session=session,
+        tests=len(courses),
+        ended=ended,
+        issue_reports=sum(len(r.issue_reports) for r in valid.reports),
+        has_incident=valid.has_incident,
+        has_joining_issue=valid.has_joining_issue,
+        global_comment=bool(valid.global_comment),
+    )
+    for course in running:
+        publish_on_commit(
+            [candidate_group(course.candidate_id), session_group(session.pk)],
+            {
+                "type": "candidate",
+                "op": "ended",
+                "candidate_id": course.candidate_id,
+                "status": CourseStatus.ENDED_DUE_TO_FINALIZATION.value,
+            },
+        )
+    session.refresh_from_db()
+    return valid

@@ -1,7 +1,7 @@
 """JSON API for the centre's actions; same access functions, forms and actions as the pages."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.forms import BaseForm
@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import AfterValidator, WithJsonSchema
 
 from accounts.models import User
 from accounts.permissions import Permission
-from exams import actions, imports
+from exams import actions, finalization, imports
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
@@ -24,6 +25,28 @@ from exams.models import Candidate, ExamSession
 from exams.queries import candidates_with_eligibility, sessions_for_centre
 
 router = Router(tags=["centre"])
+
+
+def _local_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError(_("Indiquez l'heure locale du centre, sans fuseau horaire."))
+    return value
+
+
+# A session's time is a local time in the centre's zone, without an offset: JSON Schema's
+# "time" format (RFC 3339) requires one, so the schema states the actual format (found by
+# tests/test_fuzz_api.py, as was the server error an offset caused).
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_local_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+            "description": "Heure locale du centre, HH:MM[:SS], sans fuseau",
+        }
+    ),
+]
 
 
 class FormInvalid(Exception):
@@ -43,7 +66,7 @@ class SessionIn(Schema):
     address: str = ""
     room: str
     date: dt.date
-    time: dt.time
+    time: LocalTime
     examiner: str
     description: str = ""
     companion_required: bool = True
@@ -54,7 +77,7 @@ class SessionPatch(Schema):
     address: str | None = None
     room: str | None = None
     date: dt.date | None = None
-    time: dt.time | None = None
+    time: LocalTime | None = None
     examiner: str | None = None
     description: str | None = None
     companion_required: bool | None = None
@@ -67,7 +90,7 @@ class SessionOut(Schema):
     address: str
     room: str
     date: dt.date
-    time: dt.time
+    time: LocalTime
     examiner: str
     description: str
     companion_required: bool
@@ -293,3 +316,138 @@ def delete_candidate(request: HttpRequest, candidate_id: int) -> Status[None]:
     )
     actions.do_delete_candidate(candidate, actor=user)
     return Status(204, None)
+
+
+# --- Finalization ------------------------------------------------------------------------
+
+
+class IssueReportIn(Schema):
+    subcategory: str
+    description: str = ""
+    question_number: int | None = None
+
+
+class CandidateReportIn(Schema):
+    candidate_id: int
+    has_seen_end_screen: bool = False
+    abort_reason: str = ""
+    comment: str = ""
+    issue_reports: list[IssueReportIn] = []
+
+
+class FinalizationIn(Schema):
+    global_comment: str = ""
+    has_incident: bool = False
+    has_joining_issue: bool = False
+    reports: list[CandidateReportIn] = []
+
+
+class LiveReportOut(Schema):
+    id: int
+    category: str
+    subcategory: str
+    label: str
+    question_number: int | None
+    from_live_alert: bool
+
+
+class LiveCandidateOut(Schema):
+    candidate_id: int
+    name: str
+    status: str
+    unfinished: bool
+    answers: int
+    issue_reports: list[LiveReportOut]
+    record: list[str]
+    notes: str
+
+
+class FinalizationOut(Schema):
+    session_id: int
+    status: str
+    finalized_at: dt.datetime | None
+    candidates: list[LiveCandidateOut]
+    session_record: list[str]
+
+
+def _finalization_out(session: ExamSession) -> dict[str, Any]:
+    record = finalization.live_record(session)
+    return {
+        "session_id": session.pk,
+        "status": session.status.value,
+        "finalized_at": session.finalized_at,
+        "candidates": [
+            {
+                "candidate_id": c.candidate_id,
+                "name": str(c.course.candidate),
+                "status": c.course.status,
+                "unfinished": c.unfinished,
+                "answers": c.answered,
+                "issue_reports": [
+                    {
+                        "id": r.pk,
+                        "category": r.category,
+                        "subcategory": r.subcategory,
+                        "label": r.label,
+                        "question_number": r.question_number,
+                        "from_live_alert": r.live_alert_id is not None,
+                    }
+                    for r in c.issue_reports
+                ],
+                "record": [line.text for line in c.lines],
+                "notes": c.notes_text,
+            }
+            for c in record.candidates
+        ],
+        "session_record": [line.text for line in record.session_lines],
+    }
+
+
+@router.get(
+    "/sessions/{session_id}/finalization",
+    response=FinalizationOut,
+    url_name="exams_finalization_record",
+)
+def finalization_record(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """The live record that pre-fills « Finaliser la session »."""
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_SESSION_FINALIZE
+    )
+    return _finalization_out(session)
+
+
+@router.put(
+    "/sessions/{session_id}/finalization",
+    response=FinalizationOut,
+    url_name="exams_finalize_session",
+)
+def finalize_session(
+    request: HttpRequest, session_id: int, payload: FinalizationIn
+) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    data = finalization.FinalizationInput(
+        global_comment=payload.global_comment,
+        has_incident=payload.has_incident,
+        has_joining_issue=payload.has_joining_issue,
+        reports=[
+            finalization.CandidateReportInput(
+                candidate_id=r.candidate_id,
+                has_seen_end_screen=r.has_seen_end_screen,
+                abort_reason=r.abort_reason,
+                comment=r.comment,
+                issue_reports=[
+                    finalization.IssueReportInput(
+                        subcategory=i.subcategory,
+                        description=i.description,
+                        question_number=i.question_number,
+                    )
+                    for i in r.issue_reports
+                ],
+            )
+            for r in payload.reports
+        ],
+    )
+    actions.do_finalize_session(session, data, actor=user)
+    session.refresh_from_db()
+    return _finalization_out(session)

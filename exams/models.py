@@ -60,6 +60,11 @@ class ExamSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # Written by the centre at finalization (reference §1: examinerGlobalComment ≤ 500,
+    # hasIncident, hasJoiningIssue).
+    examiner_global_comment = models.TextField(_("commentaire global"), blank=True, max_length=500)
+    has_incident = models.BooleanField(_("incident pendant la session"), default=False)
+    has_joining_issue = models.BooleanField(_("problème d'accès à la session"), default=False)
 
     class Meta:
         verbose_name = _("session de certification")

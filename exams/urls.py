@@ -17,6 +17,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views.session_detail, name="session_detail"),
     path("sessions/<int:session_id>/modifier/", views.session_edit, name="session_edit"),
     path("sessions/<int:session_id>/supprimer/", views.session_delete, name="session_delete"),
+    path("sessions/<int:session_id>/finaliser/", views.session_finalize, name="session_finalize"),
     path("sessions/<int:session_id>/candidats/ajouter/", views.candidate_add, name="candidate_add"),
     path(
         "sessions/<int:session_id>/candidats/import/",

@@ -16,7 +16,9 @@ from accounts.actions import do_update_centre
 from accounts.forms import CentreForm
 from accounts.models import User
 from accounts.permissions import Permission
-from exams import actions, documents, imports
+from certification.errors import JourneyError
+from certification.models import AbortReason
+from exams import actions, documents, finalization, imports
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
@@ -38,7 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
     centres = user.centres.order_by("name")
     if len(centres) == 1:
         return redirect("exams:session_list", centre_id=centres[0].pk)
-    candidacies = user.candidacies.select_related("session").order_by("-session__date")
+    candidacies = user.candidacies.select_related("session", "course__certificate").order_by(
+        "-session__date"
+    )
     return render(request, "home.html", {"centres": centres, "candidacies": candidacies})
 
 
@@ -309,3 +313,43 @@ def session_document(request: HttpRequest, session_id: int, kind: str) -> HttpRe
         content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
     )
+
+
+@login_required
+def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Finaliser la session », pre-filled from the session's live record."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    record = finalization.live_record(session)
+    submitted = None
+    errors: list[str] = []
+    if request.method == "POST":
+        ids = [candidate.candidate_id for candidate in record.candidates]
+        submitted = finalization.from_post(request.POST, ids)
+        try:
+            actions.do_finalize_session(session, submitted, actor=user)
+        except finalization.FinalizationInvalid as error:
+            errors = error.errors
+        except JourneyError as error:
+            errors = [str(error.message)]
+        else:
+            messages.success(
+                request, _("La session %(number)s a été finalisée.") % {"number": session.number}
+            )
+            return redirect("exams:session_detail", session_id=session.pk)
+    context = {
+        "session": session,
+        "centre": session.centre,
+        "record": record,
+        "rows": finalization.page_rows(record, submitted),
+        "global_comment": submitted.global_comment if submitted else record.session_notes_text,
+        "has_incident": submitted.has_incident if submitted else False,
+        "has_joining_issue": submitted.has_joining_issue if submitted else False,
+        "categories": finalization.category_choices(),
+        "abort_reasons": AbortReason.choices,
+        "max_comment": finalization.MAX_COMMENT,
+        "max_question": finalization.MAX_QUESTION_NUMBER,
+        "errors": errors,
+    }
+    status = 400 if errors else 200
+    return render(request, "exams/finalization.html", context, status=status)

@@ -60,6 +60,8 @@ class ExamSessionFactory(factory.django.DjangoModelFactory):
     time = dt.time(14, 0)
     examiner = "Mme Martin"
     access_code = factory.LazyFunction(generate_access_code)
+    # Tests that exercise the companion extension turn it on explicitly.
+    companion_required = False
     invigilator_password_encrypted = ""
 
     @factory.post_generation

@@ -34,6 +34,7 @@ class Target:
     confirmed: Candidate
     running: Candidate
     alert: LiveAlert
+    companion: LiveAlert
 
 
 def _build(session: ExamSession, runner, absent: Candidate | None = None) -> Target:
@@ -52,7 +53,10 @@ def _build(session: ExamSession, runner, absent: Candidate | None = None) -> Tar
     course = CertificationCourse.objects.get(candidate=alerted)
     CertificationCourse.objects.filter(pk=course.pk).update(current_item_id="1.1-000")
     alert = LiveAlert.objects.create(course=course, item_id="1.1-000", question_number=3)
-    return Target(session, absent, confirmed, running, alert)
+    companion = LiveAlert.objects.create(
+        course=CertificationCourse.objects.get(candidate=running), kind=LiveAlert.Kind.COMPANION
+    )
+    return Target(session, absent, confirmed, running, alert, companion)
 
 
 # Every operation under /api/invigilation/: (method, OpenAPI path) → (URL, JSON body) on a
@@ -89,6 +93,10 @@ OPERATIONS = {
     ("post", "/api/invigilation/alerts/{alert_id}/validate"): lambda t, _p: (
         f"/api/invigilation/alerts/{t.alert.pk}/validate",
         {"reason": "E11"},
+    ),
+    ("post", "/api/invigilation/alerts/{alert_id}/companion"): lambda t, _p: (
+        f"/api/invigilation/alerts/{t.companion.pk}/companion",
+        {},
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/refuse"): lambda t, _p: (
         f"/api/invigilation/alerts/{t.alert.pk}/refuse",

@@ -9,7 +9,10 @@ from certification.errors import JourneyError
 from exams.actions import SessionNotEditable
 from exams.api import FormInvalid, ImportFailed
 from exams.api import router as exams_router
+from exams.finalization import FinalizationInvalid
 from invigilation.api import router as invigilation_router
+from jury.api import router as jury_router
+from results.api import router as results_router
 
 api = NinjaAPI(
     title="Vigie API",
@@ -40,6 +43,15 @@ def import_failed(request: HttpRequest, exc: ImportFailed) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=400)
 
 
+@api.exception_handler(FinalizationInvalid)
+def finalization_invalid(request: HttpRequest, exc: FinalizationInvalid) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": str(exc.message), "code": exc.code, "errors": exc.errors},
+        status=exc.status,
+    )
+
+
 @api.exception_handler(JourneyError)
 def journey_error(request: HttpRequest, exc: JourneyError) -> HttpResponse:
     return api.create_response(
@@ -50,4 +62,6 @@ def journey_error(request: HttpRequest, exc: JourneyError) -> HttpResponse:
 api.add_router("/accounts", accounts_router)
 api.add_router("/certification", certification_router)
 api.add_router("/invigilation", invigilation_router)
+api.add_router("/jury", jury_router)
+api.add_router("/results", results_router)
 api.add_router("/", exams_router)

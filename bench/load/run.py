@@ -1,0 +1,565 @@
+"""Load benchmark (issue « production mode »): sessions of 20 candidates and their
+invigilators against N production workers, then the same load on a bare Django endpoint.
+
+    DATABASE_URL=postgres://…/vigie_bench REDIS_URL=redis://…/1 \
+        python bench/load/run.py --sessions 100 --workers 2 --out bench/results/load-2000.json
+
+What it does, in one run:
+1. creates the sessions (confirmed candidates, invigilators, log-in cookies);
+2. starts `scripts/serve.py --workers N` (the production command) on one port;
+3. opens every page's WebSocket (each candidate's and each invigilator's) and measures the
+   workers' memory before and after: memory per open WebSocket;
+4. runs the exam: each candidate starts, then answers a question every `--interval` s on
+   average (exponential pauses; GET its state, POST the answer); each invigilator's page
+   re-reads the session state once per burst of pushed events, like supervision.js.
+   Measured: answer POST, candidate state GET, invigilator state GET, event-to-screen push
+   (candidate's request → event on every invigilator's socket), errors, CPU and memory of
+   every worker;
+5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
+   workers and pool, and runs the same virtual users and pacing against it, then a
+   closed-loop burst for its maximum throughput (the framework's ceiling), once with a
+   sync view (how Vigie's views run) and once with an async view that runs the write in
+   a thread pool (`thread_sensitive=False`, the proposed fix: docs/scaling.md).
+
+The load generator is an asyncio program (httpx + websockets) on the same machine: it
+competes with the workers for the CPU, which the results record (`client_cpu_percent`).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import ROOT, create_session, django_setup, free_port, start_server, summary, wait_ready
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--candidates", type=int, default=20, help="per session")
+    parser.add_argument("--invigilators", type=int, default=1, help="per session")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--interval", type=float, default=15.0, help="mean s between answers")
+    parser.add_argument("--ramp", type=float, default=30.0, help="s over which candidates start")
+    parser.add_argument("--duration", type=float, default=120.0, help="s of measured load")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
+    return parser.parse_args()
+
+
+# --- Processes: CPU and memory of each worker, read from /proc --------------------------
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            cmdline = (entry / "cmdline").read_bytes() if int(fields[1]) == pid else b""
+            if b"spawn_main" in cmdline:  # uvicorn's workers, not multiprocessing's helpers
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+class Sampler:
+    """Samples CPU and RSS of some processes every second in a thread."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.samples: dict[int, list[tuple[float, int, int]]] = {p: [] for p in pids}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for pid in self.pids:
+                with contextlib.suppress(OSError):
+                    self.samples[pid].append((now, cpu_ticks(pid), rss_bytes(pid)))
+            self.stop.wait(1.0)
+
+    def __enter__(self) -> "Sampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def report(self) -> list[dict[str, Any]]:
+        out = []
+        for pid, rows in self.samples.items():
+            if len(rows) < 2:
+                continue
+            elapsed = rows[-1][0] - rows[0][0]
+            out.append(
+                {
+                    "pid": pid,
+                    "cpu_percent": round(100 * (rows[-1][1] - rows[0][1]) / TICKS / elapsed, 1),
+                    "rss_mb_max": round(max(r[2] for r in rows) / 2**20, 1),
+                    "rss_mb_end": round(rows[-1][2] / 2**20, 1),
+                }
+            )
+        return out
+
+
+# --- Vigie under load --------------------------------------------------------------------
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.start: list[float] = []
+        self.answer: list[float] = []
+        self.candidate_state: list[float] = []
+        self.invigilator_state: list[float] = []
+        self.push: list[float] = []
+        self.errors: list[str] = []
+        self.requests = 0
+        self.sent: dict[tuple[int, int], float] = {}
+
+
+async def open_sockets(base: str, sessions: list[dict], stats: Stats) -> list[Any]:
+    import websockets
+
+    ws_base = base.replace("http", "ws")
+    sockets = []
+
+    async def one(path: str, cookie: str) -> Any:
+        try:
+            return await websockets.connect(
+                ws_base + path,
+                additional_headers={"Cookie": f"sessionid={cookie}", "Origin": base},
+                open_timeout=30,
+                max_queue=None,
+            )
+        except Exception as exc:
+            stats.errors.append(f"ws {path}: {exc!r}"[:200])
+            return None
+
+    for session in sessions:
+        invigilators = [
+            one(f"/ws/surveillance/{session['session_id']}/", c) for c in session["invigilators"]
+        ]
+        candidates = [one(f"/ws/candidats/{c['id']}/", c["cookie"]) for c in session["candidates"]]
+        sockets.append(await asyncio.gather(*invigilators))
+        sockets.append(await asyncio.gather(*candidates))
+    return sockets
+
+
+async def vigie_load(
+    args: argparse.Namespace, base: str, sessions: list[dict], sockets: list[Any], stats: Stats
+) -> float:
+    import httpx
+
+    csrf = secrets.token_hex(16)
+    client = httpx.AsyncClient(
+        base_url=base,
+        timeout=30,
+        limits=httpx.Limits(max_connections=1000, keepalive_expiry=2.0),
+        headers={"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"},
+    )
+    started = time.monotonic()
+    stop_at = started + args.ramp + args.duration
+    rng = random.Random(args.seed)
+
+    async def request(kind: str, method: str, url: str, cookie: str, **kw: Any) -> Any:
+        stats.requests += 1
+        t0 = time.perf_counter()
+        try:
+            headers = {"Cookie": f"sessionid={cookie}; csrftoken={csrf}", **kw.pop("headers", {})}
+            r = await client.request(method, url, headers=headers, **kw)
+        except httpx.HTTPError as exc:
+            stats.errors.append(f"{kind}: {exc!r}"[:200])
+            return None
+        elapsed = time.perf_counter() - t0
+        getattr(stats, kind).append(elapsed)
+        if r.status_code != 200:
+            stats.errors.append(f"{kind} {r.status_code} {r.text[:100]}")
+            return None
+        return r.json()
+
+    async def candidate(session: dict, info: dict, rand: random.Random) -> None:
+        await asyncio.sleep(rand.uniform(0, args.ramp))
+        cookie = info["cookie"]
+        started_run = await request(
+            "start",
+            "POST",
+            f"/api/certification/candidates/{info['id']}/start",
+            cookie,
+            json={"access_code": session["access_code"]},
+        )
+        if started_run is None:
+            return
+        course = started_run["course_id"]
+        headers = {"X-Run-Token": started_run["run_token"]}
+        for position in range(1, 33):
+            await asyncio.sleep(rand.expovariate(1 / args.interval))
+            if time.monotonic() > stop_at:
+                return
+            state = await request(
+                "candidate_state",
+                "GET",
+                f"/api/certification/courses/{course}/state",
+                cookie,
+                headers=headers,
+            )
+            if not state or not state.get("question"):
+                stats.errors.append("no question")
+                return
+            question = state["question"]
+            stats.sent[(info["id"], position)] = time.perf_counter()
+            await request(
+                "answer",
+                "POST",
+                f"/api/certification/courses/{course}/answers",
+                cookie,
+                json={
+                    "item_id": question["id"],
+                    "response": "x" if question["type"] == "free" else [0],
+                },
+                headers=headers,
+            )
+
+    async def invigilator(session: dict, cookie: str, ws: Any) -> None:
+        waiting: list[float] = []
+        wake = asyncio.Event()
+        url = f"/api/invigilation/sessions/{session['session_id']}/state"
+
+        async def reread() -> None:
+            # supervision.js: one state read at a time, covering the events before it.
+            while time.monotonic() < stop_at + 2:
+                await wake.wait()
+                wake.clear()
+                batch = list(waiting)
+                waiting.clear()
+                await request("invigilator_state", "GET", url, cookie)
+                del batch
+
+        reader = asyncio.create_task(reread())
+        try:
+            while time.monotonic() < stop_at + 2:
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=1)
+                except TimeoutError:
+                    continue
+                received = time.perf_counter()
+                event = json.loads(raw)
+                if event.get("op") == "answered":
+                    key = (event["candidate_id"], event["position"])
+                    if key in stats.sent:
+                        stats.push.append(received - stats.sent[key])
+                if event.get("type") != "heartbeat":
+                    waiting.append(received)
+                    wake.set()
+        except Exception as exc:
+            stats.errors.append(f"invigilator socket: {exc!r}"[:200])
+        finally:
+            reader.cancel()
+
+    async def drain(ws: Any) -> None:
+        # Candidates' pages: keep the push link open and read what comes.
+        try:
+            while time.monotonic() < stop_at + 2:
+                try:
+                    await asyncio.wait_for(ws.recv(), timeout=1)
+                except TimeoutError:
+                    continue
+        except Exception as exc:
+            stats.errors.append(f"candidate socket: {exc!r}"[:200])
+
+    tasks = []
+    for index, session in enumerate(sessions):
+        invigilator_ws, candidate_ws = sockets[2 * index], sockets[2 * index + 1]
+        for cookie, ws in zip(session["invigilators"], invigilator_ws, strict=True):
+            if ws is not None:
+                tasks.append(invigilator(session, cookie, ws))
+        for info, ws in zip(session["candidates"], candidate_ws, strict=True):
+            tasks.append(candidate(session, info, random.Random(rng.random())))
+            if ws is not None:
+                tasks.append(drain(ws))
+    await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - started
+    await client.aclose()
+    await asyncio.gather(*(ws.close() for group in sockets for ws in group if ws is not None))
+    return elapsed
+
+
+# --- The bare endpoint ---------------------------------------------------------------------
+
+
+async def bare_load(
+    args: argparse.Namespace, base: str, users: int, pids: list[int]
+) -> dict[str, Any]:
+    import httpx
+
+    write: list[float] = []
+    read: list[float] = []
+    errors: list[str] = []
+    client = httpx.AsyncClient(
+        base_url=base, timeout=30, limits=httpx.Limits(max_connections=1000, keepalive_expiry=2.0)
+    )
+    rng = random.Random(args.seed)
+    started = time.monotonic()
+    stop_at = started + args.ramp + args.duration
+
+    async def call(method: str, url: str, into: list[float]) -> None:
+        t0 = time.perf_counter()
+        try:
+            r = await client.request(method, url, content=b"answer")
+            if r.status_code != 200:
+                errors.append(f"{url} {r.status_code}")
+        except httpx.HTTPError as exc:
+            errors.append(f"{url} {exc!r}"[:200])
+            return
+        into.append(time.perf_counter() - t0)
+
+    async def user(rand: random.Random) -> None:
+        await asyncio.sleep(rand.uniform(0, args.ramp))
+        while True:
+            await asyncio.sleep(rand.expovariate(1 / args.interval))
+            if time.monotonic() > stop_at:
+                return
+            await call("GET", "/read", read)
+            await call("POST", "/write", write)
+
+    with Sampler(pids) as paced_sampler:
+        await asyncio.gather(*(user(random.Random(rng.random())) for _ in range(users)))
+    paced = time.monotonic() - started
+
+    # Closed loop: 64 clients writing back to back for 15 s, the most it can do.
+    burst: list[float] = []
+    burst_end = time.monotonic() + 15
+
+    async def hammer() -> None:
+        while time.monotonic() < burst_end:
+            await call("POST", "/write", burst)
+
+    t0 = time.monotonic()
+    with Sampler(pids) as burst_sampler:
+        await asyncio.gather(*(hammer() for _ in range(64)))
+    burst_s = time.monotonic() - t0
+
+    # The same burst on an async view running the write with thread_sensitive=False.
+    burst_async: list[float] = []
+    burst_end = time.monotonic() + 15
+
+    async def hammer_async() -> None:
+        while time.monotonic() < burst_end:
+            await call("POST", "/write-async", burst_async)
+
+    t1 = time.monotonic()
+    with Sampler(pids) as async_sampler:
+        await asyncio.gather(*(hammer_async() for _ in range(64)))
+    async_s = time.monotonic() - t1
+    await client.aclose()
+    return {
+        "paced": {
+            "duration_s": round(paced, 1),
+            "requests_per_s": round((len(write) + len(read)) / paced, 1),
+            "write": summary(write),
+            "read": summary(read),
+            "workers": paced_sampler.report(),
+        },
+        "ceiling_closed_loop_64": {
+            "writes_per_s": round(len(burst) / burst_s, 1),
+            "write": summary(burst),
+            "workers": burst_sampler.report(),
+        },
+        "ceiling_closed_loop_64_async_view": {
+            "writes_per_s": round(len(burst_async) / async_s, 1),
+            "write": summary(burst_async),
+            "workers": async_sampler.report(),
+        },
+        "error_count": len(errors),
+        "errors": errors[:10],
+    }
+
+
+# --- Orchestration -------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace, command: list[str] | None, port: int, log: Any) -> Any:
+    env = {"LOG_LEVEL": "WARNING", "DB_POOL_MAX": os.environ.get("DB_POOL_MAX", "10")}
+    if command is None:
+        return start_server(port, workers=args.workers, env=env, log=log)
+    return subprocess.Popen(  # noqa: S603 - our interpreter
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def worker_pids(server: Any, expected: int) -> list[int]:
+    for _ in range(100):
+        pids = children(server.pid)
+        if len(pids) >= expected:
+            return pids
+        time.sleep(0.1)
+    return children(server.pid) or [server.pid]
+
+
+def main() -> None:
+    args = parse()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("DATABASE_URL must point to PostgreSQL (createdb vigie_bench first).")
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("REDIS_URL is required: several workers share live events through Redis.")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "load-bench-" + secrets.token_hex(16))
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    t0 = time.monotonic()
+    sessions = [create_session(args.candidates, args.invigilators) for _ in range(args.sessions)]
+    print(f"set-up: {args.sessions} sessions in {time.monotonic() - t0:.0f} s", flush=True)
+    log_path = Path(tempfile.gettempdir()) / "vigie-load-server.log"
+    print(f"server logs: {log_path}", flush=True)
+    client_start = cpu_ticks(os.getpid())
+    results: dict[str, Any] = {}
+    with log_path.open("w") as log:
+        # 1. Vigie.
+        port = free_port()
+        server = serve(args, None, port, log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base, path="/readyz")
+            pids = worker_pids(server, args.workers)
+            stats = Stats()
+            loop = asyncio.new_event_loop()
+            # The first session's sockets warm the workers up (imports, caches, pools);
+            # the memory per socket is measured on all the others.
+            sockets = loop.run_until_complete(open_sockets(base, sessions[:1], stats))
+            time.sleep(2)
+            before = sum(rss_bytes(p) for p in pids)
+            warm = sum(1 for group in sockets for ws in group if ws is not None)
+            sockets += loop.run_until_complete(open_sockets(base, sessions[1:], stats))
+            opened = sum(1 for group in sockets for ws in group if ws is not None)
+            time.sleep(3)
+            after = sum(rss_bytes(p) for p in pids)
+            print(
+                f"{opened} WebSockets open, load for {args.ramp + args.duration:.0f} s", flush=True
+            )
+            wall0 = time.monotonic()
+            with Sampler(pids) as sampler:
+                duration = loop.run_until_complete(vigie_load(args, base, sessions, sockets, stats))
+            client_cpu = (
+                100 * (cpu_ticks(os.getpid()) - client_start) / TICKS / (time.monotonic() - wall0)
+            )
+            loop.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        candidates = args.sessions * args.candidates
+        results["vigie"] = {
+            "concurrent_candidates": candidates,
+            "invigilators": args.sessions * args.invigilators,
+            "websockets_open": opened,
+            "memory_per_websocket_kb": round((after - before) / max(opened - warm, 1) / 1024, 1),
+            "duration_s": round(duration, 1),
+            "requests": stats.requests,
+            "requests_per_s": round(stats.requests / duration, 1),
+            "answers_per_s": round(len(stats.answer) / duration, 1),
+            "answer": summary(stats.answer),
+            "start": summary(stats.start),
+            "candidate_state": summary(stats.candidate_state),
+            "invigilator_state": summary(stats.invigilator_state),
+            "push": summary(stats.push),
+            "pushes_expected": len(stats.sent) * args.invigilators,
+            "error_count": len(stats.errors),
+            "error_rate": round(len(stats.errors) / max(stats.requests, 1), 5),
+            "errors": stats.errors[:20],
+            "workers": sampler.report(),
+            "client_cpu_percent": round(client_cpu, 1),
+        }
+        print(json.dumps(results["vigie"], indent=2), flush=True)
+
+        # 2. The bare endpoint, same workers, same pool, same users and pacing.
+        from bare_app import create_table  # type: ignore[import-not-found]
+
+        create_table()
+        port = free_port()
+        bare = serve(
+            args,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare_app:application",
+                "--app-dir",
+                str(ROOT / "bench" / "load"),
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--lifespan",
+                "off",
+                "--log-level",
+                "warning",
+            ],
+            port,
+            log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base)
+            pids = worker_pids(bare, args.workers)
+            results["bare"] = asyncio.run(bare_load(args, base, candidates, pids))
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+    vigie, bare_paced = results["vigie"], results["bare"]["paced"]
+    results["ratio_vigie_over_bare"] = {
+        "answer_p95_over_write_p95": round(
+            vigie["answer"]["p95_ms"] / max(bare_paced["write"]["p95_ms"], 0.1), 1
+        ),
+        "answer_p50_over_write_p50": round(
+            vigie["answer"]["p50_ms"] / max(bare_paced["write"]["p50_ms"], 0.1), 1
+        ),
+        "vigie_requests_per_s_over_bare_ceiling": round(
+            vigie["requests_per_s"] / results["bare"]["ceiling_closed_loop_64"]["writes_per_s"], 3
+        ),
+    }
+    results["config"] = {
+        **{k: v for k, v in vars(args).items() if k != "out"},
+        "database": "postgresql",
+        "channel_layer": "redis",
+        "db_pool_max": int(os.environ.get("DB_POOL_MAX", "10")),
+        "cpus": os.cpu_count(),
+        "command": " ".join(sys.argv),
+    }
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({k: results[k] for k in ("bare", "ratio_vigie_over_bare")}, indent=2))
+    print(f"results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

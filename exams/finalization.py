@@ -1,0 +1,424 @@
+"""Finalizing a session (« Finaliser la session »): the issue-report categories, the
+validation of what the centre states per candidate, and the session's live record shown to
+pre-fill the page.
+
+The page and the API build the same `FinalizationInput`; `validate` checks it against the
+tests that actually started and returns French errors naming the candidate and the field.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from certification.errors import JourneyError
+from certification.models import (
+    AbortReason,
+    CertificationCourse,
+    CourseStatus,
+    IssueReport,
+)
+from certification.reasons import IN_CHALLENGE
+from exams.audit import Tag
+from exams.documents import ISSUE_CATEGORIES
+from exams.models import ExamSession
+from invigilation.models import Note
+
+MAX_COMMENT = 500
+MAX_QUESTION_NUMBER = 500
+# Blank issue-report lines offered per candidate on the page (the API takes any number).
+REPORT_SLOTS = 3
+
+# Reference §1: category code → French label and its subcategory codes.
+CATEGORIES: list[tuple[str, str, list[str]]] = [
+    ("CANDIDATE_INFORMATIONS_CHANGES", "Modification infos candidat", ["C1", "C2"]),
+    (
+        "SIGNATURE_ISSUE",
+        "Était présent(e) mais a oublié de signer, ou a signé sur la mauvaise ligne",
+        ["C4"],
+    ),
+    ("FRAUD", "Suspicion de fraude", ["C6"]),
+    ("NON_BLOCKING_TECHNICAL_ISSUE", "Incident technique non bloquant", ["C7"]),
+    ("NON_BLOCKING_CANDIDATE_ISSUE", "Incident lié au candidat non bloquant", ["C8"]),
+    (
+        IN_CHALLENGE,
+        "Problème technique sur une question",
+        ["E1", "E2", "E3", "E4", "E5", "E8", "E9", "E10", "E11", "E12"],
+    ),
+]
+SUBCATEGORY_LABELS: dict[str, str] = dict(ISSUE_CATEGORIES)
+CATEGORY_OF: dict[str, str] = {code: cat for cat, _label, codes in CATEGORIES for code in codes}
+CATEGORY_LABELS: dict[str, str] = {cat: label for cat, label, _codes in CATEGORIES}
+DESCRIPTION_REQUIRED = frozenset({"C2", "C7", "C8"})
+
+# What the live record shows for each candidate, from the audit trail.
+RECORD_TAGS = (Tag.ALERT_REFUSE, Tag.ALERT_VALIDATE, Tag.RESUME_AUTHORIZE, Tag.COURSE_END)
+
+
+def code_label(code: str) -> str:
+    """« E1 — L'image ne s'affiche pas »."""
+    return f"{code} — {SUBCATEGORY_LABELS.get(code, code)}"
+
+
+def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Grouped choices for a select: (category label, [(code, « code — label »)…])."""
+    return [
+        (label, [(code, code_label(code)) for code in codes]) for _c, label, codes in CATEGORIES
+    ]
+
+
+# --- Input ------------------------------------------------------------------------------
+
+
+@dataclass
+class IssueReportInput:
+    subcategory: str
+    description: str = ""
+    question_number: int | None = None
+
+
+@dataclass
+class CandidateReportInput:
+    candidate_id: int
+    has_seen_end_screen: bool = False
+    abort_reason: str = ""
+    comment: str = ""
+    issue_reports: list[IssueReportInput] = field(default_factory=list)
+
+
+@dataclass
+class FinalizationInput:
+    global_comment: str = ""
+    has_incident: bool = False
+    has_joining_issue: bool = False
+    reports: list[CandidateReportInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ValidReport:
+    course: CertificationCourse
+    has_seen_end_screen: bool
+    abort_reason: str
+    comment: str
+    issue_reports: list[IssueReportInput]
+
+
+@dataclass(frozen=True)
+class ValidFinalization:
+    global_comment: str
+    has_incident: bool
+    has_joining_issue: bool
+    reports: list[ValidReport]
+
+
+class FinalizationInvalid(JourneyError):
+    status, code = 400, "finalization_invalid"
+    message = gettext_lazy("La session n'a pas été finalisée : corrigez les erreurs signalées.")
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+class AlreadyFinalized(JourneyError):
+    status, code = 409, "already_finalized"
+    message = gettext_lazy("Cette session a déjà été finalisée.")
+
+
+class NoStartedTest(JourneyError):
+    status, code = 409, "no_started_test"
+    message = gettext_lazy(
+        "Aucun candidat n'a commencé son test : la session ne peut pas être finalisée."
+    )
+
+
+def is_unfinished(course: CertificationCourse) -> bool:
+    """Ended by the invigilator or still running: the centre must say why."""
+    return course.status in (CourseStatus.STARTED, CourseStatus.ENDED_BY_INVIGILATOR)
+
+
+def _clean_text(value: str) -> str:
+    return value.strip().replace("\r\n", "\n")
+
+
+def _validate_issue(
+    who: str, number: int, issue: IssueReportInput, errors: list[str]
+) -> IssueReportInput | None:
+    where = _("%(who)s — Signalement %(n)s") % {"who": who, "n": number}
+    code = issue.subcategory.strip().upper()
+    if code not in CATEGORY_OF:
+        errors.append(_("%(where)s : choisissez une catégorie de la liste.") % {"where": where})
+        return None
+    description = _clean_text(issue.description)
+    if code in DESCRIPTION_REQUIRED and not description:
+        errors.append(
+            _("%(where)s (%(code)s) : la description est obligatoire.")
+            % {"where": where, "code": code}
+        )
+    if len(description) > MAX_COMMENT:
+        errors.append(
+            _("%(where)s : la description compte %(n)s caractères, %(max)s au maximum.")
+            % {"where": where, "n": len(description), "max": MAX_COMMENT}
+        )
+    question = issue.question_number if CATEGORY_OF[code] == IN_CHALLENGE else None
+    if CATEGORY_OF[code] == IN_CHALLENGE and (
+        question is None or not 1 <= question <= MAX_QUESTION_NUMBER
+    ):
+        errors.append(
+            _(
+                "%(where)s (%(code)s) : le numéro de la question est obligatoire, "
+                "entre 1 et %(max)s."
+            )
+            % {"where": where, "code": code, "max": MAX_QUESTION_NUMBER}
+        )
+    return IssueReportInput(subcategory=code, description=description, question_number=question)
+
+
+def _validate_candidate(
+    course: CertificationCourse, given: CandidateReportInput | None, errors: list[str]
+) -> ValidReport:
+    who = str(course.candidate)
+    given = given or CandidateReportInput(candidate_id=course.candidate_id)
+    abort_reason = given.abort_reason.strip()
+    if is_unfinished(course) and abort_reason not in AbortReason.values:
+        errors.append(
+            _(
+                "%(who)s — Motif d'abandon : obligatoire, le test n'est pas terminé "
+                "(choisissez « Abandon » ou « Problème technique »)."
+            )
+            % {"who": who}
+        )
+    if not is_unfinished(course) and abort_reason:
+        errors.append(
+            _("%(who)s — Motif d'abandon : le test est terminé, aucun motif n'est à indiquer.")
+            % {"who": who}
+        )
+        abort_reason = ""
+    comment = _clean_text(given.comment)
+    if len(comment) > MAX_COMMENT:
+        errors.append(
+            _("%(who)s — Commentaire : %(n)s caractères, %(max)s au maximum.")
+            % {"who": who, "n": len(comment), "max": MAX_COMMENT}
+        )
+    issues = [
+        valid
+        for number, issue in enumerate(given.issue_reports, start=1)
+        if (valid := _validate_issue(who, number, issue, errors)) is not None
+    ]
+    return ValidReport(
+        course=course,
+        has_seen_end_screen=given.has_seen_end_screen,
+        abort_reason=abort_reason,
+        comment=comment,
+        issue_reports=issues,
+    )
+
+
+def validate(courses: Iterable[CertificationCourse], data: FinalizationInput) -> ValidFinalization:
+    """Every started test gets a report; raises FinalizationInvalid with every error found."""
+    errors: list[str] = []
+    by_candidate: dict[int, CandidateReportInput] = {}
+    for given in data.reports:
+        by_candidate[given.candidate_id] = given
+    courses = list(courses)
+    started = {course.candidate_id for course in courses}
+    for candidate_id in sorted(set(by_candidate) - started):
+        errors.append(
+            _(
+                "Candidat n° %(id)s : il n'a pas commencé de test dans cette session, "
+                "aucun compte rendu n'est attendu."
+            )
+            % {"id": candidate_id}
+        )
+    global_comment = _clean_text(data.global_comment)
+    if len(global_comment) > MAX_COMMENT:
+        errors.append(
+            _("Commentaire global : %(n)s caractères, %(max)s au maximum.")
+            % {"n": len(global_comment), "max": MAX_COMMENT}
+        )
+    reports = [
+        _validate_candidate(course, by_candidate.get(course.candidate_id), errors)
+        for course in courses
+    ]
+    if errors:
+        raise FinalizationInvalid(errors)
+    return ValidFinalization(
+        global_comment=global_comment,
+        has_incident=data.has_incident,
+        has_joining_issue=data.has_joining_issue,
+        reports=reports,
+    )
+
+
+def from_post(data: Mapping[str, Any], candidate_ids: Iterable[int]) -> FinalizationInput:
+    """The page's fields (`c<id>-…`, `c<id>-r<n>-…`) as a FinalizationInput."""
+
+    def text(name: str) -> str:
+        return str(data.get(name, "") or "")
+
+    reports = []
+    for candidate_id in candidate_ids:
+        prefix = f"c{candidate_id}-"
+        issues = []
+        for slot in range(1, REPORT_SLOTS + 1):
+            code = text(f"{prefix}r{slot}-subcategory")
+            if not code:
+                continue
+            raw_number = text(f"{prefix}r{slot}-question_number").strip()
+            issues.append(
+                IssueReportInput(
+                    subcategory=code,
+                    description=text(f"{prefix}r{slot}-description"),
+                    question_number=int(raw_number) if raw_number.isdigit() else None,
+                )
+            )
+        reports.append(
+            CandidateReportInput(
+                candidate_id=candidate_id,
+                has_seen_end_screen=bool(data.get(f"{prefix}has_seen_end_screen")),
+                abort_reason=text(f"{prefix}abort_reason"),
+                comment=text(f"{prefix}comment"),
+                issue_reports=issues,
+            )
+        )
+    return FinalizationInput(
+        global_comment=text("global_comment"),
+        has_incident=bool(data.get("has_incident")),
+        has_joining_issue=bool(data.get("has_joining_issue")),
+        reports=reports,
+    )
+
+
+# --- The live record --------------------------------------------------------------------
+
+
+@dataclass
+class RecordLine:
+    at: dt.datetime
+    text: str
+    # An invigilator's note: its own words, pre-filled in the comment.
+    note: str = ""
+
+
+@dataclass
+class CandidateRecord:
+    course: CertificationCourse
+    answered: int
+    issue_reports: list[IssueReport]
+    lines: list[RecordLine]
+
+    @property
+    def candidate_id(self) -> int:
+        return self.course.candidate_id
+
+    @property
+    def unfinished(self) -> bool:
+        return is_unfinished(self.course)
+
+    @property
+    def notes_text(self) -> str:
+        return _joined(self.lines)
+
+
+@dataclass
+class LiveRecord:
+    candidates: list[CandidateRecord]
+    session_lines: list[RecordLine]
+
+    @property
+    def session_notes_text(self) -> str:
+        return _joined(self.session_lines)
+
+
+def _name(user: Any) -> str:
+    return f"{user.first_name} {user.last_name}".strip() if user else ""
+
+
+def _joined(lines: list[RecordLine]) -> str:
+    """Invigilator notes as the text pre-filled in a comment (cut at the maximum length)."""
+    text = "\n".join(line.note for line in lines if line.note)
+    return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
+
+
+def _event_text(tag: str, data: dict[str, Any], actor: str) -> str:
+    by = actor or _("un surveillant")
+    number = data.get("question_number")
+    if tag == Tag.ALERT_REFUSE:
+        return _("Signalement sur la question %(n)s refusé par %(by)s.") % {"n": number, "by": by}
+    if tag == Tag.ALERT_VALIDATE:
+        return _("Signalement sur la question %(n)s validé par %(by)s (%(code)s).") % {
+            "n": number,
+            "by": by,
+            "code": code_label(str(data.get("reason", ""))),
+        }
+    if tag == Tag.RESUME_AUTHORIZE:
+        return _("Reprise du test autorisée par %(by)s.") % {"by": by}
+    return _("Test terminé par %(by)s.") % {"by": by}
+
+
+def live_record(session: ExamSession) -> LiveRecord:
+    """Each started test with its issue reports, and what the invigilators recorded: refused
+    and validated alerts, resumes authorized, tests ended, notes (audit trail)."""
+    courses = list(
+        CertificationCourse.objects.filter(candidate__session=session)
+        .select_related("candidate", "report")
+        .annotate(answered=Count("answers"))
+        .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
+    )
+    reports: dict[int, list[IssueReport]] = {}
+    for report in IssueReport.objects.filter(course__in=courses).select_related(
+        "created_by", "resolved_by"
+    ):
+        reports.setdefault(report.course_id, []).append(report)
+    lines: dict[int | None, list[RecordLine]] = {}
+    for event in session.events.filter(tag__in=RECORD_TAGS).select_related("actor"):
+        candidate_id = event.data.get("candidate")
+        text = _event_text(event.tag, event.data, _name(event.actor))
+        lines.setdefault(candidate_id, []).append(RecordLine(at=event.at, text=text))
+    for note in Note.objects.filter(session=session).select_related("author"):
+        text = _("%(by)s a noté : « %(text)s »") % {"by": _name(note.author), "text": note.text}
+        lines.setdefault(note.candidate_id, []).append(
+            RecordLine(at=note.created_at, text=text, note=note.text)
+        )
+    for entries in lines.values():
+        entries.sort(key=lambda line: line.at)
+    return LiveRecord(
+        candidates=[
+            CandidateRecord(
+                course=course,
+                answered=getattr(course, "answered", 0),
+                issue_reports=reports.get(course.pk, []),
+                lines=lines.get(course.candidate_id, []),
+            )
+            for course in courses
+        ],
+        session_lines=lines.get(None, []),
+    )
+
+
+@dataclass
+class PageRow:
+    """One started test on the page: its live record and the values of its fields."""
+
+    record: CandidateRecord
+    values: CandidateReportInput
+    slots: list[tuple[int, IssueReportInput]]
+
+
+def page_rows(record: LiveRecord, submitted: FinalizationInput | None) -> list[PageRow]:
+    """Fields pre-filled from the live record (notes in the comment), or as submitted."""
+    given = {r.candidate_id: r for r in submitted.reports} if submitted else {}
+    rows = []
+    for candidate in record.candidates:
+        values = given.get(candidate.candidate_id) or CandidateReportInput(
+            candidate_id=candidate.candidate_id,
+            comment="" if submitted else candidate.notes_text,
+        )
+        issues = list(values.issue_reports)[:REPORT_SLOTS]
+        issues += [IssueReportInput(subcategory="")] * (REPORT_SLOTS - len(issues))
+        rows.append(PageRow(candidate, values, list(enumerate(issues, start=1))))
+    return rows

@@ -1,0 +1,219 @@
+"""JSON API of the jury: the same access functions and actions as the pages."""
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+
+from accounts.models import User
+from accounts.permissions import Permission
+from certification.models import IssueReport
+from exams.models import ExamSession
+from jury import actions, queries
+from jury.access import access_report_by_jury, access_session_by_jury, has_jury_permission
+
+router = Router(tags=["jury"])
+
+
+class SessionSummaryOut(Schema):
+    id: int
+    number: str
+    centre: str
+    status: str
+    finalized_at: dt.datetime | None
+    published_at: dt.datetime | None
+    assigned_officer_id: int | None
+    global_comment: str
+    has_incident: bool
+    has_joining_issue: bool
+    unresolved_reports: int
+    impactful_unresolved_reports: int
+    needs_attention: bool
+
+
+class IssueReportOut(Schema):
+    id: int
+    category: str
+    subcategory: str
+    label: str
+    description: str
+    question_number: int | None
+    impactful: bool
+    from_live_alert: bool
+    resolved_at: dt.datetime | None
+    resolution: str
+    neutralized: bool
+
+
+class CandidateReviewOut(Schema):
+    candidate_id: int
+    name: str
+    status: str
+    answers: int
+    neutralized_answers: int
+    has_seen_end_screen: bool
+    abort_reason: str
+    comment: str
+    rejected: bool
+    issue_reports: list[IssueReportOut]
+
+
+class TimelineOut(Schema):
+    at: dt.datetime
+    tag: str
+    label: str
+    actor: str
+    candidate: str
+
+
+class SessionReviewOut(Schema):
+    session: SessionSummaryOut
+    candidates: list[CandidateReviewOut]
+    timeline: list[TimelineOut]
+
+
+class AssignIn(Schema):
+    officer_id: int | None = None
+
+
+class DecisionIn(Schema):
+    comment: str = ""
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _summary(summary: queries.SessionSummary) -> dict[str, Any]:
+    session = summary.session
+    return {
+        "id": session.pk,
+        "number": session.number,
+        "centre": session.centre.name,
+        "status": session.status.value,
+        "finalized_at": session.finalized_at,
+        "published_at": session.published_at,
+        "assigned_officer_id": session.assigned_officer_id,
+        "global_comment": session.examiner_global_comment,
+        "has_incident": session.has_incident,
+        "has_joining_issue": session.has_joining_issue,
+        "unresolved_reports": summary.unresolved,
+        "impactful_unresolved_reports": summary.impactful_unresolved,
+        "needs_attention": summary.needs_attention,
+    }
+
+
+def _report(report: IssueReport) -> dict[str, Any]:
+    return {
+        "id": report.pk,
+        "category": report.category,
+        "subcategory": report.subcategory,
+        "label": report.label,
+        "description": report.description,
+        "question_number": report.question_number,
+        "impactful": report.is_impactful,
+        "from_live_alert": report.live_alert_id is not None,
+        "resolved_at": report.resolved_at,
+        "resolution": report.resolution,
+        "neutralized": report.neutralized,
+    }
+
+
+def _review(session: ExamSession) -> dict[str, Any]:
+    return {
+        "session": _summary(queries.summary_of(session)),
+        "candidates": [
+            {
+                "candidate_id": review.course.candidate_id,
+                "name": str(review.course.candidate),
+                "status": review.course.status,
+                "answers": review.answered,
+                "neutralized_answers": review.neutralized,
+                "has_seen_end_screen": bool(review.report and review.report.has_seen_end_screen),
+                "abort_reason": review.report.abort_reason if review.report else "",
+                "comment": review.report.comment if review.report else "",
+                "rejected": review.rejected,
+                "issue_reports": [_report(r) for r in review.issue_reports],
+            }
+            for review in queries.candidates_for_review(session)
+        ],
+        "timeline": [
+            {k: event[k] for k in ("at", "tag", "label", "actor", "candidate")}
+            for event in queries.timeline(session)
+        ],
+    }
+
+
+@router.get("/sessions", response=list[SessionSummaryOut], url_name="jury_session_list")
+def list_sessions(request: HttpRequest) -> list[dict[str, Any]]:
+    if not has_jury_permission(_user(request), Permission.JURY_SESSION_REVIEW):
+        raise Http404
+    return [_summary(s) for s in queries.finalized_sessions()]
+
+
+@router.get("/sessions/{session_id}", response=SessionReviewOut, url_name="jury_session_detail")
+def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
+    return _review(session)
+
+
+@router.post(
+    "/sessions/{session_id}/assign", response=SessionReviewOut, url_name="jury_session_assign"
+)
+def assign(request: HttpRequest, session_id: int, payload: AssignIn) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_ASSIGN)
+    officer = user
+    if payload.officer_id is not None:
+        found = User.objects.filter(pk=payload.officer_id).first()
+        if found is None:
+            raise actions.e.NotJuryMember
+        officer = found
+    return _review(actions.do_assign_session(session, officer=officer, actor=user))
+
+
+@router.post(
+    "/sessions/{session_id}/publish", response=SessionReviewOut, url_name="jury_session_publish"
+)
+def publish(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_PUBLISH)
+    return _review(actions.do_publish_session(session, actor=user))
+
+
+@router.post(
+    "/sessions/{session_id}/unpublish",
+    response=SessionReviewOut,
+    url_name="jury_session_unpublish",
+)
+def unpublish(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_PUBLISH)
+    return _review(actions.do_unpublish_session(session, actor=user))
+
+
+@router.post(
+    "/reports/{report_id}/neutralize", response=IssueReportOut, url_name="jury_report_neutralize"
+)
+def neutralize(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+    user = _user(request)
+    report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
+    return _report(actions.do_neutralize_question(report, actor=user, comment=payload.comment))
+
+
+@router.post("/reports/{report_id}/reject", response=IssueReportOut, url_name="jury_report_reject")
+def reject(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+    user = _user(request)
+    report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
+    return _report(actions.do_reject_report(report, actor=user, comment=payload.comment))
+
+
+@router.post(
+    "/reports/{report_id}/resolve", response=IssueReportOut, url_name="jury_report_resolve"
+)
+def resolve(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+    user = _user(request)
+    report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
+    return _report(actions.do_resolve_report(report, actor=user, comment=payload.comment))

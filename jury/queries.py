@@ -1,0 +1,139 @@
+"""What the jury reads: finalized sessions (those needing attention first) and, for one
+session, each candidate's test, reports and answers, plus the session's timeline."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q
+
+from certification import scoring
+from certification.models import (
+    AbortReason,
+    CertificationCourse,
+    CertificationReport,
+    IssueReport,
+)
+from exams.audit import label
+from exams.models import AuditEvent, ExamSession
+
+
+@dataclass
+class SessionSummary:
+    session: ExamSession
+    reports: int = 0
+    unresolved: int = 0
+    impactful_unresolved: int = 0
+
+    @property
+    def has_comment(self) -> bool:
+        return bool(self.session.examiner_global_comment)
+
+    @property
+    def needs_attention(self) -> bool:
+        """A global comment or an unresolved report: the jury must look before publishing."""
+        return self.session.published_at is None and (self.has_comment or self.unresolved > 0)
+
+
+def _summaries(sessions: list[ExamSession]) -> list[SessionSummary]:
+    summaries = {s.pk: SessionSummary(session=s) for s in sessions}
+    rows = IssueReport.objects.filter(course__candidate__session__in=sessions).values_list(
+        "course__candidate__session_id", "category", "subcategory", "resolved_at"
+    )
+    for session_id, category, subcategory, resolved_at in rows:
+        summary = summaries[session_id]
+        summary.reports += 1
+        if resolved_at is None:
+            summary.unresolved += 1
+            if IssueReport(category=category, subcategory=subcategory).is_impactful:
+                summary.impactful_unresolved += 1
+    return list(summaries.values())
+
+
+def summary_of(session: ExamSession) -> SessionSummary:
+    return _summaries([session])[0]
+
+
+def finalized_sessions() -> list[SessionSummary]:
+    sessions = list(
+        ExamSession.objects.filter(finalized_at__isnull=False).select_related(
+            "centre", "assigned_officer"
+        )
+    )
+    ordered = _summaries(sessions)
+    # Unpublished sessions needing attention first, then the other unpublished ones, oldest
+    # finalization first; published sessions last, latest publication first.
+    ordered.sort(key=lambda s: s.session.finalized_at.timestamp() if s.session.finalized_at else 0)
+    ordered.sort(
+        key=lambda s: (
+            s.session.published_at is not None,
+            not s.needs_attention,
+            -(s.session.published_at.timestamp() if s.session.published_at else 0),
+        )
+    )
+    return ordered
+
+
+@dataclass
+class CandidateReview:
+    course: CertificationCourse
+    answered: int
+    neutralized: int
+    report: CertificationReport | None
+    issue_reports: list[IssueReport] = field(default_factory=list)
+
+    @property
+    def abort_reason_label(self) -> str:
+        if self.report is None or not self.report.abort_reason:
+            return ""
+        return str(AbortReason(self.report.abort_reason).label)
+
+    @property
+    def rejected(self) -> bool:
+        """Reference §6: fewer than 20 answers and an abort reason."""
+        aborted = bool(self.report and self.report.abort_reason)
+        return scoring.is_rejected(self.answered, aborted)
+
+
+def candidates_for_review(session: ExamSession) -> list[CandidateReview]:
+    courses = list(
+        CertificationCourse.objects.filter(candidate__session=session)
+        .select_related("candidate", "report")
+        .annotate(
+            answered=Count("answers"),
+            neutralized_count=Count("answers", filter=Q(answers__neutralized=True)),
+        )
+        .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
+    )
+    reports: dict[int, list[IssueReport]] = {}
+    for report in IssueReport.objects.filter(course__in=courses).select_related(
+        "resolved_by", "created_by"
+    ):
+        reports.setdefault(report.course_id, []).append(report)
+    return [
+        CandidateReview(
+            course=course,
+            answered=getattr(course, "answered", 0),
+            neutralized=getattr(course, "neutralized_count", 0),
+            # A reverse one-to-one with no row raises an AttributeError subclass.
+            report=getattr(course, "report", None),
+            issue_reports=reports.get(course.pk, []),
+        )
+        for course in courses
+    ]
+
+
+def timeline(session: ExamSession) -> list[dict[str, Any]]:
+    names = {c.pk: str(c) for c in session.candidates.all().only("pk", "first_name", "last_name")}
+    events = AuditEvent.objects.filter(session=session).select_related("actor").order_by("at", "id")
+    return [
+        {
+            "at": event.at,
+            "tag": event.tag,
+            "label": label(event.tag),
+            "actor": f"{event.actor.first_name} {event.actor.last_name}".strip()
+            if event.actor
+            else "",
+            "candidate": names.get(event.data.get("candidate") or 0, ""),
+        }
+        for event in events
+    ]

@@ -1,0 +1,138 @@
+"""The jury's pages: finalized sessions, one session's review, and the decisions."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.permissions import Permission
+from certification.errors import JourneyError
+from certification.models import IssueReport
+from certification.reasons import IN_CHALLENGE
+from jury import actions, queries
+from jury.access import access_report_by_jury, access_session_by_jury, has_jury_permission
+
+# The text a live-alert report is resolved with (reference §2.7, Pix's wording).
+LIVE_ALERT_RESOLUTION = gettext_lazy(
+    "Le signalement a été validé par le surveillant pendant la session. "
+    "Une nouvelle question a été proposée au candidat."
+)
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    if not has_jury_permission(_user(request), Permission.JURY_SESSION_REVIEW):
+        raise Http404
+    return render(request, "jury/session_list.html", {"summaries": queries.finalized_sessions()})
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_REVIEW)
+    context = {
+        "session": session,
+        "centre": session.centre,
+        "candidates": queries.candidates_for_review(session),
+        "timeline": queries.timeline(session),
+        "officers": User.objects.filter(is_staff=True, is_active=True).order_by(
+            "last_name", "first_name"
+        ),
+        "in_challenge": IN_CHALLENGE,
+        "live_alert_resolution": LIVE_ALERT_RESOLUTION,
+    }
+    return render(request, "jury/session_detail.html", context)
+
+
+def _done(
+    request: HttpRequest, session_id: int, call: Callable[[], object], success: str
+) -> HttpResponse:
+    try:
+        call()
+    except JourneyError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, success)
+    return redirect("jury:session_detail", session_id=session_id)
+
+
+@login_required
+@require_POST
+def session_assign(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_ASSIGN)
+    officer_id = request.POST.get("officer") or str(user.pk)
+    officer = User.objects.filter(pk=officer_id if officer_id.isdigit() else 0).first()
+    if officer is None:
+        messages.error(request, str(actions.e.NotJuryMember.message))
+        return redirect("jury:session_detail", session_id=session.pk)
+    name = f"{officer.first_name} {officer.last_name}".strip()
+    return _done(
+        request,
+        session.pk,
+        lambda: actions.do_assign_session(session, officer=officer, actor=user),
+        _("Session attribuée à %(name)s : elle est en cours de traitement.") % {"name": name},
+    )
+
+
+@login_required
+@require_POST
+def session_publish(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_PUBLISH)
+    return _done(
+        request,
+        session.pk,
+        lambda: actions.do_publish_session(session, actor=user),
+        _("Les résultats de la session %(number)s sont publiés.") % {"number": session.number},
+    )
+
+
+@login_required
+@require_POST
+def session_unpublish(request: HttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_PUBLISH)
+    return _done(
+        request,
+        session.pk,
+        lambda: actions.do_unpublish_session(session, actor=user),
+        _("Les résultats de la session %(number)s sont dépubliés.") % {"number": session.number},
+    )
+
+
+DECISIONS: dict[str, tuple[Callable[..., IssueReport], str | Promise]] = {
+    "neutralize": (actions.do_neutralize_question, gettext_lazy("La question est neutralisée.")),
+    "reject": (actions.do_reject_report, gettext_lazy("Le signalement est rejeté.")),
+    "resolve": (actions.do_resolve_report, gettext_lazy("Le signalement est résolu.")),
+}
+
+
+@login_required
+@require_POST
+def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
+    user = _user(request)
+    report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
+    decision = request.POST.get("decision", "")
+    if decision not in DECISIONS:
+        raise Http404
+    action, success = DECISIONS[decision]
+    comment = request.POST.get("comment", "")
+    return _done(
+        request,
+        report.course.candidate.session_id,
+        lambda: action(report, actor=user, comment=comment),
+        str(success),
+    )

@@ -1,0 +1,318 @@
+"""Several workers (production command) sharing PostgreSQL and Redis: live events cross
+workers, candidates move between workers, a Redis outage and a killed worker lose nothing.
+
+Each test starts real uvicorn processes (scripts/serve.py) on the test database, with its
+own redis-server so that stopping Redis disturbs nobody else.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from django.db import connection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
+
+from bench.common import create_session, free_port, start_server, wait_ready
+from certification.models import Answer
+
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres")
+        or not os.environ.get("REDIS_URL"),
+        reason="several worker processes need a shared server database (PostgreSQL "
+        "DATABASE_URL) and Redis (REDIS_URL); SQLite and the in-memory layer are per process",
+    ),
+    pytest.mark.postgres_only,
+]
+
+PROD_KEY = "multiworker-test-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+class RedisServer:
+    """A private redis-server on a free port, which a test may stop and start again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed local binary
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@dataclass
+class Cluster:
+    urls: dict[str, str]
+    servers: dict[str, subprocess.Popen]
+    redis: RedisServer
+    data: dict[str, Any]
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def candidate(self, index: int, worker: str) -> httpx.Client:
+        """An HTTP client with candidate `index`'s log-in, talking to one worker."""
+        return self._client(self.data["candidates"][index]["cookie"], worker)
+
+    def invigilator(self, worker: str) -> httpx.Client:
+        return self._client(self.data["invigilators"][0], worker)
+
+    def _client(self, cookie: str, worker: str) -> httpx.Client:
+        base = self.urls[worker]
+        client = httpx.Client(
+            base_url=base,
+            cookies={"sessionid": cookie, "csrftoken": "t" * 32},
+            headers={"X-CSRFToken": "t" * 32, "Origin": base},
+            timeout=10,
+        )
+        self.clients.append(client)
+        return client
+
+    def watch(self, worker: str, cookie: str | None = None) -> ClientConnection:
+        """The invigilators' push link, opened on one worker."""
+        base = self.urls[worker]
+        return ws_connect(
+            base.replace("http", "ws") + f"/ws/surveillance/{self.data['session_id']}/",
+            additional_headers={
+                "Cookie": f"sessionid={cookie or self.data['invigilators'][0]}",
+                "Origin": base,
+            },
+            open_timeout=5,
+        )
+
+    def candidate_id(self, index: int) -> int:
+        return int(self.data["candidates"][index]["id"])
+
+
+@pytest.fixture
+def cluster(transactional_db, settings, tmp_path) -> Iterator[Cluster]:
+    """Workers A and B (one process each, production settings) on the test database."""
+    settings.SECRET_KEY = PROD_KEY  # the workers sign and check sessions with this key
+    data = create_session(candidates=4, invigilators=1)
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    database_url = (
+        f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    redis = RedisServer()
+    redis.start()
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis.url,
+        "DEBUG": "false",
+        "SECRET_KEY": PROD_KEY,
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MAX": "4",
+    }
+    urls, servers = {}, {}
+    try:
+        for name in ("A", "B"):
+            port = free_port()
+            log = (tmp_path / f"worker-{name}.log").open("w")
+            servers[name] = start_server(port, env=env, log=log)
+            urls[name] = f"http://127.0.0.1:{port}"
+        for url in urls.values():
+            wait_ready(url, path="/readyz")
+        cluster = Cluster(urls=urls, servers=servers, redis=redis, data=data)
+        yield cluster
+        for client in cluster.clients:
+            client.close()
+    finally:
+        for server in servers.values():
+            if server.poll() is None:
+                server.terminate()
+            server.wait(timeout=20)
+        redis.stop()
+
+
+def start(client: httpx.Client, cluster: Cluster, index: int) -> tuple[int, str]:
+    response = client.post(
+        f"/api/certification/candidates/{cluster.candidate_id(index)}/start",
+        json={"access_code": cluster.data["access_code"]},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["course_id"], response.json()["run_token"]
+
+
+def answer(client: httpx.Client, course: int, token: str) -> httpx.Response:
+    """Read the current question and answer it (first choice, or « x » when free)."""
+    state = client.get(f"/api/certification/courses/{course}/state", headers={"X-Run-Token": token})
+    assert state.status_code == 200, state.text
+    question = state.json()["question"]
+    return client.post(
+        f"/api/certification/courses/{course}/answers",
+        json={"item_id": question["id"], "response": "x" if question["type"] == "free" else [0]},
+        headers={"X-Run-Token": token},
+    )
+
+
+def next_event(ws: ClientConnection, op: str, timeout: float) -> dict[str, Any]:
+    import json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(ws.recv(timeout=max(0.0, deadline - time.monotonic())))
+        if event.get("op") == op:
+            return event
+
+
+def reconnect(cluster: Cluster, worker: str) -> ClientConnection:
+    """What live.js does after a drop: try again with a growing delay until the link is up."""
+    delay, deadline = 0.5, time.monotonic() + 15
+    while True:
+        try:
+            return cluster.watch(worker)
+        except InvalidStatus:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 4)
+
+
+def answered_counts(client: httpx.Client, cluster: Cluster) -> dict[int, int]:
+    state = client.get(f"/api/invigilation/sessions/{cluster.data['session_id']}/state")
+    assert state.status_code == 200, state.text
+    return {row["id"]: row["answered"] for row in state.json()["candidates"]}
+
+
+def test_it_pushes_an_action_made_on_worker_b_to_an_invigilator_on_worker_a(cluster):
+    """An invigilator's page on A sees within a second an answer saved through B; a candidate cannot watch."""
+    with pytest.raises(InvalidStatus, match="403"):
+        cluster.watch("A", cookie=cluster.data["candidates"][0]["cookie"])
+    with cluster.watch("A") as ws:
+        client = cluster.candidate(0, "B")
+        course, token = start(client, cluster, 0)
+        assert next_event(ws, "started", timeout=1.0)["candidate_id"] == cluster.candidate_id(0)
+        sent = time.monotonic()
+        assert answer(client, course, token).status_code == 200
+        event = next_event(ws, "answered", timeout=1.0)
+        assert time.monotonic() - sent < 1.0
+        assert (event["candidate_id"], event["position"]) == (cluster.candidate_id(0), 1)
+
+
+def test_it_lets_a_candidate_who_started_on_a_resume_on_b(cluster):
+    """Workers keep no state: the same tab goes on through B, and a resume authorized on B restarts there."""
+    on_a, on_b = cluster.candidate(1, "A"), cluster.candidate(1, "B")
+    course, token = start(on_a, cluster, 1)
+    assert answer(on_a, course, token).status_code == 200
+    assert answer(on_b, course, token).status_code == 200  # same tab, balanced to B
+    refused = on_b.post(
+        f"/api/certification/candidates/{cluster.candidate_id(1)}/start",
+        json={"access_code": cluster.data["access_code"]},
+    )
+    assert refused.status_code >= 400  # a new tab needs the invigilator's authorization
+    authorized = cluster.invigilator("B").post(
+        f"/api/invigilation/candidates/{cluster.candidate_id(1)}/authorize-resume"
+    )
+    assert authorized.status_code == 200, authorized.text
+    resumed = on_b.post(
+        f"/api/certification/candidates/{cluster.candidate_id(1)}/start",
+        json={"access_code": cluster.data["access_code"]},
+    )
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["resumed"] is True
+    new_token = resumed.json()["run_token"]
+    state = on_a.get(
+        f"/api/certification/courses/{course}/state", headers={"X-Run-Token": new_token}
+    ).json()
+    assert (state["answered"], state["run_ok"]) == (2, True)  # same place, nothing lost
+    assert answer(on_a, course, new_token).status_code == 200
+    old_tab = on_b.get(f"/api/certification/courses/{course}/state", headers={"X-Run-Token": token})
+    assert (old_tab.json()["run_ok"], old_tab.json()["question"]) == (False, None)  # revoked
+    assert Answer.objects.filter(course_id=course).count() == 3
+
+
+def test_it_keeps_candidates_answering_while_redis_is_down(cluster):
+    """Redis stops: answers still save on both workers, the push link drops (pages poll), and it all resynchronizes when Redis returns."""
+    invigilator = cluster.invigilator("A")
+    courses = {}
+    for index, worker in ((0, "A"), (1, "B")):
+        client = cluster.candidate(index, worker)
+        courses[index] = (client, *start(client, cluster, index))
+    with cluster.watch("A") as ws:
+        cluster.redis.stop()
+        # The open push link is closed: the page says so and falls back to polling.
+        with pytest.raises(ConnectionClosed):
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                ws.recv(timeout=1)
+    with pytest.raises((InvalidStatus, ConnectionClosed)), cluster.watch("B") as refused:
+        refused.recv(timeout=5)  # refused or closed at once: either way no push link
+    not_ready = httpx.get(cluster.urls["A"] + "/readyz", timeout=10)
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["channel_layer"]["ok"] is False
+    for client, course, token in courses.values():
+        for _ in range(2):
+            assert answer(client, course, token).status_code == 200
+    # Polling (the page's fallback) shows every answer saved during the outage.
+    counts = answered_counts(invigilator, cluster)
+    assert counts[cluster.candidate_id(0)] == counts[cluster.candidate_id(1)] == 2
+
+    cluster.redis.start()
+    wait_ready(cluster.urls["A"], path="/readyz")
+    wait_ready(cluster.urls["B"], path="/readyz")
+    with reconnect(cluster, "A") as ws:
+        client, course, token = courses[1]  # answered through B, pushed to A
+        assert answer(client, course, token).status_code == 200
+        event = next_event(ws, "answered", timeout=2.0)
+        assert (event["candidate_id"], event["position"]) == (cluster.candidate_id(1), 3)
+    assert answered_counts(invigilator, cluster)[cluster.candidate_id(1)] == 3
+
+
+def test_it_loses_no_saved_answer_when_a_worker_is_killed(cluster):
+    """SIGKILL on A while candidates answer: every acknowledged answer is in the database, and they go on through B."""
+    runs = []
+    for index in range(4):
+        client = cluster.candidate(index, "A")
+        runs.append([index, client, *start(client, cluster, index)])
+    acknowledged = dict.fromkeys(range(4), 0)
+    for round_ in range(3):
+        for run in runs:
+            index, client, course, token = run
+            if round_ == 1 and index == 2:
+                cluster.servers["A"].send_signal(signal.SIGKILL)
+                cluster.servers["A"].wait(timeout=10)
+            try:
+                response = answer(client, course, token)
+            except httpx.TransportError:
+                # What the page does on a network error: retry; the balancer sends it to B.
+                run[1] = client = cluster.candidate(index, "B")
+                response = answer(client, course, token)
+            assert response.status_code == 200, response.text
+            acknowledged[index] += 1
+    for index, _client, course, _token in runs:
+        assert Answer.objects.filter(course_id=course).count() == acknowledged[index] == 3
+    assert all(run[1].base_url == httpx.URL(cluster.urls["B"]) for run in runs)

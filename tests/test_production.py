@@ -1,0 +1,144 @@
+"""Production mode: secure settings, JSON logs, health and readiness probes, serve command."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vigie import health
+from vigie.logs import JsonFormatter
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD_KEY = "a-real-production-key-with-enough-entropy-0123456789"
+
+
+def settings_in(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
+    """Evaluate a settings expression in a fresh process with exactly this environment."""
+    code = (
+        f"import django; django.setup(); from django.conf import settings as s; print({expression})"
+    )
+    return subprocess.run(  # noqa: S603 - our interpreter
+        [sys.executable, "-c", code],
+        env={"DJANGO_SETTINGS_MODULE": "vigie.settings", "PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_it_enforces_secure_settings_when_debug_is_off():
+    """DEBUG=false with a real key: secure cookies, HSTS, JSON logs, static files from STATIC_ROOT."""
+    result = settings_in(
+        {"DEBUG": "false", "SECRET_KEY": PROD_KEY},
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.LOG_FORMAT,"
+        " s.WHITENOISE_USE_FINDERS, s.STATIC_ROOT is not None",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True True 31536000 json False True"
+
+
+def test_it_refuses_the_default_secret_key_and_a_bad_log_format():
+    """The development key and LOG_FORMAT=xml stop the process with a message naming the setting."""
+    refused = settings_in({"DEBUG": "false"}, "1")
+    assert refused.returncode != 0
+    assert "SECRET_KEY must be set" in refused.stderr
+    bad_format = settings_in({"LOG_FORMAT": "xml"}, "1")
+    assert bad_format.returncode != 0
+    assert "LOG_FORMAT" in bad_format.stderr
+    development = settings_in({}, "s.LOG_FORMAT, s.SESSION_COOKIE_SECURE")
+    assert development.stdout.strip() == "text False"
+
+
+def test_it_writes_one_json_object_per_log_line():
+    """A log record becomes one JSON line with time, level, logger, message, pid; access lines get fields."""
+    formatter = JsonFormatter()
+    record = logging.LogRecord(
+        "vigie.x", logging.WARNING, __file__, 1, "réponse %s", ("n°7",), None
+    )
+    line = json.loads(formatter.format(record))
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "vigie.x"
+    assert line["message"] == "réponse n°7"
+    assert line["pid"] == os.getpid()
+    assert line["time"].endswith("+00:00")
+    access = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", "/api/x", "1.1", 201),
+        None,
+    )
+    fields = json.loads(formatter.format(access))
+    assert (fields["method"], fields["path"], fields["status"]) == ("POST", "/api/x", 201)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failing = logging.LogRecord(
+            "vigie.x", logging.ERROR, __file__, 1, "échec", (), sys.exc_info()
+        )
+    assert "ValueError: boom" in json.loads(formatter.format(failing))["exception"]
+
+
+def test_it_says_the_process_is_alive_without_login(client):
+    """/healthz answers 200 JSON to anyone, touching neither the database nor Redis."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "pid": os.getpid()}
+
+
+@pytest.mark.django_db
+def test_it_is_ready_when_the_database_and_channel_layer_answer(client):
+    """/readyz checks the database and a round trip through the channel layer."""
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["channel_layer"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_it_is_not_ready_when_the_database_fails(client, monkeypatch):
+    """A failing database makes /readyz answer 503 naming the database, the layer still checked."""
+
+    def broken() -> None:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(health, "_database", broken)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == {"ok": False, "error": "ConnectionError"}
+    assert body["checks"]["channel_layer"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_it_is_not_ready_without_a_channel_layer(client, monkeypatch):
+    """No reachable channel layer: 503 naming the channel layer."""
+    monkeypatch.setattr(health, "get_channel_layer", lambda: None)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"] == {"ok": False, "error": "RuntimeError"}
+
+
+def test_it_refuses_several_workers_without_redis():
+    """The serve command will not start workers that could not share live events."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    result = subprocess.run(  # noqa: S603 - our interpreter
+        [sys.executable, str(ROOT / "scripts" / "serve.py"), "--workers", "2", "--skip-setup"],
+        env={**env, "SECRET_KEY": PROD_KEY},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL is required" in result.stderr

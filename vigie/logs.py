@@ -1,0 +1,36 @@
+"""Structured logs: one JSON object per line (LOG_FORMAT=json, the default when DEBUG is off).
+
+Every record carries its time (UTC, ISO 8601), level, logger, message and process id, so
+the lines of several workers can be merged and filtered by a log collector. uvicorn's
+access lines also get their method, path, status and client as separate fields.
+"""
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+_ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": os.getpid(),
+        }
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.name == "uvicorn.access" and len(args) == len(_ACCESS_FIELDS):
+            entry.update(zip(_ACCESS_FIELDS, args, strict=True))
+        status_code = getattr(record, "status_code", None)
+        if status_code is not None:
+            entry["status"] = status_code
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
