@@ -60,7 +60,10 @@ def clean_response(question: Item, response: Any) -> list[int] | str | None:
     """The response in canonical form ("" or [] when empty), or None when it cannot answer
     this question."""
     if question.type == "free":
+        # Control characters (NUL in particular, which PostgreSQL refuses) are no answer.
         if not isinstance(response, str) or len(response) > MAX_FREE_ANSWER:
+            return None
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in response):
             return None
         return " ".join(response.split())
     if not isinstance(response, list) or not all(

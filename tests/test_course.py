@@ -296,3 +296,17 @@ def test_it_records_leaving_a_focus_question(client, started):
     _answer(client, course_id, token, "timed-1", [0, 1], focus_lost=True)
     answer = Answer.objects.get()
     assert answer.focus_lost is True and answer.correct is False
+
+
+@pytest.mark.django_db
+def test_it_refuses_control_characters_in_a_free_answer(client, started):
+    """A NUL byte (refused by PostgreSQL) or another control character is not an answer."""
+    _candidate, course_id, token = started
+    CertificationCourse.objects.filter(pk=CertificationCourse.objects.get().pk).update(
+        current_item_id="free-1", current_asked_at=timezone.now()
+    )
+    for typed in ("p\x00df", "pd\x07f"):
+        assert _answer(client, course_id, token, "free-1", typed).status_code == 400
+    assert not Answer.objects.exists()
+    assert _answer(client, course_id, token, "free-1", " PDF ").status_code == 200
+    assert Answer.objects.get().correct is True
