@@ -1,13 +1,17 @@
 """Production mode: secure settings, JSON logs, health and readiness probes, serve command."""
 
+import asyncio
 import json
 import logging
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test import AsyncClient
 
 from vigie import health
 from vigie.logs import JsonFormatter
@@ -29,6 +33,13 @@ def settings_in(env: dict[str, str], expression: str) -> subprocess.CompletedPro
         check=False,
         cwd=ROOT,
     )
+
+
+def get(path: str) -> Any:
+    """GET through Django's ASGI handler, on a thread of its own: the probes are async views
+    and the browser tests leave an event loop in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, AsyncClient().get(path)).result()
 
 
 def test_it_enforces_secure_settings_when_debug_is_off():
@@ -86,17 +97,17 @@ def test_it_writes_one_json_object_per_log_line():
     assert "ValueError: boom" in json.loads(formatter.format(failing))["exception"]
 
 
-def test_it_says_the_process_is_alive_without_login(client):
+def test_it_says_the_process_is_alive_without_login():
     """/healthz answers 200 JSON to anyone, touching neither the database nor Redis."""
-    response = client.get("/healthz")
+    response = get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "pid": os.getpid()}
 
 
 @pytest.mark.django_db
-def test_it_is_ready_when_the_database_and_channel_layer_answer(client):
+def test_it_is_ready_when_the_database_and_channel_layer_answer():
     """/readyz checks the database and a round trip through the channel layer."""
-    response = client.get("/readyz")
+    response = get("/readyz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -105,14 +116,14 @@ def test_it_is_ready_when_the_database_and_channel_layer_answer(client):
 
 
 @pytest.mark.django_db
-def test_it_is_not_ready_when_the_database_fails(client, monkeypatch):
+def test_it_is_not_ready_when_the_database_fails(monkeypatch):
     """A failing database makes /readyz answer 503 naming the database, the layer still checked."""
 
     def broken() -> None:
         raise ConnectionError("database down")
 
     monkeypatch.setattr(health, "_database", broken)
-    response = client.get("/readyz")
+    response = get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
@@ -121,10 +132,10 @@ def test_it_is_not_ready_when_the_database_fails(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_it_is_not_ready_without_a_channel_layer(client, monkeypatch):
+def test_it_is_not_ready_without_a_channel_layer(monkeypatch):
     """No reachable channel layer: 503 naming the channel layer."""
     monkeypatch.setattr(health, "get_channel_layer", lambda: None)
-    response = client.get("/readyz")
+    response = get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["channel_layer"] == {"ok": False, "error": "RuntimeError"}
 
