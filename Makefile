@@ -22,6 +22,8 @@ install: $(BIN)/python ## Create the virtualenv and install Vigie
 install-test: $(BIN)/python ## Install Vigie with test and dev tools, and axe-core for browser tests
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	npm install --no-audit --no-fund --silent
+	@command -v chromium >/dev/null || (echo "Installing Debian's chromium for the browser tests…" && \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 run: install ## Set up everything and serve on http://127.0.0.1:8000 (SQLite, demo data)
 	$(BIN)/python manage.py check
