@@ -48,7 +48,9 @@ class ExamSession(models.Model):
     examiner = models.CharField(_("surveillant(s)"), max_length=300)
     description = models.TextField(_("description"), blank=True, max_length=2000)
     # Seed 001: « L'extension Pix Companion est désormais obligatoire » — per session here.
-    companion_required = models.BooleanField(_("extension Vigie Companion obligatoire"), default=True)
+    companion_required = models.BooleanField(
+        _("extension Vigie Companion obligatoire"), default=True
+    )
     access_code = models.CharField(_("code d'accès (candidats)"), max_length=6)
     invigilator_password_encrypted = models.TextField()
     created_by = models.ForeignKey(

@@ -3,12 +3,6 @@ centre, a candidate and a jury member, so each test can show who is refused."""
 
 import pytest
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright keeps an event loop running in the test thread once it
-    starts, which would break the tests that drive the ASGI app with asyncio."""
-    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
-
 from tests.factories import (
     CandidateFactory,
     CentreFactory,
@@ -16,6 +10,12 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright keeps an event loop running in the test thread once it
+    starts, which would break the tests that drive the ASGI app with asyncio."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
 
 
 @pytest.fixture
