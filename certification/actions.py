@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import ratelimit
@@ -130,36 +131,33 @@ def do_accept_instructions(candidate: Candidate, *, user: User) -> None:
 # --- Presence (invigilator) ----------------------------------------------------------
 
 
-@transaction.atomic
-def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
-    """« Confirmer la présence »: a one-shot authorization to start, before the test."""
+def _authorize(candidate: Candidate, *, actor: User, when: Q, tag: Tag) -> None:
+    """Give the one-shot authorization (to start or to resume) if `when` still holds."""
     _lock_candidate(candidate)
     updated = Candidate.objects.filter(
-        pk=candidate.pk, authorized_to_start_at__isnull=True, course__isnull=True
+        when, pk=candidate.pk, authorized_to_start_at__isnull=True
     ).update(authorized_to_start_at=timezone.now(), authorized_by=actor)
     if not updated:
         raise e.AlreadyHandled(_who_authorized(candidate))
-    record_event(
-        Tag.PRESENCE_CONFIRM, actor=actor, session=candidate.session, candidate=candidate.pk
-    )
+    record_event(tag, actor=actor, session=candidate.session, candidate=candidate.pk)
     _notify(candidate, "authorized")
+
+
+@transaction.atomic
+def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
+    """« Confirmer la présence »: a one-shot authorization to start, before the test."""
+    _authorize(candidate, actor=actor, when=Q(course__isnull=True), tag=Tag.PRESENCE_CONFIRM)
 
 
 @transaction.atomic
 def do_authorize_resume(candidate: Candidate, *, actor: User) -> None:
     """« Autoriser la reprise du test »: the timer, answers and alerts are left as they are."""
-    _lock_candidate(candidate)
-    updated = Candidate.objects.filter(
-        pk=candidate.pk,
-        authorized_to_start_at__isnull=True,
-        course__status=CourseStatus.STARTED,
-    ).update(authorized_to_start_at=timezone.now(), authorized_by=actor)
-    if not updated:
-        raise e.AlreadyHandled(_who_authorized(candidate))
-    record_event(
-        Tag.RESUME_AUTHORIZE, actor=actor, session=candidate.session, candidate=candidate.pk
+    _authorize(
+        candidate,
+        actor=actor,
+        when=Q(course__status=CourseStatus.STARTED),
+        tag=Tag.RESUME_AUTHORIZE,
     )
-    _notify(candidate, "authorized")
 
 
 @transaction.atomic

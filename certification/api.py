@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from accounts.models import User
+from accounts.request import request_user as _user
 from certification import actions
 from certification.access import access_own_candidate, access_own_course
 from certification.state import course_state
@@ -56,11 +56,6 @@ class AlertOut(Schema):
     id: int
     status: str
     question_number: int | None
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def client_ip(request: HttpRequest) -> str | None:

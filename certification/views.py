@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.request import request_user as _user
 from certification import actions, engine
 from certification.access import access_own_candidate, access_own_course
 from certification.api import client_ip
@@ -18,11 +18,6 @@ from certification.errors import JourneyError
 from certification.forms import InstructionsForm, JoinForm
 from certification.models import CertificationCourse
 from exams.models import TEST_DURATION
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @login_required

@@ -12,8 +12,8 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import AfterValidator, WithJsonSchema
 
-from accounts.models import User
 from accounts.permissions import Permission
+from accounts.request import request_user as _user
 from exams import actions, finalization, imports
 from exams.access import (
     access_candidate_by_centre_member,
@@ -157,11 +157,6 @@ class CandidateOut(Schema):
 class ImportErrorsOut(Schema):
     detail: str
     errors: list[str]
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _validated(form: BaseForm) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The centre's pages (the « Pix Certif » side): thin views over access functions,
 forms and actions."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.actions import do_update_centre
 from accounts.forms import CentreForm
-from accounts.models import User
 from accounts.permissions import Permission
+from accounts.request import request_user as _user
 from certification.errors import JourneyError
 from certification.models import AbortReason
 from exams import actions, documents, finalization, imports
@@ -27,11 +29,6 @@ from exams.access import (
 from exams.forms import CandidateForm, SessionForm
 from exams.models import MAX_CANDIDATES_PER_INVIGILATOR
 from exams.queries import candidates_with_eligibility, sessions_for_centre
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @login_required
@@ -192,12 +189,19 @@ def candidate_delete(request: HttpRequest, candidate_id: int) -> HttpResponse:
     return redirect("exams:session_detail", session_id=candidate.session_id)
 
 
-def _upload(request: HttpRequest) -> tuple[str, bytes] | None:
+def _run_import(request: HttpRequest, run: Callable[[str, bytes], int]) -> tuple[int, list[str]]:
+    """Read the uploaded file and run the import: (rows created, errors to show)."""
     upload = request.FILES.get("file")
     if upload is None:
-        return None
+        return 0, [_("Choisissez un fichier .ods ou .csv à importer.")]
     # Read one byte past the limit: enough to refuse an oversized file without loading it.
-    return upload.name or "", upload.read(settings.IMPORT_MAX_BYTES + 1)
+    name, data = upload.name or "", upload.read(settings.IMPORT_MAX_BYTES + 1)
+    try:
+        return run(name, data), []
+    except imports.ImportError_ as error:
+        return 0, error.errors
+    except actions.SessionNotEditable as error:
+        return 0, [str(error)]
 
 
 @login_required
@@ -206,33 +210,24 @@ def candidate_import(request: HttpRequest, session_id: int) -> HttpResponse:
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
     errors: list[str] = []
     if request.method == "POST":
-        upload = _upload(request)
-        if upload is None:
-            errors = [_("Choisissez un fichier .ods ou .csv à importer.")]
-        else:
-            try:
-                rows = imports.parse_candidates(session, *upload)
-                created = actions.do_import_candidates(
-                    session, rows, actor=user, filename=upload[0]
-                )
-            except imports.ImportError_ as error:
-                errors = error.errors
-            except actions.SessionNotEditable as error:
-                errors = [str(error)]
-            else:
-                count = len(created)
-                messages.success(
-                    request,
-                    ngettext("%(count)s candidat importé.", "%(count)s candidats importés.", count)
-                    % {"count": count},
-                )
-                return redirect("exams:session_detail", session_id=session.pk)
-    status = 400 if errors else 200
+
+        def run(name: str, data: bytes) -> int:
+            rows = imports.parse_candidates(session, name, data)
+            return len(actions.do_import_candidates(session, rows, actor=user, filename=name))
+
+        count, errors = _run_import(request, run)
+        if not errors:
+            messages.success(
+                request,
+                ngettext("%(count)s candidat importé.", "%(count)s candidats importés.", count)
+                % {"count": count},
+            )
+            return redirect("exams:session_detail", session_id=session.pk)
     return render(
         request,
         "exams/candidate_import.html",
         {"session": session, "errors": errors},
-        status=status,
+        status=400 if errors else 200,
     )
 
 
@@ -242,26 +237,24 @@ def session_import(request: HttpRequest, centre_id: int) -> HttpResponse:
     centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
     errors: list[str] = []
     if request.method == "POST":
-        upload = _upload(request)
-        if upload is None:
-            errors = [_("Choisissez un fichier .ods ou .csv à importer.")]
-        else:
-            try:
-                plan = imports.parse_session_plan(*upload, today=timezone.localdate())
-                created = actions.do_import_sessions(centre, plan, actor=user, filename=upload[0])
-            except imports.ImportError_ as error:
-                errors = error.errors
-            else:
-                count = len(created)
-                messages.success(
-                    request,
-                    ngettext("%(count)s session créée.", "%(count)s sessions créées.", count)
-                    % {"count": count},
-                )
-                return redirect("exams:session_list", centre_id=centre.pk)
-    status = 400 if errors else 200
+
+        def run(name: str, data: bytes) -> int:
+            plan = imports.parse_session_plan(name, data, today=timezone.localdate())
+            return len(actions.do_import_sessions(centre, plan, actor=user, filename=name))
+
+        count, errors = _run_import(request, run)
+        if not errors:
+            messages.success(
+                request,
+                ngettext("%(count)s session créée.", "%(count)s sessions créées.", count)
+                % {"count": count},
+            )
+            return redirect("exams:session_list", centre_id=centre.pk)
     return render(
-        request, "exams/session_import.html", {"centre": centre, "errors": errors}, status=status
+        request,
+        "exams/session_import.html",
+        {"centre": centre, "errors": errors},
+        status=400 if errors else 200,
     )
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from accounts.models import User
+from accounts.request import request_user as _user
 from certification import actions as test_actions
 from certification.errors import JourneyError
 from certification.models import CertificationCourse, LiveAlert
@@ -46,11 +47,6 @@ class Done(Schema):
 
 class EndedOut(Schema):
     ended: int
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from accounts.permissions import Permission
+from accounts.request import request_user as _user
 from certification.errors import JourneyError
 from exams import documents
 from exams.access import has_centre_permission
@@ -18,11 +18,6 @@ from invigilation import actions
 from invigilation.access import access_session_as_invigilator
 from invigilation.api import client_ip
 from invigilation.forms import SuperviseForm
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _strings() -> dict[str, str]:

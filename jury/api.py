@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from accounts.models import User
 from accounts.permissions import Permission
+from accounts.request import request_user as _user
 from certification.models import IssueReport
 from exams.models import ExamSession
 from jury import actions, queries
@@ -79,11 +80,6 @@ class AssignIn(Schema):
 
 class DecisionIn(Schema):
     comment: str = ""
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _summary(summary: queries.SessionSummary) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.permissions import Permission
+from accounts.request import request_user as _user
 from certification.errors import JourneyError
 from certification.models import IssueReport
 from certification.reasons import IN_CHALLENGE
@@ -24,11 +25,6 @@ LIVE_ALERT_RESOLUTION = gettext_lazy(
     "Le signalement a été validé par le surveillant pendant la session. "
     "Une nouvelle question a été proposée au candidat."
 )
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from accounts.models import User
+from accounts.request import request_user as _user
 from certification.scoring import level_name
 from invigilation.api import client_ip
 from results import actions, documents, exports
@@ -42,11 +42,6 @@ class CertificateOut(VerificationOut):
 class SessionResultsOut(Schema):
     headers: list[str]
     rows: list[list[str | int | None]]
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _verification(certificate: Certificate) -> dict[str, Any]:

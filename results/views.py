@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
-from accounts.models import User
+from accounts.request import request_user as _user
 from certification.scoring import MAX_LEVEL, MAX_SCORE, level_name
 from invigilation.api import client_ip
 from results import actions, documents, exports
@@ -20,11 +20,6 @@ from results.errors import (
     UnknownCertificate,
 )
 from results.forms import VerifyForm
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @login_required

@@ -1,0 +1,9 @@
+from django.http import HttpRequest
+
+from accounts.models import User
+
+
+def request_user(request: HttpRequest) -> User:
+    """The logged-in user of a view already guarded by login_required / django_auth."""
+    assert isinstance(request.user, User)
+    return request.user
