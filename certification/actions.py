@@ -39,9 +39,12 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _notify(candidate: Candidate, op: str, **extra: Any) -> None:
+def _notify(candidate: Candidate, op: str, *, audience: str = "all", **extra: Any) -> None:
     event = {"type": "candidate", "op": op, "candidate_id": candidate.pk, **extra}
-    publish_on_commit([candidate_group(candidate.pk), session_group(candidate.session_id)], event)
+    groups = [session_group(candidate.session_id)]
+    if audience == "all":
+        groups.insert(0, candidate_group(candidate.pk))
+    publish_on_commit(groups, event)
 
 
 # --- Joining -------------------------------------------------------------------------
@@ -267,25 +270,43 @@ def check_run(course: CertificationCourse, token: str) -> None:
 # --- Questions and answers -------------------------------------------------------------
 
 
-def current_question(course: CertificationCourse) -> engine.Item | None:
+def current_question(
+    course: CertificationCourse, progress: engine.Progress | None = None
+) -> engine.Item | None:
     """The question on screen, choosing the next one when there is none (race-safe)."""
-    if not course.is_running or _ongoing_question_alert(course) is not None:
-        return engine.item(course.current_item_id) if course.current_item_id else None
     if course.current_item_id:
         return engine.item(course.current_item_id)
-    item = engine.next_item(course)
+    progress = progress or engine.progress(course)
+    if not course.is_running or progress.ongoing(LiveAlert.Kind.QUESTION) is not None:
+        return None
+    item = engine.next_item(course, progress)
     if item is None:
         return None
-    CertificationCourse.objects.filter(
+    now = timezone.now()
+    drawn = CertificationCourse.objects.filter(
         pk=course.pk, current_item_id="", status=CourseStatus.STARTED
-    ).update(current_item_id=item.id, current_asked_at=timezone.now(), avoid_competence="")
-    # Two requests may have raced to choose; the question on screen is the one stored.
+    ).update(current_item_id=item.id, current_asked_at=now, avoid_competence="")
+    if drawn:
+        course.current_item_id, course.current_asked_at, course.avoid_competence = item.id, now, ""
+        return item
+    # Another request drew first (or the test just ended): the question on screen is the
+    # one stored.
     course.refresh_from_db()
     return engine.item(course.current_item_id) if course.current_item_id else None
 
 
 def _ongoing_question_alert(course: CertificationCourse) -> LiveAlert | None:
     return course.alerts.filter(kind=LiveAlert.Kind.QUESTION, status=AlertStatus.ONGOING).first()
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What an answer POST returns: the saved answer and where the test now stands (the
+    next question is already drawn), so the page needs no second request."""
+
+    answer: Answer
+    course: CertificationCourse
+    progress: engine.Progress
 
 
 @transaction.atomic
@@ -297,19 +318,22 @@ def do_answer(
     item_id: str,
     response: Any,
     focus_lost: bool = False,
-) -> Answer:
-    """Save an answer at once. Re-sending the same answer returns it (network retries)."""
-    course = (
-        CertificationCourse.objects.select_for_update()
-        .select_related("candidate")
-        .get(pk=course.pk)
-    )
+) -> Answered:
+    """Save an answer at once and draw the next question. Re-sending the same answer
+    returns it (network retries)."""
+    # Lock the course row only (no join: PostgreSQL would lock the joined rows too); the
+    # candidate and session were loaded by the access function and do not change here.
+    locked = CertificationCourse.objects.select_for_update().get(pk=course.pk)
+    if "candidate" in course._state.fields_cache:
+        locked.candidate = course.candidate
+    course = locked
     if course.user_id != user.pk:
         raise e.NoMatchingCandidate
-    existing = course.answers.filter(item_id=item_id).first()
-    if existing is not None:
+    progress = engine.progress(course)
+    if any(answered_id == item_id for _position, answered_id, _correct in progress.answers):
+        existing = course.answers.get(item_id=item_id)
         if existing.response == engine.clean_response(engine.item(item_id), response):
-            return existing
+            return Answered(existing, course, progress)
         raise e.AlreadyAnswered
     check_run(course, token)
     if not course.is_running:
@@ -317,9 +341,9 @@ def do_answer(
     # No question drawn yet ("" on both sides) is not a match (found by tests/test_fuzz_api.py).
     if not item_id or item_id != course.current_item_id:
         raise e.NotCurrentQuestion
-    if _ongoing_question_alert(course) is not None:
+    if progress.ongoing(LiveAlert.Kind.QUESTION) is not None:
         raise e.TestPaused
-    if course.alerts.filter(kind=LiveAlert.Kind.COMPANION, status=AlertStatus.ONGOING).exists():
+    if progress.ongoing(LiveAlert.Kind.COMPANION) is not None:
         raise e.CompanionMissing
     item = engine.item(item_id)
     cleaned = engine.clean_response(item, response)
@@ -329,28 +353,35 @@ def do_answer(
     # An empty answer is only accepted when the question's own time is over.
     if cleaned is None or (not cleaned and not timed_out):
         raise e.InvalidResponse
-    position = course.answers.count() + 1
+    position = progress.answered + 1
+    correct = item.is_correct(cleaned) and not timed_out and not focus_lost
     try:
-        with transaction.atomic():
-            answer = Answer.objects.create(
-                course=course,
-                position=position,
-                item_id=item.id,
-                competence=item.competence,
-                response=cleaned,
-                correct=item.is_correct(cleaned) and not timed_out and not focus_lost,
-                timed_out=timed_out,
-                focus_lost=focus_lost,
-                asked_at=asked_at,
-                answered_at=now,
-            )
+        # No savepoint: a duplicate can only come from a racing request (the row lock makes
+        # it rare), and the error rolls the whole transaction back anyway.
+        answer = Answer.objects.create(
+            course=course,
+            position=position,
+            item_id=item.id,
+            competence=item.competence,
+            response=cleaned,
+            correct=correct,
+            timed_out=timed_out,
+            focus_lost=focus_lost,
+            asked_at=asked_at,
+            answered_at=now,
+        )
     except IntegrityError:
         raise e.AlreadyAnswered from None
-    estimate = engine.estimate(course)
-    course.theta, course.theta_sd = estimate
-    course.current_item_id = ""
-    course.current_asked_at = None
-    fields = ["theta", "theta_sd", "current_item_id", "current_asked_at"]
+    progress = engine.Progress(
+        answers=[*progress.answers, (position, item.id, correct)], alerts=progress.alerts
+    )
+    course.theta, course.theta_sd = engine.estimate(progress.history)
+    fields = ["theta", "theta_sd", "current_item_id", "current_asked_at", "avoid_competence"]
+    # The next question is drawn now, in the same transaction, and shown from now on.
+    following = engine.next_item(course, progress) if position < engine.TEST_LENGTH else None
+    course.current_item_id = following.id if following else ""
+    course.current_asked_at = now if following else None
+    course.avoid_competence = ""
     if position >= engine.TEST_LENGTH:
         course.status = CourseStatus.COMPLETED
         course.ended_at = now
@@ -362,8 +393,12 @@ def do_answer(
             candidate=course.candidate_id,
         )
     course.save(update_fields=fields)
-    _notify(course.candidate, "answered", position=position, status=course.status)
-    return answer
+    # Only the invigilators hear of it: the candidate's page has the new state in the
+    # response, and its other tabs are stale by design.
+    _notify(
+        course.candidate, "answered", audience="session", position=position, status=course.status
+    )
+    return Answered(answer, course, progress)
 
 
 # --- Reporting a problem with a question ---------------------------------------------

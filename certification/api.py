@@ -46,6 +46,8 @@ class AnswerIn(Schema):
 class AnswerOut(Schema):
     position: int
     item_id: str
+    # The test page's state after this answer (the next question): no second request.
+    state: dict[str, Any]
 
 
 class AlertIn(Schema):
@@ -128,14 +130,20 @@ def state(request: HttpRequest, course_id: int) -> dict[str, Any]:
 def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
     user = _user(request)
     course = access_own_course(user, course_id)
-    return actions.do_answer(
+    token = _token(request)
+    saved = actions.do_answer(
         course,
         user=user,
-        token=_token(request),
+        token=token,
         item_id=payload.item_id,
         response=payload.response,
         focus_lost=payload.focus_lost,
     )
+    return {
+        "position": saved.answer.position,
+        "item_id": saved.answer.item_id,
+        "state": course_state(saved.course, token, saved.progress),
+    }
 
 
 @router.post(

@@ -60,7 +60,12 @@ class Bank:
     directory: Path
 
     def by_id(self) -> dict[str, Item]:
-        return {item.id: item for item in self.items}
+        # Built once per bank: every answer looks items up (the bank is immutable).
+        index: dict[str, Item] | None = self.__dict__.get("_by_id")
+        if index is None:
+            index = {item.id: item for item in self.items}
+            object.__setattr__(self, "_by_id", index)
+        return index
 
 
 def _check_item(raw: Any, where: str, media_dir: Path) -> tuple[Item | None, list[str]]:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from certification import irt
 from certification.bank import Bank, Item, load_bank
-from certification.models import AlertStatus, CertificationCourse, CourseStatus
+from certification.models import AlertStatus, CertificationCourse, CourseStatus, LiveAlert
 
 __all__ = ["TEST_LENGTH", "Item"]
 
@@ -29,19 +30,52 @@ def item(item_id: str) -> Item:
     return get_bank().by_id()[item_id]
 
 
-def _history(course: CertificationCourse) -> list[tuple[Item, bool]]:
-    bank = get_bank().by_id()
-    rows = course.answers.order_by("position").values_list("item_id", "correct")
-    return [(bank[item_id], correct) for item_id, correct in rows]
+@dataclass(frozen=True)
+class Progress:
+    """Where a test stands, read in two queries: its answers and its alerts. The hot paths
+    (the answer POST, the state GET) work from this instead of one query per question."""
+
+    answers: list[tuple[int, str, bool]]  # (position, item_id, correct), in order
+    alerts: list[LiveAlert]  # every alert of the test, oldest first
+
+    @property
+    def answered(self) -> int:
+        return len(self.answers)
+
+    @property
+    def history(self) -> list[tuple[Item, bool]]:
+        bank = get_bank().by_id()
+        return [(bank[item_id], correct) for _position, item_id, correct in self.answers]
+
+    def ongoing(self, kind: str) -> LiveAlert | None:
+        return next(
+            (a for a in self.alerts if a.kind == kind and a.status == AlertStatus.ONGOING), None
+        )
+
+    @property
+    def last_question_alert(self) -> LiveAlert | None:
+        questions = [a for a in self.alerts if a.kind == LiveAlert.Kind.QUESTION]
+        return questions[-1] if questions else None
+
+    @property
+    def replaced_items(self) -> set[str]:
+        """Questions whose report was validated: never asked again."""
+        return {a.item_id for a in self.alerts if a.status == AlertStatus.VALIDATED}
 
 
-def next_item(course: CertificationCourse) -> Item | None:
-    history = _history(course)
+def progress(course: CertificationCourse) -> Progress:
+    answers = list(
+        course.answers.order_by("position").values_list("position", "item_id", "correct")
+    )
+    return Progress(answers=answers, alerts=list(course.alerts.order_by("created_at", "pk")))
+
+
+def next_item(course: CertificationCourse, state: Progress | None = None) -> Item | None:
+    state = state or progress(course)
+    history = state.history
     if len(history) >= TEST_LENGTH:
         return None
-    reported = set(
-        course.alerts.filter(status=AlertStatus.VALIDATED).values_list("item_id", flat=True)
-    )
+    reported = state.replaced_items
     excluded = {i.id for i, _correct in history} | reported
     # Seeded per course and step: reproducible for an audit, different between candidates.
     rng = random.Random(f"{course.seed}:{len(history)}:{len(reported)}")
@@ -51,8 +85,8 @@ def next_item(course: CertificationCourse) -> Item | None:
     )
 
 
-def estimate(course: CertificationCourse) -> tuple[float, float]:
-    result = irt.estimate(_history(course))
+def estimate(history: list[tuple[Item, bool]]) -> tuple[float, float]:
+    result = irt.estimate(history)
     return result.theta, result.sd
 
 

@@ -37,37 +37,37 @@ def _question(course: CertificationCourse, question: engine.Item, number: int) -
     }
 
 
-def course_state(course: CertificationCourse, token: str) -> dict[str, Any]:
-    course.refresh_from_db()
+def course_state(
+    course: CertificationCourse, token: str, progress: engine.Progress | None = None
+) -> dict[str, Any]:
+    """`course` is fresh from the database (the access function, or the answer just saved,
+    with its candidate and session loaded); `progress` saves its two queries when known."""
     candidate = course.candidate
     zone = candidate.session.zone
-    answered = course.answers.count()
+    progress = progress or engine.progress(course)
     try:
         actions.check_run(course, token)
         run_ok = True
     except actions.e.StaleRun:
         run_ok = False
-    alert = course.alerts.filter(kind=LiveAlert.Kind.QUESTION).order_by("-created_at").first()
-    companion_blocked = course.alerts.filter(
-        kind=LiveAlert.Kind.COMPANION, status=AlertStatus.ONGOING
-    ).exists()
+    alert = progress.last_question_alert
     paused = alert is not None and alert.status == AlertStatus.ONGOING
     question = None
     if course.is_running and run_ok:
-        current = actions.current_question(course)
+        current = actions.current_question(course, progress)
         if current is not None:
-            question = _question(course, current, answered + 1)
+            question = _question(course, current, progress.answered + 1)
     return {
         "status": course.status,
         "running": course.is_running,
         "run_ok": run_ok,
         "paused": paused,
         "companion_required": candidate.session.companion_required,
-        "companion_blocked": companion_blocked,
+        "companion_blocked": progress.ongoing(LiveAlert.Kind.COMPANION) is not None,
         "last_alert": (
             {"status": alert.status, "question_number": alert.question_number} if alert else None
         ),
-        "answered": answered,
+        "answered": progress.answered,
         "total": engine.TEST_LENGTH,
         "started_at": timezone.localtime(course.started_at, zone).strftime("%H:%M"),
         "started_at_iso": course.started_at.isoformat(),

@@ -310,3 +310,47 @@ def test_it_refuses_control_characters_in_a_free_answer(client, started):
     assert not Answer.objects.exists()
     assert _answer(client, course_id, token, "free-1", " PDF ").status_code == 200
     assert Answer.objects.get().correct is True
+
+
+@pytest.mark.django_db
+def test_it_answers_with_the_next_question_so_the_page_needs_no_second_request(
+    client, started, sent_events
+):
+    """The answer's response is the page's new state: the next question, already drawn and
+    stored, the same one a state read then returns. Only the invigilators hear of it: the
+    candidate's own page already knows."""
+    candidate, course_id, token = started
+    first = _state(client, course_id, token)["question"]
+    with sent_events() as events:
+        response = _answer(client, course_id, token, first["id"], _right(first))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["position"], body["item_id"]) == (1, first["id"])
+    following = body["state"]["question"]
+    assert following["number"] == 2 and following["id"] != first["id"]
+    assert body["state"]["answered"] == 1 and body["state"]["run_ok"] is True
+    assert CertificationCourse.objects.get(pk=course_id).current_item_id == following["id"]
+    assert _state(client, course_id, token)["question"] == following
+    assert [group for group, event in events if event["op"] == "answered"] == [
+        f"session-{candidate.session_id}"
+    ]
+    # A re-sent answer (network retry) gets the same state back, nothing saved twice.
+    again = _answer(client, course_id, token, first["id"], _right(first)).json()
+    assert again["state"]["question"] == following
+    assert Answer.objects.filter(course_id=course_id).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_saves_an_answer_in_a_bounded_number_of_queries(
+    client, started, django_assert_max_num_queries
+):
+    """The hot path of a national peak (docs/scaling.md): an answer and the next question in
+    at most 10 queries, however far into the test (log-in session and user included)."""
+    _candidate, course_id, token = started
+    question = _state(client, course_id, token)["question"]
+    for _ in range(6):
+        with django_assert_max_num_queries(10):
+            response = _answer(client, course_id, token, question["id"], _right(question))
+        question = response.json()["state"]["question"]
+    with django_assert_max_num_queries(6):
+        assert _state(client, course_id, token)["question"] == question

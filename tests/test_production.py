@@ -153,3 +153,60 @@ def test_it_refuses_several_workers_without_redis():
     )
     assert result.returncode != 0
     assert "REDIS_URL is required" in result.stderr
+
+
+def _crossings(handler: Any, path: str, monkeypatch) -> tuple[int, int]:
+    """(status, sync_to_async calls) of one GET through an ASGI handler."""
+    import httpx
+    from asgiref.sync import SyncToAsync
+
+    calls = []
+    original = SyncToAsync.__call__
+
+    async def counted(self, *args, **kwargs):
+        calls.append(getattr(self.func, "__name__", repr(self.func)))
+        return await original(self, *args, **kwargs)
+
+    async def fetch() -> int:
+        transport = httpx.ASGITransport(app=handler)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            monkeypatch.setattr(SyncToAsync, "__call__", counted)
+            try:
+                response = await client.get(path)
+            finally:
+                monkeypatch.setattr(SyncToAsync, "__call__", original)
+            return response.status_code
+
+    with ThreadPoolExecutor(1) as pool:
+        status = pool.submit(asyncio.run, fetch()).result()
+    return status, len(calls)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_crosses_from_the_event_loop_to_a_thread_once_per_request(monkeypatch):
+    """vigie/handler.py: the middleware runs in sync mode, entered once. Django's own ASGI
+    handler crosses for every middleware hook, and each crossing waits for an event loop
+    busy with WebSockets (docs/scaling.md)."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    from vigie.handler import SyncChainASGIHandler
+
+    ours = _crossings(SyncChainASGIHandler(), "/compte/connexion/", monkeypatch)
+    stock = _crossings(ASGIHandler(), "/compte/connexion/", monkeypatch)
+    assert ours[0] == stock[0] == 200, (ours, stock)
+    # The chain itself, and Django's request_started and request_finished signals: 3
+    # (the stock handler: 19 on this page).
+    assert ours[1] <= 3
+    assert stock[1] >= ours[1] + 10
+    # An async view (the probe) still works through the sync chain.
+    assert _crossings(SyncChainASGIHandler(), "/healthz", monkeypatch)[0] == 200
+
+
+def test_it_gives_each_worker_room_for_bursts_of_live_events():
+    """channels-redis shares one queue of 100 messages (its default) between all of a
+    worker's sockets and drops the rest silently: measured, a third of the invigilators'
+    events were lost at 40 answers/s (bench/cpu_per_answer.py) until it was raised."""
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/9"}
+    capacity = "s.CHANNEL_LAYERS['default']['CONFIG']['capacity']"
+    assert settings_in(env, capacity).stdout.strip() == "10000"
+    assert settings_in({**env, "CHANNEL_CAPACITY": "500"}, capacity).stdout.strip() == "500"

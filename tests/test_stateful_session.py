@@ -40,7 +40,7 @@ from certification.reasons import reasons_for
 from exams import finalization
 from exams.actions import do_finalize_session
 from exams.audit import Tag
-from exams.models import AuditEvent
+from exams.models import AuditEvent, SessionRecord
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 PEOPLE = st.integers(min_value=0, max_value=2)
@@ -184,9 +184,19 @@ class SessionMachine(RuleBasedStateMachine):
                 for course in courses
             ]
         )
+        alerts = LiveAlert.objects.filter(course__candidate__session=self.session)
+        ongoing = alerts.filter(status=AlertStatus.ONGOING).count()
         self.finalized = self._attempt(
             Tag.SESSION_FINALIZE, do_finalize_session, self.session, data, actor=self.admin
         )
+        if self.finalized:
+            # Alerts nobody decided on are closed, and the documents archived, each audited.
+            assert alerts.filter(status=AlertStatus.CLOSED).count() == ongoing
+            assert not alerts.filter(status=AlertStatus.ONGOING).exists()
+            assert SessionRecord.objects.filter(session=self.session).count() == 3
+            self.expected[Tag.ALERT_CLOSE] += ongoing
+            SEEN[Tag.ALERT_CLOSE] += ongoing
+            self.expected[Tag.RECORDS_ARCHIVE] += 1
 
     # --- the candidates --------------------------------------------------------------------
 
@@ -235,7 +245,7 @@ class SessionMachine(RuleBasedStateMachine):
                 token=self.tokens.get(candidate.pk, ""),
                 item_id=item_id,
                 response=response,
-            )
+            ).answer
         except JourneyError as error:
             SEEN[f"refused answer {type(error).__name__}"] += 1
             return

@@ -121,7 +121,12 @@ if REDIS_URL:
                         "socket_timeout": None,
                         "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
                     }
-                ]
+                ],
+                # channels-redis counts its capacity per worker process, not per socket: all
+                # of a worker's WebSockets share one Redis key, and beyond 100 waiting
+                # messages (the default) it silently drops events. A worker with a thousand
+                # invigilators' and candidates' pages needs far more in a burst.
+                "capacity": envint("CHANNEL_CAPACITY", 10000, minimum=100),
             },
         }
     }
@@ -202,5 +207,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # fpdf2's font subsetting logs ~60 INFO lines per PDF (3 at every finalization).
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -9,9 +9,11 @@ What it does, in one run:
 2. starts `scripts/serve.py --workers N` (the production command) on one port;
 3. opens every page's WebSocket (each candidate's and each invigilator's) and measures the
    workers' memory before and after: memory per open WebSocket;
-4. runs the exam: each candidate starts, then answers a question every `--interval` s on
-   average (exponential pauses; GET its state, POST the answer); each invigilator's page
-   re-reads the session state once per burst of pushed events, like supervision.js.
+4. runs the exam as the pages do: each candidate starts and reads its state once, then
+   answers a question every `--interval` s on average (exponential pauses; the answer's
+   response carries the next question, test.js); each invigilator's page patches the row
+   of an answer and re-reads the session state once per burst of other events (a start,
+   an alert, a test completed), like supervision.js.
    Measured: answer POST, candidate state GET, invigilator state GET, event-to-screen push
    (candidate's request → event on every invigilator's socket), errors, CPU and memory of
    every worker;
@@ -219,23 +221,26 @@ async def vigie_load(
             return
         course = started_run["course_id"]
         headers = {"X-Run-Token": started_run["run_token"]}
+        # test.js: the page reads its state once when it opens; after that each answer's
+        # response carries the next question.
+        state = await request(
+            "candidate_state",
+            "GET",
+            f"/api/certification/courses/{course}/state",
+            cookie,
+            headers=headers,
+        )
         for position in range(1, 33):
-            await asyncio.sleep(rand.expovariate(1 / args.interval))
-            if time.monotonic() > stop_at:
-                return
-            state = await request(
-                "candidate_state",
-                "GET",
-                f"/api/certification/courses/{course}/state",
-                cookie,
-                headers=headers,
-            )
+            pause = rand.expovariate(1 / args.interval)
+            if time.monotonic() + pause > stop_at:
+                return  # the measured window is over: do not keep the run open for it
+            await asyncio.sleep(pause)
             if not state or not state.get("question"):
                 stats.errors.append("no question")
                 return
             question = state["question"]
             stats.sent[(info["id"], position)] = time.perf_counter()
-            await request(
+            answered = await request(
                 "answer",
                 "POST",
                 f"/api/certification/courses/{course}/answers",
@@ -246,6 +251,7 @@ async def vigie_load(
                 },
                 headers=headers,
             )
+            state = answered["state"] if answered else None
 
     async def invigilator(session: dict, cookie: str, ws: Any) -> None:
         waiting: list[float] = []
@@ -275,7 +281,10 @@ async def vigie_load(
                     key = (event["candidate_id"], event["position"])
                     if key in stats.sent:
                         stats.push.append(received - stats.sent[key])
-                if event.get("type") != "heartbeat":
+                # supervision.js patches the row of an answer still running; anything else
+                # (a start, an alert, a test completed…) re-reads the session's state.
+                patched = event.get("op") == "answered" and event.get("status") == "started"
+                if event.get("type") != "heartbeat" and not patched:
                     waiting.append(received)
                     wake.set()
         except Exception as exc:
@@ -320,7 +329,6 @@ async def bare_load(
     import httpx
 
     write: list[float] = []
-    read: list[float] = []
     errors: list[str] = []
     client = httpx.AsyncClient(
         base_url=base, timeout=30, limits=httpx.Limits(max_connections=1000, keepalive_expiry=2.0)
@@ -343,10 +351,11 @@ async def bare_load(
     async def user(rand: random.Random) -> None:
         await asyncio.sleep(rand.uniform(0, args.ramp))
         while True:
-            await asyncio.sleep(rand.expovariate(1 / args.interval))
-            if time.monotonic() > stop_at:
+            pause = rand.expovariate(1 / args.interval)
+            if time.monotonic() + pause > stop_at:
                 return
-            await call("GET", "/read", read)
+            await asyncio.sleep(pause)
+            # One write per answer, as Vigie's candidates now make one request per answer.
             await call("POST", "/write", write)
 
     with Sampler(pids) as paced_sampler:
@@ -382,9 +391,8 @@ async def bare_load(
     return {
         "paced": {
             "duration_s": round(paced, 1),
-            "requests_per_s": round((len(write) + len(read)) / paced, 1),
+            "requests_per_s": round(len(write) / paced, 1),
             "write": summary(write),
-            "read": summary(read),
             "workers": paced_sampler.report(),
         },
         "ceiling_closed_loop_64": {

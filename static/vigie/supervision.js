@@ -52,6 +52,15 @@
     return loading;
   }
 
+  function patchAnswered(event) {
+    if (!state || loading) { return false; }
+    var row = state.candidates.filter(function (c) { return c.id === event.candidate_id; })[0];
+    if (!row || ["started", "resume_authorized"].indexOf(row.status) === -1) { return false; }
+    row.answered = Math.max(row.answered, event.position);
+    renderCandidates();
+    return true;
+  }
+
   function post(path, body, done) {
     return Vigie.api(api + path, { method: "POST", body: body || {} }).then(function (r) {
       if (r.ok) { if (done) { flash(done, true); announce(done); } }
@@ -139,7 +148,9 @@
     }
     if (c.status === "confirmed") {
       actions.appendChild(button(t.cancel, "cancel-" + c.id, "", fill(t.cancelAria, { n: name }), function () {
-        post("/candidates/" + c.id + "/cancel-presence");
+        confirmDialog(fill(t.cancelTitle, { n: name }), t.cancelText, t.cancelYes, function () {
+          post("/candidates/" + c.id + "/cancel-presence", {}, fill(t.cancelDone, { n: name }));
+        });
       }));
     }
     if (c.companion_alert) {
@@ -303,7 +314,13 @@
   setInterval(tick, 1000);
 
   link = Vigie.live(root.dataset.wsPath, {
-    onEvent: function (event) { if (event.type !== "heartbeat") { load(); } },
+    onEvent: function (event) {
+      if (event.type === "heartbeat") { return; }
+      // An answer changes one number on one row: patch it instead of re-reading the whole
+      // session (with 20 candidates, answers are most of the events).
+      if (event.op === "answered" && event.status === "started" && patchAnswered(event)) { return; }
+      load();
+    },
     onDown: function () {
       $("link-status").textContent = t.down;
       $("link-status").className = "small warning";
@@ -317,5 +334,8 @@
     }
   });
   setInterval(function () { link.send({ type: "heartbeat" }); }, 20000);
+  // Pushed events are best effort (a worker restarting drops its sockets' queues): re-read
+  // the whole state once a minute anyway, so a patched row can never stay wrong for long.
+  setInterval(function () { if (!poller) { load(); } }, 60000);
   load();
 })();

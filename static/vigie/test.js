@@ -148,6 +148,8 @@
         .then(function (r) {
           sending = false;
           $("connection").hidden = true;
+          // The response carries the next question: no second request.
+          if (r.ok && r.body && r.body.state) { render(r.body.state); return; }
           if (r.ok || r.status === 409) { load(); return; }
           $("answer-error").textContent = (r.body && r.body.detail) || t.error;
           $("answer-error").hidden = false;

@@ -142,7 +142,25 @@ def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     axe.check(inv2)
     screenshot(inv2, "supervision-phone")
 
-    for number in range(1, 33):
+    # An answer costs one request: its response carries the next question, and the
+    # invigilators' pages patch the row from the pushed event instead of re-reading all.
+    state_reads = {"candidate": 0, "invigilator": 0}
+
+    def count(who: str):
+        def on_request(request) -> None:
+            state_reads[who] += request.url.endswith("/state")
+
+        return on_request
+
+    student.on("request", count("candidate"))
+    inv2.on("request", count("invigilator"))
+    for number in range(1, 4):
+        expect(student.locator("#progress")).to_have_text(f"Question {number} / 32")
+        _answer_current(student)
+    expect(student.locator("#progress")).to_have_text("Question 4 / 32")
+    expect(_row(inv2, "DUPONT Léa")).to_contain_text("3 / 32 questions")
+    assert state_reads == {"candidate": 0, "invigilator": 0}
+    for number in range(4, 33):
         expect(student.locator("#progress")).to_have_text(f"Question {number} / 32")
         _answer_current(student)
     expect(student.get_by_role("heading", name="Test terminé !")).to_be_visible()

@@ -1,0 +1,117 @@
+"""The cost of one candidate, request by request, measured in process.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vigie_bench python bench/profile_requests.py
+
+Creates one session of 20 confirmed candidates (on the database of `DATABASE_URL`, which
+must be migrated), then replays the hot requests through Django's test client (the whole
+middleware stack, no network): the candidate's start, the answer POST (whose response
+carries the next question), the candidate's state GET (page load, reconnect) and the
+invigilators' state GET. For each: SQL queries, wall time and CPU time (process time) per
+request, median over the runs. `--out` writes the figures as JSON.
+
+This is what a worker spends per request; the load benchmark (`bench/load/run.py`) shows
+what that becomes with many clients, the network and several workers.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import create_session, django_setup
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--candidates", type=int, default=20)
+    parser.add_argument("--answers", type=int, default=12, help="answers per candidate")
+    parser.add_argument("--out", default="")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse()
+    django_setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ALLOWED_HOSTS = ["*"]
+    session = create_session(args.candidates, 1)
+    measures: dict[str, list[tuple[int, float, float]]] = {}
+
+    def timed(kind: str, call: Any) -> Any:
+        with CaptureQueriesContext(connection) as queries:
+            wall, cpu = time.perf_counter(), time.process_time()
+            response = call()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if response.status_code != 200:
+            raise SystemExit(f"{kind}: {response.status_code} {response.content[:200]!r}")
+        measures.setdefault(kind, []).append((len(queries), wall, cpu))
+        return response.json()
+
+    invigilator = Client()
+    invigilator.cookies["sessionid"] = session["invigilators"][0]
+    state_url = f"/api/invigilation/sessions/{session['session_id']}/state"
+    runs = []
+    for info in session["candidates"]:
+        client = Client()
+        client.cookies["sessionid"] = info["cookie"]
+        started = timed(
+            "start",
+            lambda c=client, i=info: c.post(
+                f"/api/certification/candidates/{i['id']}/start",
+                {"access_code": session["access_code"]},
+                content_type="application/json",
+            ),
+        )
+        headers = {"HTTP_X_RUN_TOKEN": started["run_token"]}
+        state = timed(
+            "candidate_state",
+            lambda c=client, s=started, h=headers: c.get(
+                f"/api/certification/courses/{s['course_id']}/state", **h
+            ),
+        )
+        runs.append((client, started["course_id"], headers, state))
+    for _round in range(args.answers):
+        for index, (client, course, headers, state) in enumerate(runs):
+            question = state["question"]
+            answer = timed(
+                "answer",
+                lambda c=client, q=question, co=course, h=headers: c.post(
+                    f"/api/certification/courses/{co}/answers",
+                    {"item_id": q["id"], "response": "x" if q["type"] == "free" else [0]},
+                    content_type="application/json",
+                    **h,
+                ),
+            )
+            again = timed(
+                "candidate_state",
+                lambda c=client, co=course, h=headers: c.get(
+                    f"/api/certification/courses/{co}/state", **h
+                ),
+            )
+            runs[index] = (client, course, headers, answer.get("state") or again)
+        timed("invigilator_state", lambda: invigilator.get(state_url))
+
+    report: dict[str, Any] = {"database": connection.vendor, "candidates": args.candidates}
+    for kind, rows in measures.items():
+        report[kind] = {
+            "requests": len(rows),
+            "queries": round(statistics.median(r[0] for r in rows), 1),
+            "wall_ms": round(statistics.median(r[1] for r in rows) * 1000, 2),
+            "cpu_ms": round(statistics.median(r[2] for r in rows) * 1000, 2),
+        }
+    print(json.dumps(report, indent=2))
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
