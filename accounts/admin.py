@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import AdminLoginForm
 from accounts.models import Centre, CompetenceLevel, Membership, User
+
+# The admin's log-in locks out like the site's (same counters per e-mail and address).
+admin.site.login_form = AdminLoginForm
 
 
 class MembershipInline(admin.TabularInline):

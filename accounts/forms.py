@@ -1,8 +1,12 @@
 import datetime as dt
+from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -11,6 +15,13 @@ from accounts.models import Centre, User
 
 LOGIN_LIMIT = 10
 LOGIN_WINDOW = dt.timedelta(minutes=15)
+LOGIN_LOCKED = gettext_lazy("Trop de tentatives de connexion. Réessayez dans 15 minutes.")
+RESET_LIMIT_PER_EMAIL = 5
+RESET_LIMIT_PER_ADDRESS = 20
+RESET_WINDOW = dt.timedelta(minutes=15)
+RESET_LOCKED = gettext_lazy(
+    "Trop de demandes de réinitialisation du mot de passe. Réessayez dans 15 minutes."
+)
 
 
 class RegistrationForm(forms.Form):
@@ -66,7 +77,32 @@ class RegistrationForm(forms.Form):
         return data
 
 
-class LoginForm(AuthenticationForm):
+def _address(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request else None
+
+
+class LockedOutAfterFailures(AuthenticationForm):
+    """Failed log-ins are counted per e-mail and per address: 10 in 15 minutes lock out,
+    even with the right password. The site's and the Django admin's log-in forms share the
+    counters, so guessing on one locks the other too."""
+
+    def clean(self) -> dict[str, object]:
+        email = str(self.cleaned_data.get("username") or "").strip().lower()
+        ip = _address(self.request)
+        keys = ([f"login:email:{email}"] if email else []) + ([f"login:ip:{ip}"] if ip else [])
+        if ratelimit.is_limited(keys, limit=LOGIN_LIMIT, window=LOGIN_WINDOW):
+            raise forms.ValidationError(LOGIN_LOCKED, code="too_many_attempts")
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            # The admin's form also refuses a right password of a non-staff account as
+            # « invalid_login »: that counts as a failure there.
+            if error.code == "invalid_login":
+                ratelimit.hit(keys)
+            raise
+
+
+class LoginForm(LockedOutAfterFailures):
     username = forms.EmailField(
         label=gettext_lazy("Adresse e-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -76,27 +112,40 @@ class LoginForm(AuthenticationForm):
             "L'adresse e-mail et/ou le mot de passe saisis sont incorrects."
         ),
         "inactive": gettext_lazy("Ce compte est désactivé."),
-        "too_many_attempts": gettext_lazy(
-            "Trop de tentatives de connexion. Réessayez dans 15 minutes."
-        ),
     }
 
+
+class AdminLoginForm(LockedOutAfterFailures, AdminAuthenticationForm):
+    """The Django admin's log-in (staff only), with the site's lock-out."""
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Reset requests are counted per e-mail typed and per address: 5 per e-mail (no mail
+    bombing of one inbox) and 20 per address (no spraying) in 15 minutes.
+
+    Every request counts, whether an account exists or not, so the lock-out message depends
+    only on how often this e-mail or this address was used and reveals nothing about
+    accounts; otherwise the page is the same « e-mail sent » for both. A message rather than
+    a silent « e-mail sent » page: a real user learns why no e-mail comes, and when to retry."""
+
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
     def clean(self) -> dict[str, object]:
-        """Failed log-ins are counted per e-mail and per address: 10 in 15 minutes lock out,
-        even with the right password."""
-        email = str(self.cleaned_data.get("username") or "").strip().lower()
-        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-        keys = ([f"login:email:{email}"] if email else []) + ([f"login:ip:{ip}"] if ip else [])
-        if ratelimit.is_limited(keys, limit=LOGIN_LIMIT, window=LOGIN_WINDOW):
-            raise forms.ValidationError(
-                self.error_messages["too_many_attempts"], code="too_many_attempts"
-            )
-        try:
-            return super().clean()
-        except forms.ValidationError as error:
-            if error.code == "invalid_login":
-                ratelimit.hit(keys)
-            raise
+        data = super().clean() or {}
+        email = str(data.get("email") or "").strip().lower()
+        if not email:
+            return data
+        ip = _address(self.request)
+        by_email = [f"reset:email:{email}"]
+        by_address = [f"reset:ip:{ip}"] if ip else []
+        if ratelimit.is_limited(
+            by_email, limit=RESET_LIMIT_PER_EMAIL, window=RESET_WINDOW
+        ) or ratelimit.is_limited(by_address, limit=RESET_LIMIT_PER_ADDRESS, window=RESET_WINDOW):
+            raise forms.ValidationError(RESET_LOCKED, code="too_many_attempts")
+        ratelimit.hit(by_email + by_address)
+        return data
 
 
 class CentreForm(forms.ModelForm):

@@ -217,8 +217,12 @@ def do_start_or_resume(candidate: Candidate, *, user: User, access_code: str) ->
 
 @transaction.atomic
 def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> Run:
+    # The session row is locked too, so a start cannot slip past a finalization; the centre
+    # row is not: every room of a centre starts at the same time on the day.
     candidate = (
-        Candidate.objects.select_for_update().select_related("session__centre").get(pk=candidate.pk)
+        Candidate.objects.select_for_update(of=("self", "session"))
+        .select_related("session__centre")
+        .get(pk=candidate.pk)
     )
     if candidate.user_id != user.pk:
         raise e.NoMatchingCandidate

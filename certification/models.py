@@ -86,6 +86,8 @@ class AlertStatus(models.TextChoices):
     VALIDATED = "validated", _("Validé")
     REFUSED = "refused", _("Refusé")
     CLEARED = "cleared", _("Traité")
+    # Still waiting for an invigilator when the centre finalized the session: nobody decided.
+    CLOSED = "closed", _("Clos à la finalisation")
 
 
 class LiveAlert(models.Model):

@@ -9,6 +9,7 @@ from django.http import Http404
 from accounts.models import Centre, User
 from accounts.permissions import MEMBERSHIP_ROLES, Permission, Role, permissions_for
 from exams.models import Candidate, ExamSession
+from jury.access import access_session_by_jury, has_jury_permission
 
 
 def roles_in_centre(user: User, centre_id: int) -> set[Role]:
@@ -58,3 +59,11 @@ def access_candidate_by_centre_member(
         raise Http404 from None
     access_centre(user, candidate.session.centre_id, permission)
     return candidate
+
+
+def access_session_records(user: User, session_id: int) -> ExamSession:
+    """A session whose archived documents the user may download: the jury (a finalized
+    session) or a member of its centre; 404 for everyone else."""
+    if has_jury_permission(user, Permission.JURY_SESSION_REVIEW):
+        return access_session_by_jury(user, session_id, Permission.JURY_SESSION_REVIEW)
+    return access_session_by_centre_member(user, session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD)

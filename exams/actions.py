@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -10,14 +11,16 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Centre, User
 from certification.models import (
+    AlertStatus,
     CertificationCourse,
     CertificationReport,
     CourseStatus,
     IssueReport,
+    LiveAlert,
 )
-from exams import finalization
+from exams import finalization, records
 from exams.audit import Tag, record_event
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, SessionRecord
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
 from live.events import candidate_group, publish_on_commit, session_group
 
@@ -266,6 +269,7 @@ def do_finalize_session(
                 question_number=issue.question_number,
                 created_by=actor,
             )
+    closed = _close_ongoing_alerts(session, courses, actor=actor, now=now)
     running = [course for course in courses if course.status == CourseStatus.STARTED]
     ended = CertificationCourse.objects.filter(
         pk__in=[course.pk for course in running], status=CourseStatus.STARTED
@@ -285,6 +289,7 @@ def do_finalize_session(
         has_incident=valid.has_incident,
         has_joining_issue=valid.has_joining_issue,
         global_comment=bool(valid.global_comment),
+        closed_alerts=closed,
     )
     for course in running:
         publish_on_commit(
@@ -297,4 +302,123 @@ def do_finalize_session(
             },
         )
     session.refresh_from_db()
+    do_archive_session_records(session, actor=actor)
     return valid
+
+
+def _close_ongoing_alerts(
+    session: ExamSession, courses: list[CertificationCourse], *, actor: User, now: dt.datetime
+) -> int:
+    """Alerts nobody decided on would stay « en attente » forever: close them, each audited.
+
+    Locked first: an invigilator's decision being written wins, and its alert is left out."""
+    ongoing = list(
+        LiveAlert.objects.select_for_update()
+        .filter(course__in=courses, status=AlertStatus.ONGOING)
+        .select_related("course")
+        .order_by("created_at", "pk")
+    )
+    LiveAlert.objects.filter(pk__in=[alert.pk for alert in ongoing]).update(
+        status=AlertStatus.CLOSED, resolved_at=now, resolved_by=actor
+    )
+    for alert in ongoing:
+        candidate_id = alert.course.candidate_id
+        record_event(
+            Tag.ALERT_CLOSE,
+            actor=actor,
+            session=session,
+            candidate=candidate_id,
+            alert=alert.pk,
+            kind=alert.kind,
+            item=alert.item_id,
+            question_number=alert.question_number,
+        )
+        publish_on_commit(
+            [session_group(session.pk)],
+            {"type": "candidate", "op": "alert_closed", "candidate_id": candidate_id},
+        )
+    return len(ongoing)
+
+
+# --- Archived documents (« Documents archivés ») ---------------------------------------------
+
+
+@transaction.atomic
+def do_archive_session_records(session: ExamSession, *, actor: User | None) -> list[SessionRecord]:
+    """The attendance sheet as lived, the PV and the timeline of a finalized session, kept
+    as PDFs with their SHA-256 until `records.retain_until`. Called by the finalization, in
+    its transaction: a finalized session always has its documents."""
+    if session.finalized_at is None:
+        raise ValueError("Only a finalized session has documents to archive.")
+    now = timezone.now()
+    facts, pdfs = records.build(session, now)
+    created = [
+        SessionRecord.objects.create(
+            session=session,
+            kind=kind,
+            content=content,
+            sha256=records.sha256(content),
+            size=len(content),
+            created_at=now,
+            retain_until=facts.retain_until,
+        )
+        for kind, content in pdfs.items()
+    ]
+    record_event(
+        Tag.RECORDS_ARCHIVE,
+        actor=actor,
+        session=session,
+        retain_until=facts.retain_until.isoformat(),
+        records=[
+            {"kind": record.kind, "sha256": record.sha256, "size": record.size}
+            for record in created
+        ],
+    )
+    return created
+
+
+@dataclass(frozen=True)
+class Purged:
+    session: ExamSession
+    records: list[SessionRecord]
+
+
+def expired_records(now: dt.datetime) -> list[SessionRecord]:
+    """Records whose last day to keep is over in their centre's time zone."""
+    # A centre's date is at most one day ahead of UTC (Pacific): narrow in SQL, decide here.
+    horizon = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    candidates = (
+        SessionRecord.objects.filter(retain_until__lt=horizon)
+        .select_related("session__centre")
+        .defer("content")
+        .order_by("session__number", "kind")
+    )
+    return [r for r in candidates if r.retain_until < timezone.localdate(now, r.session.zone)]
+
+
+@transaction.atomic
+def do_purge_records(*, now: dt.datetime, dry_run: bool = False) -> list[Purged]:
+    """Deletes the archived documents past their retention date, one audit row per session.
+
+    Running it again deletes nothing more; `dry_run` only says what would go."""
+    by_session: dict[int, Purged] = {}
+    for record in expired_records(now):
+        by_session.setdefault(record.session_id, Purged(record.session, [])).records.append(record)
+    if dry_run:
+        return list(by_session.values())
+    purged = []
+    for item in by_session.values():
+        deleted, _detail = SessionRecord.objects.filter(
+            pk__in=[record.pk for record in item.records]
+        ).delete()
+        if not deleted:
+            continue  # a purge running at the same time got there first
+        record_event(
+            Tag.RECORDS_PURGE,
+            actor=None,
+            session=item.session,
+            retain_until=max(r.retain_until for r in item.records).isoformat(),
+            records=[{"kind": r.kind, "sha256": r.sha256} for r in item.records],
+        )
+        purged.append(item)
+    return purged

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.forms import BaseForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
@@ -14,14 +15,15 @@ from pydantic import AfterValidator, WithJsonSchema
 
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from exams import actions, finalization, imports
+from exams import actions, finalization, imports, records
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
     access_session_by_centre_member,
+    access_session_records,
 )
 from exams.forms import CandidateForm, SessionForm
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, SessionRecord
 from exams.queries import candidates_with_eligibility, sessions_for_centre
 
 router = Router(tags=["centre"])
@@ -446,3 +448,63 @@ def finalize_session(
     actions.do_finalize_session(session, data, actor=user)
     session.refresh_from_db()
     return _finalization_out(session)
+
+
+# --- Archived documents ------------------------------------------------------------------
+
+
+class RecordOut(Schema):
+    id: int
+    kind: str
+    label: str
+    filename: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    retain_until: dt.date
+    download_url: str
+
+
+def _record_out(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "kind": record.kind,
+        "label": str(record.get_kind_display()),
+        "filename": record.filename,
+        "size": record.size,
+        "sha256": record.sha256,
+        "created_at": record.created_at,
+        "retain_until": record.retain_until,
+        "download_url": reverse(
+            "api:exams_session_record",
+            kwargs={"session_id": record.session_id, "kind": record.kind},
+        ),
+    }
+
+
+@router.get(
+    "/sessions/{session_id}/records",
+    response=list[RecordOut],
+    url_name="exams_session_records",
+)
+def session_records(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+    """The documents archived at finalization (centre members and the jury)."""
+    session = access_session_records(_user(request), session_id)
+    return [_record_out(record) for record in records.of_session(session)]
+
+
+@router.get(
+    "/sessions/{session_id}/records/{kind}",
+    url_name="exams_session_record",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Le PDF tel qu'archivé (ETag : son SHA-256)",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def session_record(request: HttpRequest, session_id: int, kind: SessionRecord.Kind) -> HttpResponse:
+    session = access_session_records(_user(request), session_id)
+    return records.download(records.get(session, kind))

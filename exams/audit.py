@@ -10,6 +10,7 @@ from exams.models import AuditEvent, ExamSession
 
 
 class Tag(StrEnum):
+    ALERT_CLOSE = "centre:alert:close"
     ALERT_CREATE = "candidate:alert:create"
     ALERT_REFUSE = "invigilator:alert:refuse"
     ALERT_VALIDATE = "invigilator:alert:validate"
@@ -36,6 +37,8 @@ class Tag(StrEnum):
     NOTE_ADD = "invigilator:note:add"
     PRESENCE_CANCEL = "invigilator:presence:cancel"
     PRESENCE_CONFIRM = "invigilator:presence:confirm"
+    RECORDS_ARCHIVE = "centre:records:archive"
+    RECORDS_PURGE = "system:records:purge"
     RESUME_AUTHORIZE = "invigilator:resume:authorize"
     SESSION_CREATE = "centre:session:create"
     SESSION_DELETE = "centre:session:delete"
@@ -46,6 +49,7 @@ class Tag(StrEnum):
 
 
 LABELS = {
+    Tag.ALERT_CLOSE: _("Alerte close à la finalisation, sans décision du surveillant"),
     Tag.ALERT_CREATE: _("Problème signalé sur une question"),
     Tag.ALERT_REFUSE: _("Signalement refusé"),
     Tag.ALERT_VALIDATE: _("Signalement validé"),
@@ -72,6 +76,8 @@ LABELS = {
     Tag.NOTE_ADD: _("Note ajoutée au PV"),
     Tag.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
     Tag.PRESENCE_CONFIRM: _("Présence confirmée"),
+    Tag.RECORDS_ARCHIVE: _("Documents archivés"),
+    Tag.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),
     Tag.RESUME_AUTHORIZE: _("Reprise du test autorisée"),
     Tag.SESSION_CREATE: _("Session créée"),
     Tag.SESSION_DELETE: _("Session supprimée"),

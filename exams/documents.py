@@ -88,6 +88,8 @@ class _SessionPDF(FPDF):
         self.session = session
         self.doc_title = title
         self.total_pages = total_pages
+        # A line printed above the page number on every page (an archive's retention date).
+        self.footer_note = ""
         # "{nb}" would also be replaced inside a name typed as "{nb}": see _render.
         self.alias_nb_pages(None)  # type: ignore[arg-type]
         self.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
@@ -111,9 +113,12 @@ class _SessionPDF(FPDF):
         self.ln(8)
 
     def footer(self) -> None:
-        self.set_y(-12)
         self.set_font(FONT, "", 8)
         self.set_text_color(110)
+        if self.footer_note:
+            self.set_y(-16)
+            self.cell(0, 4, self.footer_note, align="C")
+        self.set_y(-12)
         total = self.total_pages or "?"  # the first layout pass only counts pages
         self.cell(0, 5, f"Page {self.page_no()} / {total}", align="C")
         self.set_text_color(0)

@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy
 from certification.errors import JourneyError
 from certification.models import (
     AbortReason,
+    AlertStatus,
     CertificationCourse,
     CourseStatus,
     IssueReport,
+    LiveAlert,
 )
 from certification.reasons import IN_CHALLENGE
 from exams.audit import Tag
@@ -56,7 +58,13 @@ CATEGORY_LABELS: dict[str, str] = {cat: label for cat, label, _codes in CATEGORI
 DESCRIPTION_REQUIRED = frozenset({"C2", "C7", "C8"})
 
 # What the live record shows for each candidate, from the audit trail.
-RECORD_TAGS = (Tag.ALERT_REFUSE, Tag.ALERT_VALIDATE, Tag.RESUME_AUTHORIZE, Tag.COURSE_END)
+RECORD_TAGS = (
+    Tag.ALERT_CLOSE,
+    Tag.ALERT_REFUSE,
+    Tag.ALERT_VALIDATE,
+    Tag.RESUME_AUTHORIZE,
+    Tag.COURSE_END,
+)
 
 
 def code_label(code: str) -> str:
@@ -357,12 +365,34 @@ def _event_text(tag: str, data: dict[str, Any], actor: str) -> str:
         }
     if tag == Tag.RESUME_AUTHORIZE:
         return _("Reprise du test autorisée par %(by)s.") % {"by": by}
+    if tag == Tag.ALERT_CLOSE and data.get("kind") == LiveAlert.Kind.COMPANION:
+        return _(
+            "Alerte « extension non détectée » close à la finalisation par %(by)s, "
+            "sans décision du surveillant."
+        ) % {"by": actor or "—"}
+    if tag == Tag.ALERT_CLOSE:
+        return _(
+            "Signalement sur la question %(n)s clos à la finalisation par %(by)s, "
+            "sans décision du surveillant."
+        ) % {"n": number, "by": actor or "—"}
     return _("Test terminé par %(by)s.") % {"by": by}
 
 
+def _pending_text(alert: LiveAlert) -> str:
+    if alert.kind == LiveAlert.Kind.COMPANION:
+        return _(
+            "Extension non détectée : l'alerte attend la confirmation d'un surveillant, "
+            "elle sera close à la finalisation."
+        )
+    return _(
+        "Signalement sur la question %(n)s en attente d'une décision du surveillant : "
+        "il sera clos à la finalisation."
+    ) % {"n": alert.question_number}
+
+
 def live_record(session: ExamSession) -> LiveRecord:
-    """Each started test with its issue reports, and what the invigilators recorded: refused
-    and validated alerts, resumes authorized, tests ended, notes (audit trail)."""
+    """Each started test with its issue reports, and what the invigilators recorded: refused,
+    validated and pending alerts, resumes authorized, tests ended, notes (audit trail)."""
     courses = list(
         CertificationCourse.objects.filter(candidate__session=session)
         .select_related("candidate", "report")
@@ -379,6 +409,11 @@ def live_record(session: ExamSession) -> LiveRecord:
         candidate_id = event.data.get("candidate")
         text = _event_text(event.tag, event.data, _name(event.actor))
         lines.setdefault(candidate_id, []).append(RecordLine(at=event.at, text=text))
+    pending = LiveAlert.objects.filter(course__in=courses, status=AlertStatus.ONGOING)
+    for alert in pending.select_related("course"):
+        lines.setdefault(alert.course.candidate_id, []).append(
+            RecordLine(at=alert.created_at, text=_pending_text(alert))
+        )
     for note in Note.objects.filter(session=session).select_related("author"):
         text = _("%(by)s a noté : « %(text)s »") % {"by": _name(note.author), "text": note.text}
         lines.setdefault(note.candidate_id, []).append(

@@ -34,6 +34,11 @@ urlpatterns = [
         views.session_document,
         name="session_document",
     ),
+    path(
+        "sessions/<int:session_id>/archives/<slug:kind>.pdf",
+        views.session_record,
+        name="session_record",
+    ),
     path("candidats/<int:candidate_id>/modifier/", views.candidate_edit, name="candidate_edit"),
     path(
         "candidats/<int:candidate_id>/supprimer/", views.candidate_delete, name="candidate_delete"

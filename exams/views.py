@@ -20,7 +20,7 @@ from accounts.permissions import Permission
 from accounts.request import request_user as _user
 from certification.errors import JourneyError
 from certification.models import AbortReason
-from exams import actions, documents, finalization, imports
+from exams import actions, documents, finalization, imports, records
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
@@ -90,6 +90,8 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "invigilator_count": len(session.invigilator_names()),
         "per_invigilator": MAX_CANDIDATES_PER_INVIGILATOR,
         "events": session.events.select_related("actor").order_by("-at")[:20],
+        "records": records.of_session(session) if session.finalized_at else [],
+        "retention_years": records.RETENTION_YEARS,
     }
     return render(request, "exams/session_detail.html", context)
 
@@ -306,6 +308,15 @@ def session_document(request: HttpRequest, session_id: int, kind: str) -> HttpRe
         content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
     )
+
+
+@login_required
+def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResponse:
+    """A document archived at finalization, exactly as it was then."""
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD
+    )
+    return records.download(records.get(session, kind))
 
 
 @login_required

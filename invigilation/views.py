@@ -27,6 +27,13 @@ def _strings() -> dict[str, str]:
         "confirmAria": _("Confirmer la présence de l'élève %n"),
         "cancel": _("Annuler la confirmation"),
         "cancelAria": _("Annuler la confirmation de présence de l'élève %n"),
+        "cancelTitle": _("Annuler la confirmation de présence de %n ?"),
+        "cancelText": _(
+            "Le candidat ne pourra pas commencer son test tant que sa présence n'aura pas été "
+            "confirmée de nouveau."
+        ),
+        "cancelYes": _("Je confirme l'annulation"),
+        "cancelDone": _("La confirmation de présence de %n est annulée."),
         "manage": _("Gérer le signalement"),
         "companion": _("Confirmer la présence de l'extension"),
         "companionTitle": _("Confirmer que %n a bien l'extension ?"),

@@ -10,5 +10,10 @@ urlpatterns = [
     path("sessions/<int:session_id>/attribuer/", views.session_assign, name="session_assign"),
     path("sessions/<int:session_id>/publier/", views.session_publish, name="session_publish"),
     path("sessions/<int:session_id>/depublier/", views.session_unpublish, name="session_unpublish"),
+    path(
+        "sessions/<int:session_id>/archives/<slug:kind>.pdf",
+        views.session_record,
+        name="session_record",
+    ),
     path("signalements/<int:report_id>/traiter/", views.report_resolve, name="report_resolve"),
 ]

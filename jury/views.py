@@ -17,6 +17,7 @@ from accounts.request import request_user as _user
 from certification.errors import JourneyError
 from certification.models import IssueReport
 from certification.reasons import IN_CHALLENGE
+from exams import records
 from jury import actions, queries
 from jury.access import access_report_by_jury, access_session_by_jury, has_jury_permission
 
@@ -48,8 +49,17 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         ),
         "in_challenge": IN_CHALLENGE,
         "live_alert_resolution": LIVE_ALERT_RESOLUTION,
+        "records": records.of_session(session),
+        "retention_years": records.RETENTION_YEARS,
     }
     return render(request, "jury/session_detail.html", context)
+
+
+@login_required
+def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResponse:
+    """A document the centre's finalization archived, exactly as it was then."""
+    session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
+    return records.download(records.get(session, kind))
 
 
 def _done(

@@ -6,17 +6,14 @@ persona is one of its candidates), B (same centre, Alice never entered it) and C
 centre admin's centre). Each has one candidate in every situation an operation needs.
 """
 
-import datetime as dt
-from dataclasses import dataclass
-
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from certification.models import CertificationCourse, IssueReport, LiveAlert
-from exams.models import AuditEvent, Candidate, ExamSession
+from exams.models import AuditEvent, Candidate
 from invigilation.models import InvigilatorAccess, Note
-from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+from tests.factories import ExamSessionFactory, UserFactory
+from tests.world import Target, build_target
 
 PASSWORD = "BCDF-GHJK-MNPQ"
 
@@ -25,38 +22,6 @@ PASSWORD = "BCDF-GHJK-MNPQ"
 def fast_password_hashing(settings):
     """The personas' passwords are not under test: hash them quickly."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@dataclass
-class Target:
-    session: ExamSession
-    absent: Candidate
-    confirmed: Candidate
-    running: Candidate
-    alert: LiveAlert
-    companion: LiveAlert
-
-
-def _build(session: ExamSession, runner, absent: Candidate | None = None) -> Target:
-    """One candidate per situation; the running tests are past their theoretical end."""
-    three_hours_ago = timezone.now() - dt.timedelta(hours=3)
-    absent = absent or CandidateFactory(session=session, last_name="Absent")
-    confirmed = CandidateFactory(
-        session=session, last_name="Confirme", authorized_to_start_at=timezone.now()
-    )
-    running = CandidateFactory(session=session, last_name="Encours")
-    alerted = CandidateFactory(session=session, last_name="Signale")
-    for candidate in (running, alerted):
-        CertificationCourse.objects.create(
-            candidate=candidate, user=runner, started_at=three_hours_ago, seed=1
-        )
-    course = CertificationCourse.objects.get(candidate=alerted)
-    CertificationCourse.objects.filter(pk=course.pk).update(current_item_id="1.1-000")
-    alert = LiveAlert.objects.create(course=course, item_id="1.1-000", question_number=3)
-    companion = LiveAlert.objects.create(
-        course=CertificationCourse.objects.get(candidate=running), kind=LiveAlert.Kind.COMPANION
-    )
-    return Target(session, absent, confirmed, running, alert, companion)
 
 
 # Every operation under /api/invigilation/: (method, OpenAPI path) → (URL, JSON body) on a
@@ -142,9 +107,9 @@ def world(centre, centre_admin, other_centre_admin, joined_candidate, small_bank
             "centre_admin": centre_admin,
             "other_centre_admin": other_centre_admin,
         },
-        "A": _build(session_a, runner, absent=joined_candidate),
-        "B": _build(ExamSessionFactory(centre=centre, password=PASSWORD), runner),
-        "C": _build(ExamSessionFactory(centre=other_centre, password=PASSWORD), runner),
+        "A": build_target(session_a, runner, absent=joined_candidate),
+        "B": build_target(ExamSessionFactory(centre=centre, password=PASSWORD), runner),
+        "C": build_target(ExamSessionFactory(centre=other_centre, password=PASSWORD), runner),
     }
 
 

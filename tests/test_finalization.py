@@ -10,16 +10,18 @@ import pytest
 from django.test import Client
 
 from certification import actions as test_actions
-from certification.errors import CertificationSessionClosed
+from certification.errors import AlreadyHandled, CertificationSessionClosed
 from certification.models import (
+    AlertStatus,
     CertificationCourse,
     CertificationReport,
     CourseStatus,
     IssueReport,
+    LiveAlert,
 )
 from exams import finalization
 from exams.actions import do_finalize_session
-from exams.models import AuditEvent, ExamSession
+from exams.models import AuditEvent, ExamSession, SessionRecord
 from invigilation.models import InvigilatorAccess
 from tests import live_record as live
 
@@ -447,3 +449,84 @@ def test_it_asks_a_reason_for_a_test_started_after_the_page_was_opened(
         "TARDIF Inès — Motif d'abandon : obligatoire, le test n'est pas terminé "
         "(choisissez « Abandon » ou « Problème technique »)."
     ]
+
+
+# --- Alerts left undecided, documents archived ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_closes_the_alerts_still_ongoing_and_archives_the_documents(
+    room, centre_admin, invigilator, jury, sent_events
+):
+    """A question report and a companion alert nobody decided on are announced on the page,
+    then closed by the finalization (« clos à la finalisation », audited, pushed to the
+    Espace Surveillant); the three documents are archived; no invigilator can decide any
+    more on those alerts."""
+    session, candidates, zoe_run = room
+    course = zoe_run.course
+    course.refresh_from_db()
+    question = test_actions.current_question(course)
+    assert question is not None
+    reported = test_actions.do_report_problem(
+        course, user=course.user, token=zoe_run.token, item_id=question.id
+    )
+    missing = test_actions.do_raise_companion_alert(course, user=course.user, token=zoe_run.token)
+    admin = _login(centre_admin)
+    before = admin.get(f"/sessions/{session.pk}/finaliser/").content.decode()
+
+    with sent_events() as events:
+        assert _put(admin, session, _payload(candidates)).status_code == 200
+
+    assert (
+        "Signalement sur la question 3 en attente d&#x27;une décision du surveillant : "
+        "il sera clos à la finalisation." in before
+    )
+    assert "Extension non détectée : l&#x27;alerte attend la confirmation" in before
+    session.refresh_from_db()
+    for alert in (reported, missing):
+        alert.refresh_from_db()
+        assert alert.status == AlertStatus.CLOSED
+        assert (alert.resolved_by, alert.resolved_at) == (centre_admin, session.finalized_at)
+    assert not LiveAlert.objects.filter(status=AlertStatus.ONGOING).exists()
+    closed = AuditEvent.objects.filter(session=session, tag="centre:alert:close")
+    assert sorted((e.data["kind"], e.data["question_number"], e.actor) for e in closed) == [
+        ("companion", None, centre_admin),
+        ("question", 3, centre_admin),
+    ]
+    assert {e.data["candidate"] for e in closed} == {candidates["zoe"].pk}
+    finalized = AuditEvent.objects.get(session=session, tag="centre:session:finalize")
+    assert finalized.data["closed_alerts"] == 2
+    pushed = [e for g, e in events if g == f"session-{session.pk}" and e["op"] == "alert_closed"]
+    zoe = candidates["zoe"]
+    assert pushed == [{"type": "candidate", "op": "alert_closed", "candidate_id": zoe.pk}] * 2
+    summary = admin.get(f"/sessions/{session.pk}/finaliser/").content.decode()
+    assert "Signalement sur la question 3 clos à la finalisation par" in summary
+    assert "Alerte « extension non détectée » close à la finalisation par" in summary
+    review = _login(jury).get(f"/jury/sessions/{session.pk}/").content.decode()
+    assert review.count("Alerte close à la finalisation, sans décision du surveillant") == 2
+    assert sorted(SessionRecord.objects.filter(session=session).values_list("kind", flat=True)) == [
+        "deroulement",
+        "feuille-emargement",
+        "proces-verbal",
+    ]
+    assert AuditEvent.objects.filter(session=session, tag="centre:records:archive").count() == 1
+    with pytest.raises(AlreadyHandled):
+        test_actions.do_refuse_alert(reported, actor=invigilator)
+    with pytest.raises(AlreadyHandled):
+        test_actions.do_clear_companion_alert(missing, actor=invigilator)
+
+
+@pytest.mark.django_db
+def test_it_archives_nothing_when_the_finalization_is_refused(room, centre_admin):
+    """An invalid finalization leaves no document and no closed alert behind."""
+    session, candidates, zoe_run = room
+    course = zoe_run.course
+    course.refresh_from_db()
+    missing = test_actions.do_raise_companion_alert(course, user=course.user, token=zoe_run.token)
+
+    response = _put(_login(centre_admin), session, _payload(candidates, global_comment="x" * 501))
+
+    assert response.status_code == 400
+    assert not SessionRecord.objects.exists()
+    missing.refresh_from_db()
+    assert missing.status == AlertStatus.ONGOING

@@ -197,7 +197,10 @@ def test_it_shows_each_candidate_reports_answers_and_the_timeline(finalized, jur
     assert zoe_reports["E4"]["from_live_alert"] is True
     assert zoe_reports["C6"]["impactful"] is True
     assert rows["DUPONT Léa"]["issue_reports"][0]["impactful"] is False  # C2
-    assert [e["tag"] for e in body["timeline"]][-1] == "centre:session:finalize"
+    assert [e["tag"] for e in body["timeline"]][-2:] == [
+        "centre:session:finalize",
+        "centre:records:archive",
+    ]
 
 
 # --- Issue reports ------------------------------------------------------------------------------

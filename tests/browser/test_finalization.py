@@ -1,13 +1,16 @@
 """After the session, in real browsers: the centre finalizes it from its live record (the
-candidate's page switches by itself), then a jury member resolves a report and publishes."""
+candidate's page switches by itself) and downloads a document archived at finalization,
+then a jury member resolves a report and publishes."""
 
+import io
 import re
 
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from certification import actions as test_actions
 from certification.models import CertificationCourse, CourseStatus, IssueReport
-from exams.models import ExamSession
+from exams.models import ExamSession, SessionRecord
 from invigilation.models import InvigilatorAccess
 from tests import live_record as live
 from tests.browser.conftest import AccessibilityChecker, screenshot
@@ -75,6 +78,23 @@ def test_it_finalizes_from_the_live_record_then_the_jury_publishes(
     expect(centre.get_by_role("heading", name=re.compile("Session"))).to_contain_text("Finalisée")
     axe.check(centre)
     screenshot(centre, "finalized-session")
+
+    # The documents archived at finalization: listed with their retention date, and the
+    # download is the archived PDF itself.
+    archived = centre.get_by_test_id("records")
+    expect(archived.get_by_role("heading", name="Documents archivés")).to_be_visible()
+    expect(archived.get_by_test_id("record")).to_have_count(3)
+    pv = SessionRecord.objects.get(session=session, kind="proces-verbal")
+    expect(archived).to_contain_text(pv.retain_until.strftime("%d/%m/%Y"))
+    with centre.expect_download() as download_info:
+        archived.get_by_role("link", name=re.compile("^Procès-verbal de session")).click()
+    download = download_info.value
+    assert download.suggested_filename == f"proces-verbal-session-{session.number}.pdf"
+    content = download.path().read_bytes()
+    assert content == bytes(pv.content)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Procès-verbal de session" in text
+    assert "Motif d'abandon Problème technique" in text
 
     # Pushed: the candidate's page switches to the finalization message by itself.
     expect(student.locator("#end-message")).to_contain_text(

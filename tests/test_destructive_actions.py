@@ -1,0 +1,620 @@
+"""Destructive actions: each is offered only behind a confirmation step, and doing it leaves
+an audit row naming who did it.
+
+What « confirmed » means:
+- on a page, the button that does it sits either on a confirmation page of its own (reached
+  by a link; opening that page changes nothing) or inside a closed <details> or <dialog> that
+  must be opened first; the request is a POST carrying Django's CSRF token;
+- in the Espace Surveillant (JavaScript), the page calls the API only from a button inside a
+  <dialog> (the « Oui » of `confirmDialog`, or a button of the alert dialog);
+- on the API, the operation is never a GET (no link, prefetch or crawler can trigger it) and
+  needs both the session cookie and the CSRF token, so only Vigie's own pages, which show the
+  confirmations above, can send it from a browser; a script calling the API confirms by
+  sending the request;
+- a management command (run by cron) has `--dry-run`, which lists and deletes nothing.
+
+Adding an entry: a new DELETE operation of the OpenAPI schema, or a new `do_*` action of an
+`<app>/actions.py` whose name starts with one of DESTRUCTIVE_PREFIXES, fails
+test_it_lists_every_destructive_action until DESTRUCTIVE has an entry for it.
+
+Personas: those of tests/world.py; each action is done by the persona allowed to do it.
+"""
+
+import importlib
+import importlib.util
+import inspect
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.test import Client
+
+from accounts.models import Centre
+from certification.models import CertificationCourse
+from exams.audit import Tag
+from exams.models import AuditEvent, SessionRecord
+from tests.factories import CentreFactory
+from tests.world import CENTRE_ADMIN, INVIGILATOR, JURY, SUPERUSER, World, persistent_world
+from vigie.api import api
+
+DESTRUCTIVE_PREFIXES = (
+    "do_cancel",
+    "do_delete",
+    "do_end",
+    "do_neutralize",
+    "do_purge",
+    "do_refuse",
+    "do_reject",
+    "do_remove",
+    "do_revoke",
+    "do_unpublish",
+    "do_withdraw",
+)
+SCRIPT = "vigie/supervision.js"
+
+
+# --- How a page offers an action -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfirmationPage:
+    """A link on `origin` opens `page`, whose form (POST) does it."""
+
+    origin: Callable[[World], str]
+    page: Callable[[World], str]
+
+
+@dataclass(frozen=True)
+class ClosedDisclosure:
+    """On `origin`, the buttons posting to `action` (with `decision` as their value, when one
+    form offers several decisions) sit inside a closed <details> or <dialog>."""
+
+    origin: Callable[[World], str]
+    action: Callable[[World], str]
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
+class ScriptDialog:
+    """On `origin`, supervision.js calls the API path ending in `fragment` only from a button
+    inside a <dialog> of the page."""
+
+    origin: Callable[[World], str]
+    fragment: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A management command: `--dry-run` deletes nothing."""
+
+    name: str
+    prepare: Callable[[World], None]
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    json: object = None
+    form: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Destructive:
+    action: str  # module.function
+    tag: Tag  # the audit row it writes
+    actor: str | None  # the persona allowed to do it (None: the system, from cron)
+    offer: ConfirmationPage | ClosedDisclosure | ScriptDialog | Command
+    calls: tuple[Callable[[World], Call], ...] = ()  # every way to do it (API, page)
+    operation: tuple[str, str] | None = None  # (method, OpenAPI path)
+
+
+def _finalization_form(w: World) -> dict[str, str]:
+    started = CertificationCourse.objects.filter(candidate__session=w.a.session)
+    return {f"c{course.candidate_id}-abort_reason": "technical" for course in started}
+
+
+def _expire_records(w: World) -> None:
+    SessionRecord.objects.filter(session=w.finalized).update(retain_until="2000-01-01")
+
+
+def _room(w: World) -> str:
+    """The Espace Surveillant of session A (its invigilator acts there)."""
+    return f"/surveillance/sessions/{w.a.session.pk}/"
+
+
+DESTRUCTIVE = [
+    Destructive(
+        "exams.actions.do_delete_session",
+        Tag.SESSION_DELETE,
+        CENTRE_ADMIN,
+        ConfirmationPage(
+            origin=lambda w: f"/sessions/{w.b.pk}/", page=lambda w: f"/sessions/{w.b.pk}/supprimer/"
+        ),
+        calls=(
+            lambda w: Call("post", f"/sessions/{w.b.pk}/supprimer/", form={}),
+            lambda w: Call("delete", f"/api/sessions/{w.b.pk}"),
+        ),
+        operation=("delete", "/api/sessions/{session_id}"),
+    ),
+    Destructive(
+        "exams.actions.do_delete_candidate",
+        Tag.CANDIDATE_DELETE,
+        CENTRE_ADMIN,
+        ClosedDisclosure(
+            origin=lambda w: f"/sessions/{w.a.session.pk}/",
+            action=lambda w: f"/candidats/{w.a.absent.pk}/supprimer/",
+        ),
+        calls=(
+            lambda w: Call("post", f"/candidats/{w.a.absent.pk}/supprimer/", form={}),
+            lambda w: Call("delete", f"/api/candidates/{w.a.absent.pk}"),
+        ),
+        operation=("delete", "/api/candidates/{candidate_id}"),
+    ),
+    Destructive(
+        "exams.actions.do_finalize_session",  # ends every test still running
+        Tag.SESSION_FINALIZE,
+        CENTRE_ADMIN,
+        ConfirmationPage(
+            origin=lambda w: f"/sessions/{w.a.session.pk}/",
+            page=lambda w: f"/sessions/{w.a.session.pk}/finaliser/",
+        ),
+        calls=(
+            lambda w: Call(
+                "post", f"/sessions/{w.a.session.pk}/finaliser/", form=_finalization_form(w)
+            ),
+            lambda w: Call(
+                "put",
+                f"/api/sessions/{w.a.session.pk}/finalization",
+                json={
+                    "reports": [
+                        {"candidate_id": int(key[1:].split("-")[0]), "abort_reason": value}
+                        for key, value in _finalization_form(w).items()
+                    ]
+                },
+            ),
+        ),
+        operation=("put", "/api/sessions/{session_id}/finalization"),
+    ),
+    Destructive(
+        "exams.actions.do_purge_records",
+        Tag.RECORDS_PURGE,
+        None,
+        Command("purge_records", prepare=_expire_records),
+    ),
+    Destructive(
+        "certification.actions.do_cancel_presence",
+        Tag.PRESENCE_CANCEL,
+        INVIGILATOR,
+        ScriptDialog(_room, '"/cancel-presence"'),
+        calls=(
+            lambda w: Call(
+                "post", f"/api/invigilation/candidates/{w.a.confirmed.pk}/cancel-presence", json={}
+            ),
+        ),
+        operation=("post", "/api/invigilation/candidates/{candidate_id}/cancel-presence"),
+    ),
+    Destructive(
+        "certification.actions.do_end_by_invigilator",
+        Tag.COURSE_END,
+        INVIGILATOR,
+        ScriptDialog(_room, '"/end"'),
+        calls=(
+            lambda w: Call("post", f"/api/invigilation/candidates/{w.a.running.pk}/end", json={}),
+        ),
+        operation=("post", "/api/invigilation/candidates/{candidate_id}/end"),
+    ),
+    Destructive(
+        "invigilation.actions.do_end_overtime",
+        Tag.COURSE_END,  # one row per test ended
+        INVIGILATOR,
+        ScriptDialog(_room, '"/end-overtime"'),
+        calls=(
+            lambda w: Call(
+                "post", f"/api/invigilation/sessions/{w.a.session.pk}/end-overtime", json={}
+            ),
+        ),
+        operation=("post", "/api/invigilation/sessions/{session_id}/end-overtime"),
+    ),
+    Destructive(
+        "certification.actions.do_refuse_alert",
+        Tag.ALERT_REFUSE,
+        INVIGILATOR,
+        ScriptDialog(_room, '"/refuse"'),
+        calls=(lambda w: Call("post", f"/api/invigilation/alerts/{w.a.alert.pk}/refuse", json={}),),
+        operation=("post", "/api/invigilation/alerts/{alert_id}/refuse"),
+    ),
+    Destructive(
+        "jury.actions.do_unpublish_session",
+        Tag.JURY_UNPUBLISH,
+        JURY,
+        ClosedDisclosure(
+            origin=lambda w: f"/jury/sessions/{w.published.pk}/",
+            action=lambda w: f"/jury/sessions/{w.published.pk}/depublier/",
+        ),
+        calls=(
+            lambda w: Call("post", f"/jury/sessions/{w.published.pk}/depublier/", form={}),
+            lambda w: Call("post", f"/api/jury/sessions/{w.published.pk}/unpublish", json={}),
+        ),
+        operation=("post", "/api/jury/sessions/{session_id}/unpublish"),
+    ),
+    Destructive(
+        "results.actions.do_withdraw_certificates",  # only ever called by unpublishing
+        Tag.CERTIFICATES_WITHDRAW,
+        JURY,
+        ClosedDisclosure(
+            origin=lambda w: f"/jury/sessions/{w.published.pk}/",
+            action=lambda w: f"/jury/sessions/{w.published.pk}/depublier/",
+        ),
+        calls=(
+            lambda w: Call("post", f"/jury/sessions/{w.published.pk}/depublier/", form={}),
+            lambda w: Call("post", f"/api/jury/sessions/{w.published.pk}/unpublish", json={}),
+        ),
+    ),
+    Destructive(
+        "jury.actions.do_reject_report",
+        Tag.JURY_REPORT_REJECT,
+        JURY,
+        ClosedDisclosure(
+            origin=lambda w: f"/jury/sessions/{w.reviewed.pk}/",
+            action=lambda w: f"/jury/signalements/{w.report.pk}/traiter/",
+            decision="reject",
+        ),
+        calls=(
+            lambda w: Call(
+                "post", f"/jury/signalements/{w.report.pk}/traiter/", form={"decision": "reject"}
+            ),
+            lambda w: Call("post", f"/api/jury/reports/{w.report.pk}/reject", json={}),
+        ),
+        operation=("post", "/api/jury/reports/{report_id}/reject"),
+    ),
+    Destructive(
+        "jury.actions.do_neutralize_question",
+        Tag.JURY_REPORT_NEUTRALIZE,
+        JURY,
+        ClosedDisclosure(
+            origin=lambda w: f"/jury/sessions/{w.reviewed.pk}/",
+            action=lambda w: f"/jury/signalements/{w.report.pk}/traiter/",
+            decision="neutralize",
+        ),
+        calls=(
+            lambda w: Call(
+                "post",
+                f"/jury/signalements/{w.report.pk}/traiter/",
+                form={"decision": "neutralize"},
+            ),
+            lambda w: Call("post", f"/api/jury/reports/{w.report.pk}/neutralize", json={}),
+        ),
+        operation=("post", "/api/jury/reports/{report_id}/neutralize"),
+    ),
+]
+BY_ACTION = {entry.action: entry for entry in DESTRUCTIVE}
+CALLS = [(entry.action, n) for entry in DESTRUCTIVE for n in range(len(entry.calls))]
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    with persistent_world(django_db_blocker, tmp_path_factory.mktemp("bank")) as built:
+        yield built
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+Element = tuple[str, dict[str, str | None]]
+
+
+class _Page(HTMLParser):
+    """Links, forms, submit buttons and every element's ancestors."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[Element] = []
+        self.links: list[str] = []
+        self.scripts: list[str] = []
+        self.buttons: list[tuple[dict[str, str | None], list[Element]]] = []
+        self.ancestors_of: dict[str, list[Element]] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ancestors_of[str(attributes["id"])] = list(self.stack)
+        if tag == "a" and attributes.get("href"):
+            self.links.append(str(attributes["href"]))
+        if tag == "script" and attributes.get("src"):
+            self.scripts.append(str(attributes["src"]))
+        default = "submit" if tag == "button" else "text"
+        if tag in ("button", "input") and attributes.get("type", default) == "submit":
+            self.buttons.append((attributes, list(self.stack)))
+        if tag not in VOID:
+            self.stack.append((tag, attributes))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth][0] == tag:
+                del self.stack[depth:]
+                return
+
+    def posting_to(self, url: str, page_url: str) -> list[tuple[dict, list[Element]]]:
+        """Submit buttons of the POST forms whose action is `url`."""
+        found = []
+        for attributes, ancestors in self.buttons:
+            forms = [attrs for tag, attrs in ancestors if tag == "form"]
+            if not forms or str(forms[-1].get("method", "get")).lower() != "post":
+                continue
+            if (forms[-1].get("action") or page_url) == url:
+                found.append((attributes, ancestors))
+        return found
+
+
+def _closed(ancestors: list[Element]) -> bool:
+    return any(tag in ("details", "dialog") and "open" not in attrs for tag, attrs in ancestors)
+
+
+def _client(world: World, persona: str | None, **options: bool) -> Client:
+    client = Client(**options)
+    user = world.users[persona] if persona else None
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _send(client: Client, call: Call, headers: dict[str, str] | None = None):
+    if call.form is not None:
+        return client.post(call.url, call.form, headers=headers)
+    body = "" if call.json is None else json.dumps(call.json)
+    return client.generic(
+        call.method.upper(), call.url, body, content_type="application/json", headers=headers
+    )
+
+
+def _page(client: Client, url: str) -> _Page:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return _Page(response.content.decode())
+
+
+def _audited(entry: Destructive, world: World) -> int:
+    actor = world.users[entry.actor] if entry.actor else None
+    return AuditEvent.objects.filter(tag=entry.tag, actor=actor).count()
+
+
+def _project_actions() -> list[str]:
+    """module.function of every do_* of an <app>/actions.py of the project."""
+    names = []
+    for config in apps.get_app_configs():
+        if not Path(config.path).is_relative_to(settings.BASE_DIR):
+            continue
+        if importlib.util.find_spec(f"{config.name}.actions") is None:
+            continue
+        module = importlib.import_module(f"{config.name}.actions")
+        names += [
+            f"{module.__name__}.{name}"
+            for name, function in inspect.getmembers(module, inspect.isfunction)
+            if function.__module__ == module.__name__ and name.startswith("do_")
+        ]
+    return names
+
+
+# --- The list ----------------------------------------------------------------------------------
+
+
+def test_it_lists_every_destructive_action():
+    """Every do_* named like a destructive action and every DELETE operation has an entry;
+    every entry names an action and an operation that exist, never a GET."""
+    found = _project_actions()
+    destructive = {
+        name for name in found if name.rsplit(".", 1)[1].startswith(DESTRUCTIVE_PREFIXES)
+    }
+    schema = api.get_openapi_schema()["paths"]
+    deletes = {("delete", path) for path, item in schema.items() if "delete" in item}
+
+    assert sorted(destructive - set(BY_ACTION)) == [], "destructive actions without an entry"
+    assert sorted(deletes - {e.operation for e in DESTRUCTIVE}) == [], "DELETE without an entry"
+    assert set(BY_ACTION) <= set(found), "entries for actions that no longer exist"
+    assert len(destructive) >= 10
+    for entry in DESTRUCTIVE:
+        if entry.operation is not None:
+            method, path = entry.operation
+            assert method in schema[path] and method != "get", entry.operation
+        assert entry.calls or isinstance(entry.offer, Command), entry.action
+
+
+# --- (a) Offered only behind a confirmation ------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, ConfirmationPage)]
+)
+def test_it_asks_for_confirmation_on_a_page_of_its_own(world, action):
+    """The page offering it links to a confirmation page; opening that page changes nothing,
+    and its form (POST) does it."""
+    entry = BY_ACTION[action]
+    offer = entry.offer
+    assert isinstance(offer, ConfirmationPage)
+    client = _client(world, entry.actor)
+    origin, page = offer.origin(world), offer.page(world)
+
+    offering = _page(client, origin)
+    before = _audited(entry, world)
+    confirmation = _page(client, page)
+
+    assert page in offering.links
+    assert offering.posting_to(page, origin) == []  # no button doing it at once
+    assert confirmation.posting_to(page, page) != []
+    assert _audited(entry, world) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, ClosedDisclosure)]
+)
+def test_it_hides_the_button_in_a_closed_disclosure(world, action):
+    """Every button doing it sits in a <details> or <dialog> that is closed until opened."""
+    entry = BY_ACTION[action]
+    offer = entry.offer
+    assert isinstance(offer, ClosedDisclosure)
+    origin = offer.origin(world)
+
+    buttons = _page(_client(world, entry.actor), origin).posting_to(offer.action(world), origin)
+
+    if offer.decision is not None:
+        buttons = [(attrs, up) for attrs, up in buttons if attrs.get("value") == offer.decision]
+    assert buttons != [], "the page no longer offers it"
+    assert all(_closed(ancestors) for _attrs, ancestors in buttons)
+
+
+def _script_triggers(script: str, fragment: str) -> list[str]:
+    """The id of the button behind each call the script makes to a path ending in
+    `fragment`: `confirm-yes` for calls made by `confirmDialog(…, function () { … })`, or
+    the element whose `onclick` makes the call."""
+    triggers = []
+    for found in re.finditer(re.escape(fragment), script):
+        before = script[: found.start()]
+        statement = before[before.rfind(";") + 1 :]
+        handler = re.search(r'\$\("([\w-]+)"\)\.onclick = function \(\) \{[^}]*$', before)
+        if "confirmDialog(" in statement:
+            triggers.append("confirm-yes")
+        elif handler is not None:
+            triggers.append(handler.group(1))
+        else:
+            triggers.append(f"no dialog before {script[found.start() - 80 : found.end()]!r}")
+    return triggers
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, ScriptDialog)]
+)
+def test_it_calls_the_api_only_from_a_dialog_in_the_espace_surveillant(world, action):
+    """supervision.js makes the call only from a button inside a <dialog> of the page (closed
+    until the invigilator opens it); `confirmDialog` wires its « Oui » to the action."""
+    entry = BY_ACTION[action]
+    offer = entry.offer
+    assert isinstance(offer, ScriptDialog)
+    page = _page(_client(world, entry.actor), offer.origin(world))
+    path = finders.find(SCRIPT)
+    assert path is not None
+    script = Path(str(path)).read_text(encoding="utf-8")
+    confirm = script[script.index("function confirmDialog(") :]
+    confirm = confirm[: confirm.index("\n  }\n")]
+
+    triggers = _script_triggers(script, offer.fragment)
+
+    assert any(src.endswith(SCRIPT) for src in page.scripts)
+    assert '$("confirm-yes")' in confirm and "onYes();" in confirm
+    assert triggers != []
+    for trigger in triggers:
+        assert trigger in page.ancestors_of, trigger
+        dialogs = [attrs for tag, attrs in page.ancestors_of[trigger] if tag == "dialog"]
+        assert dialogs and all("open" not in attrs for attrs in dialogs), trigger
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", [e.action for e in DESTRUCTIVE if e.operation is not None])
+def test_it_refuses_the_api_operation_without_the_csrf_token(world, action):
+    """Never a GET, and a cookie without the CSRF token gets 403 and changes nothing."""
+    entry = BY_ACTION[action]
+    api_calls = [call for call in (c(world) for c in entry.calls) if call.url.startswith("/api/")]
+    client = _client(world, entry.actor, enforce_csrf_checks=True)
+    before = _audited(entry, world)
+
+    responses = [_send(client, call) for call in api_calls]
+
+    assert api_calls and all(call.method != "get" for call in api_calls)
+    assert [r.status_code for r in responses] == [403] * len(api_calls)
+    assert _audited(entry, world) == before
+    assert not isinstance(entry.offer, Command)
+    client.get(entry.offer.origin(world))  # a page with a form sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    assert _send(client, api_calls[0], {"X-CSRFToken": token}).status_code < 400
+    assert _audited(entry, world) > before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, Command)])
+def test_it_deletes_nothing_on_a_dry_run(world, action):
+    """The cron job's --dry-run lists what would go and deletes nothing."""
+    entry = BY_ACTION[action]
+    offer = entry.offer
+    assert isinstance(offer, Command)
+    offer.prepare(world)
+    before = (SessionRecord.objects.count(), AuditEvent.objects.count())
+
+    call_command(offer.name, "--dry-run", stdout=io.StringIO())
+
+    assert (SessionRecord.objects.count(), AuditEvent.objects.count()) == before
+
+
+# --- (b) Audited, with who did it --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "way"), CALLS, ids=[f"{a.rsplit('.', 1)[1]}-{n}" for a, n in CALLS]
+)
+def test_it_writes_an_audit_row_naming_the_actor(world, action, way):
+    """Done through each of its pages and API operations, it records the tag with the actor."""
+    entry = BY_ACTION[action]
+    call = entry.calls[way](world)
+    client = _client(world, entry.actor)
+    before = _audited(entry, world)
+
+    response = _send(client, call)
+
+    assert response.status_code < 400, response.content[:300]
+    assert _audited(entry, world) > before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, Command)])
+def test_it_audits_the_cron_job_as_the_system(world, action):
+    """A command has no user: its audit row has no actor and a `system:` tag."""
+    entry = BY_ACTION[action]
+    offer = entry.offer
+    assert isinstance(offer, Command)
+    offer.prepare(world)
+    before = _audited(entry, world)
+
+    call_command(offer.name, stdout=io.StringIO())
+
+    assert entry.actor is None and entry.tag.startswith("system:")
+    assert _audited(entry, world) > before
+
+
+# --- Django's admin ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_confirms_and_logs_deletions_in_the_django_admin(world):
+    """The admin asks on a page of its own, then records the deletion and who made it in its
+    history (LogEntry): staff work is audited there, not in the sessions' timeline."""
+    superuser = world.users[SUPERUSER]
+    assert superuser is not None
+    client = _client(world, SUPERUSER)
+    centre = CentreFactory(name="Centre fermé")
+    url = f"/admin/accounts/centre/{centre.pk}/delete/"
+
+    asked = client.get(url)
+    assert asked.status_code == 200 and Centre.objects.filter(pk=centre.pk).exists()
+    done = client.post(url, {"post": "yes"})
+
+    assert done.status_code == 302
+    assert not Centre.objects.filter(pk=centre.pk).exists()
+    entry = LogEntry.objects.get(
+        content_type__model="centre", object_id=str(centre.pk), action_flag=DELETION
+    )
+    assert entry.user_id == superuser.pk
