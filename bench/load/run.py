@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import ROOT, create_session, django_setup, free_port, start_server, summary, wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
+STEADY_AFTER_RAMP = 30.0  # s after the last start before the steady-state figures
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -57,8 +58,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--invigilators", type=int, default=1, help="per session")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--interval", type=float, default=15.0, help="mean s between answers")
-    parser.add_argument("--ramp", type=float, default=30.0, help="s over which candidates start")
-    parser.add_argument("--duration", type=float, default=120.0, help="s of measured load")
+    parser.add_argument("--ramp", type=float, default=120.0, help="s over which candidates start")
+    parser.add_argument("--duration", type=float, default=180.0, help="s of load after the ramp")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
     return parser.parse_args()
@@ -142,9 +143,13 @@ class Stats:
         self.candidate_state: list[float] = []
         self.invigilator_state: list[float] = []
         self.push: list[float] = []
+        # (sent at, latency) of answers and pushes, to single out the steady state.
+        self.answer_at: list[tuple[float, float]] = []
+        self.push_at: list[tuple[float, float]] = []
         self.errors: list[str] = []
         self.requests = 0
         self.sent: dict[tuple[int, int], float] = {}
+        self.started_perf = 0.0
 
 
 async def open_sockets(base: str, sessions: list[dict], stats: Stats) -> list[Any]:
@@ -188,6 +193,7 @@ async def vigie_load(
         headers={"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"},
     )
     started = time.monotonic()
+    stats.started_perf = time.perf_counter()
     stop_at = started + args.ramp + args.duration
     rng = random.Random(args.seed)
 
@@ -202,6 +208,8 @@ async def vigie_load(
             return None
         elapsed = time.perf_counter() - t0
         getattr(stats, kind).append(elapsed)
+        if kind == "answer":
+            stats.answer_at.append((t0, elapsed))
         if r.status_code != 200:
             stats.errors.append(f"{kind} {r.status_code} {r.text[:100]}")
             return None
@@ -270,23 +278,25 @@ async def vigie_load(
 
         reader = asyncio.create_task(reread())
         try:
-            while time.monotonic() < stop_at + 2:
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), timeout=1)
-                except TimeoutError:
-                    continue
+            # No timeout on recv: a wait_for per socket and second cost the load generator
+            # more CPU than the events (2,000 sockets); the task is cancelled at the end.
+            while True:
+                raw = await ws.recv()
                 received = time.perf_counter()
                 event = json.loads(raw)
                 if event.get("op") == "answered":
                     key = (event["candidate_id"], event["position"])
                     if key in stats.sent:
                         stats.push.append(received - stats.sent[key])
+                        stats.push_at.append((stats.sent[key], received - stats.sent[key]))
                 # supervision.js patches the row of an answer still running; anything else
                 # (a start, an alert, a test completed…) re-reads the session's state.
                 patched = event.get("op") == "answered" and event.get("status") == "started"
                 if event.get("type") != "heartbeat" and not patched:
                     waiting.append(received)
                     wake.set()
+        except asyncio.CancelledError:
+            pass
         except Exception as exc:
             stats.errors.append(f"invigilator socket: {exc!r}"[:200])
         finally:
@@ -295,26 +305,34 @@ async def vigie_load(
     async def drain(ws: Any) -> None:
         # Candidates' pages: keep the push link open and read what comes.
         try:
-            while time.monotonic() < stop_at + 2:
-                try:
-                    await asyncio.wait_for(ws.recv(), timeout=1)
-                except TimeoutError:
-                    continue
+            while True:
+                await ws.recv()
+        except asyncio.CancelledError:
+            pass
         except Exception as exc:
             stats.errors.append(f"candidate socket: {exc!r}"[:200])
 
     tasks = []
+    listeners = []
     for index, session in enumerate(sessions):
         invigilator_ws, candidate_ws = sockets[2 * index], sockets[2 * index + 1]
         for cookie, ws in zip(session["invigilators"], invigilator_ws, strict=True):
             if ws is not None:
-                tasks.append(invigilator(session, cookie, ws))
+                listeners.append(asyncio.create_task(invigilator(session, cookie, ws)))
         for info, ws in zip(session["candidates"], candidate_ws, strict=True):
             tasks.append(candidate(session, info, random.Random(rng.random())))
             if ws is not None:
-                tasks.append(drain(ws))
+                listeners.append(asyncio.create_task(drain(ws)))
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
+    # The pushes of the last answers: wait for them (10 s at most), then stop listening.
+    expected = len(stats.sent) * args.invigilators
+    deadline = time.monotonic() + 10
+    while len(stats.push) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    for task in listeners:
+        task.cancel()
+    await asyncio.gather(*listeners, return_exceptions=True)
     await client.aclose()
     await asyncio.gather(*(ws.close() for group in sockets for ws in group if ws is not None))
     return elapsed
@@ -487,6 +505,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         candidates = args.sessions * args.candidates
+        steady_from = stats.started_perf + args.ramp + STEADY_AFTER_RAMP
         results["vigie"] = {
             "concurrent_candidates": candidates,
             "invigilators": args.sessions * args.invigilators,
@@ -501,6 +520,13 @@ def main() -> None:
             "candidate_state": summary(stats.candidate_state),
             "invigilator_state": summary(stats.invigilator_state),
             "push": summary(stats.push),
+            # Once every candidate has started (the ramp, and its backlog, are over): the
+            # exam as it runs for most of its 1 h 45.
+            "steady_state": {
+                "from_s_after_start": args.ramp + STEADY_AFTER_RAMP,
+                "answer": summary([lat for t, lat in stats.answer_at if t >= steady_from]),
+                "push": summary([lat for t, lat in stats.push_at if t >= steady_from]),
+            },
             "pushes_expected": len(stats.sent) * args.invigilators,
             "error_count": len(stats.errors),
             "error_rate": round(len(stats.errors) / max(stats.requests, 1), 5),
