@@ -29,7 +29,7 @@ run: install ## Set up everything and serve on http://127.0.0.1:8000 (SQLite, de
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
-	$(BIN)/uvicorn vigie.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn vigie.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
 
 prod: install ## Production: checks, migrate, collectstatic, WORKERS uvicorn workers (needs SECRET_KEY, DATABASE_URL, REDIS_URL)
 	DEBUG=$${DEBUG:-false} $(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT) --workers $(WORKERS)

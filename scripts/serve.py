@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         log_config=None,  # uvicorn's loggers go through Django's LOGGING (JSON lines)
         proxy_headers=True,  # trust X-Forwarded-* from FORWARDED_ALLOW_IPS (default local)
         timeout_graceful_shutdown=20,
+        # Events are ~200-byte JSON: compressing them saves nothing on the wire and costs a
+        # zlib context per socket (memory) and per message (CPU), on both ends.
+        ws_per_message_deflate=False,
     )
 
 

@@ -213,6 +213,9 @@ def test_it_pushes_an_action_made_on_worker_b_to_an_invigilator_on_worker_a(clus
     with pytest.raises(InvalidStatus, match="403"):
         cluster.watch("A", cookie=cluster.data["candidates"][0]["cookie"])
     with cluster.watch("A") as ws:
+        # The client offered permessage-deflate (websockets does by default, as browsers
+        # do); production workers decline it: small events, and half the memory per socket.
+        assert ws.protocol.extensions == []
         client = cluster.candidate(0, "B")
         course, token = start(client, cluster, 0)
         # The first event also warms the link up (imports, Redis reader); the spec is on the next.
