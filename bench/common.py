@@ -158,6 +158,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict:
+    if not values:
+        return {"count": 0}  # NaN is not JSON
     return {
         "count": len(values),
         "p50_ms": round(percentile(values, 50) * 1000, 1),

@@ -573,10 +573,10 @@ def main() -> None:
     vigie, bare_paced = results["vigie"], results["bare"]["paced"]
     results["ratio_vigie_over_bare"] = {
         "answer_p95_over_write_p95": round(
-            vigie["answer"]["p95_ms"] / max(bare_paced["write"]["p95_ms"], 0.1), 1
+            vigie["answer"].get("p95_ms", 0) / max(bare_paced["write"].get("p95_ms", 0), 0.1), 1
         ),
         "answer_p50_over_write_p50": round(
-            vigie["answer"]["p50_ms"] / max(bare_paced["write"]["p50_ms"], 0.1), 1
+            vigie["answer"].get("p50_ms", 0) / max(bare_paced["write"].get("p50_ms", 0), 0.1), 1
         ),
         "vigie_requests_per_s_over_bare_ceiling": round(
             vigie["requests_per_s"] / results["bare"]["ceiling_closed_loop_64"]["writes_per_s"], 3
