@@ -1,9 +1,6 @@
 """Two people finalizing or publishing the same session at once, with real threads on
 PostgreSQL: one wins, the other is refused, and nothing is written twice."""
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -17,6 +14,7 @@ from exams.models import AuditEvent, ExamSession
 from jury import actions as jury_actions
 from jury import errors as jury_errors
 from tests import live_record as live
+from tests.concurrency import race
 from tests.factories import ExamSessionFactory, MembershipFactory, UserFactory
 
 pytestmark = [
@@ -29,23 +27,6 @@ pytestmark = [
 ]
 
 ROUNDS = 5
-
-
-def _race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in parallel threads released together; results or raised errors."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        try:
-            barrier.wait(timeout=10)
-            return call()
-        except Exception as error:
-            return error
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _finalize(session_id: int, data: finalization.FinalizationInput, actor: Any) -> Any:
@@ -75,7 +56,7 @@ def test_it_lets_one_of_two_simultaneous_finalizations_win(small_bank):
         admin, session, data = _session_with_a_running_test()
         other = MembershipFactory(centre=session.centre).user
 
-        results = _race(
+        results = race(
             partial(_finalize, session.pk, data, admin), partial(_finalize, session.pk, data, other)
         )
 
@@ -97,7 +78,7 @@ def test_it_lets_one_of_two_simultaneous_publications_win(small_bank):
         do_finalize_session(session, data, actor=admin)
         first, second = UserFactory(is_staff=True), UserFactory(is_staff=True)
 
-        results = _race(partial(_publish, session.pk, first), partial(_publish, session.pk, second))
+        results = race(partial(_publish, session.pk, first), partial(_publish, session.pk, second))
 
         errors = [r for r in results if isinstance(r, Exception)]
         assert len(errors) == 1, results

@@ -5,9 +5,6 @@ Each race runs ROUNDS times on fresh rows; both threads wait at a barrier so the
 database together, and each closes its own connection at the end.
 """
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ from certification.models import (
     LiveAlert,
 )
 from exams.models import AuditEvent
+from tests.concurrency import race
 from tests.factories import CandidateFactory, UserFactory
 
 pytestmark = [
@@ -52,23 +50,6 @@ def alice(db):
 @pytest.fixture
 def bruno(db):
     return UserFactory(email="bruno.petit@lycee.fr", first_name="Bruno", last_name="Petit")
-
-
-def _race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in parallel threads released together; results or raised errors."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        try:
-            barrier.wait(timeout=10)
-            return call()
-        except Exception as error:
-            return error
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _started(session, n: int) -> tuple[CertificationCourse, Any]:
@@ -112,7 +93,7 @@ def test_it_lets_one_invigilator_decide_an_alert_when_two_click_at_once(
                 return lambda: actions.do_validate_alert(mine, actor=actor, reason="E11")
             return lambda: actions.do_refuse_alert(mine, actor=actor)
 
-        results = _race(decide(decisions[0], alice), decide(decisions[1], bruno))
+        results = race(decide(decisions[0], alice), decide(decisions[1], bruno))
 
         winner = _winner(results)
         _who(results, winner, ["Alice Martin", "Bruno Petit"])
@@ -137,7 +118,7 @@ def test_it_lets_one_invigilator_end_a_test_when_two_click_at_once(
         course, _run = _started(exam_session, n)
         copies = [CertificationCourse.objects.get(pk=course.pk) for _ in range(2)]
 
-        results = _race(
+        results = race(
             lambda c=copies[0]: actions.do_end_by_invigilator(c, actor=alice),
             lambda c=copies[1]: actions.do_end_by_invigilator(c, actor=bruno),
         )
@@ -163,7 +144,7 @@ def test_it_never_saves_an_answer_after_the_test_was_ended(exam_session, small_b
         user = course.user
         copies = [CertificationCourse.objects.get(pk=course.pk) for _ in range(2)]
 
-        answer, ended = _race(
+        answer, ended = race(
             lambda c=copies[0], user=user, token=run.token, item_id=item.id: (
                 actions.do_answer(c, user=user, token=token, item_id=item_id, response=[0]).answer
             ),
@@ -203,7 +184,7 @@ def test_it_saves_a_double_submitted_answer_once(exam_session, small_bank):
                 ).answer
             )
 
-        first, second = _race(submit(), submit())
+        first, second = race(submit(), submit())
 
         assert isinstance(first, Answer) and isinstance(second, Answer), (first, second)
         assert first.pk == second.pk
@@ -221,7 +202,7 @@ def test_it_lets_one_invigilator_confirm_a_presence_when_two_click_at_once(
         candidate = CandidateFactory(session=exam_session, last_name=f"Presence{n}")
         copies = [type(candidate).objects.get(pk=candidate.pk) for _ in range(2)]
 
-        results = _race(
+        results = race(
             lambda c=copies[0]: actions.do_confirm_presence(c, actor=alice),
             lambda c=copies[1]: actions.do_confirm_presence(c, actor=bruno),
         )
