@@ -325,12 +325,13 @@ def do_answer(
 ) -> Answered:
     """Save an answer at once and draw the next question. Re-sending the same answer
     returns it (network retries)."""
-    # Lock the course row only (no join: PostgreSQL would lock the joined rows too); the
-    # candidate and session were loaded by the access function and do not change here.
-    locked = CertificationCourse.objects.select_for_update().get(pk=course.pk)
-    if "candidate" in course._state.fields_cache:
-        locked.candidate = course.candidate
-    course = locked
+    # Lock the course row only: the candidate, session and centre come in the same query
+    # (the state in the response needs them) without locking every row of the centre.
+    course = (
+        CertificationCourse.objects.select_for_update(of=("self",))
+        .select_related("candidate__session__centre")
+        .get(pk=course.pk)
+    )
     if course.user_id != user.pk:
         raise e.NoMatchingCandidate
     progress = engine.progress(course)
