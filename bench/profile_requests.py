@@ -14,7 +14,9 @@ what that becomes with many clients, the network and several workers.
 """
 
 import argparse
+import cProfile
 import json
+import pstats
 import statistics
 import sys
 import time
@@ -31,6 +33,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--answers", type=int, default=12, help="answers per candidate")
     parser.add_argument("--out", default="")
+    parser.add_argument(
+        "--profile", default="", help="print a cProfile of this kind of request (e.g. answer)"
+    )
     return parser.parse_args()
 
 
@@ -46,11 +51,17 @@ def main() -> None:
     session = create_session(args.candidates, 1)
     measures: dict[str, list[tuple[int, float, float]]] = {}
 
+    profiler = cProfile.Profile()
+
     def timed(kind: str, call: Any) -> Any:
         with CaptureQueriesContext(connection) as queries:
+            if kind == args.profile:
+                profiler.enable()
             wall, cpu = time.perf_counter(), time.process_time()
             response = call()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            if kind == args.profile:
+                profiler.disable()
         if response.status_code != 200:
             raise SystemExit(f"{kind}: {response.status_code} {response.content[:200]!r}")
         measures.setdefault(kind, []).append((len(queries), wall, cpu))
@@ -109,6 +120,9 @@ def main() -> None:
             "cpu_ms": round(statistics.median(r[2] for r in rows) * 1000, 2),
         }
     print(json.dumps(report, indent=2))
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(45)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(70)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
 

@@ -18,14 +18,15 @@ def access_own_candidate(user: User, candidate_id: int) -> Candidate:
     return candidate
 
 
-def access_own_course(user: User, course_id: int) -> CertificationCourse:
+def access_own_course(user: User, course_id: int, *, lock: bool = False) -> CertificationCourse:
+    """`lock` (inside a transaction): the course row is locked until it ends, and only it;
+    the candidate, session and centre come in the same query without being locked."""
     if not user.is_authenticated:
         raise Http404
-    course = (
-        CertificationCourse.objects.select_related("candidate__session__centre")
-        .filter(pk=course_id)
-        .first()
-    )
+    courses = CertificationCourse.objects.select_related("candidate__session__centre")
+    if lock:
+        courses = courses.select_for_update(of=("self",))
+    course = courses.filter(pk=course_id).first()
     if course is None:
         raise Http404
     if course.user_id != user.pk:

@@ -128,12 +128,10 @@ def state(request: HttpRequest, course_id: int) -> dict[str, Any]:
 
 @router.post("/courses/{course_id}/answers", response=AnswerOut, url_name="candidate_answer")
 def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
-    user = _user(request)
-    course = access_own_course(user, course_id)
     token = _token(request)
     saved = actions.do_answer(
-        course,
-        user=user,
+        course_id,
+        user=_user(request),
         token=token,
         item_id=payload.item_id,
         response=payload.response,

@@ -959,6 +959,21 @@ def test_it_refuses_empty_or_too_long_notes(session, as_alice, candidate, text):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("text", ["Alarme\x00", "\x1b[31mAlarme", "Alarme\x7f"])
+def test_it_refuses_notes_with_control_characters(session, as_alice, text):
+    """Found by the API fuzzer: a NUL byte reached PostgreSQL (500). Line breaks and tabs
+    are text; other control characters would corrupt the printed incident report."""
+    notes = f"{API}/sessions/{session.pk}/notes"
+
+    refused = _post(as_alice, notes, {"text": text})
+
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "La note contient des caractères non autorisés."
+    assert not Note.objects.exists() and _tags(session) == []
+    assert _post(as_alice, notes, {"text": "Alarme\n\tà 14 h 05\r\n"}).status_code == 200
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_note_on_a_candidate_of_another_session(session, as_alice, alice, centre):
     """Even when Alice invigilates both sessions, a note stays within its session."""
     other = ExamSessionFactory(centre=centre)

@@ -202,6 +202,53 @@ def test_it_crosses_from_the_event_loop_to_a_thread_once_per_request(monkeypatch
     assert _crossings(SyncChainASGIHandler(), "/healthz", monkeypatch)[0] == 200
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_serves_requests_on_a_fixed_set_of_threads_in_arrival_order(settings, monkeypatch):
+    """Django's handler starts and joins a thread per request (the event loop waits for
+    each start) and, overloaded, holds one thread per queued request. Ours lends one of
+    HTTP_THREADS long-lived threads to each request; the others wait their turn."""
+    import threading
+
+    import httpx
+    from django.core.handlers.base import BaseHandler
+
+    from vigie.handler import SyncChainASGIHandler
+
+    seen: list[tuple[str, str]] = []
+    original = BaseHandler._get_response
+
+    def recording(self, request):
+        seen.append((request.GET["n"], threading.current_thread().name))
+        return original(self, request)
+
+    monkeypatch.setattr(BaseHandler, "_get_response", recording)
+
+    def burst(threads: int) -> list[int]:
+        settings.HTTP_THREADS = threads
+        handler = SyncChainASGIHandler()
+
+        async def fetch() -> list[int]:
+            transport = httpx.ASGITransport(app=handler)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://localhost"
+            ) as client:
+                requests = []
+                for n in range(8):
+                    requests.append(asyncio.create_task(client.get(f"/compte/connexion/?n={n}")))
+                    await asyncio.sleep(0)  # they arrive in this order
+                return [r.status_code for r in await asyncio.gather(*requests)]
+
+        seen.clear()
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, fetch()).result()
+
+    assert burst(2) == [200] * 8
+    assert {name for _n, name in seen} == {"http-0_0", "http-1_0"}
+    # One thread: the 7 waiting requests are served in their order of arrival.
+    assert burst(1) == [200] * 8
+    assert seen == [(str(n), "http-0_0") for n in range(8)]
+
+
 def test_it_gives_each_worker_room_for_bursts_of_live_events():
     """channels-redis shares one queue of 100 messages (its default) between all of a
     worker's sockets and drops the rest silently: measured, a third of the invigilators'

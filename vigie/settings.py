@@ -102,6 +102,9 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported engine {_db['ENGINE']}")
 DATABASES = {"default": _db}
+# Threads per worker serving HTTP requests (vigie/handler.py). On PostgreSQL one per pooled
+# connection: a request never holds a thread while it waits for a connection.
+HTTP_THREADS = envint("HTTP_THREADS", _db["OPTIONS"].get("pool", {}).get("max_size", 8), minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Live updates: in-memory for one process, Redis so several workers share events.

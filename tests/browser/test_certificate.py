@@ -42,7 +42,7 @@ def published(small_bank):
     course = run.course
     while (item := course_actions.current_question(course)) is not None:
         course_actions.do_answer(
-            course,
+            course.pk,
             user=user,
             token=run.token,
             item_id=item.id,
