@@ -56,8 +56,12 @@ def main(argv: list[str] | None = None) -> None:
     import django
     import uvicorn
 
+    from vigie.serving import run_workers
+
     django.setup()  # reads the settings (refusing unsafe ones) and configures logging
-    uvicorn.run(
+    # Several workers: each listens on a socket of its own (vigie/serving.py).
+    serve = run_workers if args.workers > 1 else uvicorn.run
+    serve(
         "vigie.asgi:application",
         host=args.host,
         port=args.port,

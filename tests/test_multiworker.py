@@ -5,13 +5,16 @@ Each test starts real uvicorn processes (scripts/serve.py) on the test database,
 own redis-server so that stopping Redis disturbs nobody else.
 """
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -320,3 +323,51 @@ def test_it_loses_no_saved_answer_when_a_worker_is_killed(cluster):
     for index, _client, course, _token in runs:
         assert Answer.objects.filter(course_id=course).count() == acknowledged[index] == 3
     assert all(run[1].base_url == httpx.URL(cluster.urls["B"]) for run in runs)
+
+
+def _served_by(log_path: Any, path: str) -> list[int]:
+    """Worker pids of the access-log lines (JSON) of `path`."""
+    import json
+
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    return [line["pid"] for line in lines if line.get("path") == path]
+
+
+def _listening_sockets(port: int) -> int:
+    """LISTEN entries (state 0A) of a local TCP port, from the kernel's table."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1
+        for row in rows
+        if (fields := row.split())[3] == "0A" and int(fields[1].split(":")[1], 16) == port
+    )
+
+
+def test_it_spreads_new_connections_over_the_workers_of_one_port(tmp_path):
+    """vigie/serving.py: with one shared socket Linux woke one worker twice as often as the
+    other under load; each worker now listens on its own socket (SO_REUSEPORT). A worker
+    killed with SIGKILL is replaced by the supervisor, on a socket of its own too."""
+    port, log_path = free_port(), tmp_path / "workers.log"
+    env = {"DEBUG": "false", "SECRET_KEY": PROD_KEY, "LOG_LEVEL": "INFO"}
+    server = start_server(port, workers=2, env=env, log=log_path.open("w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base)
+        for _ in range(80):  # a new connection each time, as 80 candidates' browsers
+            assert httpx.get(base + "/healthz?round=1", timeout=5).status_code == 200
+        first = _served_by(log_path, "/healthz?round=1")
+        counts = sorted(Counter(first).values())
+        assert len(counts) == 2 and counts[0] >= 20, counts  # 40 each on average
+        assert _listening_sockets(port) == 2  # one per worker (uvicorn alone: 1, shared)
+
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not set(_served_by(log_path, "/healthz?round=2")) - set(first):
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(base + "/healthz?round=2", timeout=5)
+            time.sleep(0.05)
+        assert _listening_sockets(port) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

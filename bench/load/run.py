@@ -51,6 +51,16 @@ STEADY_AFTER_RAMP = 30.0  # s after the last start before the steady-state figur
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop (installed with uvicorn[standard]): the load generator shares the machine's
+    two cores with the workers, and every millisecond of its CPU is taken from them."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=100)
@@ -89,6 +99,29 @@ def cpu_ticks(pid: int) -> int:
 
 def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def machine_ticks() -> dict[str, int]:
+    """Busy CPU ticks of the whole machine, of PostgreSQL's processes and of Redis: what
+    the two cores spent besides the workers and the load generator."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    idle = int(fields[3]) + int(fields[4])
+    ticks = {"machine": sum(int(f) for f in fields[:8]) - idle, "postgres": 0, "redis": 0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            name = (entry / "comm").read_text().strip()
+            kind = "postgres" if name == "postgres" else "redis" if name == "redis-server" else ""
+            if kind:
+                ticks[kind] += cpu_ticks(int(entry.name))
+    return ticks
+
+
+def machine_report(start: dict[str, int], end: dict[str, int], seconds: float) -> dict:
+    """Percent of one core (the machine's total is up to 100 × its cores). PostgreSQL's
+    backends that ended during the run are not counted: the pool keeps them open."""
+    return {f"{k}_cpu_percent": round(100 * (end[k] - start[k]) / TICKS / seconds, 1) for k in end}
 
 
 class Sampler:
@@ -480,7 +513,7 @@ def main() -> None:
             wait_ready(base, path="/readyz")
             pids = worker_pids(server, args.workers)
             stats = Stats()
-            loop = asyncio.new_event_loop()
+            loop = new_loop()
             # The first session's sockets warm the workers up (imports, caches, pools);
             # the memory per socket is measured on all the others.
             sockets = loop.run_until_complete(open_sockets(base, sessions[:1], stats))
@@ -494,9 +527,10 @@ def main() -> None:
             print(
                 f"{opened} WebSockets open, load for {args.ramp + args.duration:.0f} s", flush=True
             )
-            wall0 = time.monotonic()
+            wall0, machine0 = time.monotonic(), machine_ticks()
             with Sampler(pids) as sampler:
                 duration = loop.run_until_complete(vigie_load(args, base, sessions, sockets, stats))
+            machine = machine_report(machine0, machine_ticks(), time.monotonic() - wall0)
             client_cpu = (
                 100 * (cpu_ticks(os.getpid()) - client_start) / TICKS / (time.monotonic() - wall0)
             )
@@ -533,6 +567,7 @@ def main() -> None:
             "errors": stats.errors[:20],
             "workers": sampler.report(),
             "client_cpu_percent": round(client_cpu, 1),
+            **machine,
         }
         print(json.dumps(results["vigie"], indent=2), flush=True)
 
@@ -566,7 +601,9 @@ def main() -> None:
         try:
             wait_ready(base)
             pids = worker_pids(bare, args.workers)
-            results["bare"] = asyncio.run(bare_load(args, base, candidates, pids))
+            loop = new_loop()
+            results["bare"] = loop.run_until_complete(bare_load(args, base, candidates, pids))
+            loop.close()
         finally:
             bare.terminate()
             bare.wait(timeout=30)
