@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
 
 from common import create_session, django_setup, free_port, start_server, summary, wait_ready
-from run import TICKS, children, cpu_ticks  # type: ignore[import-not-found]
+from run import TICKS, children, cpu_ticks, machine_ticks  # type: ignore[import-not-found]
 
 
 def parse() -> argparse.Namespace:
@@ -105,9 +105,16 @@ async def run(base: str, sessions: list[dict], answers: int, pid: int) -> dict[s
             state = response.json()["state"]
 
     ticks, wall = cpu_ticks(pid), time.monotonic()
+    others, client_ticks = machine_ticks(), cpu_ticks(os.getpid())
     await asyncio.gather(*(candidate(*p) for p in prepared))
     await asyncio.sleep(3)  # let the last pushes arrive (counted in the worker's CPU too)
     ticks, wall = cpu_ticks(pid) - ticks, time.monotonic() - wall
+    client_ticks = cpu_ticks(os.getpid()) - client_ticks
+    others = {k: v - others[k] for k, v in machine_ticks().items()}
+
+    def per_answer(cpu_ticks: int) -> float:
+        return round(1000 * cpu_ticks / TICKS / len(latencies), 2)
+
     for task in drains:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets))
@@ -115,7 +122,12 @@ async def run(base: str, sessions: list[dict], answers: int, pid: int) -> dict[s
     return {
         "answers": len(latencies),
         "pushed_to_invigilators": pushed,
-        "worker_cpu_ms_per_answer": round(1000 * ticks / TICKS / len(latencies), 2),
+        "worker_cpu_ms_per_answer": per_answer(ticks),
+        # The rest of the machine, per answer: what sizes the database and Redis servers.
+        "postgres_cpu_ms_per_answer": per_answer(others["postgres"]),
+        "redis_cpu_ms_per_answer": per_answer(others["redis"]),
+        "load_generator_cpu_ms_per_answer": per_answer(client_ticks),
+        "machine_cpu_ms_per_answer": per_answer(others["machine"]),
         "answers_per_s": round(len(latencies) / wall, 1),
         "answer_latency": summary(latencies),
     }

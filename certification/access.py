@@ -5,6 +5,7 @@ from django.http import Http404
 from accounts.models import User
 from certification.models import CertificationCourse
 from exams.models import Candidate
+from lib.prepared import Prepared
 
 
 def access_own_candidate(user: User, candidate_id: int) -> Candidate:
@@ -18,15 +19,27 @@ def access_own_candidate(user: User, candidate_id: int) -> Candidate:
     return candidate
 
 
+# The candidate's test page reads or locks its course on every answer (lib/prepared.py).
+_COURSE = Prepared(
+    lambda pk: CertificationCourse.objects.select_related("candidate__session__centre").filter(
+        pk=pk
+    )
+)
+_LOCKED_COURSE = Prepared(
+    lambda pk: (
+        CertificationCourse.objects.select_related("candidate__session__centre")
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+    )
+)
+
+
 def access_own_course(user: User, course_id: int, *, lock: bool = False) -> CertificationCourse:
     """`lock` (inside a transaction): the course row is locked until it ends, and only it;
     the candidate, session and centre come in the same query without being locked."""
     if not user.is_authenticated:
         raise Http404
-    courses = CertificationCourse.objects.select_related("candidate__session__centre")
-    if lock:
-        courses = courses.select_for_update(of=("self",))
-    course = courses.filter(pk=course_id).first()
+    course = (_LOCKED_COURSE if lock else _COURSE).first(course_id)
     if course is None:
         raise Http404
     if course.user_id != user.pk:

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from certification import irt
 from certification.bank import Bank, Item, load_bank
-from certification.models import AlertStatus, CertificationCourse, CourseStatus, LiveAlert
+from certification.models import AlertStatus, Answer, CertificationCourse, CourseStatus, LiveAlert
+from lib.prepared import Prepared
 
 __all__ = ["TEST_LENGTH", "Item"]
 
@@ -63,11 +64,21 @@ class Progress:
         return {a.item_id for a in self.alerts if a.status == AlertStatus.VALIDATED}
 
 
-def progress(course: CertificationCourse) -> Progress:
-    answers = list(
-        course.answers.order_by("position").values_list("position", "item_id", "correct")
+# Read on every answer and state (lib/prepared.py).
+_ANSWERS = Prepared(
+    lambda course_id: (
+        Answer.objects.filter(course_id=course_id)
+        .order_by("position")
+        .values_list("position", "item_id", "correct")
     )
-    return Progress(answers=answers, alerts=list(course.alerts.order_by("created_at", "pk")))
+)
+_ALERTS = Prepared(
+    lambda course_id: LiveAlert.objects.filter(course_id=course_id).order_by("created_at", "pk")
+)
+
+
+def progress(course: CertificationCourse) -> Progress:
+    return Progress(answers=list(_ANSWERS.rows(course.pk)), alerts=list(_ALERTS.rows(course.pk)))
 
 
 def next_item(course: CertificationCourse, state: Progress | None = None) -> Item | None:

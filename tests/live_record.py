@@ -40,7 +40,7 @@ def answer(run: test_actions.Run, count: int) -> CertificationCourse:
             "pdf" if question.type == "free" else [0] if question.type == "single" else [0, 1]
         )
         test_actions.do_answer(
-            course, user=course.user, token=run.token, item_id=question.id, response=response
+            course.pk, user=course.user, token=run.token, item_id=question.id, response=response
         )
         course.refresh_from_db()
     return course

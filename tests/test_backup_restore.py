@@ -77,7 +77,7 @@ def test_it_restores_sessions_candidates_and_answers_from_a_backup(
         item = actions.current_question(run.course)
         assert item is not None
         answer = actions.do_answer(
-            run.course, user=students[0], token=run.token, item_id=item.id, response=[0]
+            run.course.pk, user=students[0], token=run.token, item_id=item.id, response=[0]
         ).answer
         answered.append((answer.position, answer.item_id, answer.response))
     dump = tmp_path / "vigie.dump"

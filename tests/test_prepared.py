@@ -1,0 +1,107 @@
+"""lib/prepared.py: the answer's queries are compiled once, and give what the ORM gives."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+
+from certification import actions
+from certification.models import Answer, CertificationCourse
+from exams.models import Candidate
+from lib.prepared import Prepared
+from tests.factories import CandidateFactory, UserFactory
+
+
+def _started(session, n: int) -> CertificationCourse:
+    user = UserFactory(certifiable=True)
+    candidate = CandidateFactory(session=session, last_name=f"Prepared{n}", user=user)
+    actions.do_confirm_presence(candidate, actor=UserFactory())
+    return actions.do_start_or_resume(candidate, user=user, access_code=session.access_code).course
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    calls: list[str] = []
+    original = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.query.model.__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    return calls
+
+
+@pytest.mark.django_db
+def test_it_gives_the_instances_and_relations_the_orm_gives(exam_session, small_bank):
+    courses = [_started(exam_session, n) for n in range(2)]
+    prepared = Prepared(
+        lambda pk: CertificationCourse.objects.select_related("candidate__session__centre").filter(
+            pk=pk
+        )
+    )
+
+    for course in courses:
+        expected = CertificationCourse.objects.select_related("candidate__session__centre").get(
+            pk=course.pk
+        )
+        got = prepared.first(course.pk)
+        assert got is not None
+        with CaptureQueriesContext(connection) as queries:
+            # select_related: the relations are there without a query.
+            centre = got.candidate.session.centre
+        assert len(queries) == 0
+        assert got == expected and got.candidate == expected.candidate
+        assert centre.time_zone == expected.candidate.session.centre.time_zone
+        assert [f.value_from_object(got) for f in got._meta.concrete_fields] == [
+            f.value_from_object(expected) for f in expected._meta.concrete_fields
+        ]
+    assert prepared.first(courses[-1].pk + 1000) is None
+
+
+@pytest.mark.django_db
+def test_it_compiles_once_and_runs_with_each_new_id(exam_session, small_bank, compilations):
+    courses = [_started(exam_session, n) for n in range(3)]
+    answers = Prepared(
+        lambda course_id: (
+            Answer.objects.filter(course_id=course_id)
+            .order_by("position")
+            .values_list("position", "item_id", "correct")
+        )
+    )
+    compilations.clear()
+
+    for course in courses:
+        at = course.started_at
+        Answer.objects.create(
+            course=course, position=1, item_id=f"item-{course.pk}", competence="1.1",
+            response=[0], correct=True, asked_at=at, answered_at=at,
+        )  # fmt: skip
+    compilations.clear()
+    rows = [list(answers.rows(course.pk)) for course in courses]
+
+    assert compilations == ["Answer"]  # the first time only
+    # Converted as the ORM converts them (SQLite stores booleans as integers).
+    assert rows == [[(1, f"item-{course.pk}", True)] for course in courses]
+    assert all(type(row[0][2]) is bool for row in rows)
+
+
+@pytest.mark.django_db
+def test_it_locks_the_row_when_the_queryset_says_so(exam_session, small_bank):
+    course = _started(exam_session, 0)
+    locked = Prepared(
+        lambda pk: CertificationCourse.objects.select_for_update(of=("self",)).filter(pk=pk)
+    )
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert locked.first(course.pk) == course
+
+    sql = queries.captured_queries[-1]["sql"]
+    assert ("FOR UPDATE" in sql) == connection.features.has_select_for_update
+
+
+def test_it_refuses_a_queryset_that_does_not_use_its_argument(db):
+    ignoring = Prepared(lambda pk: Candidate.objects.filter(pk=1))
+
+    with pytest.raises(ValueError, match="each argument must appear once"):
+        ignoring.first(5)
