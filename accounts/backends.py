@@ -2,6 +2,10 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from accounts.models import User
+from lib.prepared import Prepared
+
+# Every request loads its user: compiled once (lib/prepared.py).
+_USER = Prepared(lambda pk: User.objects.filter(pk=pk))
 
 
 class EmailBackend(ModelBackend):
@@ -26,3 +30,7 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id: int) -> User | None:  # type: ignore[override]
+        user = _USER.first(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

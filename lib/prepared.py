@@ -8,9 +8,10 @@ ordinary queryset function, compiled the first time on each database alias, and 
 only executed, through Django's cursor (same transaction, errors and query logging),
 with Django's own converters and model construction (`select_related` included).
 
-Only integer arguments (ids) are supported: each is found in the compiled parameters by a
-marker value no row has. The queryset must not depend on anything but its arguments (no
-clock, no settings read at build time): it is built once.
+Arguments are ids or keys (`int` or `str`, declared by `kinds`): each is found in the
+compiled parameters by a marker value no row has, so it must reach the SQL unchanged (an
+exact lookup on an integer or text column). The queryset must not depend on anything but
+its arguments (no clock, no settings read at build time): it is built once.
 """
 
 import itertools
@@ -28,7 +29,11 @@ from django.db.models.query import (  # type: ignore[attr-defined] # untyped in 
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
-_MARKER = -918_273_645  # ids are positive: this one, minus the argument's index, is unique
+
+
+def _marker(kind: type, index: int) -> int | str:
+    # Ids are positive and keys are not made of these words: each marker is unique.
+    return -918_273_645 - index if kind is int else f"lib.prepared marker {index}"
 
 
 @dataclass(frozen=True)
@@ -42,20 +47,23 @@ class _Compiled:
 
 
 class Prepared(Generic[M]):
-    def __init__(self, build: Callable[..., "QuerySet[M, Any]"]) -> None:
+    def __init__(
+        self, build: Callable[..., "QuerySet[M, Any]"], kinds: tuple[type, ...] = (int,)
+    ) -> None:
         self.build = build
+        self.kinds = kinds
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, alias: str, arity: int) -> _Compiled:
+    def _compile(self, alias: str) -> _Compiled:
         with self._lock:
             if alias not in self._compiled:
-                markers = [_MARKER - index for index in range(arity)]
+                markers = [_marker(kind, index) for index, kind in enumerate(self.kinds)]
                 queryset = self.build(*markers)
                 compiler = queryset.query.get_compiler(using=alias)
                 sql, params = compiler.as_sql()
                 slots = tuple(markers.index(p) if p in markers else None for p in params)
-                if sorted(s for s in slots if s is not None) != list(range(arity)):
+                if sorted(s for s in slots if s is not None) != list(range(len(markers))):
                     raise ValueError(f"each argument must appear once in the SQL: {sql}")
                 fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
                 self._compiled[alias] = _Compiled(
@@ -68,8 +76,8 @@ class Prepared(Generic[M]):
                 )
             return self._compiled[alias]
 
-    def rows(self, *args: int, using: str = "default") -> Iterator[Any]:
-        compiled = self._compiled.get(using) or self._compile(using, len(args))
+    def rows(self, *args: int | str, using: str = "default") -> Iterator[Any]:
+        compiled = self._compiled.get(using) or self._compile(using)
         params = [
             p if s is None else args[s]
             for p, s in zip(compiled.params, compiled.slots, strict=True)
@@ -98,5 +106,5 @@ class Prepared(Generic[M]):
                 populator.populate(row, instance)
             yield instance
 
-    def first(self, *args: int, using: str = "default") -> M | None:
+    def first(self, *args: int | str, using: str = "default") -> M | None:
         return next(itertools.islice(self.rows(*args, using=using), 1), None)

@@ -1,11 +1,16 @@
 """Logging in, out, and resetting a forgotten password."""
 
+import datetime as dt
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import User
 from tests.factories import PASSWORD
 
 
@@ -70,3 +75,32 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client):
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["session expired", "account deactivated", "session deleted"])
+def test_it_ends_a_log_in_when_its_session_expires_or_its_account_is_gone(
+    client, centre_admin, other_centre_admin, change
+):
+    """accounts/sessions.py and accounts/backends.py read sessions and users with queries
+    compiled once: the rules stay Django's. Another user's session is not disturbed."""
+
+    def logged_in(browser: Client) -> bool:
+        return not browser.get(reverse("home")).url.startswith(reverse("accounts:login"))
+
+    client.force_login(centre_admin)
+    other = Client()
+    other.force_login(other_centre_admin)
+    assert logged_in(client) and logged_in(other)
+
+    if change == "session expired":
+        Session.objects.filter(session_key=client.session.session_key).update(
+            expire_date=timezone.now() - dt.timedelta(seconds=1)
+        )
+    elif change == "account deactivated":
+        User.objects.filter(pk=centre_admin.pk).update(is_active=False)
+    else:
+        Session.objects.filter(session_key=client.session.session_key).delete()
+
+    assert not logged_in(client)
+    assert logged_in(other)

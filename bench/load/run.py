@@ -71,6 +71,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=120.0, help="s over which candidates start")
     parser.add_argument("--duration", type=float, default=180.0, help="s of load after the ramp")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--skip-bare", action="store_true", help="Vigie only (while tuning: no ratio reported)"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
     return parser.parse_args()
 
@@ -570,6 +573,9 @@ def main() -> None:
             **machine,
         }
         print(json.dumps(results["vigie"], indent=2), flush=True)
+        if args.skip_bare:
+            Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+            return
 
         # 2. The bare endpoint, same workers, same pool, same users and pacing.
         from bare_app import create_table  # type: ignore[import-not-found]
