@@ -23,8 +23,9 @@ What it does, in one run:
    sync view (how Vigie's views run) and once with an async view that runs the write in
    a thread pool (`thread_sensitive=False`, the proposed fix: docs/scaling.md).
 
-The load generator is an asyncio program (httpx + websockets) on the same machine: it
-competes with the workers for the CPU, which the results record (`client_cpu_percent`).
+The load generator is an asyncio program (aiohttp + websockets, on uvloop) on the same
+machine: it competes with the workers for the CPU, which the results record
+(`client_cpu_percent`), and its own delays are measured (`generator_loop_lag`).
 """
 
 import argparse
@@ -71,6 +72,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=120.0, help="s over which candidates start")
     parser.add_argument("--duration", type=float, default=180.0, help="s of load after the ramp")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--raw", default="", help="also write every answer's (sent at, latency) to this file"
+    )
     parser.add_argument(
         "--skip-bare", action="store_true", help="Vigie only (while tuning: no ratio reported)"
     )
@@ -172,6 +176,23 @@ class Sampler:
 # --- Vigie under load --------------------------------------------------------------------
 
 
+def http_client(base: str, headers: dict[str, str] | None = None) -> Any:
+    """The generator's HTTP client: aiohttp. httpx's connection pool was the bottleneck at
+    2,000 simulated candidates: under a burst its cost grew with the requests waiting,
+    the generator fell behind, and the measured latencies were its own (a curl probe on
+    the same server meanwhile took 6 ms at the median). No cookie jar: each simulated user
+    sends its own cookies."""
+    import aiohttp
+
+    return aiohttp.ClientSession(
+        base_url=base,
+        headers=headers,
+        connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=2.0),
+        timeout=aiohttp.ClientTimeout(total=30),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 class Stats:
     def __init__(self) -> None:
         self.start: list[float] = []
@@ -186,6 +207,9 @@ class Stats:
         self.requests = 0
         self.sent: dict[tuple[int, int], float] = {}
         self.started_perf = 0.0
+        # How late the generator's own event loop wakes up (a 50 ms sleep, repeated): the
+        # part of the latencies that is the load generator's, not the server's.
+        self.loop_lag: list[float] = []
 
 
 async def open_sockets(base: str, sessions: list[dict], stats: Stats) -> list[Any]:
@@ -219,15 +243,10 @@ async def open_sockets(base: str, sessions: list[dict], stats: Stats) -> list[An
 async def vigie_load(
     args: argparse.Namespace, base: str, sessions: list[dict], sockets: list[Any], stats: Stats
 ) -> float:
-    import httpx
+    import aiohttp
 
     csrf = secrets.token_hex(16)
-    client = httpx.AsyncClient(
-        base_url=base,
-        timeout=30,
-        limits=httpx.Limits(max_connections=1000, keepalive_expiry=2.0),
-        headers={"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"},
-    )
+    client = http_client(base, {"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"})
     started = time.monotonic()
     stats.started_perf = time.perf_counter()
     stop_at = started + args.ramp + args.duration
@@ -238,18 +257,19 @@ async def vigie_load(
         t0 = time.perf_counter()
         try:
             headers = {"Cookie": f"sessionid={cookie}; csrftoken={csrf}", **kw.pop("headers", {})}
-            r = await client.request(method, url, headers=headers, **kw)
-        except httpx.HTTPError as exc:
+            async with client.request(method, url, headers=headers, **kw) as r:
+                status, body = r.status, await r.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             stats.errors.append(f"{kind}: {exc!r}"[:200])
             return None
         elapsed = time.perf_counter() - t0
         getattr(stats, kind).append(elapsed)
         if kind == "answer":
             stats.answer_at.append((t0, elapsed))
-        if r.status_code != 200:
-            stats.errors.append(f"{kind} {r.status_code} {r.text[:100]}")
+        if status != 200:
+            stats.errors.append(f"{kind} {status} {body[:100]!r}")
             return None
-        return r.json()
+        return json.loads(body)
 
     async def candidate(session: dict, info: dict, rand: random.Random) -> None:
         await asyncio.sleep(rand.uniform(0, args.ramp))
@@ -348,8 +368,14 @@ async def vigie_load(
         except Exception as exc:
             stats.errors.append(f"candidate socket: {exc!r}"[:200])
 
+    async def probe_loop_lag() -> None:
+        while time.monotonic() < stop_at:
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.05)
+            stats.loop_lag.append(time.perf_counter() - t0 - 0.05)
+
     tasks = []
-    listeners = []
+    listeners = [asyncio.create_task(probe_loop_lag())]
     for index, session in enumerate(sessions):
         invigilator_ws, candidate_ws = sockets[2 * index], sockets[2 * index + 1]
         for cookie, ws in zip(session["invigilators"], invigilator_ws, strict=True):
@@ -369,7 +395,7 @@ async def vigie_load(
     for task in listeners:
         task.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
-    await client.aclose()
+    await client.close()
     await asyncio.gather(*(ws.close() for group in sockets for ws in group if ws is not None))
     return elapsed
 
@@ -380,13 +406,11 @@ async def vigie_load(
 async def bare_load(
     args: argparse.Namespace, base: str, users: int, pids: list[int]
 ) -> dict[str, Any]:
-    import httpx
+    import aiohttp
 
     write: list[float] = []
     errors: list[str] = []
-    client = httpx.AsyncClient(
-        base_url=base, timeout=30, limits=httpx.Limits(max_connections=1000, keepalive_expiry=2.0)
-    )
+    client = http_client(base)
     rng = random.Random(args.seed)
     started = time.monotonic()
     stop_at = started + args.ramp + args.duration
@@ -394,10 +418,11 @@ async def bare_load(
     async def call(method: str, url: str, into: list[float]) -> None:
         t0 = time.perf_counter()
         try:
-            r = await client.request(method, url, content=b"answer")
-            if r.status_code != 200:
-                errors.append(f"{url} {r.status_code}")
-        except httpx.HTTPError as exc:
+            async with client.request(method, url, data=b"answer") as r:
+                await r.read()
+                if r.status != 200:
+                    errors.append(f"{url} {r.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
             errors.append(f"{url} {exc!r}"[:200])
             return
         into.append(time.perf_counter() - t0)
@@ -441,7 +466,7 @@ async def bare_load(
     with Sampler(pids) as async_sampler:
         await asyncio.gather(*(hammer_async() for _ in range(64)))
     async_s = time.monotonic() - t1
-    await client.aclose()
+    await client.close()
     return {
         "paced": {
             "duration_s": round(paced, 1),
@@ -489,7 +514,8 @@ def main() -> None:
     args = parse()
     import logging
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # bench/common.py's readiness polls
+
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL must point to PostgreSQL (createdb vigie_bench first).")
     if not os.environ.get("REDIS_URL"):
@@ -570,9 +596,15 @@ def main() -> None:
             "errors": stats.errors[:20],
             "workers": sampler.report(),
             "client_cpu_percent": round(client_cpu, 1),
+            "generator_loop_lag": summary(stats.loop_lag),
             **machine,
         }
         print(json.dumps(results["vigie"], indent=2), flush=True)
+        if args.raw:
+            t0 = stats.started_perf
+            Path(args.raw).write_text(
+                "\n".join(f"{t - t0:.3f} {lat * 1000:.1f}" for t, lat in stats.answer_at) + "\n"
+            )
         if args.skip_bare:
             Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
             return
