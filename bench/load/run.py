@@ -108,6 +108,18 @@ def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
 
 
+def timeline(answer_at: list[tuple[float, float]], start: float, step: float = 20.0) -> list:
+    """Answers per window of `step` seconds from the first start: where the ramp's backlog
+    begins and ends."""
+    windows: dict[int, list[float]] = {}
+    for sent, latency in answer_at:
+        windows.setdefault(int((sent - start) // step), []).append(latency)
+    return [
+        {"from_s": int(k * step), "answers_per_s": round(len(v) / step, 1), **summary(v)}
+        for k, v in sorted(windows.items())
+    ]
+
+
 def machine_ticks() -> dict[str, int]:
     """Busy CPU ticks of the whole machine, of PostgreSQL's processes and of Redis: what
     the two cores spent besides the workers and the load generator."""
@@ -156,9 +168,11 @@ class Sampler:
         self.stop.set()
         self.thread.join()
 
-    def report(self) -> list[dict[str, Any]]:
+    def report(self, since: float = 0.0) -> list[dict[str, Any]]:
+        """`since` (time.monotonic()): only the samples from then on."""
         out = []
-        for pid, rows in self.samples.items():
+        for pid, all_rows in self.samples.items():
+            rows = [row for row in all_rows if row[0] >= since]
             if len(rows) < 2:
                 continue
             elapsed = rows[-1][0] - rows[0][0]
@@ -585,6 +599,7 @@ def main() -> None:
             "push": summary(stats.push),
             # Once every candidate has started (the ramp, and its backlog, are over): the
             # exam as it runs for most of its 1 h 45.
+            "answer_timeline": timeline(stats.answer_at, stats.started_perf),
             "steady_state": {
                 "from_s_after_start": args.ramp + STEADY_AFTER_RAMP,
                 "answer": summary([lat for t, lat in stats.answer_at if t >= steady_from]),
@@ -595,6 +610,7 @@ def main() -> None:
             "error_rate": round(len(stats.errors) / max(stats.requests, 1), 5),
             "errors": stats.errors[:20],
             "workers": sampler.report(),
+            "workers_steady_state": sampler.report(since=wall0 + args.ramp + STEADY_AFTER_RAMP),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             **machine,
