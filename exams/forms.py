@@ -7,19 +7,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from exams.models import Candidate, ComplementaryCertification, ExamSession, name_key
-from lib.text import normalize_name
+from lib.text import has_control_characters, normalize_name
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%Hh%M", "%H:%M:%S", "%Hh"]
 EARLIEST_BIRTHDATE = dt.date(1900, 1, 1)
 
+
 # Fields whose value comes from a person: refuse control characters that would corrupt
 # printed documents; HTML itself is harmless because every output escapes it.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def _clean_text(value: str) -> str:
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise forms.ValidationError(_("Ce champ contient des caractères non autorisés."))
     return " ".join(value.split())
 

@@ -1,6 +1,5 @@
 """JSON API of the Espace Surveillant: every action of the page, used by its JavaScript."""
 
-import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -19,6 +18,7 @@ from invigilation.access import (
     access_session_as_invigilator,
 )
 from invigilation.state import session_state
+from lib.text import has_control_characters
 
 router = Router(tags=["invigilation"])
 
@@ -35,9 +35,6 @@ class SessionRef(Schema):
 
 class ValidateIn(Schema):
     reason: str
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class NoteIn(Schema):
@@ -169,8 +166,7 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
     text = payload.text.strip()
     if not text or len(text) > 2000:
         raise JourneyError(message=_("La note doit contenir entre 1 et 2 000 caractères."))
-    if _CONTROL.search(text):
-        # NUL is refused by PostgreSQL; the others would corrupt the printed report.
+    if has_control_characters(text, multiline=True):
         raise JourneyError(message=_("La note contient des caractères non autorisés."))
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}

@@ -44,6 +44,8 @@ class _Compiled:
     compiler: SQLCompiler
     converters: dict[int, Any]
     models: bool  # rows are model instances (else tuples, as values_list)
+    fields: slice  # the main model's columns in a row
+    names: tuple[str, ...]  # their attribute names
 
 
 class Prepared(Generic[M]):
@@ -66,13 +68,20 @@ class Prepared(Generic[M]):
                 if sorted(s for s in slots if s is not None) != list(range(len(markers))):
                     raise ValueError(f"each argument must appear once in the SQL: {sql}")
                 fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+                models = issubclass(queryset._iterable_class, ModelIterable)
+                own = slice(0, 0)
+                if models:
+                    selected = compiler.klass_info["select_fields"]
+                    own = slice(selected[0], selected[-1] + 1)
                 self._compiled[alias] = _Compiled(
                     sql=sql,
                     params=tuple(params),
                     slots=slots,
                     compiler=compiler,
                     converters=compiler.get_converters(fields),
-                    models=issubclass(queryset._iterable_class, ModelIterable),
+                    models=models,
+                    fields=own,
+                    names=tuple(c[0].target.attname for c in compiler.select[own]),
                 )
             return self._compiled[alias]
 
@@ -94,14 +103,12 @@ class Prepared(Generic[M]):
 
     @staticmethod
     def _instances(compiled: _Compiled, rows: Iterator[Any], using: str) -> Iterator[Any]:
-        compiler = compiled.compiler
-        select, klass_info = compiler.select, compiler.klass_info
+        klass_info = compiled.compiler.klass_info
         assert klass_info is not None
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, using)
+        model, names = klass_info["model"], list(compiled.names)
+        populators = get_related_populators(klass_info, compiled.compiler.select, using)
         for row in rows:
-            instance = klass_info["model"].from_db(using, names, row[start:end])
+            instance = model.from_db(using, names, row[compiled.fields])
             for populator in populators:
                 populator.populate(row, instance)
             yield instance

@@ -1,5 +1,6 @@
 """Pure text helpers shared by matching, search and duplicate detection."""
 
+import re
 import unicodedata
 
 # Ligatures that NFD does not decompose but a French name may contain.
@@ -33,3 +34,13 @@ def spreadsheet_safe(value: str) -> str:
     if value.startswith(_FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+# Control characters: NUL is refused by PostgreSQL, the others corrupt printed documents.
+# Tabs are text everywhere; line breaks only in multi-line fields (notes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    return bool((_CONTROL_MULTILINE if multiline else _CONTROL).search(value))

@@ -78,6 +78,7 @@ TEMPLATES = [
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'vigie.sqlite3'}")
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    _prepared = envbool("DB_PREPARED", True)
     # Under ASGI each request may run on a new thread: a pool bounds the connections where
     # persistent per-thread connections would exhaust PostgreSQL ("too many clients").
     _db["OPTIONS"] = {
@@ -90,8 +91,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         # connection: PostgreSQL's CPU per answer went from 1.9 to 1.2 ms
         # (bench/cpu_per_answer.py). Off behind a transaction-mode pgbouncer, which does
         # not keep a connection's prepared statements: DB_PREPARED=false.
-        "server_side_binding": envbool("DB_PREPARED", True),
-        "prepare_threshold": 5 if envbool("DB_PREPARED", True) else None,
+        "server_side_binding": _prepared,
+        "prepare_threshold": 5 if _prepared else None,
     }
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a concurrent writer instead of failing with "database is locked"; WAL lets
