@@ -40,9 +40,10 @@ test: install-test ## Run the whole test suite (browser tests included)
 test-fast: install-test ## Run the suite without the browser tests
 	$(BIN)/python -m pytest -m "not browser"
 
-lint: ## ruff check + format check
+lint: ## ruff check + format check + the layers contract (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: ## Format the code
 	$(BIN)/ruff format .

@@ -4,6 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Centre, User
+from audit.events import record_event
+from audit.tags import Tag
 
 
 @transaction.atomic
@@ -19,8 +21,6 @@ def do_register(data: dict[str, Any]) -> User:
 
 @transaction.atomic
 def do_update_centre(centre: Centre, data: dict[str, Any], *, actor: User) -> Centre:
-    from exams.audit import Tag, record_event
-
     # Re-read: a ModelForm bound to `centre` has already copied the new values onto it.
     centre = Centre.objects.select_for_update().get(pk=centre.pk)
     before = {field: getattr(centre, field) for field in data}
@@ -30,7 +30,7 @@ def do_update_centre(centre: Centre, data: dict[str, Any], *, actor: User) -> Ce
     changed = {k: v for k, v in data.items() if before[k] != v}
     if changed:
         record_event(
-            Tag.CENTRE_UPDATE,
+            Tag.Centre.CENTRE_UPDATE,
             actor=actor,
             session=None,
             centre=centre.pk,

@@ -4,7 +4,7 @@ from ninja import Router, Schema, Status
 
 from accounts.actions import do_register
 from accounts.forms import RegistrationForm
-from exams.api import FormInvalid
+from lib.errors import FormInvalid
 
 router = Router(tags=["accounts"])
 

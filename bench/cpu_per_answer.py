@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
 
-from common import create_session, django_setup, free_port, start_server, summary, wait_ready
+from common import django_setup, free_port, start_server, summary, wait_ready
 from run import TICKS, children, cpu_ticks, machine_ticks  # type: ignore[import-not-found]
 
 
@@ -144,6 +144,7 @@ def main() -> None:
     os.environ.setdefault("SECRET_KEY", "cpu-bench-" + secrets.token_hex(16))
     django_setup()
     from django.core.management import call_command
+    from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
     sessions = [create_session(20, 1) for _ in range(args.sessions)]

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, create_session, django_setup, free_port, summary
+from common import ROOT, django_setup, free_port, summary
 
 
 def parse() -> argparse.Namespace:
@@ -46,6 +46,7 @@ def setup_database(args: argparse.Namespace) -> dict:
     """Fresh data in the database of DATABASE_URL: one session, its people and their log-ins."""
     django_setup()
     from django.core.management import call_command
+    from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
     return create_session(args.candidates, args.invigilators)

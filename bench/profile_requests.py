@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import create_session, django_setup
+from common import django_setup
 
 
 def parse() -> argparse.Namespace:
@@ -46,6 +46,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from sessions import create_session  # models: only once Django is set up
 
     settings.ALLOWED_HOSTS = ["*"]
     session = create_session(args.candidates, 1)

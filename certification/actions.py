@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from accounts import ratelimit
 from accounts.models import User
+from audit.events import record_event
+from audit.tags import Tag
 from certification import engine
 from certification import errors as e
 from certification.access import access_own_course
@@ -29,9 +31,8 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from certification.reasons import IN_CHALLENGE, REASONS, reasons_for
-from exams.audit import Tag, record_event
 from exams.models import Candidate, ExamSession, name_key
+from lib import issue_reports
 from lib.codes import password_matches
 from live.events import candidate_group, publish_on_commit, session_group
 
@@ -80,7 +81,7 @@ def do_join(
             last_name=last_name,
             birthdate=birthdate,
         )
-    except e.JourneyError:
+    except e.Refusal:
         # Outside the rolled-back transaction, so the refusal is counted.
         ratelimit.hit(keys)
         raise
@@ -120,7 +121,7 @@ def _join(
     if not linked:
         raise e.CandidateLinkedToAnotherAccount
     candidate.refresh_from_db()
-    record_event(Tag.CANDIDATE_JOIN, actor=user, session=session, candidate=candidate.pk)
+    record_event(Tag.Candidate.SESSION_JOIN, actor=user, session=session, candidate=candidate.pk)
     _notify(candidate, "joined")
     return candidate
 
@@ -135,7 +136,7 @@ def do_accept_instructions(candidate: Candidate, *, user: User) -> None:
 # --- Presence (invigilator) ----------------------------------------------------------
 
 
-def _authorize(candidate: Candidate, *, actor: User, when: Q, tag: Tag) -> None:
+def _authorize(candidate: Candidate, *, actor: User, when: Q, tag: Tag.Invigilator) -> None:
     """Give the one-shot authorization (to start or to resume) if `when` still holds."""
     _lock_candidate(candidate)
     updated = Candidate.objects.filter(
@@ -150,7 +151,9 @@ def _authorize(candidate: Candidate, *, actor: User, when: Q, tag: Tag) -> None:
 @transaction.atomic
 def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
     """« Confirmer la présence »: a one-shot authorization to start, before the test."""
-    _authorize(candidate, actor=actor, when=Q(course__isnull=True), tag=Tag.PRESENCE_CONFIRM)
+    _authorize(
+        candidate, actor=actor, when=Q(course__isnull=True), tag=Tag.Invigilator.PRESENCE_CONFIRM
+    )
 
 
 @transaction.atomic
@@ -160,7 +163,7 @@ def do_authorize_resume(candidate: Candidate, *, actor: User) -> None:
         candidate,
         actor=actor,
         when=Q(course__status=CourseStatus.STARTED),
-        tag=Tag.RESUME_AUTHORIZE,
+        tag=Tag.Invigilator.RESUME_AUTHORIZE,
     )
 
 
@@ -173,7 +176,10 @@ def do_cancel_presence(candidate: Candidate, *, actor: User) -> None:
     if not updated:
         raise e.AlreadyHandled()
     record_event(
-        Tag.PRESENCE_CANCEL, actor=actor, session=candidate.session, candidate=candidate.pk
+        Tag.Invigilator.PRESENCE_CANCEL,
+        actor=actor,
+        session=candidate.session,
+        candidate=candidate.pk,
     )
     _notify(candidate, "unauthorized")
 
@@ -250,13 +256,15 @@ def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> R
             seed=secrets.randbits(48),
             run_token_hash=_hash(token),
         )
-        record_event(Tag.COURSE_START, actor=user, session=session, candidate=candidate.pk)
+        record_event(
+            Tag.Candidate.COURSE_START, actor=user, session=session, candidate=candidate.pk
+        )
         _notify(candidate, "started")
         return Run(course, token, resumed=False)
     CertificationCourse.objects.filter(pk=course.pk).update(run_token_hash=_hash(token))
     course.run_token_hash = _hash(token)
     record_event(
-        Tag.COURSE_RESUME,
+        Tag.Candidate.COURSE_RESUME,
         actor=user,
         session=session,
         candidate=candidate.pk,
@@ -387,7 +395,7 @@ def do_answer(
         course.ended_at = now
         fields += ["status", "ended_at"]
         record_event(
-            Tag.COURSE_COMPLETE,
+            Tag.Candidate.COURSE_COMPLETE,
             actor=user,
             session=course.candidate.session,
             candidate=course.candidate_id,
@@ -428,7 +436,7 @@ def do_report_problem(
         course=course, item_id=item_id, question_number=course.answers.count() + 1
     )
     record_event(
-        Tag.ALERT_CREATE,
+        Tag.Candidate.ALERT_CREATE,
         actor=user,
         session=course.candidate.session,
         candidate=course.candidate_id,
@@ -461,25 +469,25 @@ def do_validate_alert(alert: LiveAlert, *, actor: User, reason: str) -> LiveAler
     so the centre does not retype it at finalization.
     """
     item = engine.item(alert.item_id)
-    if reason not in {code for code, _label in reasons_for(item)}:
+    if reason not in {code for code, _label in issue_reports.live_reasons(item.flags)}:
         raise e.InvalidReason
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.VALIDATED, reason=reason)
     course = alert.course
     IssueReport.objects.create(
         course=course,
-        category=IN_CHALLENGE,
+        category=issue_reports.IN_CHALLENGE,
         subcategory=reason,
         question_number=alert.question_number,
         live_alert=alert,
         created_by=actor,
-        description=str(REASONS[reason]),
+        description=str(issue_reports.BY_CODE[reason].label),
     )
     CertificationCourse.objects.filter(pk=course.pk, current_item_id=alert.item_id).update(
         current_item_id="", current_asked_at=None, avoid_competence=item.competence
     )
     candidate = course.candidate
     record_event(
-        Tag.ALERT_VALIDATE,
+        Tag.Invigilator.ALERT_VALIDATE,
         actor=actor,
         session=candidate.session,
         candidate=candidate.pk,
@@ -497,7 +505,7 @@ def do_refuse_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.REFUSED)
     candidate = alert.course.candidate
     record_event(
-        Tag.ALERT_REFUSE,
+        Tag.Invigilator.ALERT_REFUSE,
         actor=actor,
         session=candidate.session,
         candidate=candidate.pk,
@@ -531,7 +539,7 @@ def do_raise_companion_alert(course: CertificationCourse, *, user: User, token: 
         return ongoing
     alert = LiveAlert.objects.create(course=course, kind=LiveAlert.Kind.COMPANION)
     record_event(
-        Tag.COMPANION_ALERT,
+        Tag.Candidate.COMPANION_MISSING,
         actor=user,
         session=course.candidate.session,
         candidate=course.candidate_id,
@@ -546,7 +554,10 @@ def do_clear_companion_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.CLEARED)
     candidate = alert.course.candidate
     record_event(
-        Tag.COMPANION_CLEAR, actor=actor, session=candidate.session, candidate=candidate.pk
+        Tag.Invigilator.COMPANION_CONFIRM,
+        actor=actor,
+        session=candidate.session,
+        candidate=candidate.pk,
     )
     _notify(candidate, "companion_cleared")
     return alert
@@ -574,6 +585,8 @@ def do_end_by_invigilator(course: CertificationCourse, *, actor: User) -> Certif
         by = course.ended_by
         raise e.AlreadyHandled(f"{by.first_name} {by.last_name}".strip() if by else None)
     candidate = course.candidate
-    record_event(Tag.COURSE_END, actor=actor, session=candidate.session, candidate=candidate.pk)
+    record_event(
+        Tag.Invigilator.COURSE_END, actor=actor, session=candidate.session, candidate=candidate.pk
+    )
     _notify(candidate, "ended", status=course.status)
     return course

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions
 from certification.access import access_own_candidate, access_own_course
@@ -58,10 +59,6 @@ class AlertOut(Schema):
     id: int
     status: str
     question_number: int | None
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _token(request: HttpRequest) -> str:

@@ -2,21 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 
-
-class JourneyError(Exception):
-    """A refusal shown to the candidate; `status` is the HTTP status for the API."""
-
-    status = 400
-    code = "invalid"
-    message = _("Une erreur a eu lieu. Merci de réessayer ultérieurement.")
-
-    def __init__(self, message: object | None = None) -> None:
-        if message is not None:
-            self.message = message  # type: ignore[assignment]
-        super().__init__(str(self.message))
+from lib.errors import Refusal
 
 
-class UnknownSession(JourneyError):
+class UnknownSession(Refusal):
     status, code = 404, "unknown_session"
     message = _(
         "Les informations saisies ne correspondent à aucun candidat inscrit à la session. "
@@ -24,7 +13,7 @@ class UnknownSession(JourneyError):
     )
 
 
-class NoMatchingCandidate(JourneyError):
+class NoMatchingCandidate(Refusal):
     status, code = 404, "no_matching_candidate"
     message = _(
         "Les informations saisies ne correspondent à aucun candidat inscrit à la session. "
@@ -33,12 +22,12 @@ class NoMatchingCandidate(JourneyError):
     )
 
 
-class SessionNotAccessible(JourneyError):
+class SessionNotAccessible(Refusal):
     status, code = 412, "session_not_accessible"
     message = _("La session que vous tentez de rejoindre n'est plus accessible.")
 
 
-class CandidateLinkedToAnotherAccount(JourneyError):
+class CandidateLinkedToAnotherAccount(Refusal):
     status, code = 409, "candidate_linked_to_another_account"
     message = _(
         "Ce candidat est déjà rattaché à un autre compte Vigie. "
@@ -46,14 +35,14 @@ class CandidateLinkedToAnotherAccount(JourneyError):
     )
 
 
-class AccountAlreadyInSession(JourneyError):
+class AccountAlreadyInSession(Refusal):
     status, code = 409, "account_already_in_session"
     message = _(
         "Votre compte est déjà rattaché à un autre candidat de cette session. Prévenez votre surveillant."
     )
 
 
-class NotCertifiable(JourneyError):
+class NotCertifiable(Refusal):
     status, code = 403, "not_certifiable"
     message = _(
         "Votre profil n'est pas encore certifiable : il faut avoir atteint le niveau 1 "
@@ -61,24 +50,24 @@ class NotCertifiable(JourneyError):
     )
 
 
-class WrongAccessCode(JourneyError):
+class WrongAccessCode(Refusal):
     status, code = 404, "wrong_access_code"
     message = _("Ce code n'existe pas ou n'est plus valide.")
 
 
-class TooManyJoinAttempts(JourneyError):
+class TooManyJoinAttempts(Refusal):
     status, code = 429, "too_many_attempts"
     message = _(
         "Trop de tentatives pour rejoindre une session. Pour votre sécurité, réessayez dans 15 minutes."
     )
 
 
-class TooManyAccessCodeAttempts(JourneyError):
+class TooManyAccessCodeAttempts(Refusal):
     status, code = 429, "too_many_attempts"
     message = _("Trop de codes d'accès erronés. Pour votre sécurité, réessayez dans 15 minutes.")
 
 
-class NotAuthorizedToStart(JourneyError):
+class NotAuthorizedToStart(Refusal):
     status, code = 403, "not_authorized_to_start"
     message = _(
         "Votre surveillant n'a pas confirmé votre présence dans la salle de test. "
@@ -87,53 +76,53 @@ class NotAuthorizedToStart(JourneyError):
     )
 
 
-class NotAuthorizedToResume(JourneyError):
+class NotAuthorizedToResume(Refusal):
     status, code = 403, "not_authorized_to_resume"
     message = _(
         "Merci de contacter votre surveillant afin qu'il autorise la reprise de votre test."
     )
 
 
-class CertificationSessionClosed(JourneyError):
+class CertificationSessionClosed(Refusal):
     status, code = 412, "certification_session_closed"
     message = _("La session de certification n'est plus accessible.")
 
 
-class TestEnded(JourneyError):
+class TestEnded(Refusal):
     status, code = 409, "test_ended"
     message = _("Votre test de certification est terminé.")
 
 
-class StaleRun(JourneyError):
+class StaleRun(Refusal):
     """This browser tab no longer holds the run: the test was resumed elsewhere or closed."""
 
     status, code = 409, "stale_run"
     message = NotAuthorizedToResume.message
 
 
-class NotCurrentQuestion(JourneyError):
+class NotCurrentQuestion(Refusal):
     status, code = 409, "not_current_question"
     message = _("Cette question n'est pas la question en cours : la page va se mettre à jour.")
 
 
-class AlreadyAnswered(JourneyError):
+class AlreadyAnswered(Refusal):
     status, code = 409, "already_answered"
     message = _("Vous avez déjà répondu à cette question ; votre première réponse est conservée.")
 
 
-class InvalidResponse(JourneyError):
+class InvalidResponse(Refusal):
     status, code = 400, "invalid_response"
     message = _("Cette réponse n'est pas valide pour cette question.")
 
 
-class TestPaused(JourneyError):
+class TestPaused(Refusal):
     status, code = 409, "test_paused"
     message = _(
         "Votre test est en pause : votre surveillant doit d'abord traiter votre signalement."
     )
 
 
-class AlreadyHandled(JourneyError):
+class AlreadyHandled(Refusal):
     """Two invigilators acted at once: only the first action counts."""
 
     status, code = 409, "already_handled"
@@ -148,12 +137,12 @@ class AlreadyHandled(JourneyError):
         super().__init__(message)
 
 
-class InvalidReason(JourneyError):
+class InvalidReason(Refusal):
     status, code = 400, "invalid_reason"
     message = _("Sélectionnez un motif pour valider le signalement.")
 
 
-class CompanionMissing(JourneyError):
+class CompanionMissing(Refusal):
     status, code = 409, "companion_missing"
     message = _(
         "L'extension Vigie Companion n'est pas détectée. "

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from exams.models import TEST_DURATION, Candidate
+from lib import issue_reports
 
 
 class CourseStatus(models.TextChoices):
@@ -159,8 +160,7 @@ class IssueReport(models.Model):
 
     @property
     def is_impactful(self) -> bool:
-        """Reference §1: FRAUD and every subcategory except C2 need the jury's decision."""
-        return self.category == "FRAUD" or self.subcategory != "C2"
+        return issue_reports.is_impactful(self.category, self.subcategory)
 
     @property
     def is_resolved(self) -> bool:
@@ -169,9 +169,7 @@ class IssueReport(models.Model):
     @property
     def label(self) -> str:
         """« E1 — L'image ne s'affiche pas » (labels of the reference's table)."""
-        from exams.finalization import code_label
-
-        return code_label(self.subcategory) if self.subcategory else self.category
+        return issue_reports.code_label(self.subcategory) if self.subcategory else self.category
 
 
 class AbortReason(models.TextChoices):

@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions, engine
 from certification.access import access_own_candidate, access_own_course
-from certification.api import client_ip
-from certification.errors import JourneyError
 from certification.forms import InstructionsForm, JoinForm
 from certification.models import CertificationCourse
 from exams.models import TEST_DURATION
+from lib.errors import Refusal
 
 
 @login_required
@@ -26,7 +26,7 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             candidate = actions.do_join(_user(request), **form.cleaned_data, ip=client_ip(request))
-        except JourneyError as error:
+        except Refusal as error:
             form.add_error(None, str(error.message))
         else:
             return redirect("certification:instructions", candidate_id=candidate.pk)

@@ -9,7 +9,6 @@ from django.http import Http404
 from accounts.models import Centre, User
 from accounts.permissions import MEMBERSHIP_ROLES, Permission, Role, permissions_for
 from exams.models import Candidate, ExamSession
-from jury.access import access_session_by_jury, has_jury_permission
 
 
 def roles_in_centre(user: User, centre_id: int) -> set[Role]:
@@ -61,9 +60,30 @@ def access_candidate_by_centre_member(
     return candidate
 
 
-def access_session_records(user: User, session_id: int) -> ExamSession:
-    """A session whose archived documents the user may download: the jury (a finalized
-    session) or a member of its centre; 404 for everyone else."""
-    if has_jury_permission(user, Permission.JURY_SESSION_REVIEW):
-        return access_session_by_jury(user, session_id, Permission.JURY_SESSION_REVIEW)
-    return access_session_by_centre_member(user, session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD)
+# --- The jury (staff) reaches finalized sessions -----------------------------------------
+
+
+def jury_roles(user: User) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    return {Role.JURY} if user.is_jury else set()
+
+
+def has_jury_permission(user: User, permission: Permission) -> bool:
+    return permission in permissions_for(jury_roles(user))
+
+
+def access_session_by_jury(user: User, session_id: int, permission: Permission) -> ExamSession:
+    """A session the centre finalized; 404 for a non-jury user or a session not finalized."""
+    if not has_jury_permission(user, permission):
+        raise Http404
+    session = (
+        ExamSession.objects.select_related("centre", "assigned_officer")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Http404
+    if session.finalized_at is None:
+        raise Http404
+    return session

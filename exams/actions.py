@@ -2,27 +2,16 @@
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Centre, User
-from certification.models import (
-    AlertStatus,
-    CertificationCourse,
-    CertificationReport,
-    CourseStatus,
-    IssueReport,
-    LiveAlert,
-)
-from exams import finalization, records
-from exams.audit import Tag, record_event
-from exams.models import Candidate, ExamSession, SessionRecord
+from audit.events import record_event
+from audit.tags import Tag
+from exams.models import Candidate, ExamSession
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
-from live.events import candidate_group, publish_on_commit, session_group
 
 SESSION_FIELDS = [
     "site_name",
@@ -81,7 +70,7 @@ def _create_session_row(centre: Centre, data: Mapping[str, Any], actor: User) ->
 @transaction.atomic
 def do_create_session(centre: Centre, data: Mapping[str, Any], *, actor: User) -> ExamSession:
     session = _create_session_row(centre, data, actor)
-    record_event(Tag.SESSION_CREATE, actor=actor, session=session, after=_json_safe(data))
+    record_event(Tag.Centre.SESSION_CREATE, actor=actor, session=session, after=_json_safe(data))
     return session
 
 
@@ -97,7 +86,7 @@ def do_update_session(session: ExamSession, data: Mapping[str, Any], *, actor: U
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:
         record_event(
-            Tag.SESSION_UPDATE,
+            Tag.Centre.SESSION_UPDATE,
             actor=actor,
             session=locked,
             before=_json_safe({k: before[k] for k in changed}),
@@ -111,7 +100,7 @@ def do_delete_session(session: ExamSession, *, actor: User) -> None:
     locked = ExamSession.objects.select_for_update().get(pk=session.pk)
     _assert_editable(locked)
     record_event(
-        Tag.SESSION_DELETE,
+        Tag.Centre.SESSION_DELETE,
         actor=actor,
         session=None,
         number=locked.number,
@@ -136,7 +125,7 @@ def do_enrol_candidate(session: ExamSession, data: Mapping[str, Any], *, actor: 
     _assert_editable(locked)
     (candidate,) = _add_candidates(locked, [data])
     record_event(
-        Tag.CANDIDATE_ENROL,
+        Tag.Centre.CANDIDATE_ENROL,
         actor=actor,
         session=locked,
         candidate=candidate.pk,
@@ -158,7 +147,7 @@ def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor:
     changed = {k: v for k, v in data.items() if before[k] != v}
     if changed:
         record_event(
-            Tag.CANDIDATE_UPDATE,
+            Tag.Centre.CANDIDATE_UPDATE,
             actor=actor,
             session=session,
             candidate=candidate.pk,
@@ -173,7 +162,7 @@ def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
     session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
     _assert_editable(session)
     record_event(
-        Tag.CANDIDATE_DELETE,
+        Tag.Centre.CANDIDATE_DELETE,
         actor=actor,
         session=session,
         candidate=candidate.pk,
@@ -191,7 +180,11 @@ def do_import_candidates(
     _assert_editable(locked)
     created = _add_candidates(locked, rows)
     record_event(
-        Tag.CANDIDATE_IMPORT, actor=actor, session=locked, filename=filename, count=len(created)
+        Tag.Centre.CANDIDATE_IMPORT,
+        actor=actor,
+        session=locked,
+        filename=filename,
+        count=len(created),
     )
     return created
 
@@ -210,7 +203,7 @@ def do_import_sessions(
         session = _create_session_row(centre, session_data, actor)
         _add_candidates(session, candidate_rows)
         record_event(
-            Tag.SESSION_IMPORT,
+            Tag.Centre.SESSION_IMPORT,
             actor=actor,
             session=session,
             filename=filename,
@@ -219,206 +212,3 @@ def do_import_sessions(
         )
         sessions.append(session)
     return sessions
-
-
-# --- Finalization by the centre ------------------------------------------------------------
-
-
-@transaction.atomic
-def do_finalize_session(
-    session: ExamSession, data: finalization.FinalizationInput, *, actor: User
-) -> finalization.ValidFinalization:
-    """« Finaliser la session »: the centre's reports are stored, every test still running
-    ends (`ended_due_to_finalization`, pushed to the candidate) and the session leaves
-    `created`, so it can no longer be edited, joined nor invigilated."""
-    # One finalization at a time: the second waits here, then finds finalized_at set.
-    locked = ExamSession.objects.select_for_update().filter(pk=session.pk).first()
-    if locked is None or locked.finalized_at is not None:
-        raise finalization.AlreadyFinalized
-    courses = list(
-        CertificationCourse.objects.select_for_update()
-        .filter(candidate__session=session)
-        .select_related("candidate")
-        .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
-    )
-    if not courses:
-        raise finalization.NoStartedTest
-    valid = finalization.validate(courses, data)
-    now = timezone.now()
-    updated = ExamSession.objects.filter(pk=session.pk, finalized_at__isnull=True).update(
-        finalized_at=now,
-        examiner_global_comment=valid.global_comment,
-        has_incident=valid.has_incident,
-        has_joining_issue=valid.has_joining_issue,
-    )
-    if not updated:
-        raise finalization.AlreadyFinalized
-    for report in valid.reports:
-        CertificationReport.objects.create(
-            course=report.course,
-            has_seen_end_screen=report.has_seen_end_screen,
-            abort_reason=report.abort_reason,
-            comment=report.comment,
-        )
-        for issue in report.issue_reports:
-            IssueReport.objects.create(
-                course=report.course,
-                category=finalization.CATEGORY_OF[issue.subcategory],
-                subcategory=issue.subcategory,
-                description=issue.description,
-                question_number=issue.question_number,
-                created_by=actor,
-            )
-    closed = _close_ongoing_alerts(session, courses, actor=actor, now=now)
-    running = [course for course in courses if course.status == CourseStatus.STARTED]
-    ended = CertificationCourse.objects.filter(
-        pk__in=[course.pk for course in running], status=CourseStatus.STARTED
-    ).update(
-        status=CourseStatus.ENDED_DUE_TO_FINALIZATION,
-        ended_at=now,
-        current_item_id="",
-        run_token_hash="",
-    )
-    record_event(
-        Tag.SESSION_FINALIZE,
-        actor=actor,
-        session=session,
-        tests=len(courses),
-        ended=ended,
-        issue_reports=sum(len(r.issue_reports) for r in valid.reports),
-        has_incident=valid.has_incident,
-        has_joining_issue=valid.has_joining_issue,
-        global_comment=bool(valid.global_comment),
-        closed_alerts=closed,
-    )
-    for course in running:
-        publish_on_commit(
-            [candidate_group(course.candidate_id), session_group(session.pk)],
-            {
-                "type": "candidate",
-                "op": "ended",
-                "candidate_id": course.candidate_id,
-                "status": CourseStatus.ENDED_DUE_TO_FINALIZATION.value,
-            },
-        )
-    session.refresh_from_db()
-    do_archive_session_records(session, actor=actor)
-    return valid
-
-
-def _close_ongoing_alerts(
-    session: ExamSession, courses: list[CertificationCourse], *, actor: User, now: dt.datetime
-) -> int:
-    """Alerts nobody decided on would stay « en attente » forever: close them, each audited.
-
-    Locked first: an invigilator's decision being written wins, and its alert is left out."""
-    ongoing = list(
-        LiveAlert.objects.select_for_update()
-        .filter(course__in=courses, status=AlertStatus.ONGOING)
-        .select_related("course")
-        .order_by("created_at", "pk")
-    )
-    LiveAlert.objects.filter(pk__in=[alert.pk for alert in ongoing]).update(
-        status=AlertStatus.CLOSED, resolved_at=now, resolved_by=actor
-    )
-    for alert in ongoing:
-        candidate_id = alert.course.candidate_id
-        record_event(
-            Tag.ALERT_CLOSE,
-            actor=actor,
-            session=session,
-            candidate=candidate_id,
-            alert=alert.pk,
-            kind=alert.kind,
-            item=alert.item_id,
-            question_number=alert.question_number,
-        )
-        publish_on_commit(
-            [session_group(session.pk)],
-            {"type": "candidate", "op": "alert_closed", "candidate_id": candidate_id},
-        )
-    return len(ongoing)
-
-
-# --- Archived documents (« Documents archivés ») ---------------------------------------------
-
-
-@transaction.atomic
-def do_archive_session_records(session: ExamSession, *, actor: User | None) -> list[SessionRecord]:
-    """The attendance sheet as lived, the PV and the timeline of a finalized session, kept
-    as PDFs with their SHA-256 until `records.retain_until`. Called by the finalization, in
-    its transaction: a finalized session always has its documents."""
-    if session.finalized_at is None:
-        raise ValueError("Only a finalized session has documents to archive.")
-    now = timezone.now()
-    facts, pdfs = records.build(session, now)
-    created = [
-        SessionRecord.objects.create(
-            session=session,
-            kind=kind,
-            content=content,
-            sha256=records.sha256(content),
-            size=len(content),
-            created_at=now,
-            retain_until=facts.retain_until,
-        )
-        for kind, content in pdfs.items()
-    ]
-    record_event(
-        Tag.RECORDS_ARCHIVE,
-        actor=actor,
-        session=session,
-        retain_until=facts.retain_until.isoformat(),
-        records=[
-            {"kind": record.kind, "sha256": record.sha256, "size": record.size}
-            for record in created
-        ],
-    )
-    return created
-
-
-@dataclass(frozen=True)
-class Purged:
-    session: ExamSession
-    records: list[SessionRecord]
-
-
-def expired_records(now: dt.datetime) -> list[SessionRecord]:
-    """Records whose last day to keep is over in their centre's time zone."""
-    # A centre's date is at most one day ahead of UTC (Pacific): narrow in SQL, decide here.
-    horizon = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
-    candidates = (
-        SessionRecord.objects.filter(retain_until__lt=horizon)
-        .select_related("session__centre")
-        .defer("content")
-        .order_by("session__number", "kind")
-    )
-    return [r for r in candidates if r.retain_until < timezone.localdate(now, r.session.zone)]
-
-
-@transaction.atomic
-def do_purge_records(*, now: dt.datetime, dry_run: bool = False) -> list[Purged]:
-    """Deletes the archived documents past their retention date, one audit row per session.
-
-    Running it again deletes nothing more; `dry_run` only says what would go."""
-    by_session: dict[int, Purged] = {}
-    for record in expired_records(now):
-        by_session.setdefault(record.session_id, Purged(record.session, [])).records.append(record)
-    if dry_run:
-        return list(by_session.values())
-    purged = []
-    for item in by_session.values():
-        deleted, _detail = SessionRecord.objects.filter(
-            pk__in=[record.pk for record in item.records]
-        ).delete()
-        if not deleted:
-            continue  # a purge running at the same time got there first
-        record_event(
-            Tag.RECORDS_PURGE,
-            actor=None,
-            session=item.session,
-            retain_until=max(r.retain_until for r in item.records).isoformat(),
-            records=[{"kind": r.kind, "sha256": r.sha256} for r in item.records],
-        )
-        purged.append(item)
-    return purged

@@ -17,7 +17,6 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views.session_detail, name="session_detail"),
     path("sessions/<int:session_id>/modifier/", views.session_edit, name="session_edit"),
     path("sessions/<int:session_id>/supprimer/", views.session_delete, name="session_delete"),
-    path("sessions/<int:session_id>/finaliser/", views.session_finalize, name="session_finalize"),
     path("sessions/<int:session_id>/candidats/ajouter/", views.candidate_add, name="candidate_add"),
     path(
         "sessions/<int:session_id>/candidats/import/",
@@ -33,11 +32,6 @@ urlpatterns = [
         "sessions/<int:session_id>/documents/<slug:kind>.pdf",
         views.session_document,
         name="session_document",
-    ),
-    path(
-        "sessions/<int:session_id>/archives/<slug:kind>.pdf",
-        views.session_record,
-        name="session_record",
     ),
     path("candidats/<int:candidate_id>/modifier/", views.candidate_edit, name="candidate_edit"),
     path(

@@ -18,9 +18,7 @@ from accounts.actions import do_update_centre
 from accounts.forms import CentreForm
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from certification.errors import JourneyError
-from certification.models import AbortReason
-from exams import actions, documents, finalization, imports, records
+from exams import actions, documents, imports
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
@@ -29,6 +27,7 @@ from exams.access import (
 from exams.forms import CandidateForm, SessionForm
 from exams.models import MAX_CANDIDATES_PER_INVIGILATOR
 from exams.queries import candidates_with_eligibility, sessions_for_centre
+from lib.spreadsheets import SpreadsheetError, write_csv, write_ods
 
 
 @login_required
@@ -90,8 +89,6 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "invigilator_count": len(session.invigilator_names()),
         "per_invigilator": MAX_CANDIDATES_PER_INVIGILATOR,
         "events": session.events.select_related("actor").order_by("-at")[:20],
-        "records": records.of_session(session) if session.finalized_at else [],
-        "retention_years": records.RETENTION_YEARS,
     }
     return render(request, "exams/session_detail.html", context)
 
@@ -200,7 +197,7 @@ def _run_import(request: HttpRequest, run: Callable[[str, bytes], int]) -> tuple
     name, data = upload.name or "", upload.read(settings.IMPORT_MAX_BYTES + 1)
     try:
         return run(name, data), []
-    except imports.ImportError_ as error:
+    except SpreadsheetError as error:
         return 0, error.errors
     except actions.SessionNotEditable as error:
         return 0, [str(error)]
@@ -263,13 +260,13 @@ def session_import(request: HttpRequest, centre_id: int) -> HttpResponse:
 def _template_response(headers: list[str], kind: str, name: str) -> HttpResponse:
     if kind == "csv":
         return HttpResponse(
-            imports.template_csv(headers),
+            write_csv([headers]),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if kind == "ods":
         return HttpResponse(
-            imports.template_ods(headers, sheet_name=name),
+            write_ods([headers], sheet_name=name),
             content_type="application/vnd.oasis.opendocument.spreadsheet",
             headers={"Content-Disposition": f'attachment; filename="{name}.ods"'},
         )
@@ -308,52 +305,3 @@ def session_document(request: HttpRequest, session_id: int, kind: str) -> HttpRe
         content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
     )
-
-
-@login_required
-def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResponse:
-    """A document archived at finalization, exactly as it was then."""
-    session = access_session_by_centre_member(
-        _user(request), session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD
-    )
-    return records.download(records.get(session, kind))
-
-
-@login_required
-def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
-    """« Finaliser la session », pre-filled from the session's live record."""
-    user = _user(request)
-    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
-    record = finalization.live_record(session)
-    submitted = None
-    errors: list[str] = []
-    if request.method == "POST":
-        ids = [candidate.candidate_id for candidate in record.candidates]
-        submitted = finalization.from_post(request.POST, ids)
-        try:
-            actions.do_finalize_session(session, submitted, actor=user)
-        except finalization.FinalizationInvalid as error:
-            errors = error.errors
-        except JourneyError as error:
-            errors = [str(error.message)]
-        else:
-            messages.success(
-                request, _("La session %(number)s a été finalisée.") % {"number": session.number}
-            )
-            return redirect("exams:session_detail", session_id=session.pk)
-    context = {
-        "session": session,
-        "centre": session.centre,
-        "record": record,
-        "rows": finalization.page_rows(record, submitted),
-        "global_comment": submitted.global_comment if submitted else record.session_notes_text,
-        "has_incident": submitted.has_incident if submitted else False,
-        "has_joining_issue": submitted.has_joining_issue if submitted else False,
-        "categories": finalization.category_choices(),
-        "abort_reasons": AbortReason.choices,
-        "max_comment": finalization.MAX_COMMENT,
-        "max_question": finalization.MAX_QUESTION_NUMBER,
-        "errors": errors,
-    }
-    status = 400 if errors else 200
-    return render(request, "exams/finalization.html", context, status=status)

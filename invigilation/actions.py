@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from accounts import ratelimit
 from accounts.models import User
+from audit.events import record_event
+from audit.tags import Tag
 from certification.actions import do_end_by_invigilator
 from certification.errors import AlreadyHandled
 from certification.models import CertificationCourse, CourseStatus
-from exams.audit import Tag, record_event
 from exams.models import Candidate, ExamSession
 from invigilation import errors as e
 from invigilation.models import InvigilatorAccess, Note, Watcher
@@ -22,7 +23,6 @@ from live.events import publish_on_commit, session_group
 
 SUPERVISE_LIMIT = 10
 SUPERVISE_WINDOW = dt.timedelta(minutes=15)
-WATCHER_TIMEOUT = dt.timedelta(seconds=60)
 
 
 def _session_event(session: ExamSession, op: str, **extra: object) -> None:
@@ -44,7 +44,9 @@ def do_supervise(user: User, *, number: str, password: str, ip: str | None) -> E
         InvigilatorAccess.objects.create(
             session=session, user=user, via=InvigilatorAccess.Via.PASSWORD, ip_address=ip
         )
-        record_event(Tag.SUPERVISE, actor=user, session=session, via="password", ip=ip)
+        record_event(
+            Tag.Invigilator.SESSION_ENTER, actor=user, session=session, via="password", ip=ip
+        )
     return session
 
 
@@ -56,7 +58,9 @@ def do_open_as_member(user: User, session: ExamSession, *, ip: str | None) -> No
     InvigilatorAccess.objects.create(
         session=session, user=user, via=InvigilatorAccess.Via.MEMBERSHIP, ip_address=ip
     )
-    record_event(Tag.SUPERVISE, actor=user, session=session, via="membership", ip=ip)
+    record_event(
+        Tag.Invigilator.SESSION_ENTER, actor=user, session=session, via="membership", ip=ip
+    )
 
 
 @transaction.atomic
@@ -65,7 +69,7 @@ def do_add_note(
 ) -> Note:
     note = Note.objects.create(session=session, candidate=candidate, author=author, text=text)
     record_event(
-        Tag.NOTE_ADD,
+        Tag.Invigilator.NOTE_ADD,
         actor=author,
         session=session,
         candidate=candidate.pk if candidate else None,
@@ -95,7 +99,8 @@ def do_end_overtime(session: ExamSession, *, actor: User) -> int:
     return ended
 
 
-def watch(session: ExamSession, user: User, channel_name: str) -> None:
+@transaction.atomic
+def do_watch(session: ExamSession, user: User, channel_name: str) -> None:
     Watcher.objects.update_or_create(
         channel_name=channel_name,
         defaults={"session": session, "user": user, "last_seen": timezone.now()},
@@ -103,24 +108,15 @@ def watch(session: ExamSession, user: User, channel_name: str) -> None:
     _session_event(session, "watchers")
 
 
-def touch(channel_name: str) -> None:
+def do_touch(channel_name: str) -> None:
     Watcher.objects.filter(channel_name=channel_name).update(last_seen=timezone.now())
 
 
-def unwatch(channel_name: str) -> None:
+@transaction.atomic
+def do_unwatch(channel_name: str) -> None:
     watcher = Watcher.objects.filter(channel_name=channel_name).select_related("session").first()
     if watcher is None:
         return
     session = watcher.session
     watcher.delete()
     _session_event(session, "watchers")
-
-
-def watchers(session: ExamSession) -> list[str]:
-    since = timezone.now() - WATCHER_TIMEOUT
-    rows = (
-        Watcher.objects.filter(session=session, last_seen__gte=since)
-        .values_list("user__first_name", "user__last_name")
-        .distinct()
-    )
-    return sorted({f"{first} {last}".strip() for first, last in rows})

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from accounts.models import User
+from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions as test_actions
-from certification.errors import JourneyError
 from certification.models import CertificationCourse, LiveAlert
 from invigilation import actions
 from invigilation.access import (
@@ -18,6 +18,7 @@ from invigilation.access import (
     access_session_as_invigilator,
 )
 from invigilation.state import session_state
+from lib.errors import Refusal
 from lib.text import has_control_characters
 
 router = Router(tags=["invigilation"])
@@ -50,14 +51,10 @@ class EndedOut(Schema):
     ended: int
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _question_alert(user: User, alert_id: int) -> LiveAlert:
     alert = access_alert_as_invigilator(user, alert_id)
     if alert.kind != LiveAlert.Kind.QUESTION:
-        raise JourneyError(message=_("Ce signalement ne concerne pas une question."))
+        raise Refusal(message=_("Ce signalement ne concerne pas une question."))
     return alert
 
 
@@ -114,7 +111,7 @@ def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
     candidate = access_candidate_as_invigilator(user, candidate_id)
     course = CertificationCourse.objects.filter(candidate=candidate).first()
     if course is None:
-        raise JourneyError(message=_("Ce candidat n'a pas commencé son test."))
+        raise Refusal(message=_("Ce candidat n'a pas commencé son test."))
     test_actions.do_end_by_invigilator(course, actor=user)
     return {"detail": str(_("ok"))}
 
@@ -142,7 +139,7 @@ def confirm_companion(request: HttpRequest, alert_id: int) -> dict[str, str]:
     user = _user(request)
     alert = access_alert_as_invigilator(user, alert_id)
     if alert.kind != LiveAlert.Kind.COMPANION:
-        raise JourneyError(message=_("Ce signalement ne concerne pas l'extension."))
+        raise Refusal(message=_("Ce signalement ne concerne pas l'extension."))
     test_actions.do_clear_companion_alert(alert, actor=user)
     return {"detail": str(_("La présence de l'extension est confirmée."))}
 
@@ -162,11 +159,11 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
     if payload.candidate_id is not None:
         candidate = access_candidate_as_invigilator(user, payload.candidate_id)
         if candidate.session_id != session.pk:
-            raise JourneyError(message=_("Ce candidat n'appartient pas à cette session."))
+            raise Refusal(message=_("Ce candidat n'appartient pas à cette session."))
     text = payload.text.strip()
     if not text or len(text) > 2000:
-        raise JourneyError(message=_("La note doit contenir entre 1 et 2 000 caractères."))
+        raise Refusal(message=_("La note doit contenir entre 1 et 2 000 caractères."))
     if has_control_characters(text, multiline=True):
-        raise JourneyError(message=_("La note contient des caractères non autorisés."))
+        raise Refusal(message=_("La note contient des caractères non autorisés."))
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}

@@ -1,32 +1,32 @@
 from django.utils.translation import gettext_lazy as _
 
-from certification.errors import JourneyError
+from lib.errors import Refusal
 
 
-class UnknownSession(JourneyError):
+class UnknownSession(Refusal):
     status, code = 404, "unknown_session"
     message = _("Aucune session ne porte ce numéro. Vérifiez le numéro de la session.")
 
 
-class WrongSessionPassword(JourneyError):
+class WrongSessionPassword(Refusal):
     status, code = 403, "wrong_password"
     message = _("Le mot de passe de la session est incorrect. Vérifiez-le sur le kit surveillant.")
 
 
-class SessionNotSupervisable(JourneyError):
+class SessionNotSupervisable(Refusal):
     status, code = 412, "session_not_supervisable"
     message = _(
         "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
     )
 
 
-class TooManyAttempts(JourneyError):
+class TooManyAttempts(Refusal):
     status, code = 429, "too_many_attempts"
     message = _(
         "Trop de tentatives de connexion à une session. Pour votre sécurité, réessayez dans 15 minutes."
     )
 
 
-class NoCandidate(JourneyError):
+class NoCandidate(Refusal):
     status, code = 409, "nothing_to_do"
     message = _("Aucun test en cours n'a dépassé son heure de fin théorique.")

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +30,10 @@ class InvigilatorAccess(models.Model):
 
 class Watcher(models.Model):
     """An open Espace Surveillant page (one per WebSocket), for « who else is watching ».
-    Rows of a worker that died are ignored once `last_seen` is old."""
+    Rows of a worker that died are ignored once `last_seen` is older than TIMEOUT (the page
+    sends a heartbeat more often than that)."""
+
+    TIMEOUT = dt.timedelta(seconds=60)
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="watchers")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

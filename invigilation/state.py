@@ -8,13 +8,12 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.events import label
 from certification import engine
 from certification.models import AlertStatus, CourseStatus, LiveAlert
-from certification.reasons import reasons_for
-from exams.audit import label
 from exams.models import TEST_DURATION, Candidate, ExamSession
-from invigilation.actions import watchers
-from invigilation.models import Note
+from invigilation.models import Note, Watcher
+from lib import issue_reports
 
 STATUS_LABELS = {
     "not_confirmed": _("Présence non confirmée"),
@@ -59,7 +58,7 @@ def _alert(alert: LiveAlert | None) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = {"id": alert.pk, "question_number": alert.question_number}
     if alert.kind == LiveAlert.Kind.QUESTION:
-        data["reasons"] = reasons_for(engine.item(alert.item_id))
+        data["reasons"] = issue_reports.live_reasons(engine.item(alert.item_id).flags)
     return data
 
 
@@ -118,6 +117,17 @@ def _row(
         0 if row["companion_alert"] else 1 if row["alert"] else 2 if row["time_over"] else 3
     )
     return row
+
+
+def watchers(session: ExamSession) -> list[str]:
+    """Who has the Espace Surveillant of this session open (« Qui surveille »)."""
+    since = timezone.now() - Watcher.TIMEOUT
+    users = (
+        Watcher.objects.filter(session=session, last_seen__gte=since)
+        .values_list("user__first_name", "user__last_name")
+        .distinct()
+    )
+    return sorted({f"{first} {last}".strip() for first, last in users})
 
 
 def session_state(session: ExamSession) -> dict[str, Any]:

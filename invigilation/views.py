@@ -10,14 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Permission
+from accounts.request import client_ip
 from accounts.request import request_user as _user
-from certification.errors import JourneyError
 from exams import documents
 from exams.access import has_centre_permission
 from invigilation import actions
 from invigilation.access import access_session_as_invigilator
-from invigilation.api import client_ip
 from invigilation.forms import SuperviseForm
+from lib.errors import Refusal
 
 
 def _strings() -> dict[str, str]:
@@ -100,7 +100,7 @@ def enter(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
             )
-        except JourneyError as error:
+        except Refusal as error:
             form.add_error(None, str(error.message))
         else:
             return redirect("invigilation:session", session_id=session.pk)

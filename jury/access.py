@@ -1,4 +1,4 @@
-"""The only way to reach a finalized session or an issue report as a jury member.
+"""The only way to reach an issue report as a jury member (sessions: exams/access.py).
 
 Staff users have the jury role; everyone else gets 404, so sessions cannot be enumerated.
 Each condition sits on its own line so the tests can prove every branch.
@@ -7,35 +7,9 @@ Each condition sits on its own line so the tests can prove every branch.
 from django.http import Http404
 
 from accounts.models import User
-from accounts.permissions import Permission, Role, permissions_for
+from accounts.permissions import Permission
 from certification.models import IssueReport
-from exams.models import ExamSession
-
-
-def jury_roles(user: User) -> set[Role]:
-    if not user.is_authenticated:
-        return set()
-    return {Role.JURY} if user.is_jury else set()
-
-
-def has_jury_permission(user: User, permission: Permission) -> bool:
-    return permission in permissions_for(jury_roles(user))
-
-
-def access_session_by_jury(user: User, session_id: int, permission: Permission) -> ExamSession:
-    """A session the centre finalized; 404 for a non-jury user or a session not finalized."""
-    if not has_jury_permission(user, permission):
-        raise Http404
-    session = (
-        ExamSession.objects.select_related("centre", "assigned_officer")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise Http404
-    if session.finalized_at is None:
-        raise Http404
-    return session
+from exams.access import access_session_by_jury
 
 
 def access_report_by_jury(user: User, report_id: int, permission: Permission) -> IssueReport:

@@ -4,43 +4,24 @@ Each is one transaction with an audit row; state changes are conditional UPDATEs
 jury members acting at once cannot both win.
 """
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.events import record_event
+from audit.tags import Tag
 from certification.models import Answer, IssueReport
-from certification.reasons import IN_CHALLENGE
-from exams.audit import Tag, record_event
 from exams.models import ExamSession
 from jury import errors as e
+from lib.issue_reports import IN_CHALLENGE
+from results import actions as result_actions
 
 MAX_COMMENT = 500
 
 
 def _name(user: User | None) -> str | None:
     return f"{user.first_name} {user.last_name}".strip() or None if user else None
-
-
-# --- Results (the `results` app, written alongside) -----------------------------------------
-
-
-def _issue_certificates(session: ExamSession, *, actor: User) -> None:
-    # Imported lazily: publication must not depend on the results app being loaded first.
-    if not apps.is_installed("results"):
-        return
-    from results import actions as result_actions
-
-    result_actions.do_issue_certificates(session, actor=actor)
-
-
-def _withdraw_certificates(session: ExamSession, *, actor: User) -> None:
-    if not apps.is_installed("results"):
-        return
-    from results import actions as result_actions
-
-    result_actions.do_withdraw_certificates(session, actor=actor)
 
 
 # --- Assignment and publication ---------------------------------------------------------------
@@ -56,7 +37,7 @@ def do_assign_session(session: ExamSession, *, officer: User, actor: User) -> Ex
     ).update(assigned_officer=officer)
     if not updated:
         raise e.AlreadyPublished
-    record_event(Tag.JURY_ASSIGN, actor=actor, session=session, officer=officer.pk)
+    record_event(Tag.Jury.SESSION_ASSIGN, actor=actor, session=session, officer=officer.pk)
     session.refresh_from_db()
     return session
 
@@ -86,8 +67,8 @@ def do_publish_session(session: ExamSession, *, actor: User) -> ExamSession:
     if not updated:
         raise e.AlreadyPublished
     session.refresh_from_db()
-    record_event(Tag.JURY_PUBLISH, actor=actor, session=session)
-    _issue_certificates(session, actor=actor)
+    record_event(Tag.Jury.SESSION_PUBLISH, actor=actor, session=session)
+    result_actions.do_issue_certificates(session, actor=actor)
     return session
 
 
@@ -99,8 +80,8 @@ def do_unpublish_session(session: ExamSession, *, actor: User) -> ExamSession:
     if not updated:
         raise e.NotPublished
     session.refresh_from_db()
-    record_event(Tag.JURY_UNPUBLISH, actor=actor, session=session)
-    _withdraw_certificates(session, actor=actor)
+    record_event(Tag.Jury.SESSION_UNPUBLISH, actor=actor, session=session)
+    result_actions.do_withdraw_certificates(session, actor=actor)
     return session
 
 
@@ -153,7 +134,7 @@ def do_neutralize_question(report: IssueReport, *, actor: User, comment: str = "
     _resolve(report, actor=actor, resolution=resolution, neutralized=True)
     Answer.objects.filter(pk=answer.pk).update(neutralized=True)
     record_event(
-        Tag.JURY_REPORT_NEUTRALIZE,
+        Tag.Jury.REPORT_NEUTRALIZE,
         actor=actor,
         session=session,
         candidate=report.course.candidate_id,
@@ -172,7 +153,7 @@ def do_reject_report(report: IssueReport, *, actor: User, comment: str = "") -> 
     resolution = _clean(comment) or _("Signalement rejeté par le jury.")
     _resolve(report, actor=actor, resolution=resolution, neutralized=False)
     record_event(
-        Tag.JURY_REPORT_REJECT,
+        Tag.Jury.REPORT_REJECT,
         actor=actor,
         session=session,
         candidate=report.course.candidate_id,
@@ -190,7 +171,7 @@ def do_resolve_report(report: IssueReport, *, actor: User, comment: str) -> Issu
         raise e.CommentRequired
     _resolve(report, actor=actor, resolution=resolution, neutralized=False)
     record_event(
-        Tag.JURY_REPORT_RESOLVE,
+        Tag.Jury.REPORT_RESOLVE,
         actor=actor,
         session=session,
         candidate=report.course.candidate_id,

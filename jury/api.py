@@ -10,9 +10,10 @@ from accounts.models import User
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
 from certification.models import IssueReport
+from exams.access import access_session_by_jury, has_jury_permission
 from exams.models import ExamSession
 from jury import actions, queries
-from jury.access import access_report_by_jury, access_session_by_jury, has_jury_permission
+from jury.access import access_report_by_jury
 
 router = Router(tags=["jury"])
 

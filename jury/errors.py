@@ -2,20 +2,20 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from certification.errors import JourneyError
+from lib.errors import Refusal
 
 
-class AlreadyPublished(JourneyError):
+class AlreadyPublished(Refusal):
     status, code = 409, "already_published"
     message = _("Les résultats de cette session sont déjà publiés.")
 
 
-class NotPublished(JourneyError):
+class NotPublished(Refusal):
     status, code = 409, "not_published"
     message = _("Les résultats de cette session ne sont pas publiés.")
 
 
-class UnresolvedReports(JourneyError):
+class UnresolvedReports(Refusal):
     status, code = 409, "unresolved_reports"
 
     def __init__(self, names: list[str]) -> None:
@@ -28,7 +28,7 @@ class UnresolvedReports(JourneyError):
         )
 
 
-class SessionPublished(JourneyError):
+class SessionPublished(Refusal):
     status, code = 409, "session_published"
     message = _(
         "Les résultats de cette session sont publiés : dépubliez-les avant de modifier un "
@@ -36,7 +36,7 @@ class SessionPublished(JourneyError):
     )
 
 
-class AlreadyResolved(JourneyError):
+class AlreadyResolved(Refusal):
     status, code = 409, "already_resolved"
 
     def __init__(self, by: str | None = None) -> None:
@@ -46,7 +46,7 @@ class AlreadyResolved(JourneyError):
             super().__init__(_("Ce signalement a déjà été traité."))
 
 
-class NotAboutAQuestion(JourneyError):
+class NotAboutAQuestion(Refusal):
     status, code = 400, "not_about_a_question"
     message = _(
         "Seul un signalement de problème sur une question (E1 à E12) peut neutraliser la "
@@ -54,7 +54,7 @@ class NotAboutAQuestion(JourneyError):
     )
 
 
-class QuestionAlreadyReplaced(JourneyError):
+class QuestionAlreadyReplaced(Refusal):
     status, code = 409, "question_already_replaced"
     message = _(
         "La question signalée a été remplacée pendant la session : elle n'est déjà pas "
@@ -62,7 +62,7 @@ class QuestionAlreadyReplaced(JourneyError):
     )
 
 
-class NoAnswerToNeutralize(JourneyError):
+class NoAnswerToNeutralize(Refusal):
     status, code = 409, "no_answer_to_neutralize"
 
     def __init__(self, number: int | None) -> None:
@@ -72,11 +72,11 @@ class NoAnswerToNeutralize(JourneyError):
         )
 
 
-class CommentRequired(JourneyError):
+class CommentRequired(Refusal):
     status, code = 400, "comment_required"
     message = _("Indiquez un commentaire pour résoudre le signalement.")
 
 
-class NotJuryMember(JourneyError):
+class NotJuryMember(Refusal):
     status, code = 400, "not_jury_member"
     message = _("Ce compte n'est pas membre du jury : la session ne peut pas lui être attribuée.")

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from audit.events import label
+from audit.models import AuditEvent
 from certification import scoring
 from certification.models import (
     AbortReason,
@@ -13,8 +15,8 @@ from certification.models import (
     CertificationReport,
     IssueReport,
 )
-from exams.audit import label
-from exams.models import AuditEvent, ExamSession
+from exams.models import ExamSession
+from lib import issue_reports
 
 
 @dataclass
@@ -44,7 +46,7 @@ def _summaries(sessions: list[ExamSession]) -> list[SessionSummary]:
         summary.reports += 1
         if resolved_at is None:
             summary.unresolved += 1
-            if IssueReport(category=category, subcategory=subcategory).is_impactful:
+            if issue_reports.is_impactful(category, subcategory):
                 summary.impactful_unresolved += 1
     return list(summaries.values())
 

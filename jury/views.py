@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from certification.errors import JourneyError
 from certification.models import IssueReport
-from certification.reasons import IN_CHALLENGE
-from exams import records
+from exams.access import access_session_by_jury, has_jury_permission
+from finalization import records
 from jury import actions, queries
-from jury.access import access_report_by_jury, access_session_by_jury, has_jury_permission
+from jury.access import access_report_by_jury
+from lib.errors import Refusal
+from lib.issue_reports import IN_CHALLENGE
 
 # The text a live-alert report is resolved with (reference §2.7, Pix's wording).
 LIVE_ALERT_RESOLUTION = gettext_lazy(
@@ -49,8 +50,6 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         ),
         "in_challenge": IN_CHALLENGE,
         "live_alert_resolution": LIVE_ALERT_RESOLUTION,
-        "records": records.of_session(session),
-        "retention_years": records.RETENTION_YEARS,
     }
     return render(request, "jury/session_detail.html", context)
 
@@ -67,7 +66,7 @@ def _done(
 ) -> HttpResponse:
     try:
         call()
-    except JourneyError as error:
+    except Refusal as error:
         messages.error(request, str(error.message))
     else:
         messages.success(request, success)

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts import ratelimit
 from accounts.models import User
+from audit.events import record_event
+from audit.tags import Tag
 from certification.models import CertificationCourse
-from exams.audit import Tag, record_event
 from exams.models import ExamSession
 from lib.codes import PASSWORD_ALPHABET
 from live.events import candidate_group, publish_on_commit
@@ -96,7 +97,7 @@ def do_issue_certificates(session: ExamSession, *, actor: User) -> list[Certific
             certificate.save(update_fields=list(fields))
         certificates.append(certificate)
     record_event(
-        Tag.CERTIFICATES_ISSUE,
+        Tag.Jury.CERTIFICATES_ISSUE,
         actor=actor,
         session=session,
         count=len(certificates),
@@ -121,7 +122,7 @@ def do_withdraw_certificates(session: ExamSession, *, actor: User) -> int:
         visibility=Visibility.WITHDRAWN, withdrawn_at=timezone.now(), withdrawn_by=actor
     )
     if count:
-        record_event(Tag.CERTIFICATES_WITHDRAW, actor=actor, session=session, count=count)
+        record_event(Tag.Jury.CERTIFICATES_WITHDRAW, actor=actor, session=session, count=count)
         _notify(courses, "withdrawn")
     return count
 

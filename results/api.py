@@ -8,9 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification.scoring import level_name
-from invigilation.api import client_ip
 from results import actions, documents, exports
 from results.access import access_own_certificate, access_results_by_centre_member
 from results.models import Certificate

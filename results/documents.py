@@ -7,7 +7,8 @@ helpers. Names go through fpdf2 `cell`/`table`, which print text literally.
 from urllib.parse import urlencode
 
 from certification.scoring import MAX_LEVEL, MAX_SCORE, level_name
-from exams.documents import FONT, LABEL, _date, _line_height, _qr_png, _render, _SessionPDF
+from exams.documents import SessionPDF, render_session
+from lib.pdf import FONT, LABEL, date, line_height, qr_png
 from results.models import Certificate
 
 TITLE = "Certificat de compétences numériques"
@@ -19,7 +20,7 @@ def verification_url(certificate: Certificate, site_url: str) -> str:
     return f"{site_url.rstrip('/')}/verifier/?{query}"
 
 
-def _identity(pdf: _SessionPDF, certificate: Certificate) -> None:
+def _identity(pdf: SessionPDF, certificate: Certificate) -> None:
     candidate = certificate.candidate
     session = certificate.session
     pdf.set_font(FONT, "", 10)
@@ -27,13 +28,13 @@ def _identity(pdf: _SessionPDF, certificate: Certificate) -> None:
         col_widths=(55, 125),
         first_row_as_headings=False,
         text_align="LEFT",
-        line_height=_line_height(10),
+        line_height=line_height(10),
         padding=1.2,
     ) as table:
         for label, value in (
             ("Nom et prénom", f"{candidate.last_name.upper()} {candidate.first_name}"),
-            ("Date de naissance", _date(candidate.birthdate)),
-            ("Date de la session", _date(session.date)),
+            ("Date de naissance", date(candidate.birthdate)),
+            ("Date de la session", date(session.date)),
             ("Numéro de session", session.number),
             ("Centre de certification", session.centre.name),
         ):
@@ -43,7 +44,7 @@ def _identity(pdf: _SessionPDF, certificate: Certificate) -> None:
     pdf.ln(4)
 
 
-def _result(pdf: _SessionPDF, certificate: Certificate) -> None:
+def _result(pdf: SessionPDF, certificate: Certificate) -> None:
     if certificate.is_validated:
         pdf.boxed(
             [
@@ -66,14 +67,14 @@ def _result(pdf: _SessionPDF, certificate: Certificate) -> None:
         )
 
 
-def _competences(pdf: _SessionPDF, certificate: Certificate) -> None:
+def _competences(pdf: SessionPDF, certificate: Certificate) -> None:
     pdf.section_title("Niveaux par compétence (de 0 à 7)", keep_with=110)
     pdf.set_font(FONT, "", 9)
     with pdf.table(
         col_widths=(150, 30),
         text_align=("LEFT", "CENTER"),
         first_row_as_headings=False,
-        line_height=_line_height(9),
+        line_height=line_height(9),
         padding=0.8,
     ) as table:
         for area, area_name, competences in certificate.competences_by_area():
@@ -85,12 +86,12 @@ def _competences(pdf: _SessionPDF, certificate: Certificate) -> None:
     pdf.ln(3)
 
 
-def _verification(pdf: _SessionPDF, certificate: Certificate, url: str) -> None:
+def _verification(pdf: SessionPDF, certificate: Certificate, url: str) -> None:
     gap = 6
     text_width = pdf.epw - QR_SIZE - gap
     pdf.section_title("Vérifier ce certificat", keep_with=QR_SIZE)
     top, qr_x = pdf.y, pdf.w - pdf.r_margin - QR_SIZE
-    pdf.image(_qr_png(url), x=qr_x, y=top, w=QR_SIZE, h=QR_SIZE)
+    pdf.image(qr_png(url), x=qr_x, y=top, w=QR_SIZE, h=QR_SIZE)
     pdf.set_xy(pdf.l_margin, top)
     for text, size, bold in (
         ("Code de vérification", 10, True),
@@ -105,7 +106,7 @@ def _verification(pdf: _SessionPDF, certificate: Certificate, url: str) -> None:
     ):
         pdf.set_font(FONT, "B" if bold else "", size)
         pdf.multi_cell(
-            text_width, _line_height(size), text, align="L", new_x="LMARGIN", new_y="NEXT"
+            text_width, line_height(size), text, align="L", new_x="LMARGIN", new_y="NEXT"
         )
         pdf.ln(1)
     pdf.set_y(max(pdf.y, top + QR_SIZE) + 2)
@@ -114,7 +115,7 @@ def _verification(pdf: _SessionPDF, certificate: Certificate, url: str) -> None:
 def certificate_pdf(certificate: Certificate, *, site_url: str) -> bytes:
     url = verification_url(certificate, site_url)
 
-    def draw(pdf: _SessionPDF) -> None:
+    def draw(pdf: SessionPDF) -> None:
         pdf.set_font(FONT, "B", 18)
         pdf.multi_cell(0, 10, TITLE, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
@@ -123,4 +124,4 @@ def certificate_pdf(certificate: Certificate, *, site_url: str) -> bytes:
         _competences(pdf, certificate)
         _verification(pdf, certificate, url)
 
-    return _render(certificate.session, TITLE, draw)
+    return render_session(certificate.session, TITLE, draw)

@@ -2,10 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from certification.errors import JourneyError
+from lib.errors import Refusal
 
 
-class UnknownCertificate(JourneyError):
+class UnknownCertificate(Refusal):
     status, code = 404, "unknown_certificate"
     message = _(
         "Aucun certificat ne correspond à ce code de vérification. Vérifiez le code saisi "
@@ -13,7 +13,7 @@ class UnknownCertificate(JourneyError):
     )
 
 
-class CertificateWithdrawn(JourneyError):
+class CertificateWithdrawn(Refusal):
     status, code = 410, "certificate_withdrawn"
     message = _(
         "Ce certificat a été retiré : ses résultats ne sont plus publiés. "
@@ -21,7 +21,7 @@ class CertificateWithdrawn(JourneyError):
     )
 
 
-class TooManyVerifications(JourneyError):
+class TooManyVerifications(Refusal):
     status, code = 429, "too_many_verifications"
     message = _(
         "Trop de vérifications depuis votre connexion. Pour des raisons de sécurité, "
@@ -29,7 +29,7 @@ class TooManyVerifications(JourneyError):
     )
 
 
-class UnknownItem(JourneyError):
+class UnknownItem(Refusal):
     """An answered question is no longer in the item bank: the result cannot be computed."""
 
     status, code = 409, "unknown_item"
@@ -44,6 +44,6 @@ class UnknownItem(JourneyError):
         )
 
 
-class ResultsNotPublished(JourneyError):
+class ResultsNotPublished(Refusal):
     status, code = 409, "results_not_published"
     message = _("Les résultats de cette session ne sont pas encore publiés.")

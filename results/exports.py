@@ -2,19 +2,14 @@
 candidate. Every text cell goes through `spreadsheet_safe`, since names are typed by
 people and a cell starting with « = » would run as a formula."""
 
-import csv
-import io
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from certification.scoring import level_name
 from exams.models import Candidate, ExamSession
 from lib.framework import COMPETENCES
-from lib.text import spreadsheet_safe
+from lib.spreadsheets import Cell, write_csv, write_ods
 from results.models import Certificate
-
-Cell = str | int | None
 
 
 def _certificate(candidate: Candidate) -> Certificate | None:
@@ -77,45 +72,9 @@ def result_rows(session: ExamSession) -> list[list[Cell]]:
     return [_row(candidate) for candidate in candidates]
 
 
-def _safe(value: Cell) -> str:
-    return "" if value is None else spreadsheet_safe(str(value))
-
-
 def results_csv(session: ExamSession) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_safe(h) for h in headers()])
-    for row in result_rows(session):
-        writer.writerow([_safe(value) for value in row])
-    # BOM so that spreadsheet software opens accented names as UTF-8.
-    return out.getvalue().encode("utf-8-sig")
+    return write_csv([[*headers()], *result_rows(session)])
 
 
 def results_ods(session: ExamSession) -> bytes:
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
-    from odf.text import P
-
-    def cell(value: Cell) -> TableCell:
-        if isinstance(value, int):
-            element = TableCell(valuetype="float", value=str(value))
-            element.addElement(P(text=str(value)))
-        elif value is None:
-            element = TableCell()
-        else:
-            element = TableCell(valuetype="string")
-            element.addElement(P(text=spreadsheet_safe(value)))
-        return element
-
-    document = OpenDocumentSpreadsheet()
-    sheet = Table(name=f"Session {session.number}")
-    table: list[list[Cell]] = [[*headers()], *result_rows(session)]
-    for values in table:
-        row = TableRow()
-        for value in values:
-            row.addElement(cell(value))
-        sheet.addElement(row)
-    document.spreadsheet.addElement(sheet)
-    out = io.BytesIO()
-    document.write(out)
-    return out.getvalue()
+    return write_ods([[*headers()], *result_rows(session)], sheet_name=f"Session {session.number}")

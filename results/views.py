@@ -8,9 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
+from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification.scoring import MAX_LEVEL, MAX_SCORE, level_name
-from invigilation.api import client_ip
 from results import actions, documents, exports
 from results.access import access_own_certificate, access_results_by_centre_member
 from results.errors import (

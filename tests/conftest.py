@@ -3,6 +3,8 @@ centre, a candidate and a jury member, so each test can show who is refused."""
 
 import pytest
 
+from certification import engine
+from live.events import capture_events
 from tests.factories import (
     CandidateFactory,
     CentreFactory,
@@ -61,7 +63,6 @@ def candidate(exam_session):
 @pytest.fixture
 def small_bank(tmp_path, settings):
     """Replace the shipped bank by a small, predictable one (answer index 0 is right)."""
-    from certification import engine
     from tests.journey import write_bank
 
     settings.ITEM_BANK_DIR = str(write_bank(tmp_path / "bank"))
@@ -88,8 +89,6 @@ def joined_candidate(exam_session, candidate_user):
 def sent_events(django_capture_on_commit_callbacks):
     """`with sent_events() as events:` records the live events sent after commit."""
     from contextlib import contextmanager
-
-    from live.events import capture_events
 
     @contextmanager
     def capture():

@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from exams.models import AuditEvent, Candidate, ExamSession
+from audit.models import AuditEvent
+from exams.models import Candidate, ExamSession
 
 SESSION = {
     "site_name": "Lycée Victor Hugo",

@@ -9,8 +9,9 @@ centre admin's centre). Each has one candidate in every situation an operation n
 import pytest
 from django.test import Client
 
+from audit.models import AuditEvent
 from certification.models import CertificationCourse, IssueReport, LiveAlert
-from exams.models import AuditEvent, Candidate
+from exams.models import Candidate
 from invigilation.models import InvigilatorAccess, Note
 from tests.factories import ExamSessionFactory, UserFactory
 from tests.world import Target, build_target

@@ -37,8 +37,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
+from audit.models import AuditEvent
 from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
-from exams.models import AuditEvent, Candidate, ExamSession
+from exams.models import Candidate, ExamSession
 from invigilation.models import InvigilatorAccess, Note
 from results.models import Certificate
 from tests.spreadsheets import CANDIDATE_HEADERS, SESSION_HEADERS, candidate_row, make_csv

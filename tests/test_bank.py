@@ -4,7 +4,9 @@ from collections import Counter
 
 import pytest
 
+from certification import engine
 from certification.bank import BankError, load_bank
+from certification.checks import item_bank_check
 from lib.framework import COMPETENCE_CODES
 from tests.journey import write_bank
 
@@ -83,8 +85,6 @@ def test_it_refuses_an_empty_folder(tmp_path):
 
 def test_it_reports_a_broken_bank_in_the_system_check(settings, tmp_path):
     """`manage.py check` (run by make run) lists the bank's problems."""
-    from certification import engine
-    from certification.checks import item_bank_check
 
     directory = write_bank(tmp_path / "bank")
     (directory / "items.yaml").write_text("version: 1\nitems: 3\n", encoding="utf-8")

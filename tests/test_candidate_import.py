@@ -29,9 +29,11 @@ from odf.table import Table, TableCell, TableRow
 from odf.text import P
 from python_calamine import CalamineWorkbook
 
+from audit.models import AuditEvent
 from exams.actions import do_import_candidates
-from exams.imports import ImportError_, parse_candidates
-from exams.models import AuditEvent, Candidate
+from exams.imports import parse_candidates
+from exams.models import Candidate
+from lib.spreadsheets import SpreadsheetError
 from tests.factories import CandidateFactory
 from tests.spreadsheets import CANDIDATE_HEADERS, candidate_row, make_csv, make_ods
 
@@ -1234,7 +1236,7 @@ def test_it_imports_any_typed_first_name_exactly_or_refuses_it_on_its_line(
 
     try:
         rows = parse_candidates(exam_session, "liste.csv", data)
-    except ImportError_ as error:
+    except SpreadsheetError as error:
         assert error.errors
         assert all(e.startswith("Ligne 2") for e in error.errors), error.errors
         return

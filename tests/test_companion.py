@@ -2,9 +2,9 @@
 
 import pytest
 
+from audit.models import AuditEvent
 from certification import actions
 from certification.models import AlertStatus, Answer, CertificationCourse, LiveAlert
-from exams.models import AuditEvent
 from invigilation.models import InvigilatorAccess
 
 

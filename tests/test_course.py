@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from certification import actions
 from certification.models import AlertStatus, Answer, CertificationCourse, CourseStatus
-from exams.models import AuditEvent
 from tests.factories import UserFactory
 
 NOT_CONFIRMED = (

@@ -40,9 +40,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import Centre
+from audit.models import AuditEvent
+from audit.tags import AnyTag, Tag
 from certification.models import CertificationCourse
-from exams.audit import Tag
-from exams.models import AuditEvent, SessionRecord
+from finalization.models import SessionRecord
 from tests.factories import CentreFactory
 from tests.world import CENTRE_ADMIN, INVIGILATOR, JURY, SUPERUSER, World, persistent_world
 from vigie.api import api
@@ -112,7 +113,7 @@ class Call:
 @dataclass(frozen=True)
 class Destructive:
     action: str  # module.function
-    tag: Tag  # the audit row it writes
+    tag: AnyTag  # the audit row it writes
     actor: str | None  # the persona allowed to do it (None: the system, from cron)
     offer: ConfirmationPage | ClosedDisclosure | ScriptDialog | Command
     calls: tuple[Callable[[World], Call], ...] = ()  # every way to do it (API, page)
@@ -136,7 +137,7 @@ def _room(w: World) -> str:
 DESTRUCTIVE = [
     Destructive(
         "exams.actions.do_delete_session",
-        Tag.SESSION_DELETE,
+        Tag.Centre.SESSION_DELETE,
         CENTRE_ADMIN,
         ConfirmationPage(
             origin=lambda w: f"/sessions/{w.b.pk}/", page=lambda w: f"/sessions/{w.b.pk}/supprimer/"
@@ -149,7 +150,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "exams.actions.do_delete_candidate",
-        Tag.CANDIDATE_DELETE,
+        Tag.Centre.CANDIDATE_DELETE,
         CENTRE_ADMIN,
         ClosedDisclosure(
             origin=lambda w: f"/sessions/{w.a.session.pk}/",
@@ -162,8 +163,8 @@ DESTRUCTIVE = [
         operation=("delete", "/api/candidates/{candidate_id}"),
     ),
     Destructive(
-        "exams.actions.do_finalize_session",  # ends every test still running
-        Tag.SESSION_FINALIZE,
+        "finalization.actions.do_finalize_session",  # ends every test still running
+        Tag.Centre.SESSION_FINALIZE,
         CENTRE_ADMIN,
         ConfirmationPage(
             origin=lambda w: f"/sessions/{w.a.session.pk}/",
@@ -187,14 +188,14 @@ DESTRUCTIVE = [
         operation=("put", "/api/sessions/{session_id}/finalization"),
     ),
     Destructive(
-        "exams.actions.do_purge_records",
-        Tag.RECORDS_PURGE,
+        "finalization.actions.do_purge_records",
+        Tag.System.RECORDS_PURGE,
         None,
         Command("purge_records", prepare=_expire_records),
     ),
     Destructive(
         "certification.actions.do_cancel_presence",
-        Tag.PRESENCE_CANCEL,
+        Tag.Invigilator.PRESENCE_CANCEL,
         INVIGILATOR,
         ScriptDialog(_room, '"/cancel-presence"'),
         calls=(
@@ -206,7 +207,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "certification.actions.do_end_by_invigilator",
-        Tag.COURSE_END,
+        Tag.Invigilator.COURSE_END,
         INVIGILATOR,
         ScriptDialog(_room, '"/end"'),
         calls=(
@@ -216,7 +217,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "invigilation.actions.do_end_overtime",
-        Tag.COURSE_END,  # one row per test ended
+        Tag.Invigilator.COURSE_END,  # one row per test ended
         INVIGILATOR,
         ScriptDialog(_room, '"/end-overtime"'),
         calls=(
@@ -228,7 +229,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "certification.actions.do_refuse_alert",
-        Tag.ALERT_REFUSE,
+        Tag.Invigilator.ALERT_REFUSE,
         INVIGILATOR,
         ScriptDialog(_room, '"/refuse"'),
         calls=(lambda w: Call("post", f"/api/invigilation/alerts/{w.a.alert.pk}/refuse", json={}),),
@@ -236,7 +237,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "jury.actions.do_unpublish_session",
-        Tag.JURY_UNPUBLISH,
+        Tag.Jury.SESSION_UNPUBLISH,
         JURY,
         ClosedDisclosure(
             origin=lambda w: f"/jury/sessions/{w.published.pk}/",
@@ -250,7 +251,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "results.actions.do_withdraw_certificates",  # only ever called by unpublishing
-        Tag.CERTIFICATES_WITHDRAW,
+        Tag.Jury.CERTIFICATES_WITHDRAW,
         JURY,
         ClosedDisclosure(
             origin=lambda w: f"/jury/sessions/{w.published.pk}/",
@@ -263,7 +264,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "jury.actions.do_reject_report",
-        Tag.JURY_REPORT_REJECT,
+        Tag.Jury.REPORT_REJECT,
         JURY,
         ClosedDisclosure(
             origin=lambda w: f"/jury/sessions/{w.reviewed.pk}/",
@@ -280,7 +281,7 @@ DESTRUCTIVE = [
     ),
     Destructive(
         "jury.actions.do_neutralize_question",
-        Tag.JURY_REPORT_NEUTRALIZE,
+        Tag.Jury.REPORT_NEUTRALIZE,
         JURY,
         ClosedDisclosure(
             origin=lambda w: f"/jury/sessions/{w.reviewed.pk}/",

@@ -7,13 +7,13 @@ import pypdf
 import pytest
 
 from exams.documents import (
-    ISSUE_CATEGORIES,
     attendance_sheet_pdf,
     incident_report_pdf,
     invigilator_kit_pdf,
     kit_qr_url,
 )
 from lib.codes import canonical_password
+from lib.issue_reports import CODES
 from tests.factories import CandidateFactory, ExamSessionFactory
 
 SITE_URL = "https://vigie.example.fr"
@@ -209,10 +209,10 @@ def test_it_lists_every_issue_category_in_the_incident_report(exam_session):
         *("C1", "C2", "C4", "C6", "C7", "C8"),
         *("E1", "E2", "E3", "E4", "E5", "E8", "E9", "E10", "E11", "E12"),
     ]
-    assert [code for code, _ in ISSUE_CATEGORIES] == codes
+    assert [code.code for code in CODES] == codes
     assert set(re.findall(r"\b[CE]\d{1,2}\b", text)) == set(codes)
-    for _, label in ISSUE_CATEGORIES:
-        assert compact(label) in compact(text)
+    for code in CODES:
+        assert compact(str(code.label)) in compact(text)
     assert "Problème avec l’accessibilité de la question (ex : daltonisme)" in text
 
 

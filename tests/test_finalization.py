@@ -9,6 +9,7 @@ session, a candidate and a jury member (not a centre member) are refused with 40
 import pytest
 from django.test import Client
 
+from audit.models import AuditEvent
 from certification import actions as test_actions
 from certification.errors import AlreadyHandled, CertificationSessionClosed
 from certification.models import (
@@ -19,10 +20,13 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from exams import finalization
-from exams.actions import do_finalize_session
-from exams.models import AuditEvent, ExamSession, SessionRecord
+from exams.models import ExamSession
+from finalization import errors as finalization_errors
+from finalization import validation
+from finalization.actions import do_finalize_session
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess
+from lib import issue_reports
 from tests import live_record as live
 
 API = "/api"
@@ -138,12 +142,12 @@ def test_it_offers_exactly_the_reference_categories_and_labels():
     """Codes and French labels are those of the reference table, in its order."""
     offered = [
         (code, label)
-        for _group, options in finalization.category_choices()
+        for _group, options in issue_reports.category_choices()
         for code, label in options
     ]
     assert offered == [(code, f"{code} — {label}") for code, label in REFERENCE_LABELS]
-    assert finalization.CATEGORY_LABELS == REFERENCE_CATEGORIES
-    assert [group for group, _options in finalization.category_choices()] == list(
+    assert issue_reports.CATEGORY_LABELS == REFERENCE_CATEGORIES
+    assert [group for group, _options in issue_reports.category_choices()] == list(
         REFERENCE_CATEGORIES.values()
     )
 
@@ -374,7 +378,7 @@ def test_it_closes_the_session_after_finalization(room, centre_admin, invigilato
     session, candidates, _run = room
     do_finalize_session(
         session,
-        finalization.from_post(_valid_post(candidates), [c.pk for c in candidates.values()]),
+        validation.from_post(_valid_post(candidates), [c.pk for c in candidates.values()]),
         actor=centre_admin,
     )
     admin = _login(centre_admin)
@@ -402,8 +406,8 @@ def test_it_refuses_to_finalize_twice(room, centre_admin):
 
     again = _put(admin, session, _payload(candidates, global_comment="Autre"))
     page = admin.post(f"/sessions/{session.pk}/finaliser/", _valid_post(candidates))
-    with pytest.raises(finalization.AlreadyFinalized):
-        do_finalize_session(stale, finalization.FinalizationInput(), actor=centre_admin)
+    with pytest.raises(finalization_errors.AlreadyFinalized):
+        do_finalize_session(stale, validation.FinalizationInput(), actor=centre_admin)
 
     assert again.status_code == 409
     assert again.json() == {"detail": ALREADY, "code": "already_finalized"}
@@ -440,9 +444,9 @@ def test_it_asks_a_reason_for_a_test_started_after_the_page_was_opened(
     session, candidates, _run = room
     late = live.joined(session, "Inès", "Tardif")
     live.start(late, invigilator)
-    data = finalization.from_post(_valid_post(candidates), [c.pk for c in candidates.values()])
+    data = validation.from_post(_valid_post(candidates), [c.pk for c in candidates.values()])
 
-    with pytest.raises(finalization.FinalizationInvalid) as refused:
+    with pytest.raises(finalization_errors.FinalizationInvalid) as refused:
         do_finalize_session(session, data, actor=centre_admin)
 
     assert refused.value.errors == [

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from audit.models import AuditEvent
 from certification.models import CertificationReport, CourseStatus
-from exams import finalization
-from exams.actions import do_finalize_session
-from exams.models import AuditEvent, ExamSession
+from exams.models import ExamSession
+from finalization import errors as finalization_errors
+from finalization import validation
+from finalization.actions import do_finalize_session
 from jury import actions as jury_actions
 from jury import errors as jury_errors
 from tests import live_record as live
@@ -29,7 +31,7 @@ pytestmark = [
 ROUNDS = 5
 
 
-def _finalize(session_id: int, data: finalization.FinalizationInput, actor: Any) -> Any:
+def _finalize(session_id: int, data: validation.FinalizationInput, actor: Any) -> Any:
     return do_finalize_session(ExamSession.objects.get(pk=session_id), data, actor=actor)
 
 
@@ -42,9 +44,9 @@ def _session_with_a_running_test():
     session = ExamSessionFactory(centre=admin.centres.get())
     candidate = live.joined(session, "Zoé", "Martin")
     live.start(candidate, UserFactory())
-    data = finalization.FinalizationInput(
+    data = validation.FinalizationInput(
         reports=[
-            finalization.CandidateReportInput(candidate_id=candidate.pk, abort_reason="technical")
+            validation.CandidateReportInput(candidate_id=candidate.pk, abort_reason="technical")
         ]
     )
     return admin, session, data
@@ -62,7 +64,7 @@ def test_it_lets_one_of_two_simultaneous_finalizations_win(small_bank):
 
         errors = [r for r in results if isinstance(r, Exception)]
         assert len(errors) == 1, results
-        assert isinstance(errors[0], finalization.AlreadyFinalized), errors
+        assert isinstance(errors[0], finalization_errors.AlreadyFinalized), errors
         assert CertificationReport.objects.filter(course__candidate__session=session).count() == 1
         assert (
             AuditEvent.objects.filter(session=session, tag="centre:session:finalize").count() == 1

@@ -18,6 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Centre, RateLimitHit
+from audit.events import record_event
+from audit.models import AuditEvent
+from audit.tags import Tag
 from certification import engine
 from certification.models import (
     AlertStatus,
@@ -27,8 +30,6 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from exams.audit import Tag, record_event
-from exams.models import AuditEvent
 from invigilation import actions
 from invigilation.models import InvigilatorAccess, Note
 from tests.factories import CandidateFactory, CentreFactory, ExamSessionFactory, UserFactory
@@ -606,18 +607,18 @@ def test_it_lists_the_audit_timeline_with_labels(client, session, invigilator, c
 def test_it_lists_who_is_watching(session, as_alice, alice, bruno, sent_events, candidate_user):
     """Open pages within the last minute, one name per person, sorted; a dead page drops out."""
     with time_machine.travel(timezone.now() - dt.timedelta(minutes=5)):
-        actions.watch(session, bruno, "specific.bruno!1")
+        actions.do_watch(session, bruno, "specific.bruno!1")
     with sent_events() as events:
-        actions.watch(session, alice, "specific.alice!1")
-        actions.watch(session, alice, "specific.alice!2")
+        actions.do_watch(session, alice, "specific.alice!1")
+        actions.do_watch(session, alice, "specific.alice!2")
 
     assert _state(as_alice, session)["watchers"] == ["Alice Martin"]
     assert (f"session-{session.pk}", {"type": "session", "op": "watchers"}) in events
-    actions.touch("specific.bruno!1")
+    actions.do_touch("specific.bruno!1")
     assert _state(as_alice, session)["watchers"] == ["Alice Martin", "Bruno Petit"]
-    actions.unwatch("specific.alice!1")
-    actions.unwatch("specific.alice!2")
-    actions.unwatch("specific.unknown!9")
+    actions.do_unwatch("specific.alice!1")
+    actions.do_unwatch("specific.alice!2")
+    actions.do_unwatch("specific.unknown!9")
     assert _state(as_alice, session)["watchers"] == ["Bruno Petit"]
     assert _login(candidate_user).get(f"{API}/sessions/{session.pk}/state").status_code == 404
 
@@ -634,7 +635,9 @@ def _populate(session, size: int, runner, author) -> None:
             authorized_to_start_at=now if kind in (1, 5) else None,
             authorized_by=author if kind in (1, 5) else None,
         )
-        record_event(Tag.PRESENCE_CONFIRM, actor=author, session=session, candidate=candidate.pk)
+        record_event(
+            Tag.Invigilator.PRESENCE_CONFIRM, actor=author, session=session, candidate=candidate.pk
+        )
         if kind in (0, 1):
             continue
         course = _course(
@@ -659,7 +662,7 @@ def _populate(session, size: int, runner, author) -> None:
             LiveAlert.objects.create(course=course, kind=LiveAlert.Kind.COMPANION)
             Note.objects.create(session=session, candidate=candidate, author=author, text="Bruit")
     Note.objects.create(session=session, author=author, text="Salle froide")
-    actions.watch(session, author, f"specific.{session.pk}!1")
+    actions.do_watch(session, author, f"specific.{session.pk}!1")
 
 
 @pytest.mark.django_db

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from audit.models import AuditEvent
 from certification import actions
-from certification.errors import AlreadyHandled, JourneyError
+from certification.errors import AlreadyHandled
 from certification.models import (
     AlertStatus,
     Answer,
@@ -20,7 +21,7 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from exams.models import AuditEvent
+from lib.errors import Refusal
 from tests.concurrency import race
 from tests.factories import CandidateFactory, UserFactory
 
@@ -161,7 +162,7 @@ def test_it_never_saves_an_answer_after_the_test_was_ended(exam_session, small_b
             assert saved[0].answered_at <= course.ended_at
         else:
             outcomes.add("refused after the end")
-            assert isinstance(answer, JourneyError), answer
+            assert isinstance(answer, Refusal), answer
             assert answer.code in {"stale_run", "test_ended"}
             assert saved == []
         assert not Answer.objects.filter(course=course, answered_at__gt=course.ended_at).exists()

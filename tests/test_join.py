@@ -6,8 +6,8 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from certification.models import CertificationCourse
-from exams.models import AuditEvent
 from tests.factories import CandidateFactory, UserFactory
 
 

@@ -11,10 +11,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from certification.models import Answer, CourseStatus, IssueReport
-from exams import finalization
-from exams.actions import do_finalize_session
-from exams.models import AuditEvent, ExamSession
+from exams.models import ExamSession
+from finalization import validation
+from finalization.actions import do_finalize_session
 from jury import actions
 from jury import errors as e
 from tests import live_record as live
@@ -30,7 +31,7 @@ def _login(user) -> Client:
 
 
 def _issue(subcategory, description="", question_number=None):
-    return finalization.IssueReportInput(
+    return validation.IssueReportInput(
         subcategory=subcategory, description=description, question_number=question_number
     )
 
@@ -50,20 +51,20 @@ def finalized(small_bank, exam_session, centre_admin, invigilator):
     zoe_run = live.start(zoe, invigilator)
     live.answer(zoe_run, 2)
     live.validated_alert(zoe_run, invigilator, reason="E4")
-    data = finalization.FinalizationInput(
+    data = validation.FinalizationInput(
         global_comment="Alarme incendie à 14 h 20.",
         reports=[
-            finalization.CandidateReportInput(
+            validation.CandidateReportInput(
                 candidate_id=lea.pk,
                 has_seen_end_screen=True,
                 issue_reports=[_issue("C2", "Tiers temps oublié à l'inscription.")],
             ),
-            finalization.CandidateReportInput(
+            validation.CandidateReportInput(
                 candidate_id=hugo.pk,
                 abort_reason="candidate",
                 issue_reports=[_issue("E9", question_number=2), _issue("E5", question_number=30)],
             ),
-            finalization.CandidateReportInput(
+            validation.CandidateReportInput(
                 candidate_id=zoe.pk,
                 abort_reason="technical",
                 issue_reports=[_issue("C6")],

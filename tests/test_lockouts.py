@@ -16,7 +16,9 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone, translation
 
+from accounts import ratelimit
 from accounts.forms import LOGIN_LOCKED, RESET_LOCKED
+from accounts.models import RateLimitHit
 from tests.factories import PASSWORD
 
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
@@ -180,9 +182,6 @@ def test_it_forgets_attempts_older_than_a_day_but_keeps_the_lock_out_window():
     from io import StringIO
 
     from django.core.management import call_command
-
-    from accounts import ratelimit
-    from accounts.models import RateLimitHit
 
     now = timezone.now()
     RateLimitHit.objects.bulk_create(

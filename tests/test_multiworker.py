@@ -24,7 +24,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from bench.common import create_session, free_port, start_server, wait_ready
+from bench.common import free_port, start_server, wait_ready
+from bench.sessions import create_session
 from certification.models import Answer
 
 pytestmark = [

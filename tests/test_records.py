@@ -18,11 +18,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 
+from audit.models import AuditEvent
 from certification import actions as test_actions
 from certification.models import AbortReason, AlertStatus, LiveAlert
-from exams import records
-from exams.actions import do_archive_session_records
-from exams.models import AuditEvent, Candidate, SessionRecord
+from exams.models import Candidate
+from finalization import records
+from finalization.actions import do_archive_session_records
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess
 from tests import live_record as live
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory

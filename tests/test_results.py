@@ -19,12 +19,13 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from accounts.models import RateLimitHit
+from audit.models import AuditEvent
+from audit.tags import Tag
 from certification import irt
 from certification.models import Answer, CertificationCourse, CourseStatus
 from certification.scoring import level_for, score_for
-from exams.audit import Tag
-from exams.models import AuditEvent
 from invigilation.models import InvigilatorAccess
+from jury.actions import do_publish_session, do_unpublish_session
 from lib.framework import COMPETENCE_CODES
 from results import actions
 from results.documents import certificate_pdf, verification_url
@@ -210,7 +211,7 @@ def test_it_reissues_idempotently_with_a_stable_code(course, small_bank, jury):
     assert again.pk == first.pk
     assert again.verification_code == first.verification_code
     assert again.score > first.score
-    events = AuditEvent.objects.filter(tag=Tag.CERTIFICATES_ISSUE, session=session)
+    events = AuditEvent.objects.filter(tag=Tag.Jury.CERTIFICATES_ISSUE, session=session)
     assert events.count() == 2
     assert events.last().actor == jury
     assert events.last().data["reissued"] == 1
@@ -237,7 +238,7 @@ def test_it_withdraws_then_republishes_with_the_same_code(certificate, jury):
     certificate.refresh_from_db()
     assert certificate.visibility == Visibility.WITHDRAWN
     assert certificate.withdrawn_by == jury
-    assert AuditEvent.objects.filter(tag=Tag.CERTIFICATES_WITHDRAW).count() == 1
+    assert AuditEvent.objects.filter(tag=Tag.Jury.CERTIFICATES_WITHDRAW).count() == 1
     [again] = actions.do_issue_certificates(session, actor=jury)
     assert again.visibility == Visibility.PUBLISHED
     assert again.withdrawn_at is None
@@ -247,7 +248,6 @@ def test_it_withdraws_then_republishes_with_the_same_code(certificate, jury):
 @pytest.mark.django_db
 def test_it_issues_and_withdraws_with_the_jury_publication(course, jury):
     """The jury's « Publier » issues the certificates, « Dépublier » withdraws them."""
-    from jury.actions import do_publish_session, do_unpublish_session
 
     session = course.candidate.session
     session.finalized_at = timezone.now()

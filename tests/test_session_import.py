@@ -18,7 +18,8 @@ from odf.table import Table, TableCell, TableRow
 from odf.text import P
 from python_calamine import CalamineWorkbook
 
-from exams.models import AuditEvent, Candidate, ExamSession
+from audit.models import AuditEvent
+from exams.models import Candidate, ExamSession
 from lib.codes import PASSWORD_ALPHABET
 from tests.spreadsheets import SESSION_HEADERS, candidate_row, make_csv, make_ods
 

@@ -8,7 +8,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.models import AuditEvent, ExamSession, SessionStatus
+from audit.models import AuditEvent
+from exams.models import ExamSession, SessionStatus
 from tests.factories import CandidateFactory, ExamSessionFactory
 
 TODAY = dt.date(2026, 11, 23)

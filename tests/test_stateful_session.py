@@ -7,7 +7,7 @@ report, validate, refuse, resume, end and finalize. After each step:
 - an ended test never takes another answer;
 - every state change left its audit row (audit tags counted against the effects seen).
 
-Refusals (`JourneyError`) are expected along the way: the invigilator or the candidate
+Refusals (`Refusal`) are expected along the way: the invigilator or the candidate
 doing something at the wrong moment is refused with a message and changes nothing.
 """
 
@@ -26,8 +26,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from audit.models import AuditEvent
+from audit.tags import AnyTag, Tag
 from certification import actions, engine
-from certification.errors import JourneyError
 from certification.models import (
     AbortReason,
     AlertStatus,
@@ -36,11 +37,11 @@ from certification.models import (
     CourseStatus,
     LiveAlert,
 )
-from certification.reasons import reasons_for
-from exams import finalization
-from exams.actions import do_finalize_session
-from exams.audit import Tag
-from exams.models import AuditEvent, SessionRecord
+from finalization import validation
+from finalization.actions import do_finalize_session
+from finalization.models import SessionRecord
+from lib.errors import Refusal
+from lib.issue_reports import live_reasons
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 PEOPLE = st.integers(min_value=0, max_value=2)
@@ -88,11 +89,11 @@ class SessionMachine(RuleBasedStateMachine):
     def _course(self, i: int) -> CertificationCourse | None:
         return CertificationCourse.objects.filter(candidate=self.candidates[i]).first()
 
-    def _attempt(self, tag: Tag, action, *args, **kwargs) -> bool:
+    def _attempt(self, tag: AnyTag, action, *args, **kwargs) -> bool:
         """Run an action; an accepted one must leave exactly one audit row of `tag`."""
         try:
             action(*args, **kwargs)
-        except JourneyError as error:
+        except Refusal as error:
             SEEN[f"refused {tag} {type(error).__name__}"] += 1
             return False
         self.expected[tag] += 1
@@ -112,7 +113,7 @@ class SessionMachine(RuleBasedStateMachine):
     @rule(i=PEOPLE)
     def confirm(self, i: int) -> None:
         self._attempt(
-            Tag.PRESENCE_CONFIRM,
+            Tag.Invigilator.PRESENCE_CONFIRM,
             actions.do_confirm_presence,
             self.candidates[i],
             actor=self.invigilator,
@@ -121,7 +122,7 @@ class SessionMachine(RuleBasedStateMachine):
     @rule(i=PEOPLE)
     def authorize_resume(self, i: int) -> None:
         self._attempt(
-            Tag.RESUME_AUTHORIZE,
+            Tag.Invigilator.RESUME_AUTHORIZE,
             actions.do_authorize_resume,
             self.candidates[i],
             actor=self.invigilator,
@@ -147,16 +148,18 @@ class SessionMachine(RuleBasedStateMachine):
         if alert is None:
             return
         if validate:
-            reason = reasons_for(engine.item(alert.item_id))[0][0]
+            reason = live_reasons(engine.item(alert.item_id).flags)[0][0]
             self._attempt(
-                Tag.ALERT_VALIDATE,
+                Tag.Invigilator.ALERT_VALIDATE,
                 actions.do_validate_alert,
                 alert,
                 actor=self.invigilator,
                 reason=reason,
             )
         else:
-            self._attempt(Tag.ALERT_REFUSE, actions.do_refuse_alert, alert, actor=self.invigilator)
+            self._attempt(
+                Tag.Invigilator.ALERT_REFUSE, actions.do_refuse_alert, alert, actor=self.invigilator
+            )
 
     @rule(i=PEOPLE)
     def end(self, i: int) -> None:
@@ -165,7 +168,10 @@ class SessionMachine(RuleBasedStateMachine):
             return
         before = course.answers.count()
         if self._attempt(
-            Tag.COURSE_END, actions.do_end_by_invigilator, course, actor=self.invigilator
+            Tag.Invigilator.COURSE_END,
+            actions.do_end_by_invigilator,
+            course,
+            actor=self.invigilator,
         ):
             assert course.answers.count() == before
 
@@ -173,13 +179,11 @@ class SessionMachine(RuleBasedStateMachine):
     @rule()
     def finalize(self) -> None:
         courses = CertificationCourse.objects.filter(candidate__session=self.session)
-        data = finalization.FinalizationInput(
+        data = validation.FinalizationInput(
             reports=[
-                finalization.CandidateReportInput(
+                validation.CandidateReportInput(
                     candidate_id=course.candidate_id,
-                    abort_reason=AbortReason.values[0]
-                    if finalization.is_unfinished(course)
-                    else "",
+                    abort_reason=AbortReason.values[0] if validation.is_unfinished(course) else "",
                 )
                 for course in courses
             ]
@@ -187,16 +191,16 @@ class SessionMachine(RuleBasedStateMachine):
         alerts = LiveAlert.objects.filter(course__candidate__session=self.session)
         ongoing = alerts.filter(status=AlertStatus.ONGOING).count()
         self.finalized = self._attempt(
-            Tag.SESSION_FINALIZE, do_finalize_session, self.session, data, actor=self.admin
+            Tag.Centre.SESSION_FINALIZE, do_finalize_session, self.session, data, actor=self.admin
         )
         if self.finalized:
             # Alerts nobody decided on are closed, and the documents archived, each audited.
             assert alerts.filter(status=AlertStatus.CLOSED).count() == ongoing
             assert not alerts.filter(status=AlertStatus.ONGOING).exists()
             assert SessionRecord.objects.filter(session=self.session).count() == 3
-            self.expected[Tag.ALERT_CLOSE] += ongoing
-            SEEN[Tag.ALERT_CLOSE] += ongoing
-            self.expected[Tag.RECORDS_ARCHIVE] += 1
+            self.expected[Tag.Centre.ALERT_CLOSE] += ongoing
+            SEEN[Tag.Centre.ALERT_CLOSE] += ongoing
+            self.expected[Tag.Centre.RECORDS_ARCHIVE] += 1
 
     # --- the candidates --------------------------------------------------------------------
 
@@ -208,10 +212,10 @@ class SessionMachine(RuleBasedStateMachine):
             run = actions.do_start_or_resume(
                 candidate, user=candidate.user, access_code=self.session.access_code
             )
-        except JourneyError:
+        except Refusal:
             return
         assert run.resumed == had_course
-        tag = Tag.COURSE_RESUME if run.resumed else Tag.COURSE_START
+        tag = Tag.Candidate.COURSE_RESUME if run.resumed else Tag.Candidate.COURSE_START
         self.expected[tag] += 1
         SEEN[tag] += 1
         self.tokens[candidate.pk] = run.token
@@ -246,7 +250,7 @@ class SessionMachine(RuleBasedStateMachine):
                 item_id=item_id,
                 response=response,
             ).answer
-        except JourneyError as error:
+        except Refusal as error:
             SEEN[f"refused answer {type(error).__name__}"] += 1
             return
         if item_id in saved:
@@ -256,7 +260,7 @@ class SessionMachine(RuleBasedStateMachine):
         saved[item_id] = answer.response
         SEEN["answer"] += 1
         if answer.position >= engine.TEST_LENGTH:
-            self.expected[Tag.COURSE_COMPLETE] += 1
+            self.expected[Tag.Candidate.COURSE_COMPLETE] += 1
 
     @rule(i=PEOPLE)
     def report(self, i: int) -> None:
@@ -275,12 +279,12 @@ class SessionMachine(RuleBasedStateMachine):
                 token=self.tokens.get(candidate.pk, ""),
                 item_id=item.id,
             )
-        except JourneyError as error:
+        except Refusal as error:
             SEEN[f"refused report {type(error).__name__}"] += 1
             return
         if course.alerts.count() > before:
-            self.expected[Tag.ALERT_CREATE] += 1
-            SEEN[Tag.ALERT_CREATE] += 1
+            self.expected[Tag.Candidate.ALERT_CREATE] += 1
+            SEEN[Tag.Candidate.ALERT_CREATE] += 1
 
     # --- invariants ------------------------------------------------------------------------
 
@@ -348,16 +352,16 @@ def test_it_keeps_its_invariants_whatever_the_order_of_actions(small_bank):
         ),
     )
     for done in (
-        Tag.PRESENCE_CONFIRM,
-        Tag.COURSE_START,
-        Tag.RESUME_AUTHORIZE,
-        Tag.COURSE_RESUME,
+        Tag.Invigilator.PRESENCE_CONFIRM,
+        Tag.Candidate.COURSE_START,
+        Tag.Invigilator.RESUME_AUTHORIZE,
+        Tag.Candidate.COURSE_RESUME,
         "answer",
-        Tag.ALERT_CREATE,
-        Tag.ALERT_VALIDATE,
-        Tag.ALERT_REFUSE,
-        Tag.COURSE_END,
-        Tag.SESSION_FINALIZE,
+        Tag.Candidate.ALERT_CREATE,
+        Tag.Invigilator.ALERT_VALIDATE,
+        Tag.Invigilator.ALERT_REFUSE,
+        Tag.Invigilator.COURSE_END,
+        Tag.Centre.SESSION_FINALIZE,
     ):
         assert SEEN[done] > 0, f"no run ever got to {done}: {SEEN}"
     print(f"stateful runs, accepted actions: {dict(SEEN)}")

@@ -32,9 +32,9 @@ from certification import actions as test_actions
 from certification import engine
 from certification.bank import Bank
 from certification.models import Answer, CertificationCourse, CourseStatus, IssueReport, LiveAlert
-from exams import finalization
-from exams.actions import do_finalize_session
 from exams.models import Candidate, ExamSession
+from finalization import validation
+from finalization.actions import do_finalize_session
 from invigilation.models import InvigilatorAccess
 from jury.actions import do_publish_session
 from results.models import Certificate
@@ -168,14 +168,14 @@ def _completed(candidate: Candidate, bank: Bank, *, runner: User) -> Certificati
 def _finalized(
     session: ExamSession, candidate: Candidate, admin: User, issues: list[str]
 ) -> ExamSession:
-    report = finalization.CandidateReportInput(
+    report = validation.CandidateReportInput(
         candidate_id=candidate.pk,
         has_seen_end_screen=True,
         issue_reports=[
-            finalization.IssueReportInput(subcategory=code, question_number=2) for code in issues
+            validation.IssueReportInput(subcategory=code, question_number=2) for code in issues
         ],
     )
-    do_finalize_session(session, finalization.FinalizationInput(reports=[report]), actor=admin)
+    do_finalize_session(session, validation.FinalizationInput(reports=[report]), actor=admin)
     session.refresh_from_db()
     return session
 

@@ -5,13 +5,13 @@ from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
 from certification.api import router as certification_router
-from certification.errors import JourneyError
 from exams.actions import SessionNotEditable
-from exams.api import FormInvalid, ImportFailed
 from exams.api import router as exams_router
-from exams.finalization import FinalizationInvalid
+from finalization.api import router as finalization_router
+from finalization.errors import FinalizationInvalid
 from invigilation.api import router as invigilation_router
 from jury.api import router as jury_router
+from lib.errors import FormInvalid, ImportFailed, Refusal
 from results.api import router as results_router
 
 api = NinjaAPI(
@@ -52,8 +52,8 @@ def finalization_invalid(request: HttpRequest, exc: FinalizationInvalid) -> Http
     )
 
 
-@api.exception_handler(JourneyError)
-def journey_error(request: HttpRequest, exc: JourneyError) -> HttpResponse:
+@api.exception_handler(Refusal)
+def journey_error(request: HttpRequest, exc: Refusal) -> HttpResponse:
     return api.create_response(
         request, {"detail": str(exc.message), "code": exc.code}, status=exc.status
     )
@@ -65,3 +65,4 @@ api.add_router("/invigilation", invigilation_router)
 api.add_router("/jury", jury_router)
 api.add_router("/results", results_router)
 api.add_router("/", exams_router)
+api.add_router("/", finalization_router)

@@ -16,7 +16,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from live.routing import websocket_urlpatterns  # noqa: E402
+from vigie.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

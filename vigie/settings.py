@@ -31,13 +31,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",
+    # Vigie's apps, from the bottom layer up (each imports only from those above it here;
+    # `lib` is plain modules): see the layers contract in pyproject.toml.
+    "live",
+    "audit",
     "accounts",
     "exams",
     "certification",
     "invigilation",
-    "jury",
-    "live",
+    "finalization",
     "results",
+    "jury",
 ]
 
 MIDDLEWARE = [

@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import ROOT, create_session, django_setup, free_port, start_server, summary, wait_ready
+from common import ROOT, django_setup, free_port, start_server, summary, wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
 STEADY_AFTER_RAMP = 30.0  # s after the last start before the steady-state figures
@@ -538,6 +538,7 @@ def main() -> None:
     os.environ.setdefault("SECRET_KEY", "load-bench-" + secrets.token_hex(16))
     django_setup()
     from django.core.management import call_command
+    from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
     t0 = time.monotonic()

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 
 from certification import actions as test_actions
 from certification.models import CertificationCourse, CourseStatus, IssueReport
-from exams.models import ExamSession, SessionRecord
+from exams.models import ExamSession
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess
 from tests import live_record as live
 from tests.browser.conftest import AccessibilityChecker, screenshot

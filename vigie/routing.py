@@ -1,6 +1,7 @@
 from django.urls import path
 
-from live.consumers import CandidateConsumer, SessionConsumer
+from certification.consumers import CandidateConsumer
+from invigilation.consumers import SessionConsumer
 
 websocket_urlpatterns = [
     path("ws/candidats/<int:candidate_id>/", CandidateConsumer.as_asgi()),

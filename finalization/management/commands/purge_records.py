@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from exams.actions import do_purge_records
+from finalization.actions import do_purge_records
 
 
 class Command(BaseCommand):

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from certification.errors import JourneyError
+from audit.events import describe
+from audit.tags import Tag
 from certification.models import (
     AbortReason,
     AlertStatus,
@@ -24,59 +24,24 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from certification.reasons import IN_CHALLENGE
-from exams.audit import Tag
-from exams.documents import ISSUE_CATEGORIES
 from exams.models import ExamSession
+from finalization.errors import FinalizationInvalid
 from invigilation.models import Note
+from lib import issue_reports
 
 MAX_COMMENT = 500
 MAX_QUESTION_NUMBER = 500
 # Blank issue-report lines offered per candidate on the page (the API takes any number).
 REPORT_SLOTS = 3
 
-# Reference §1: category code → French label and its subcategory codes.
-CATEGORIES: list[tuple[str, str, list[str]]] = [
-    ("CANDIDATE_INFORMATIONS_CHANGES", "Modification infos candidat", ["C1", "C2"]),
-    (
-        "SIGNATURE_ISSUE",
-        "Était présent(e) mais a oublié de signer, ou a signé sur la mauvaise ligne",
-        ["C4"],
-    ),
-    ("FRAUD", "Suspicion de fraude", ["C6"]),
-    ("NON_BLOCKING_TECHNICAL_ISSUE", "Incident technique non bloquant", ["C7"]),
-    ("NON_BLOCKING_CANDIDATE_ISSUE", "Incident lié au candidat non bloquant", ["C8"]),
-    (
-        IN_CHALLENGE,
-        "Problème technique sur une question",
-        ["E1", "E2", "E3", "E4", "E5", "E8", "E9", "E10", "E11", "E12"],
-    ),
-]
-SUBCATEGORY_LABELS: dict[str, str] = dict(ISSUE_CATEGORIES)
-CATEGORY_OF: dict[str, str] = {code: cat for cat, _label, codes in CATEGORIES for code in codes}
-CATEGORY_LABELS: dict[str, str] = {cat: label for cat, label, _codes in CATEGORIES}
-DESCRIPTION_REQUIRED = frozenset({"C2", "C7", "C8"})
-
 # What the live record shows for each candidate, from the audit trail.
 RECORD_TAGS = (
-    Tag.ALERT_CLOSE,
-    Tag.ALERT_REFUSE,
-    Tag.ALERT_VALIDATE,
-    Tag.RESUME_AUTHORIZE,
-    Tag.COURSE_END,
+    Tag.Centre.ALERT_CLOSE,
+    Tag.Invigilator.ALERT_REFUSE,
+    Tag.Invigilator.ALERT_VALIDATE,
+    Tag.Invigilator.RESUME_AUTHORIZE,
+    Tag.Invigilator.COURSE_END,
 )
-
-
-def code_label(code: str) -> str:
-    """« E1 — L'image ne s'affiche pas »."""
-    return f"{code} — {SUBCATEGORY_LABELS.get(code, code)}"
-
-
-def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Grouped choices for a select: (category label, [(code, « code — label »)…])."""
-    return [
-        (label, [(code, code_label(code)) for code in codes]) for _c, label, codes in CATEGORIES
-    ]
 
 
 # --- Input ------------------------------------------------------------------------------
@@ -123,27 +88,6 @@ class ValidFinalization:
     reports: list[ValidReport]
 
 
-class FinalizationInvalid(JourneyError):
-    status, code = 400, "finalization_invalid"
-    message = gettext_lazy("La session n'a pas été finalisée : corrigez les erreurs signalées.")
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__()
-        self.errors = errors
-
-
-class AlreadyFinalized(JourneyError):
-    status, code = 409, "already_finalized"
-    message = gettext_lazy("Cette session a déjà été finalisée.")
-
-
-class NoStartedTest(JourneyError):
-    status, code = 409, "no_started_test"
-    message = gettext_lazy(
-        "Aucun candidat n'a commencé son test : la session ne peut pas être finalisée."
-    )
-
-
 def is_unfinished(course: CertificationCourse) -> bool:
     """Ended by the invigilator or still running: the centre must say why."""
     return course.status in (CourseStatus.STARTED, CourseStatus.ENDED_BY_INVIGILATOR)
@@ -157,12 +101,13 @@ def _validate_issue(
     who: str, number: int, issue: IssueReportInput, errors: list[str]
 ) -> IssueReportInput | None:
     where = _("%(who)s — Signalement %(n)s") % {"who": who, "n": number}
-    code = issue.subcategory.strip().upper()
-    if code not in CATEGORY_OF:
+    known = issue_reports.get(issue.subcategory)
+    if known is None:
         errors.append(_("%(where)s : choisissez une catégorie de la liste.") % {"where": where})
         return None
+    code = known.code
     description = _clean_text(issue.description)
-    if code in DESCRIPTION_REQUIRED and not description:
+    if known.needs_description and not description:
         errors.append(
             _("%(where)s (%(code)s) : la description est obligatoire.")
             % {"where": where, "code": code}
@@ -172,8 +117,8 @@ def _validate_issue(
             _("%(where)s : la description compte %(n)s caractères, %(max)s au maximum.")
             % {"where": where, "n": len(description), "max": MAX_COMMENT}
         )
-    question = issue.question_number if CATEGORY_OF[code] == IN_CHALLENGE else None
-    if CATEGORY_OF[code] == IN_CHALLENGE and (
+    question = issue.question_number if known.needs_question_number else None
+    if known.needs_question_number and (
         question is None or not 1 <= question <= MAX_QUESTION_NUMBER
     ):
         errors.append(
@@ -342,40 +287,10 @@ class LiveRecord:
         return _joined(self.session_lines)
 
 
-def _name(user: Any) -> str:
-    return f"{user.first_name} {user.last_name}".strip() if user else ""
-
-
 def _joined(lines: list[RecordLine]) -> str:
     """Invigilator notes as the text pre-filled in a comment (cut at the maximum length)."""
     text = "\n".join(line.note for line in lines if line.note)
     return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
-
-
-def _event_text(tag: str, data: dict[str, Any], actor: str) -> str:
-    by = actor or _("un surveillant")
-    number = data.get("question_number")
-    if tag == Tag.ALERT_REFUSE:
-        return _("Signalement sur la question %(n)s refusé par %(by)s.") % {"n": number, "by": by}
-    if tag == Tag.ALERT_VALIDATE:
-        return _("Signalement sur la question %(n)s validé par %(by)s (%(code)s).") % {
-            "n": number,
-            "by": by,
-            "code": code_label(str(data.get("reason", ""))),
-        }
-    if tag == Tag.RESUME_AUTHORIZE:
-        return _("Reprise du test autorisée par %(by)s.") % {"by": by}
-    if tag == Tag.ALERT_CLOSE and data.get("kind") == LiveAlert.Kind.COMPANION:
-        return _(
-            "Alerte « extension non détectée » close à la finalisation par %(by)s, "
-            "sans décision du surveillant."
-        ) % {"by": actor or "—"}
-    if tag == Tag.ALERT_CLOSE:
-        return _(
-            "Signalement sur la question %(n)s clos à la finalisation par %(by)s, "
-            "sans décision du surveillant."
-        ) % {"n": number, "by": actor or "—"}
-    return _("Test terminé par %(by)s.") % {"by": by}
 
 
 def _pending_text(alert: LiveAlert) -> str:
@@ -407,7 +322,7 @@ def live_record(session: ExamSession) -> LiveRecord:
     lines: dict[int | None, list[RecordLine]] = {}
     for event in session.events.filter(tag__in=RECORD_TAGS).select_related("actor"):
         candidate_id = event.data.get("candidate")
-        text = _event_text(event.tag, event.data, _name(event.actor))
+        text = describe(event, by=True)
         lines.setdefault(candidate_id, []).append(RecordLine(at=event.at, text=text))
     pending = LiveAlert.objects.filter(course__in=courses, status=AlertStatus.ONGOING)
     for alert in pending.select_related("course"):
@@ -415,7 +330,10 @@ def live_record(session: ExamSession) -> LiveRecord:
             RecordLine(at=alert.created_at, text=_pending_text(alert))
         )
     for note in Note.objects.filter(session=session).select_related("author"):
-        text = _("%(by)s a noté : « %(text)s »") % {"by": _name(note.author), "text": note.text}
+        text = _("%(by)s a noté : « %(text)s »") % {
+            "by": note.author.get_full_name(),
+            "text": note.text,
+        }
         lines.setdefault(note.candidate_id, []).append(
             RecordLine(at=note.created_at, text=text, note=note.text)
         )

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count
@@ -19,6 +18,9 @@ from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 
 from accounts.models import User
+from audit.events import describe
+from audit.models import AuditEvent
+from audit.tags import Tag
 from certification.models import (
     AbortReason,
     CertificationCourse,
@@ -27,12 +29,12 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from exams.audit import Tag, label
-from exams.documents import FONT, HEADING, LABEL, _date, _extra_time, _line_height, _render
-from exams.documents import _SessionPDF as SessionPDF
-from exams.finalization import CATEGORY_LABELS, SUBCATEGORY_LABELS
-from exams.models import AuditEvent, Candidate, ExamSession, SessionRecord
+from exams.documents import SessionPDF, extra_time_text, render_session
+from exams.models import Candidate, ExamSession
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
+from lib import issue_reports
+from lib.pdf import FONT, HEADING, LABEL, date, line_height
 
 # Seed 004 (« Après la session »): « Les documents liés à la session de certification
 # (feuille d'émargement, PV d'incident et les autres documents éventuels) doivent être
@@ -124,11 +126,11 @@ def read_facts(session: ExamSession, archived_at: dt.datetime) -> Facts:
     finalized_by = None
     for event in events:
         entry = lived.get(event.data.get("candidate") or 0)
-        if event.tag == Tag.SESSION_FINALIZE:
+        if event.tag == Tag.Centre.SESSION_FINALIZE:
             finalized_by = event.actor
-        elif entry and event.tag == Tag.RESUME_AUTHORIZE:
+        elif entry and event.tag == Tag.Invigilator.RESUME_AUTHORIZE:
             entry.resumes.append(event)
-        elif entry and event.tag == Tag.ALERT_CLOSE:
+        elif entry and event.tag == Tag.Centre.ALERT_CLOSE:
             entry.closed_alerts.append(event)
     session_notes = []
     for note in Note.objects.filter(session=session).select_related("author"):
@@ -183,7 +185,7 @@ def _zone_name(facts: Facts) -> str:
 def _archive_notice(pdf: SessionPDF, facts: Facts) -> None:
     """Dates of the archive, framed under the session's identity and in every footer."""
     archived = _moment(facts.archived_at, facts.zone)
-    until = _date(facts.retain_until)
+    until = date(facts.retain_until)
     pdf.boxed(
         [
             (f"Document archivé à la finalisation de la session, le {archived}.", 9, True),
@@ -203,7 +205,7 @@ def _facts_table(pdf: SessionPDF, rows: list[tuple[str, str]], label_width: floa
         col_widths=(label_width, pdf.epw - label_width),
         first_row_as_headings=False,
         text_align="LEFT",
-        line_height=_line_height(9),
+        line_height=line_height(9),
         padding=1.2,
     ) as table:
         for name, value in rows:
@@ -214,7 +216,7 @@ def _facts_table(pdf: SessionPDF, rows: list[tuple[str, str]], label_width: floa
 
 
 def _render_archive(facts: Facts, title: str, draw: Callable[[SessionPDF], None]) -> bytes:
-    footer = f"Archivé le {_date(timezone.localdate(facts.archived_at, facts.zone))} — à conserver jusqu'au {_date(facts.retain_until)}"
+    footer = f"Archivé le {date(timezone.localdate(facts.archived_at, facts.zone))} — à conserver jusqu'au {date(facts.retain_until)}"
 
     def framed(pdf: SessionPDF) -> None:
         pdf.footer_note = footer
@@ -222,7 +224,7 @@ def _render_archive(facts: Facts, title: str, draw: Callable[[SessionPDF], None]
         _archive_notice(pdf, facts)
         draw(pdf)
 
-    return _render(facts.session, title, framed)
+    return render_session(facts.session, title, framed)
 
 
 # --- Feuille d'émargement, telle que vécue ----------------------------------------------------
@@ -272,7 +274,7 @@ def attendance_pdf(facts: Facts) -> bytes:
                 "LEFT",
             ),
             headings_style=HEADING,
-            line_height=_line_height(8),
+            line_height=line_height(8),
             padding=1,
         ) as table:
             table.row(
@@ -294,8 +296,8 @@ def attendance_pdf(facts: Facts) -> bytes:
                     [
                         candidate.last_name.upper(),
                         candidate.first_name,
-                        _date(candidate.birthdate),
-                        _extra_time(candidate),
+                        date(candidate.birthdate),
+                        extra_time_text(candidate),
                         "Présent" if entry.present else "Absent",
                         _clock(course.started_at, zone) if course else "—",
                         _clock(course.ended_at, zone) if course else "—",
@@ -331,16 +333,17 @@ def _issue_reports(pdf: SessionPDF, reports: list[IssueReport], zone: ZoneInfo) 
         col_widths=(11, 50, 52, 15, 52),
         text_align=("CENTER", "LEFT", "LEFT", "CENTER", "LEFT"),
         headings_style=HEADING,
-        line_height=_line_height(7),
+        line_height=line_height(7),
         padding=1,
     ) as table:
         table.row(["Code", "Catégorie", "Libellé", "Question", "Description et origine"])
         for report in reports:
-            label = SUBCATEGORY_LABELS.get(report.subcategory, report.subcategory or "—")
+            known = issue_reports.BY_CODE.get(report.subcategory)
+            label = str(known.label) if known else report.subcategory or "—"
             table.row(
                 [
                     report.subcategory or "—",
-                    f"{CATEGORY_LABELS.get(report.category, report.category)} ({report.category})",
+                    f"{issue_reports.category_label(report.category)} ({report.category})",
                     label,
                     str(report.question_number) if report.question_number else "—",
                     _report_detail(report, label, zone),
@@ -373,7 +376,7 @@ def _candidate_rows(entry: Lived, zone: ZoneInfo) -> list[tuple[str, str]]:
             f"{CourseStatus(course.status).label}, {_count(entry.answered, 'réponse', 'réponses')}",
         ),
         ("Début – fin", f"{_clock(course.started_at, zone)} – {_clock(course.ended_at, zone)}"),
-        ("Temps majoré", _extra_time(entry.candidate) or "Aucun"),
+        ("Temps majoré", extra_time_text(entry.candidate) or "Aucun"),
         ("Écran de fin de test vu", _yes_no(bool(report and report.has_seen_end_screen))),
         ("Motif d'abandon", abort),
         ("Commentaire du centre", (report.comment if report else "") or "—"),
@@ -420,7 +423,7 @@ def _invigilators(pdf: SessionPDF, facts: Facts) -> None:
         col_widths=(70, 35, 20, 55),
         text_align=("LEFT", "CENTER", "CENTER", "LEFT"),
         headings_style=HEADING,
-        line_height=_line_height(9),
+        line_height=line_height(9),
         padding=1.2,
     ) as table:
         table.row(["Nom", "Première entrée", "Entrées", "Accès"])
@@ -479,16 +482,6 @@ def report_pdf(facts: Facts) -> bytes:
 # --- Déroulement de la session -------------------------------------------------------------------
 
 
-def _event_text(event: AuditEvent) -> str:
-    text = label(event.tag)
-    data: dict[str, Any] = event.data
-    if data.get("question_number"):
-        text += f" — question {data['question_number']}"
-    if event.tag == Tag.ALERT_VALIDATE and data.get("reason"):
-        text += f" ({data['reason']})"
-    return text
-
-
 def timeline_pdf(facts: Facts) -> bytes:
     zone = facts.zone
     names = {entry.candidate.pk: str(entry.candidate) for entry in facts.candidates}
@@ -502,7 +495,7 @@ def timeline_pdf(facts: Facts) -> bytes:
             col_widths=(34, 70, 40, 36),
             text_align="LEFT",
             headings_style=HEADING,
-            line_height=_line_height(8),
+            line_height=line_height(8),
             padding=1,
         ) as table:
             table.row(["Date et heure", "Événement", "Candidat", "Par"])
@@ -510,7 +503,7 @@ def timeline_pdf(facts: Facts) -> bytes:
                 table.row(
                     [
                         _moment(event.at, zone, seconds=True),
-                        _event_text(event),
+                        describe(event),
                         names.get(event.data.get("candidate") or 0, ""),
                         _person(event.actor) if event.actor else "",
                     ]

@@ -1,0 +1,97 @@
+"""Audit tags, grouped by who acts (the source). Values follow `source:subject:action` and
+are stored: never change one. Keep each group alphabetized."""
+
+from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Tag:
+    class Candidate(StrEnum):
+        ALERT_CREATE = "candidate:alert:create"
+        COMPANION_MISSING = "candidate:companion:missing"
+        COURSE_COMPLETE = "candidate:course:complete"
+        COURSE_RESUME = "candidate:course:resume"
+        COURSE_START = "candidate:course:start"
+        SESSION_JOIN = "candidate:session:join"
+
+    class Centre(StrEnum):
+        ALERT_CLOSE = "centre:alert:close"
+        CANDIDATE_DELETE = "centre:candidate:delete"
+        CANDIDATE_ENROL = "centre:candidate:enrol"
+        CANDIDATE_IMPORT = "centre:candidate:import"
+        CANDIDATE_UPDATE = "centre:candidate:update"
+        CENTRE_UPDATE = "centre:centre:update"
+        RECORDS_ARCHIVE = "centre:records:archive"
+        SESSION_CREATE = "centre:session:create"
+        SESSION_DELETE = "centre:session:delete"
+        SESSION_FINALIZE = "centre:session:finalize"
+        SESSION_IMPORT = "centre:session:import"
+        SESSION_UPDATE = "centre:session:update"
+
+    class Invigilator(StrEnum):
+        ALERT_REFUSE = "invigilator:alert:refuse"
+        ALERT_VALIDATE = "invigilator:alert:validate"
+        COMPANION_CONFIRM = "invigilator:companion:confirm"
+        COURSE_END = "invigilator:course:end"
+        NOTE_ADD = "invigilator:note:add"
+        PRESENCE_CANCEL = "invigilator:presence:cancel"
+        PRESENCE_CONFIRM = "invigilator:presence:confirm"
+        RESUME_AUTHORIZE = "invigilator:resume:authorize"
+        SESSION_ENTER = "invigilator:session:enter"
+
+    class Jury(StrEnum):
+        CERTIFICATES_ISSUE = "jury:certificates:issue"
+        CERTIFICATES_WITHDRAW = "jury:certificates:withdraw"
+        REPORT_NEUTRALIZE = "jury:report:neutralize"
+        REPORT_REJECT = "jury:report:reject"
+        REPORT_RESOLVE = "jury:report:resolve"
+        SESSION_ASSIGN = "jury:session:assign"
+        SESSION_PUBLISH = "jury:session:publish"
+        SESSION_UNPUBLISH = "jury:session:unpublish"
+
+    class System(StrEnum):
+        RECORDS_PURGE = "system:records:purge"
+
+
+AnyTag = Tag.Candidate | Tag.Centre | Tag.Invigilator | Tag.Jury | Tag.System
+
+LABELS: dict[str, Promise] = {
+    Tag.Candidate.ALERT_CREATE: _("Problème signalé sur une question"),
+    Tag.Candidate.COMPANION_MISSING: _("Extension non détectée"),
+    Tag.Candidate.COURSE_COMPLETE: _("Test terminé par le candidat"),
+    Tag.Candidate.COURSE_RESUME: _("Test repris"),
+    Tag.Candidate.COURSE_START: _("Test commencé"),
+    Tag.Candidate.SESSION_JOIN: _("Candidat a rejoint la session"),
+    Tag.Centre.ALERT_CLOSE: _("Alerte close à la finalisation, sans décision du surveillant"),
+    Tag.Centre.CANDIDATE_DELETE: _("Candidat désinscrit"),
+    Tag.Centre.CANDIDATE_ENROL: _("Candidat inscrit"),
+    Tag.Centre.CANDIDATE_IMPORT: _("Liste de candidats importée"),
+    Tag.Centre.CANDIDATE_UPDATE: _("Candidat modifié"),
+    Tag.Centre.CENTRE_UPDATE: _("Paramètres du centre modifiés"),
+    Tag.Centre.RECORDS_ARCHIVE: _("Documents archivés"),
+    Tag.Centre.SESSION_CREATE: _("Session créée"),
+    Tag.Centre.SESSION_DELETE: _("Session supprimée"),
+    Tag.Centre.SESSION_FINALIZE: _("Session finalisée par le centre"),
+    Tag.Centre.SESSION_IMPORT: _("Session créée par import"),
+    Tag.Centre.SESSION_UPDATE: _("Session modifiée"),
+    Tag.Invigilator.ALERT_REFUSE: _("Signalement refusé"),
+    Tag.Invigilator.ALERT_VALIDATE: _("Signalement validé"),
+    Tag.Invigilator.COMPANION_CONFIRM: _("Présence de l'extension confirmée"),
+    Tag.Invigilator.COURSE_END: _("Test terminé par le surveillant"),
+    Tag.Invigilator.NOTE_ADD: _("Note ajoutée au PV"),
+    Tag.Invigilator.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
+    Tag.Invigilator.PRESENCE_CONFIRM: _("Présence confirmée"),
+    Tag.Invigilator.RESUME_AUTHORIZE: _("Reprise du test autorisée"),
+    Tag.Invigilator.SESSION_ENTER: _("Entrée dans l'Espace Surveillant"),
+    Tag.Jury.CERTIFICATES_ISSUE: _("Certificats délivrés"),
+    Tag.Jury.CERTIFICATES_WITHDRAW: _("Certificats retirés"),
+    Tag.Jury.REPORT_NEUTRALIZE: _("Question neutralisée par le jury"),
+    Tag.Jury.REPORT_REJECT: _("Signalement rejeté par le jury"),
+    Tag.Jury.REPORT_RESOLVE: _("Signalement résolu par le jury"),
+    Tag.Jury.SESSION_ASSIGN: _("Session attribuée à un membre du jury"),
+    Tag.Jury.SESSION_PUBLISH: _("Résultats publiés"),
+    Tag.Jury.SESSION_UNPUBLISH: _("Résultats dépubliés"),
+    Tag.System.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),
+}

@@ -1,0 +1,37 @@
+"""The candidate's pages' live link: presence confirmed, report handled, test ended."""
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from certification.access import access_own_candidate
+from live.events import candidate_group
+
+
+class CandidateConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        candidate_id = int(self.scope["url_route"]["kwargs"]["candidate_id"])
+        if user is None or not await self._owns(user, candidate_id):
+            await self.close(code=4403)
+            return
+        self.group = candidate_group(candidate_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+    @database_sync_to_async
+    def _owns(self, user: Any, candidate_id: int) -> bool:
+        try:
+            access_own_candidate(user, candidate_id)
+        except Http404:
+            return False
+        return True

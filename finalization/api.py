@@ -1,0 +1,214 @@
+"""JSON API of the finalization and the archived documents; same access functions, validation
+and actions as the pages."""
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Router, Schema
+
+from accounts.permissions import Permission
+from accounts.request import request_user as _user
+from exams.access import access_session_by_centre_member
+from exams.models import ExamSession
+from finalization import actions, records, validation
+from finalization.access import access_session_records
+from finalization.models import SessionRecord
+
+router = Router(tags=["finalization"])
+
+
+# --- Finalization ------------------------------------------------------------------------
+
+
+class IssueReportIn(Schema):
+    subcategory: str
+    description: str = ""
+    question_number: int | None = None
+
+
+class CandidateReportIn(Schema):
+    candidate_id: int
+    has_seen_end_screen: bool = False
+    abort_reason: str = ""
+    comment: str = ""
+    issue_reports: list[IssueReportIn] = []
+
+
+class FinalizationIn(Schema):
+    global_comment: str = ""
+    has_incident: bool = False
+    has_joining_issue: bool = False
+    reports: list[CandidateReportIn] = []
+
+
+class LiveReportOut(Schema):
+    id: int
+    category: str
+    subcategory: str
+    label: str
+    question_number: int | None
+    from_live_alert: bool
+
+
+class LiveCandidateOut(Schema):
+    candidate_id: int
+    name: str
+    status: str
+    unfinished: bool
+    answers: int
+    issue_reports: list[LiveReportOut]
+    record: list[str]
+    notes: str
+
+
+class FinalizationOut(Schema):
+    session_id: int
+    status: str
+    finalized_at: dt.datetime | None
+    candidates: list[LiveCandidateOut]
+    session_record: list[str]
+
+
+def _finalization_out(session: ExamSession) -> dict[str, Any]:
+    record = validation.live_record(session)
+    return {
+        "session_id": session.pk,
+        "status": session.status.value,
+        "finalized_at": session.finalized_at,
+        "candidates": [
+            {
+                "candidate_id": c.candidate_id,
+                "name": str(c.course.candidate),
+                "status": c.course.status,
+                "unfinished": c.unfinished,
+                "answers": c.answered,
+                "issue_reports": [
+                    {
+                        "id": r.pk,
+                        "category": r.category,
+                        "subcategory": r.subcategory,
+                        "label": r.label,
+                        "question_number": r.question_number,
+                        "from_live_alert": r.live_alert_id is not None,
+                    }
+                    for r in c.issue_reports
+                ],
+                "record": [line.text for line in c.lines],
+                "notes": c.notes_text,
+            }
+            for c in record.candidates
+        ],
+        "session_record": [line.text for line in record.session_lines],
+    }
+
+
+@router.get(
+    "/sessions/{session_id}/finalization",
+    response=FinalizationOut,
+    url_name="finalization_finalization_record",
+)
+def finalization_record(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """The live record that pre-fills « Finaliser la session »."""
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_SESSION_FINALIZE
+    )
+    return _finalization_out(session)
+
+
+@router.put(
+    "/sessions/{session_id}/finalization",
+    response=FinalizationOut,
+    url_name="finalization_finalize_session",
+)
+def finalize_session(
+    request: HttpRequest, session_id: int, payload: FinalizationIn
+) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    data = validation.FinalizationInput(
+        global_comment=payload.global_comment,
+        has_incident=payload.has_incident,
+        has_joining_issue=payload.has_joining_issue,
+        reports=[
+            validation.CandidateReportInput(
+                candidate_id=r.candidate_id,
+                has_seen_end_screen=r.has_seen_end_screen,
+                abort_reason=r.abort_reason,
+                comment=r.comment,
+                issue_reports=[
+                    validation.IssueReportInput(
+                        subcategory=i.subcategory,
+                        description=i.description,
+                        question_number=i.question_number,
+                    )
+                    for i in r.issue_reports
+                ],
+            )
+            for r in payload.reports
+        ],
+    )
+    actions.do_finalize_session(session, data, actor=user)
+    session.refresh_from_db()
+    return _finalization_out(session)
+
+
+# --- Archived documents ------------------------------------------------------------------
+
+
+class RecordOut(Schema):
+    id: int
+    kind: str
+    label: str
+    filename: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    retain_until: dt.date
+    download_url: str
+
+
+def _record_out(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "kind": record.kind,
+        "label": str(record.get_kind_display()),
+        "filename": record.filename,
+        "size": record.size,
+        "sha256": record.sha256,
+        "created_at": record.created_at,
+        "retain_until": record.retain_until,
+        "download_url": reverse(
+            "api:finalization_session_record",
+            kwargs={"session_id": record.session_id, "kind": record.kind},
+        ),
+    }
+
+
+@router.get(
+    "/sessions/{session_id}/records",
+    response=list[RecordOut],
+    url_name="finalization_session_records",
+)
+def session_records(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+    """The documents archived at finalization (centre members and the jury)."""
+    session = access_session_records(_user(request), session_id)
+    return [_record_out(record) for record in records.of_session(session)]
+
+
+@router.get(
+    "/sessions/{session_id}/records/{kind}",
+    url_name="finalization_session_record",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Le PDF tel qu'archivé (ETag : son SHA-256)",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def session_record(request: HttpRequest, session_id: int, kind: SessionRecord.Kind) -> HttpResponse:
+    session = access_session_records(_user(request), session_id)
+    return records.download(records.get(session, kind))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FinalizationConfig(AppConfig):
+    name = "finalization"
+    verbose_name = "Finalisation et documents archivés"

@@ -1,0 +1,65 @@
+"""The centre's « Finaliser la session » page and the archived documents' downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.permissions import Permission
+from accounts.request import request_user as _user
+from certification.models import AbortReason
+from exams.access import access_session_by_centre_member
+from finalization import actions, records, validation
+from finalization.errors import FinalizationInvalid
+from lib import issue_reports
+from lib.errors import Refusal
+
+
+@login_required
+def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResponse:
+    """A document archived at finalization, exactly as it was then."""
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD
+    )
+    return records.download(records.get(session, kind))
+
+
+@login_required
+def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Finaliser la session », pre-filled from the session's live record."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    record = validation.live_record(session)
+    submitted = None
+    errors: list[str] = []
+    if request.method == "POST":
+        ids = [candidate.candidate_id for candidate in record.candidates]
+        submitted = validation.from_post(request.POST, ids)
+        try:
+            actions.do_finalize_session(session, submitted, actor=user)
+        except FinalizationInvalid as error:
+            errors = error.errors
+        except Refusal as error:
+            errors = [str(error.message)]
+        else:
+            messages.success(
+                request, _("La session %(number)s a été finalisée.") % {"number": session.number}
+            )
+            return redirect("exams:session_detail", session_id=session.pk)
+    context = {
+        "session": session,
+        "centre": session.centre,
+        "record": record,
+        "rows": validation.page_rows(record, submitted),
+        "global_comment": submitted.global_comment if submitted else record.session_notes_text,
+        "has_incident": submitted.has_incident if submitted else False,
+        "has_joining_issue": submitted.has_joining_issue if submitted else False,
+        "categories": issue_reports.category_choices(),
+        "abort_reasons": AbortReason.choices,
+        "max_comment": validation.MAX_COMMENT,
+        "max_question": validation.MAX_QUESTION_NUMBER,
+        "errors": errors,
+    }
+    status = 400 if errors else 200
+    return render(request, "finalization/finalization.html", context, status=status)

@@ -1,0 +1,52 @@
+"""The Espace Surveillant's live link: a session's events pushed to every invigilator
+watching it, and the list of who is watching (« Qui surveille »)."""
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from invigilation import actions
+from invigilation.access import access_session_as_invigilator
+from live.events import session_group
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        if user is None or not await self._can(user, session_id):
+            await self.close(code=4403)
+            return
+        self.group = session_group(session_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._watch(user, session_id)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await database_sync_to_async(actions.do_unwatch)(self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The page sends a heartbeat; it keeps this watcher in « who is watching ».
+        if isinstance(content, dict) and content.get("type") == "heartbeat":
+            await database_sync_to_async(actions.do_touch)(self.channel_name)
+            await self.send_json({"type": "heartbeat", "op": "ack"})
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+    @database_sync_to_async
+    def _can(self, user: Any, session_id: int) -> bool:
+        try:
+            access_session_as_invigilator(user, session_id)
+        except Http404:
+            return False
+        return True
+
+    @database_sync_to_async
+    def _watch(self, user: Any, session_id: int) -> None:
+        session = access_session_as_invigilator(user, session_id)
+        actions.do_watch(session, user, self.channel_name)
