@@ -1,11 +1,26 @@
+"""A factory for every model (tests/test_factories.py keeps the list complete): each builds
+a valid row with the fewest decisions, and a test states only what matters to it."""
+
 import datetime as dt
+import hashlib
 
 import factory
 from django.utils import timezone
 
-from accounts.models import Centre, CompetenceLevel, Membership, User
+from accounts.models import Centre, CompetenceLevel, Membership, RateLimitHit, User
+from audit.models import AuditEvent
+from certification.models import (
+    Answer,
+    CertificationCourse,
+    CertificationReport,
+    IssueReport,
+    LiveAlert,
+)
 from exams.models import Candidate, ExamSession
+from finalization.models import SessionRecord
+from invigilation.models import InvigilatorAccess, Note, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
+from results.models import Certificate, CertificateStatus
 
 PASSWORD = "Motdepasse1"
 
@@ -63,6 +78,8 @@ class ExamSessionFactory(factory.django.DjangoModelFactory):
     # Tests that exercise the companion extension turn it on explicitly.
     companion_required = False
     invigilator_password_encrypted = ""
+    # No password to hash: the creator only signs the row.
+    created_by = factory.SubFactory(UserFactory, password=None)
 
     @factory.post_generation
     def password(self, create: bool, extracted: str | None, **kwargs: object) -> None:
@@ -83,3 +100,156 @@ class CandidateFactory(factory.django.DjangoModelFactory):
     birth_city = "Lyon"
     birth_postal_code = "69001"
     birth_country = "FRANCE"
+
+
+class CompetenceLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CompetenceLevel
+
+    user = factory.SubFactory(UserFactory)
+    competence = "1.1"
+    level = 2
+
+
+class RateLimitHitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RateLimitHit
+
+    key = factory.Sequence(lambda n: f"login:ip:10.0.0.{n % 250}")
+    at = factory.LazyFunction(timezone.now)
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    session = factory.SubFactory(ExamSessionFactory)
+    session_number = factory.LazyAttribute(lambda event: event.session.number)
+    actor = factory.SubFactory(UserFactory)
+    tag = "invigilator:note:add"
+    data = factory.Dict({})
+
+
+class CertificationCourseFactory(factory.django.DjangoModelFactory):
+    """A test started now by the candidate's own account (or a new one)."""
+
+    class Meta:
+        model = CertificationCourse
+
+    candidate = factory.SubFactory(CandidateFactory)
+    user = factory.LazyAttribute(lambda course: course.candidate.user or UserFactory())
+    started_at = factory.LazyFunction(timezone.now)
+    seed = 7
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Answer
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    item_id = factory.Sequence(lambda n: f"1.1-{n:03d}")
+    competence = "1.1"
+    response = factory.List([0])
+    correct = True
+    asked_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(seconds=30))
+    answered_at = factory.LazyFunction(timezone.now)
+
+
+class LiveAlertFactory(factory.django.DjangoModelFactory):
+    """A candidate's report on the question on screen (`kind=COMPANION`: the extension)."""
+
+    class Meta:
+        model = LiveAlert
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    kind = LiveAlert.Kind.QUESTION
+    item_id = factory.Maybe(
+        factory.LazyAttribute(lambda alert: alert.kind == LiveAlert.Kind.QUESTION),
+        "1.1-000",
+        "",
+    )
+    question_number = factory.Maybe(
+        factory.LazyAttribute(lambda alert: alert.kind == LiveAlert.Kind.QUESTION), 4, None
+    )
+
+
+class IssueReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IssueReport
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    category = "IN_CHALLENGE"
+    subcategory = "E4"
+    question_number = 2
+    created_by = factory.SubFactory(UserFactory)
+
+
+class CertificationReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CertificationReport
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    has_seen_end_screen = True
+
+
+class InvigilatorAccessFactory(factory.django.DjangoModelFactory):
+    """An invigilator who entered the session's number and password."""
+
+    class Meta:
+        model = InvigilatorAccess
+
+    session = factory.SubFactory(ExamSessionFactory)
+    user = factory.SubFactory(UserFactory)
+    via = InvigilatorAccess.Via.PASSWORD
+
+
+class WatcherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Watcher
+
+    session = factory.SubFactory(ExamSessionFactory)
+    user = factory.SubFactory(UserFactory)
+    channel_name = factory.Sequence(lambda n: f"specific.test!{n}")
+    last_seen = factory.LazyFunction(timezone.now)
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    session = factory.SubFactory(ExamSessionFactory)
+    author = factory.SubFactory(UserFactory)
+    text = "Salle froide"
+
+
+class SessionRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SessionRecord
+
+    session = factory.SubFactory(
+        ExamSessionFactory, finalized_at=factory.LazyFunction(timezone.now)
+    )
+    kind = SessionRecord.Kind.REPORT
+    content = b"%PDF-1.4 test"
+    sha256 = factory.LazyAttribute(lambda record: hashlib.sha256(record.content).hexdigest())
+    size = factory.LazyAttribute(lambda record: len(record.content))
+    created_at = factory.LazyFunction(timezone.now)
+    retain_until = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=5 * 365))
+
+
+class CertificateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certificate
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    session = factory.LazyAttribute(lambda certificate: certificate.course.candidate.session)
+    verification_code = factory.Sequence(lambda n: f"P-{n:08d}")
+    status = CertificateStatus.VALIDATED
+    score = 320
+    level = 2
+    competence_levels = factory.Dict({"1.1": 2})
+    answer_count = 32
+    theta = 0.4
+    issued_at = factory.LazyFunction(timezone.now)
+    issued_by = factory.SubFactory(UserFactory, is_staff=True, password=None)

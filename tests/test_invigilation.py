@@ -32,7 +32,14 @@ from certification.models import (
 )
 from invigilation import actions
 from invigilation.models import InvigilatorAccess, Note
-from tests.factories import CandidateFactory, CentreFactory, ExamSessionFactory, UserFactory
+from tests.factories import (
+    CandidateFactory,
+    CentreFactory,
+    CertificationCourseFactory,
+    ExamSessionFactory,
+    LiveAlertFactory,
+    UserFactory,
+)
 
 PASSWORD = "BCDF-GHJK-MNPQ"
 API = "/api/invigilation"
@@ -141,11 +148,10 @@ def _candidate(session, last_name, first_name="Camille", **fields):
 
 
 def _course(candidate, runner, *, at=None, **fields) -> CertificationCourse:
-    return CertificationCourse.objects.create(
+    return CertificationCourseFactory(
         candidate=candidate,
         user=candidate.user or runner,
         started_at=at or timezone.now(),
-        seed=7,
         **fields,
     )
 
@@ -154,9 +160,7 @@ def _alert(course, item_id="1.1-000", number=4, kind=LiveAlert.Kind.QUESTION) ->
     CertificationCourse.objects.filter(pk=course.pk).update(
         current_item_id=item_id, current_asked_at=timezone.now()
     )
-    return LiveAlert.objects.create(
-        course=course, item_id=item_id, question_number=number, kind=kind
-    )
+    return LiveAlertFactory(course=course, item_id=item_id, question_number=number, kind=kind)
 
 
 def _post(client, url, data=None, **extra):
