@@ -1,4 +1,3 @@
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -13,12 +12,10 @@ from django.utils.translation import gettext_lazy
 from accounts import ratelimit
 from accounts.models import Centre, User
 
+# Per e-mail, in ratelimit.WINDOW (15 minutes); per address: ratelimit.SCHOOL_ADDRESS_LIMIT.
 LOGIN_LIMIT = 10
-LOGIN_WINDOW = dt.timedelta(minutes=15)
 LOGIN_LOCKED = gettext_lazy("Trop de tentatives de connexion. Réessayez dans 15 minutes.")
 RESET_LIMIT_PER_EMAIL = 5
-RESET_LIMIT_PER_ADDRESS = 20
-RESET_WINDOW = dt.timedelta(minutes=15)
 RESET_LOCKED = gettext_lazy(
     "Trop de demandes de réinitialisation du mot de passe. Réessayez dans 15 minutes."
 )
@@ -56,10 +53,10 @@ class RegistrationForm(forms.Form):
         return " ".join(self.cleaned_data["last_name"].split())
 
     def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Cette adresse e-mail est déjà utilisée."))
-        return email
+        # Whether the address already has an account is not said here: the answer would
+        # tell anyone which addresses have one. accounts.actions.do_request_registration
+        # answers the same for both and writes to the address instead.
+        return str(self.cleaned_data["email"]).strip().lower()
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -82,24 +79,24 @@ def _address(request: HttpRequest | None) -> str | None:
 
 
 class LockedOutAfterFailures(AuthenticationForm):
-    """Failed log-ins are counted per e-mail and per address: 10 in 15 minutes lock out,
-    even with the right password. The site's and the Django admin's log-in forms share the
-    counters, so guessing on one locks the other too."""
+    """Failed log-ins are counted per e-mail (10 in 15 minutes lock out, even with the right
+    password) and per address (a school's limit). The site's and the Django admin's log-in
+    forms share the counters, so guessing on one locks the other too."""
 
     def clean(self) -> dict[str, object]:
         email = str(self.cleaned_data.get("username") or "").strip().lower()
-        ip = _address(self.request)
-        keys = ([f"login:email:{email}"] if email else []) + ([f"login:ip:{ip}"] if ip else [])
-        if ratelimit.is_limited(keys, limit=LOGIN_LIMIT, window=LOGIN_WINDOW):
-            raise forms.ValidationError(LOGIN_LOCKED, code="too_many_attempts")
-        try:
+        rules = [ratelimit.Rule(f"login:email:{email}", LOGIN_LIMIT)] if email else []
+        rules += ratelimit.per_address("login", _address(self.request))
+        # The admin's form also refuses a right password of a non-staff account as
+        # « invalid_login »: that counts as a failure there.
+        with ratelimit.attempt(
+            rules,
+            locked=forms.ValidationError(LOGIN_LOCKED, code="too_many_attempts"),
+            failures=lambda error: (
+                isinstance(error, forms.ValidationError) and error.code == "invalid_login"
+            ),
+        ):
             return super().clean()
-        except forms.ValidationError as error:
-            # The admin's form also refuses a right password of a non-staff account as
-            # « invalid_login »: that counts as a failure there.
-            if error.code == "invalid_login":
-                ratelimit.hit(keys)
-            raise
 
 
 class LoginForm(LockedOutAfterFailures):
@@ -121,7 +118,7 @@ class AdminLoginForm(LockedOutAfterFailures, AdminAuthenticationForm):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Reset requests are counted per e-mail typed and per address: 5 per e-mail (no mail
-    bombing of one inbox) and 20 per address (no spraying) in 15 minutes.
+    bombing of one inbox) and a school's limit per address (no spraying) in 15 minutes.
 
     Every request counts, whether an account exists or not, so the lock-out message depends
     only on how often this e-mail or this address was used and reveals nothing about
@@ -137,14 +134,10 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         email = str(data.get("email") or "").strip().lower()
         if not email:
             return data
-        ip = _address(self.request)
-        by_email = [f"reset:email:{email}"]
-        by_address = [f"reset:ip:{ip}"] if ip else []
-        if ratelimit.is_limited(
-            by_email, limit=RESET_LIMIT_PER_EMAIL, window=RESET_WINDOW
-        ) or ratelimit.is_limited(by_address, limit=RESET_LIMIT_PER_ADDRESS, window=RESET_WINDOW):
+        rules = [ratelimit.Rule(f"reset:email:{email}", RESET_LIMIT_PER_EMAIL)]
+        rules += ratelimit.per_address("reset", _address(self.request))
+        if not ratelimit.take(rules):
             raise forms.ValidationError(RESET_LOCKED, code="too_many_attempts")
-        ratelimit.hit(by_email + by_address)
         return data
 
 

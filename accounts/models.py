@@ -130,15 +130,14 @@ class Membership(models.Model):
         return f"{self.user} @ {self.centre} ({self.role})"
 
 
-class RateLimitHit(models.Model):
-    """One attempt at a rate-limited action (session password, log-in…), shared by every
-    worker through the database. Keys look like `supervise:user:12` or `supervise:ip:…`."""
+class RateLimitCounter(models.Model):
+    """Attempts at a rate-limited action (log-in, session password, access code…) under one
+    key, like `supervise:user:12` or `supervise:ip:…`, in the window ending at `until`;
+    shared by every worker through the database (accounts/ratelimit.py)."""
 
-    key = models.CharField(max_length=120)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["key", "at"])]
+    key = models.CharField(max_length=200, primary_key=True)
+    until = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.key} @ {self.at:%H:%M:%S}"
+        return f"{self.key}: {self.count} until {self.until:%H:%M:%S}"

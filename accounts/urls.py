@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import TemplateView
 
 from accounts import views
 
@@ -7,6 +8,12 @@ app_name = "accounts"
 
 urlpatterns = [
     path("inscription/", views.register, name="register"),
+    path(
+        "inscription/envoyee/",
+        TemplateView.as_view(template_name="accounts/register_sent.html"),
+        name="register_sent",
+    ),
+    path("inscription/activer/<str:token>/", views.register_confirm, name="register_confirm"),
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -52,9 +52,9 @@ def _notify(candidate: Candidate, op: str, *, audience: str = "all", **extra: An
 # --- Joining -------------------------------------------------------------------------
 
 
+# Per account, in ratelimit.WINDOW (15 minutes); per address: ratelimit.SCHOOL_ADDRESS_LIMIT.
 JOIN_LIMIT = 20
 ACCESS_CODE_LIMIT = 10
-ATTEMPTS_WINDOW = dt.timedelta(minutes=15)
 
 
 def do_join(
@@ -68,12 +68,11 @@ def do_join(
 ) -> Candidate:
     """Link the account to its line of the attendance sheet (idempotent).
 
-    Refusals are counted per account and per address: 20 in 15 minutes lock joining out,
-    so nobody can walk through session numbers and names."""
-    keys = [f"join:user:{user.pk}"] + ([f"join:ip:{ip}"] if ip else [])
-    if ratelimit.is_limited(keys, limit=JOIN_LIMIT, window=ATTEMPTS_WINDOW):
-        raise e.TooManyJoinAttempts
-    try:
+    Refusals are counted per account (20 in 15 minutes lock joining out, so nobody can walk
+    through session numbers and names) and per address, with a school's limit."""
+    rules = [ratelimit.Rule(f"join:user:{user.pk}", JOIN_LIMIT), *ratelimit.per_address("join", ip)]
+    # Counted outside the action's transaction (rolled back on a refusal), so it sticks.
+    with ratelimit.attempt(rules, locked=e.TooManyJoinAttempts(), failures=(e.Refusal,)):
         return _join(
             user,
             session_number=session_number,
@@ -81,10 +80,6 @@ def do_join(
             last_name=last_name,
             birthdate=birthdate,
         )
-    except e.Refusal:
-        # Outside the rolled-back transaction, so the refusal is counted.
-        ratelimit.hit(keys)
-        raise
 
 
 @transaction.atomic
@@ -208,18 +203,20 @@ class Run:
     resumed: bool
 
 
-def do_start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> Run:
+def do_start_or_resume(
+    candidate: Candidate, *, user: User, access_code: str, ip: str | None = None
+) -> Run:
     """Check the code and the presence confirmation, consume it, hand this tab the run.
 
-    Wrong access codes are counted per account: 10 in 15 minutes lock the code screen out."""
-    keys = [f"access-code:user:{user.pk}"]
-    if ratelimit.is_limited(keys, limit=ACCESS_CODE_LIMIT, window=ATTEMPTS_WINDOW):
-        raise e.TooManyAccessCodeAttempts
-    try:
+    Wrong access codes are counted per account (10 in 15 minutes lock the code screen out)
+    and per address, with a school's limit: every candidate of a school types the code from
+    the same address."""
+    rules = [ratelimit.Rule(f"access-code:user:{user.pk}", ACCESS_CODE_LIMIT)]
+    rules += ratelimit.per_address("access-code", ip)
+    with ratelimit.attempt(
+        rules, locked=e.TooManyAccessCodeAttempts(), failures=(e.WrongAccessCode,)
+    ):
         return _start_or_resume(candidate, user=user, access_code=access_code)
-    except e.WrongAccessCode:
-        ratelimit.hit(keys)
-        raise
 
 
 @transaction.atomic

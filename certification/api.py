@@ -113,7 +113,9 @@ def authorization(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
 def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str, Any]:
     user = _user(request)
     candidate = access_own_candidate(user, candidate_id)
-    run = actions.do_start_or_resume(candidate, user=user, access_code=payload.access_code)
+    run = actions.do_start_or_resume(
+        candidate, user=user, access_code=payload.access_code, ip=client_ip(request)
+    )
     return {"course_id": run.course.pk, "run_token": run.token, "resumed": run.resumed}
 
 

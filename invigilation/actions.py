@@ -4,8 +4,6 @@ Decisions about one candidate's test (confirm, resume, validate/refuse, end) liv
 test in certification/actions.py; the Espace Surveillant calls them after its access checks.
 """
 
-import datetime as dt
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,8 +19,7 @@ from invigilation import errors as e
 from invigilation.models import InvigilatorAccess, Note, Watcher
 from live.events import publish_on_commit, session_group
 
-SUPERVISE_LIMIT = 10
-SUPERVISE_WINDOW = dt.timedelta(minutes=15)
+SUPERVISE_LIMIT = 10  # per account, in ratelimit.WINDOW (15 minutes)
 
 
 def _session_event(session: ExamSession, op: str, **extra: object) -> None:
@@ -30,14 +27,19 @@ def _session_event(session: ExamSession, op: str, **extra: object) -> None:
 
 
 def do_supervise(user: User, *, number: str, password: str, ip: str | None) -> ExamSession:
-    """« Surveiller la session »: number + password, rate-limited per account and address."""
-    keys = [f"supervise:user:{user.pk}"] + ([f"supervise:ip:{ip}"] if ip else [])
-    if ratelimit.is_limited(keys, limit=SUPERVISE_LIMIT, window=SUPERVISE_WINDOW):
-        raise e.TooManyAttempts
-    session = ExamSession.objects.select_related("centre").filter(number=number.strip()).first()
-    if session is None or not session.check_invigilator_password(password):
-        ratelimit.hit(keys)
-        raise e.UnknownSession if session is None else e.WrongSessionPassword
+    """« Surveiller la session »: number + password. Failures are counted per account (10 in
+    15 minutes) and per address (a school's limit: every invigilator of a school shares its
+    address, so one person's typing mistakes must not lock the others out)."""
+    rules = [ratelimit.Rule(f"supervise:user:{user.pk}", SUPERVISE_LIMIT)]
+    rules += ratelimit.per_address("supervise", ip)
+    with ratelimit.attempt(
+        rules, locked=e.TooManyAttempts(), failures=(e.UnknownSession, e.WrongSessionPassword)
+    ):
+        session = ExamSession.objects.select_related("centre").filter(number=number.strip()).first()
+        if session is None:
+            raise e.UnknownSession
+        if not session.check_invigilator_password(password):
+            raise e.WrongSessionPassword
     if not session.is_accessible:
         raise e.SessionNotSupervisable
     with transaction.atomic():

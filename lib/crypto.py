@@ -33,5 +33,7 @@ def encrypt(plaintext: str) -> str:
     return _current().encrypt(plaintext.encode()).decode()
 
 
-def decrypt(token: str) -> str:
-    return _current().decrypt(token.encode()).decode()
+def decrypt(token: str, *, ttl: int | None = None) -> str:
+    """The plaintext; with `ttl`, a token made more than `ttl` seconds ago is refused
+    (cryptography.fernet.InvalidToken, like a forged one)."""
+    return _current().decrypt(token.encode(), ttl=ttl).decode()

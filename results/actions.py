@@ -1,7 +1,6 @@
 """Issuing and withdrawing certificates (called by the jury's publication), and the public
 verification of a code."""
 
-import datetime as dt
 import secrets
 
 from django.db import transaction
@@ -24,8 +23,7 @@ from results.models import Certificate, Visibility
 CODE_PREFIX = "V-"
 CODE_ALPHABET = PASSWORD_ALPHABET
 CODE_BODY_LENGTH = 10
-VERIFY_LIMIT = 30
-VERIFY_WINDOW = dt.timedelta(minutes=15)
+VERIFY_LIMIT = 30  # per address, in ratelimit.WINDOW (15 minutes)
 
 
 def generate_verification_code() -> str:
@@ -130,10 +128,8 @@ def do_withdraw_certificates(session: ExamSession, *, actor: User) -> int:
 def do_verify(typed_code: str, *, ip: str | None) -> Certificate:
     """The published certificate with this code, for anyone; every attempt counts against
     the address's limit, so codes cannot be enumerated."""
-    keys = [f"verify:ip:{ip or 'unknown'}"]
-    if ratelimit.is_limited(keys, limit=VERIFY_LIMIT, window=VERIFY_WINDOW):
+    if not ratelimit.take([ratelimit.Rule(f"verify:ip:{ip or 'unknown'}", VERIFY_LIMIT)]):
         raise errors.TooManyVerifications
-    ratelimit.hit(keys)
     certificate = (
         Certificate.objects.select_related("session__centre", "course__candidate")
         .filter(verification_code=canonical_code(typed_code))

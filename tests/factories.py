@@ -7,7 +7,7 @@ import hashlib
 import factory
 from django.utils import timezone
 
-from accounts.models import Centre, CompetenceLevel, Membership, RateLimitHit, User
+from accounts.models import Centre, CompetenceLevel, Membership, RateLimitCounter, User
 from audit.models import AuditEvent
 from certification.models import (
     Answer,
@@ -111,12 +111,13 @@ class CompetenceLevelFactory(factory.django.DjangoModelFactory):
     level = 2
 
 
-class RateLimitHitFactory(factory.django.DjangoModelFactory):
+class RateLimitCounterFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = RateLimitHit
+        model = RateLimitCounter
 
-    key = factory.Sequence(lambda n: f"login:ip:10.0.0.{n % 250}")
-    at = factory.LazyFunction(timezone.now)
+    key = factory.Sequence(lambda n: f"login:ip:10.0.0.{n}")
+    until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=15))
+    count = 1
 
 
 class AuditEventFactory(factory.django.DjangoModelFactory):

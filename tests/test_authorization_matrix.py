@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
@@ -36,6 +37,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts.actions import sign_up_token
 from accounts.models import User
 from audit.models import AuditEvent
 from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
@@ -161,6 +163,19 @@ def _reset_link(w: World) -> Call:
     return Call(f"/compte/mot-de-passe/{uid}/{token}/")
 
 
+NEW_ACCOUNT = {
+    "first_name": "Nina",
+    "last_name": "Roy",
+    "email": "nina@lycee.fr",
+    "password": "Nouveau-Secret-2026",
+}
+
+
+def _sign_up_token() -> str:
+    """The token of the activation link e-mailed to nina@lycee.fr."""
+    return sign_up_token(NEW_ACCOUNT, password_hash=make_password(NEW_ACCOUNT["password"]))
+
+
 # --- Pages: (method, URLconf route) ----------------------------------------------------------
 
 PAGES: dict[tuple[str, str], Entry] = {
@@ -168,6 +183,15 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "healthz"): Entry(lambda w: Call("/healthz"), everyone()),
     ("get", "readyz"): Entry(lambda w: Call("/readyz"), everyone()),
     ("get", "compte/inscription/"): Entry(lambda w: Call("/compte/inscription/"), everyone()),
+    ("get", "compte/inscription/envoyee/"): Entry(
+        lambda w: Call("/compte/inscription/envoyee/"), everyone()
+    ),
+    # The activation link from the e-mail: the token is the credential, whoever holds it.
+    ("post", "compte/inscription/activer/<str:token>/"): Entry(
+        lambda w: Call(f"/compte/inscription/activer/{_sign_up_token()}/", form={}),
+        everyone(),
+        done=lambda w: User.objects.filter(email=NEW_ACCOUNT["email"]).exists(),
+    ),
     ("get", "compte/connexion/"): Entry(lambda w: Call("/compte/connexion/"), everyone()),
     ("post", "compte/deconnexion/"): Entry(
         lambda w: Call("/compte/deconnexion/", form={}), everyone()
@@ -330,6 +354,10 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
                 "accept_terms": True,
             },
         ),
+        everyone(),
+    ),
+    ("post", "/api/accounts/register/activate"): Entry(
+        lambda w: Call("/api/accounts/register/activate", json={"token": _sign_up_token()}),
         everyone(),
     ),
     ("get", "/api/accounts/me"): Entry(lambda w: Call("/api/accounts/me"), signed_in()),

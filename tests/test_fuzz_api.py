@@ -83,8 +83,8 @@ CALLS: dict[str, int] = {}
 
 
 def _persona(path: str) -> str | None:
-    if path == "/api/accounts/register":
-        return None  # signing up logs the new account in: it would replace a persona's session
+    if path.startswith("/api/accounts/register"):
+        return None  # activating logs the new account in: it would replace a persona's session
     if path.startswith("/api/invigilation/"):
         return "invigilator"
     if path.startswith("/api/certification/"):

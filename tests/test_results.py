@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
-from accounts.models import RateLimitHit
+from accounts.models import RateLimitCounter
 from audit.models import AuditEvent
 from audit.tags import Tag
 from certification import irt
@@ -449,7 +449,7 @@ def test_it_shows_an_empty_form_first():
     assert response.status_code == 200
     assert "Code de vérification" in page
     assert 'role="alert"' not in page
-    assert not RateLimitHit.objects.exists()
+    assert not RateLimitCounter.objects.exists()
 
 
 @pytest.mark.django_db

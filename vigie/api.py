@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_protect
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -21,6 +22,12 @@ api = NinjaAPI(
     auth=django_auth,
     urls_namespace="api",
 )
+# django-ninja exempts its views from Django's CSRF middleware and checks the token only for
+# cookie auth (django_auth), so an `auth=None` write was open to any site: a cross-site
+# sign-up logged the victim's browser in to the attacker's account. Every write of the API
+# now passes Django's check (token and Origin) before anything else, whatever its auth, and
+# a refusal answers through settings.CSRF_FAILURE_VIEW (French JSON).
+api.add_decorator(csrf_protect, mode="view")
 
 
 @api.exception_handler(PermissionDenied)

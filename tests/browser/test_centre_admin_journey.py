@@ -2,11 +2,14 @@
 
 import datetime as dt
 import io
+import re
 
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from accounts.models import User
 from exams.models import Candidate, ExamSession
 from tests.browser.conftest import AccessibilityChecker, screenshot
 from tests.factories import PASSWORD, MembershipFactory
@@ -131,3 +134,41 @@ def test_it_works_on_a_360_px_phone_and_in_english(
     page.get_by_role("button", name="Changer").click()
     expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
     axe.check(page)
+
+
+def test_it_signs_up_by_the_e_mailed_link_on_a_phone(
+    phone_page: Page, axe: AccessibilityChecker, asgi_server: str
+) -> None:
+    """Sign-up (with the page's CSRF token) answers « Vérifiez votre boîte mail », the same
+    for an address that already has an account; the e-mailed link's button creates the
+    account and logs it in."""
+    page = phone_page
+    MembershipFactory(user__email="admin@lycee.fr")
+
+    def sign_up(email: str) -> None:
+        page.goto(f"{asgi_server}/compte/inscription/")
+        axe.check(page)
+        page.get_by_label("Prénom").fill("Léa")
+        page.get_by_label("Nom (obligatoire)", exact=True).fill("Dupont")
+        page.get_by_label("Adresse e-mail (ex. : nom@exemple.fr)").fill(email)
+        page.get_by_label("Mot de passe (8 caractères minimum").fill("Motdepasse1")
+        page.get_by_label("J'accepte les conditions d'utilisation").check()
+        page.get_by_role("button", name="Je m'inscris").click()
+        expect(page.get_by_role("heading", name="Vérifiez votre boîte mail")).to_be_visible()
+
+    sign_up("admin@lycee.fr")
+    taken = page.locator("main").inner_text()
+    sign_up("lea.dupont@example.fr")
+    assert page.locator("main").inner_text() == taken
+    axe.check(page)
+    assert [m.to for m in mail.outbox] == [["admin@lycee.fr"], ["lea.dupont@example.fr"]]
+
+    link = re.search(r"https?://\S+/compte/inscription/activer/\S+/", mail.outbox[1].body)
+    assert link, mail.outbox[1].body
+    page.goto(link[0])
+    axe.check(page)
+    page.get_by_role("button", name="Activer mon compte").click()
+    expect(page.get_by_text("Votre compte a été créé.")).to_be_visible()
+    expect(page.get_by_text("Léa Dupont")).to_be_visible()
+    axe.check(page)
+    assert User.objects.filter(email="lea.dupont@example.fr").exists()

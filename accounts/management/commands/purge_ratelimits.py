@@ -1,7 +1,8 @@
-"""Forget failed attempts older than a day: `python manage.py purge_ratelimits`, daily.
+"""Forget the attempt counters whose window ended over a day ago: `python manage.py
+purge_ratelimits`, daily.
 
-Lock-outs look back 15 minutes; older rows only grow the table (and keep addresses and
-account ids longer than needed)."""
+Lock-outs last 15 minutes; older rows only grow the table (and keep addresses and account
+ids longer than needed)."""
 
 from typing import Any
 
@@ -12,14 +13,14 @@ from accounts import ratelimit
 
 
 class Command(BaseCommand):
-    help = "Supprime les tentatives refusées de plus d'un jour (verrouillages)."
+    help = "Supprime les compteurs de tentatives terminés depuis plus d'un jour (verrouillages)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         deleted = ratelimit.purge()
         self.stdout.write(
             ngettext(
-                "%(count)s tentative ancienne supprimée.",
-                "%(count)s tentatives anciennes supprimées.",
+                "%(count)s compteur de tentatives ancien supprimé.",
+                "%(count)s compteurs de tentatives anciens supprimés.",
                 deleted,
             )
             % {"count": deleted}
