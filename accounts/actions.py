@@ -132,6 +132,13 @@ def do_confirm_registration(token: str) -> User:
             user.save()
     except IntegrityError as error:  # the same link opened twice at once
         raise AccountAlreadyActive from error
+    # When the terms were accepted is what a data-protection question will ask.
+    record_event(
+        Tag.Person.ACCOUNT_CREATE,
+        actor=user,
+        session=None,
+        terms_accepted_at=payload["terms_accepted_at"],
+    )
     return user
 
 

@@ -51,11 +51,16 @@ class Tag:
         SESSION_PUBLISH = "jury:session:publish"
         SESSION_UNPUBLISH = "jury:session:unpublish"
 
+    class Person(StrEnum):
+        """Anyone acting on their own account, before any role."""
+
+        ACCOUNT_CREATE = "person:account:create"
+
     class System(StrEnum):
         RECORDS_PURGE = "system:records:purge"
 
 
-AnyTag = Tag.Candidate | Tag.Centre | Tag.Invigilator | Tag.Jury | Tag.System
+AnyTag = Tag.Candidate | Tag.Centre | Tag.Invigilator | Tag.Jury | Tag.Person | Tag.System
 
 LABELS: dict[str, Promise] = {
     Tag.Candidate.ALERT_CREATE: _("Problème signalé sur une question"),
@@ -93,5 +98,6 @@ LABELS: dict[str, Promise] = {
     Tag.Jury.SESSION_ASSIGN: _("Session attribuée à un membre du jury"),
     Tag.Jury.SESSION_PUBLISH: _("Résultats publiés"),
     Tag.Jury.SESSION_UNPUBLISH: _("Résultats dépubliés"),
+    Tag.Person.ACCOUNT_CREATE: _("Compte créé (conditions d'utilisation acceptées)"),
     Tag.System.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),
 }

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts import actions
 from accounts.models import User
+from audit.models import AuditEvent
 from tests.factories import PASSWORD
 
 VALID = {
@@ -167,6 +168,8 @@ def test_it_activates_an_account_once(client):
     assert again.status_code == other.status_code == 409
     assert ALREADY_ACTIVE in _text(again)
     assert User.objects.count() == 1
+    (created,) = AuditEvent.objects.filter(tag="person:account:create")
+    assert created.actor == User.objects.get() and created.data["terms_accepted_at"]
 
 
 @pytest.mark.django_db
