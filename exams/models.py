@@ -15,6 +15,11 @@ from lib.text import normalize_name, split_names
 MAX_CANDIDATES_PER_INVIGILATOR = 20
 # Seed 004 / reference §6: « maximum 1h45 (hors temps majoré) ».
 TEST_DURATION = dt.timedelta(minutes=105)
+# An access by the session's password ends at 06:00 the day after the session, in the
+# centre's time zone: the longest test (1 h 45 + 100 % extra time = 3 h 30) of a session
+# planned late in the evening and starting late still ends before it, and nobody invigilates
+# a session the next morning. Centre members are not bound by it (their membership is).
+SUPERVISION_GRACE = dt.timedelta(hours=6)
 # Normalized name keys: compatibility decomposition can expand a character (« ﬃ » → FFI).
 KEY_LENGTH = 400
 
@@ -112,6 +117,14 @@ class ExamSession(models.Model):
     def starts_at(self) -> dt.datetime:
         """Planned start, as an aware datetime in the centre's time zone."""
         return dt.datetime.combine(self.date, self.time, tzinfo=self.zone)
+
+    @property
+    def supervision_ends_at(self) -> dt.datetime:
+        """When an access by the session's password ends (SUPERVISION_GRACE after the end of
+        the session's day, in the centre's time zone); read from the date, so moving the
+        session moves it too."""
+        next_day = dt.datetime.combine(self.date + dt.timedelta(days=1), dt.time(), self.zone)
+        return next_day + SUPERVISION_GRACE
 
     def invigilator_names(self) -> list[str]:
         return split_names(self.examiner)
