@@ -6,7 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exams.models import Candidate, ComplementaryCertification, ExamSession, name_key
+from exams.models import (
+    IDENTITY_FIELDS,
+    Candidate,
+    ComplementaryCertification,
+    ExamSession,
+    name_key,
+)
 from lib.text import has_control_characters, normalize_name
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
@@ -137,12 +143,24 @@ class CandidateForm(forms.ModelForm):
             "complementary_certification": gettext_lazy("Certification complémentaire"),
         }
 
-    def __init__(self, *args: object, session: ExamSession | None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        session: ExamSession | None,
+        identity_locked: str = "",
+        **kwargs: object,
+    ) -> None:
+        """`identity_locked`: why the identity can no longer change (a test started); the
+        page then shows those fields read-only, with the reason under the first one."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.session = session
         field = self.fields["complementary_certification"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = ComplementaryCertification.choices
+        if identity_locked:
+            for name in IDENTITY_FIELDS:
+                self.fields[name].disabled = True
+            self.fields[IDENTITY_FIELDS[0]].help_text = identity_locked
 
     def clean_first_name(self) -> str:
         return self._clean_name("first_name")

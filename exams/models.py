@@ -146,6 +146,19 @@ class ComplementaryCertification(models.TextChoices):
     PRO_SANTE = "PRO_SANTE", _("Pix+ Pro Santé")
 
 
+# A candidate's civil identity: frozen once the test started (corrections go through the
+# finalization's C1 report), since the answers and the certificate are about this person.
+IDENTITY_FIELDS = (
+    "first_name",
+    "last_name",
+    "birthdate",
+    "sex",
+    "birth_city",
+    "birth_postal_code",
+    "birth_country",
+)
+
+
 class Candidate(models.Model):
     class Sex(models.TextChoices):
         FEMALE = "F", _("Femme")
@@ -214,6 +227,11 @@ class Candidate(models.Model):
         self.first_name_key = name_key(self.first_name)
         self.last_name_key = name_key(self.last_name)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def has_started_test(self) -> bool:
+        """A test exists (`certification.CertificationCourse`, reached by its relation's
+        name): from then on the line, its identity and its session are evidence."""
+        return Candidate.objects.filter(pk=self.pk, course__isnull=False).exists()
 
     @property
     def extra_time(self) -> dt.timedelta:
