@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.forms import person_name
 from exams.models import (
     IDENTITY_FIELDS,
     Candidate,
@@ -13,7 +14,7 @@ from exams.models import (
     ExamSession,
     name_key,
 )
-from lib.text import has_control_characters, normalize_name
+from lib.text import has_control_characters
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%Hh%M", "%H:%M:%S", "%Hh"]
@@ -169,10 +170,7 @@ class CandidateForm(forms.ModelForm):
         return self._clean_name("last_name")
 
     def _clean_name(self, field: str) -> str:
-        value = _clean_text(self.cleaned_data[field])
-        if not normalize_name(value):
-            raise forms.ValidationError(_("Ce nom doit contenir au moins une lettre."))
-        return value
+        return person_name(_clean_text(self.cleaned_data[field]))
 
     def clean_birth_city(self) -> str:
         return _clean_text(self.cleaned_data["birth_city"])
