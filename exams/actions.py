@@ -38,12 +38,13 @@ class SessionNotEditable(Exception):
         )
 
 
-class StartedTestKept(SessionNotEditable):
-    """A test started (the session is still `created` while tests run): the candidate's line,
-    identity and session are evidence of it. The message says what to do instead."""
+class EvidenceKept(SessionNotEditable):
+    """The session is still `created` while its tests run: a started test makes the
+    candidate's line, identity and session evidence, and so does an invigilator's note about
+    the candidate. The message says what to do instead."""
 
     @classmethod
-    def unenrol(cls, candidate: Candidate) -> "StartedTestKept":
+    def unenrol(cls, candidate: Candidate) -> "EvidenceKept":
         return cls(
             _(
                 "%(name)s a commencé son test : sa désinscription effacerait ses réponses. "
@@ -54,11 +55,22 @@ class StartedTestKept(SessionNotEditable):
         )
 
     @classmethod
-    def identity(cls, candidate: Candidate) -> "StartedTestKept":
+    def noted(cls, candidate: Candidate) -> "EvidenceKept":
+        return cls(
+            _(
+                "Une note des surveillants concerne %(name)s : elle fait partie du PV "
+                "d'incident de la session, le candidat reste inscrit (il figurera absent "
+                "s'il n'a pas passé son test)."
+            )
+            % {"name": candidate}
+        )
+
+    @classmethod
+    def identity(cls, candidate: Candidate) -> "EvidenceKept":
         return cls(identity_locked_text(candidate))
 
     @classmethod
-    def session(cls, started: int) -> "StartedTestKept":
+    def session(cls, started: int) -> "EvidenceKept":
         return cls(
             ngettext(
                 "Cette session ne peut pas être supprimée : %(count)s candidat a commencé son "
@@ -150,7 +162,7 @@ def do_delete_session(session: ExamSession, *, actor: User) -> None:
     # A start locks the session row too: no test can begin between this count and the delete.
     started = started_tests(locked)
     if started:
-        raise StartedTestKept.session(started)
+        raise EvidenceKept.session(started)
     record_event(
         Tag.Centre.SESSION_DELETE,
         actor=actor,
@@ -195,7 +207,7 @@ def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor:
     before = {k: getattr(candidate, k) for k in data}
     touched = [k for k in IDENTITY_FIELDS if k in data and data[k] != before[k]]
     if touched and candidate.has_started_test():
-        raise StartedTestKept.identity(candidate)
+        raise EvidenceKept.identity(candidate)
     for field, value in data.items():
         setattr(candidate, field, value)
     candidate.save()
@@ -217,7 +229,10 @@ def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
     session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
     _assert_editable(session)
     if candidate.has_started_test():
-        raise StartedTestKept.unenrol(candidate)
+        raise EvidenceKept.unenrol(candidate)
+    # The invigilators' notes (invigilation.Note, reached by its relation's name).
+    if candidate.notes.exists():
+        raise EvidenceKept.noted(candidate)
     record_event(
         Tag.Centre.CANDIDATE_DELETE,
         actor=actor,

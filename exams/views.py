@@ -130,7 +130,7 @@ def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
     context = {
         "session": session,
         "centre": session.centre,
-        "refusal": str(actions.StartedTestKept.session(started)) if started else "",
+        "refusal": str(actions.EvidenceKept.session(started)) if started else "",
     }
     return render(request, "exams/session_delete.html", context)
 

@@ -54,8 +54,10 @@ class Note(models.Model):
     """The digital « PV d'incident »: a note on the session or on one candidate."""
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="notes")
+    # RESTRICT: unenrolling the candidate a note is about would take the note out of the PV
+    # d'incident; deleting the whole session (which takes its notes along) stays possible.
     candidate = models.ForeignKey(
-        Candidate, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+        Candidate, on_delete=models.RESTRICT, null=True, blank=True, related_name="notes"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(max_length=2000)

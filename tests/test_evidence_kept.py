@@ -20,7 +20,7 @@ import html
 import pytest
 from django.contrib.messages import get_messages
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.test import Client
 from django.utils import timezone
 
@@ -125,6 +125,33 @@ def test_it_refuses_to_unenrol_a_candidate_whose_test_started(
 
     assert client.delete(f"/api/candidates/{waiting.pk}").status_code == 204
     assert not Candidate.objects.filter(pk=waiting.pk).exists()
+
+
+NOTED = (
+    "Une note des surveillants concerne NOM0 Hugo : elle fait partie du PV d'incident de la "
+    "session, le candidat reste inscrit (il figurera absent s'il n'a pas passé son test)."
+)
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_candidate_an_invigilator_wrote_about(exam_session, centre_admin, invigilator):
+    """A note of the PV d'incident names the candidate (absent, never started): unenrolling
+    would delete it, so page and API refuse; deleting the whole session still goes, notes
+    with it (nothing started there)."""
+    noted = CandidateFactory(session=exam_session, first_name="Hugo", last_name="Nom0")
+    Note.objects.create(session=exam_session, candidate=noted, author=invigilator, text="Absent")
+    client = _login(centre_admin)
+
+    page = client.post(f"/candidats/{noted.pk}/supprimer/")
+    api = client.delete(f"/api/candidates/{noted.pk}")
+
+    assert _messages(page) == [NOTED]
+    assert api.status_code == 409 and api.json()["detail"] == NOTED
+    assert Note.objects.filter(candidate=noted).exists()
+    with pytest.raises(RestrictedError), transaction.atomic():
+        Candidate.objects.get(pk=noted.pk).delete()
+    assert client.delete(f"/api/sessions/{exam_session.pk}").status_code == 204
+    assert not Note.objects.exists() and not Candidate.objects.exists()
 
 
 # --- Identity edits ------------------------------------------------------------------------
