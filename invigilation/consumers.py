@@ -23,7 +23,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.group = session_group(session_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self._watch(user, session_id)
+        if not await self._watch(user, session_id):
+            await self.close(code=4403)  # finalized or expired since the check above
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
@@ -55,6 +56,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     @database_sync_to_async
-    def _watch(self, user: Any, session_id: int) -> None:
-        session = access_session_as_invigilator(user, session_id)
+    def _watch(self, user: Any, session_id: int) -> bool:
+        try:
+            session = access_session_as_invigilator(user, session_id)
+        except (Http404, Refusal):
+            return False
         actions.do_watch(session, user, self.channel_name)
+        return True

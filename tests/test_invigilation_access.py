@@ -33,7 +33,8 @@ from certification.models import CertificationCourse
 from exams.models import ExamSession
 from finalization import validation
 from finalization.actions import do_finalize_session
-from invigilation.models import InvigilatorAccess
+from invigilation.consumers import SessionConsumer
+from invigilation.models import InvigilatorAccess, Watcher
 from tests.factories import CandidateFactory, CentreFactory, ExamSessionFactory, UserFactory
 from vigie.routing import websocket_urlpatterns
 
@@ -321,3 +322,29 @@ def test_it_keeps_another_session_of_the_same_invigilator_open(session, alice, c
         client = _login(alice)
         assert client.get(f"{API}/sessions/{session.pk}/state").status_code == 403
         assert client.get(f"{API}/sessions/{later.pk}/state").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_closes_a_socket_whose_session_closed_while_it_connected(session, alice, monkeypatch):
+    """The access is read again when the watcher is recorded: a finalization landing between
+    the check and the accept closes the socket (4403) instead of failing in the consumer."""
+    session.finalized_at = timezone.now()
+    session.save(update_fields=["finalized_at"])
+
+    async def checked_before_the_finalization(self, user, session_id) -> bool:
+        return True
+
+    monkeypatch.setattr(SessionConsumer, "_can", checked_before_the_finalization)
+
+    async def run() -> list[dict]:
+        socket = Socket(alice, session)
+        await socket.send_input({"type": "websocket.connect"})
+        first = await socket.receive_output(timeout=5)
+        second = await socket.receive_output(timeout=5)
+        await socket.close()
+        return [first, second]
+
+    accepted, closed = async_to_sync(run)()
+    assert accepted["type"] == "websocket.accept"
+    assert (closed["type"], closed.get("code")) == ("websocket.close", 4403)
+    assert not Watcher.objects.exists()
