@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import ratelimit
 from accounts.models import Centre, User
+from lib.text import has_letter
 
 # Per e-mail, in ratelimit.WINDOW (15 minutes); per address: ratelimit.SCHOOL_ADDRESS_LIMIT.
 LOGIN_LIMIT = 10
@@ -19,6 +20,19 @@ RESET_LIMIT_PER_EMAIL = 5
 RESET_LOCKED = gettext_lazy(
     "Trop de demandes de réinitialisation du mot de passe. Réessayez dans 15 minutes."
 )
+
+
+NO_LETTER = gettext_lazy("Ce nom doit contenir au moins une lettre.")
+
+
+def person_name(value: str) -> str:
+    """A person's name as typed, spaces collapsed; refused without a letter
+    (`lib.text.has_letter`). Every form where a name enters uses it: sign-up, candidate
+    (page, API, imports) and joining a session."""
+    value = " ".join(value.split())
+    if not has_letter(value):
+        raise forms.ValidationError(NO_LETTER)
+    return value
 
 
 class RegistrationForm(forms.Form):
@@ -47,10 +61,10 @@ class RegistrationForm(forms.Form):
     )
 
     def clean_first_name(self) -> str:
-        return " ".join(self.cleaned_data["first_name"].split())
+        return person_name(self.cleaned_data["first_name"])
 
     def clean_last_name(self) -> str:
-        return " ".join(self.cleaned_data["last_name"].split())
+        return person_name(self.cleaned_data["last_name"])
 
     def clean_email(self) -> str:
         # Whether the address already has an account is not said here: the answer would

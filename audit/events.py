@@ -74,4 +74,12 @@ def _sentence_by(tag: str, data: dict[str, Any], actor: str) -> str:
         ) % {"n": number, "by": actor or "—"}
     if tag == Tag.Invigilator.COURSE_END:
         return _("Test terminé par %(by)s.") % {"by": by}
+    if tag == Tag.Candidate.FOCUS_LEAVE:
+        return _("Question %(n)s : sortie du cadre (mode focus), réponse comptée fausse.") % {
+            "n": number
+        }
+    if tag == Tag.Candidate.QUESTION_TIMEOUT:
+        return _("Question %(n)s : temps de la question écoulé, réponse comptée fausse.") % {
+            "n": number
+        }
     return _("%(what)s (%(by)s).") % {"what": label(tag), "by": actor or "—"}

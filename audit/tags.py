@@ -14,6 +14,8 @@ class Tag:
         COURSE_COMPLETE = "candidate:course:complete"
         COURSE_RESUME = "candidate:course:resume"
         COURSE_START = "candidate:course:start"
+        FOCUS_LEAVE = "candidate:focus:leave"
+        QUESTION_TIMEOUT = "candidate:question:timeout"
         SESSION_JOIN = "candidate:session:join"
 
     class Centre(StrEnum):
@@ -68,6 +70,8 @@ LABELS: dict[str, Promise] = {
     Tag.Candidate.COURSE_COMPLETE: _("Test terminé par le candidat"),
     Tag.Candidate.COURSE_RESUME: _("Test repris"),
     Tag.Candidate.COURSE_START: _("Test commencé"),
+    Tag.Candidate.FOCUS_LEAVE: _("Sortie du cadre d'une question en mode focus"),
+    Tag.Candidate.QUESTION_TIMEOUT: _("Temps écoulé sur une question chronométrée"),
     Tag.Candidate.SESSION_JOIN: _("Candidat a rejoint la session"),
     Tag.Centre.ALERT_CLOSE: _("Alerte close à la finalisation, sans décision du surveillant"),
     Tag.Centre.CANDIDATE_DELETE: _("Candidat désinscrit"),

@@ -359,6 +359,8 @@ def do_answer(
     if cleaned is None or (not cleaned and not timed_out):
         raise e.InvalidResponse
     position = progress.answered + 1
+    # Leaving the frame only means something on a focus-mode question.
+    focus_lost = focus_lost and "focus" in item.flags
     correct = item.is_correct(cleaned) and not timed_out and not focus_lost
     try:
         # No savepoint: a duplicate can only come from a racing request (the row lock makes
@@ -403,7 +405,29 @@ def do_answer(
     _notify(
         course.candidate, "answered", audience="session", position=position, status=course.status
     )
+    # The candidate was told « votre surveillant en sera informé »: an audit row and an event
+    # each, only when it happened (an ordinary answer costs no query more).
+    if focus_lost:
+        _answer_fact(Tag.Candidate.FOCUS_LEAVE, "focus_lost", course, item.id, position, user)
+    if timed_out:
+        _answer_fact(Tag.Candidate.QUESTION_TIMEOUT, "timed_out", course, item.id, position, user)
     return Answered(answer, course, progress)
+
+
+def _answer_fact(
+    tag: Tag.Candidate, op: str, course: CertificationCourse, item_id: str, number: int, user: User
+) -> None:
+    """A fact about an answer the invigilators must know (left the frame, ran out of time)."""
+    candidate = course.candidate
+    record_event(
+        tag,
+        actor=user,
+        session=candidate.session,
+        candidate=candidate.pk,
+        item=item_id,
+        question_number=number,
+    )
+    _notify(candidate, op, audience="session", question_number=number)
 
 
 # --- Reporting a problem with a question ---------------------------------------------

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from accounts.forms import person_name
 from exams.forms import DATE_FORMATS
 
 
@@ -23,6 +24,12 @@ class JoinForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("Saisissez une date valide (JJ/MM/AAAA).")},
     )
+
+    def clean_first_name(self) -> str:
+        return person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self) -> str:
+        return person_name(self.cleaned_data["last_name"])
 
 
 class InstructionsForm(forms.Form):

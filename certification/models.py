@@ -18,7 +18,9 @@ class CourseStatus(models.TextChoices):
 class CertificationCourse(models.Model):
     """A candidate's test, created at the first start; resumes continue the same course."""
 
-    candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="course")
+    # PROTECT here and below: a started test's answers, alerts, reports and certificate are
+    # evidence; no deletion (an action, the Django admin, a script) may take them along.
+    candidate = models.OneToOneField(Candidate, on_delete=models.PROTECT, related_name="course")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         max_length=30, choices=CourseStatus.choices, default=CourseStatus.STARTED
@@ -57,7 +59,7 @@ class CertificationCourse(models.Model):
 
 class Answer(models.Model):
     course = models.ForeignKey(
-        CertificationCourse, on_delete=models.CASCADE, related_name="answers"
+        CertificationCourse, on_delete=models.PROTECT, related_name="answers"
     )
     position = models.PositiveSmallIntegerField()
     item_id = models.CharField(max_length=40)
@@ -98,7 +100,7 @@ class LiveAlert(models.Model):
         QUESTION = "question", _("Problème sur une question")
         COMPANION = "companion", _("Extension non détectée")
 
-    course = models.ForeignKey(CertificationCourse, on_delete=models.CASCADE, related_name="alerts")
+    course = models.ForeignKey(CertificationCourse, on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUESTION)
     item_id = models.CharField(max_length=40, blank=True)
     question_number = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -131,7 +133,7 @@ class IssueReport(models.Model):
     invigilator during the session or by the centre at finalization; the jury resolves it."""
 
     course = models.ForeignKey(
-        CertificationCourse, on_delete=models.CASCADE, related_name="issue_reports"
+        CertificationCourse, on_delete=models.PROTECT, related_name="issue_reports"
     )
     category = models.CharField(max_length=40)
     subcategory = models.CharField(max_length=4, blank=True)
@@ -181,7 +183,7 @@ class CertificationReport(models.Model):
     """What the centre states about one candidate's test when it finalizes the session."""
 
     course = models.OneToOneField(
-        CertificationCourse, on_delete=models.CASCADE, related_name="report"
+        CertificationCourse, on_delete=models.PROTECT, related_name="report"
     )
     has_seen_end_screen = models.BooleanField(_("écran de fin de test vu"), default=False)
     abort_reason = models.CharField(

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Centre, User
 from audit.events import record_event
 from audit.tags import Tag
-from exams.models import Candidate, ExamSession
+from exams.models import IDENTITY_FIELDS, Candidate, ExamSession
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
 
 SESSION_FIELDS = [
@@ -28,12 +29,71 @@ SESSION_FIELDS = [
 class SessionNotEditable(Exception):
     """The session left `created`: its planning and candidates are now evidence."""
 
-    def __init__(self) -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            _(
+            message
+            or _(
                 "Cette session n'est plus modifiable : elle a été finalisée ou ses résultats sont en cours de traitement."
             )
         )
+
+
+class EvidenceKept(SessionNotEditable):
+    """The session is still `created` while its tests run: a started test makes the
+    candidate's line, identity and session evidence, and so does an invigilator's note about
+    the candidate. The message says what to do instead."""
+
+    @classmethod
+    def unenrol(cls, candidate: Candidate) -> "EvidenceKept":
+        return cls(
+            _(
+                "%(name)s a commencé son test : sa désinscription effacerait ses réponses. "
+                "Un candidat qui a commencé son test reste inscrit ; s'il a abandonné, "
+                "indiquez-le à la finalisation de la session."
+            )
+            % {"name": candidate}
+        )
+
+    @classmethod
+    def noted(cls, candidate: Candidate) -> "EvidenceKept":
+        return cls(
+            _(
+                "Une note des surveillants concerne %(name)s : elle fait partie du PV "
+                "d'incident de la session, le candidat reste inscrit (il figurera absent "
+                "s'il n'a pas passé son test)."
+            )
+            % {"name": candidate}
+        )
+
+    @classmethod
+    def identity(cls, candidate: Candidate) -> "EvidenceKept":
+        return cls(identity_locked_text(candidate))
+
+    @classmethod
+    def session(cls, started: int) -> "EvidenceKept":
+        return cls(
+            ngettext(
+                "Cette session ne peut pas être supprimée : %(count)s candidat a commencé son "
+                "test, ses réponses sont conservées. Finalisez la session.",
+                "Cette session ne peut pas être supprimée : %(count)s candidats ont commencé "
+                "leur test, leurs réponses sont conservées. Finalisez la session.",
+                started,
+            )
+            % {"count": started}
+        )
+
+
+def identity_locked_text(candidate: Candidate) -> str:
+    return _(
+        "%(name)s a commencé son test : son identité (nom, prénom, date, sexe et lieu de "
+        "naissance) ne se modifie plus ici. Signalez la correction à la finalisation de la "
+        "session (signalement C1 « Modification des prénom/nom/date de naissance »)."
+    ) % {"name": candidate}
+
+
+def started_tests(session: ExamSession) -> int:
+    """Candidates of the session whose test started (`certification`'s course, by name)."""
+    return session.candidates.filter(course__isnull=False).count()
 
 
 def _json_safe(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,6 +159,10 @@ def do_update_session(session: ExamSession, data: Mapping[str, Any], *, actor: U
 def do_delete_session(session: ExamSession, *, actor: User) -> None:
     locked = ExamSession.objects.select_for_update().get(pk=session.pk)
     _assert_editable(locked)
+    # A start locks the session row too: no test can begin between this count and the delete.
+    started = started_tests(locked)
+    if started:
+        raise EvidenceKept.session(started)
     record_event(
         Tag.Centre.SESSION_DELETE,
         actor=actor,
@@ -141,6 +205,9 @@ def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor:
     # Re-read: a ModelForm bound to `candidate` has already copied the new values onto it.
     candidate = Candidate.objects.get(pk=candidate.pk)
     before = {k: getattr(candidate, k) for k in data}
+    touched = [k for k in IDENTITY_FIELDS if k in data and data[k] != before[k]]
+    if touched and candidate.has_started_test():
+        raise EvidenceKept.identity(candidate)
     for field, value in data.items():
         setattr(candidate, field, value)
     candidate.save()
@@ -161,6 +228,11 @@ def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor:
 def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
     session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
     _assert_editable(session)
+    if candidate.has_started_test():
+        raise EvidenceKept.unenrol(candidate)
+    # The invigilators' notes (invigilation.Note, reached by its relation's name).
+    if candidate.notes.exists():
+        raise EvidenceKept.noted(candidate)
     record_event(
         Tag.Centre.CANDIDATE_DELETE,
         actor=actor,

@@ -6,8 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exams.models import Candidate, ComplementaryCertification, ExamSession, name_key
-from lib.text import has_control_characters, normalize_name
+from accounts.forms import person_name
+from exams.models import (
+    IDENTITY_FIELDS,
+    Candidate,
+    ComplementaryCertification,
+    ExamSession,
+    name_key,
+)
+from lib.text import has_control_characters
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%Hh%M", "%H:%M:%S", "%Hh"]
@@ -137,12 +144,24 @@ class CandidateForm(forms.ModelForm):
             "complementary_certification": gettext_lazy("Certification complémentaire"),
         }
 
-    def __init__(self, *args: object, session: ExamSession | None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        session: ExamSession | None,
+        identity_locked: str = "",
+        **kwargs: object,
+    ) -> None:
+        """`identity_locked`: why the identity can no longer change (a test started); the
+        page then shows those fields read-only, with the reason under the first one."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.session = session
         field = self.fields["complementary_certification"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = ComplementaryCertification.choices
+        if identity_locked:
+            for name in IDENTITY_FIELDS:
+                self.fields[name].disabled = True
+            self.fields[IDENTITY_FIELDS[0]].help_text = identity_locked
 
     def clean_first_name(self) -> str:
         return self._clean_name("first_name")
@@ -151,10 +170,7 @@ class CandidateForm(forms.ModelForm):
         return self._clean_name("last_name")
 
     def _clean_name(self, field: str) -> str:
-        value = _clean_text(self.cleaned_data[field])
-        if not normalize_name(value):
-            raise forms.ValidationError(_("Ce nom doit contenir au moins une lettre."))
-        return value
+        return person_name(_clean_text(self.cleaned_data[field]))
 
     def clean_birth_city(self) -> str:
         return _clean_text(self.cleaned_data["birth_city"])

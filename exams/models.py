@@ -15,6 +15,11 @@ from lib.text import normalize_name, split_names
 MAX_CANDIDATES_PER_INVIGILATOR = 20
 # Seed 004 / reference §6: « maximum 1h45 (hors temps majoré) ».
 TEST_DURATION = dt.timedelta(minutes=105)
+# An access by the session's password ends at 06:00 the day after the session, in the
+# centre's time zone: the longest test (1 h 45 + 100 % extra time = 3 h 30) of a session
+# planned late in the evening and starting late still ends before it, and nobody invigilates
+# a session the next morning. Centre members are not bound by it (their membership is).
+SUPERVISION_GRACE = dt.timedelta(hours=6)
 # Normalized name keys: compatibility decomposition can expand a character (« ﬃ » → FFI).
 KEY_LENGTH = 400
 
@@ -113,6 +118,14 @@ class ExamSession(models.Model):
         """Planned start, as an aware datetime in the centre's time zone."""
         return dt.datetime.combine(self.date, self.time, tzinfo=self.zone)
 
+    @property
+    def supervision_ends_at(self) -> dt.datetime:
+        """When an access by the session's password ends (SUPERVISION_GRACE after the end of
+        the session's day, in the centre's time zone); read from the date, so moving the
+        session moves it too."""
+        next_day = dt.datetime.combine(self.date + dt.timedelta(days=1), dt.time(), self.zone)
+        return next_day + SUPERVISION_GRACE
+
     def invigilator_names(self) -> list[str]:
         return split_names(self.examiner)
 
@@ -131,6 +144,19 @@ class ComplementaryCertification(models.TextChoices):
     EDU_2ND = "EDU_2ND_DEGRE", _("Pix+ Édu 2nd degré")
     EDU_CPE = "EDU_CPE", _("Pix+ Édu CPE")
     PRO_SANTE = "PRO_SANTE", _("Pix+ Pro Santé")
+
+
+# A candidate's civil identity: frozen once the test started (corrections go through the
+# finalization's C1 report), since the answers and the certificate are about this person.
+IDENTITY_FIELDS = (
+    "first_name",
+    "last_name",
+    "birthdate",
+    "sex",
+    "birth_city",
+    "birth_postal_code",
+    "birth_country",
+)
 
 
 class Candidate(models.Model):
@@ -201,6 +227,11 @@ class Candidate(models.Model):
         self.first_name_key = name_key(self.first_name)
         self.last_name_key = name_key(self.last_name)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def has_started_test(self) -> bool:
+        """A test exists (`certification.CertificationCourse`, reached by its relation's
+        name): from then on the line, its identity and its session are evidence."""
+        return Candidate.objects.filter(pk=self.pk, course__isnull=False).exists()
 
     @property
     def extra_time(self) -> dt.timedelta:

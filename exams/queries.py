@@ -1,6 +1,6 @@
 """Read-side helpers for the centre's pages (constant number of queries per page)."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from accounts.models import CompetenceLevel, User
 from exams.models import Candidate, ExamSession
@@ -22,7 +22,12 @@ def candidates_with_eligibility(session: ExamSession) -> list[tuple[Candidate, b
     A candidate is linked to an account when joining; before that, the account with the
     e-mail the centre entered stands in for it.
     """
-    candidates = list(session.candidates.order_by("last_name_key", "first_name_key", "birthdate"))
+    candidates = list(
+        session.candidates.annotate(
+            # A started test (certification's course, by its relation's name) keeps the line.
+            test_started=ExpressionWrapper(Q(course__isnull=False), output_field=BooleanField())
+        ).order_by("last_name_key", "first_name_key", "birthdate")
+    )
     user_ids = {c.user_id for c in candidates if c.user_id}
     emails = {c.email.lower() for c in candidates if c.email and not c.user_id}
     users = User.objects.filter(pk__in=user_ids) | User.objects.filter(email__in=emails)

@@ -126,9 +126,13 @@ def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
             request, _("La session %(number)s a été supprimée.") % {"number": session.number}
         )
         return redirect("exams:session_list", centre_id=session.centre_id)
-    return render(
-        request, "exams/session_delete.html", {"session": session, "centre": session.centre}
-    )
+    started = actions.started_tests(session)
+    context = {
+        "session": session,
+        "centre": session.centre,
+        "refusal": str(actions.EvidenceKept.session(started)) if started else "",
+    }
+    return render(request, "exams/session_delete.html", context)
 
 
 @login_required
@@ -154,7 +158,10 @@ def candidate_edit(request: HttpRequest, candidate_id: int) -> HttpResponse:
         user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE
     )
     session = candidate.session
-    form = CandidateForm(request.POST or None, instance=candidate, session=session)
+    locked = actions.identity_locked_text(candidate) if candidate.has_started_test() else ""
+    form = CandidateForm(
+        request.POST or None, instance=candidate, session=session, identity_locked=locked
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_update_candidate(candidate, form.cleaned_data, actor=user)

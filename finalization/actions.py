@@ -107,6 +107,8 @@ def do_finalize_session(
                 "status": CourseStatus.ENDED_DUE_TO_FINALIZATION.value,
             },
         )
+    # Every open Espace Surveillant re-reads its state, now refused: the session is closed.
+    publish_on_commit([session_group(session.pk)], {"type": "session", "op": "closed"})
     session.refresh_from_db()
     do_archive_session_records(session, actor=actor)
     return valid

@@ -58,6 +58,8 @@ class LiveCandidateOut(Schema):
     status: str
     unfinished: bool
     answers: int
+    focus_lost_answers: int
+    timed_out_answers: int
     issue_reports: list[LiveReportOut]
     record: list[str]
     notes: str
@@ -84,6 +86,8 @@ def _finalization_out(session: ExamSession) -> dict[str, Any]:
                 "status": c.course.status,
                 "unfinished": c.unfinished,
                 "answers": c.answered,
+                "focus_lost_answers": c.focus_lost,
+                "timed_out_answers": c.timed_out,
                 "issue_reports": [
                     {
                         "id": r.pk,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 
@@ -23,6 +23,7 @@ from audit.models import AuditEvent
 from audit.tags import Tag
 from certification.models import (
     AbortReason,
+    Answer,
     CertificationCourse,
     CertificationReport,
     CourseStatus,
@@ -76,6 +77,10 @@ class Lived:
     resumes: list[AuditEvent] = field(default_factory=list)
     closed_alerts: list[AuditEvent] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # Question numbers answered after leaving a focus-mode question's frame, and of timed
+    # questions that ran out (both counted wrong; the candidate was told).
+    focus_lost: list[int] = field(default_factory=list)
+    timed_out: list[int] = field(default_factory=list)
 
     @property
     def present(self) -> bool:
@@ -122,6 +127,17 @@ def read_facts(session: ExamSession, archived_at: dt.datetime) -> Facts:
         .order_by("created_at", "pk")
     ):
         lived[report.course.candidate_id].issue_reports.append(report)
+    flagged = (
+        Answer.objects.filter(course__candidate__session=session)
+        .filter(Q(focus_lost=True) | Q(timed_out=True))
+        .values_list("course__candidate_id", "position", "focus_lost", "timed_out")
+        .order_by("course__candidate_id", "position")
+    )
+    for candidate_id, position, focus_lost, timed_out in flagged:
+        if focus_lost:
+            lived[candidate_id].focus_lost.append(position)
+        if timed_out:
+            lived[candidate_id].timed_out.append(position)
     events = list(session.events.select_related("actor").order_by("at", "pk"))
     finalized_by = None
     for event in events:
@@ -382,6 +398,8 @@ def _candidate_rows(entry: Lived, zone: ZoneInfo) -> list[tuple[str, str]]:
         ("Commentaire du centre", (report.comment if report else "") or "—"),
         (f"Reprises autorisées ({len(entry.resumes)})", resumes),
         ("Test terminé par un surveillant", ended_by),
+        ("Sorties du cadre (mode focus)", _questions(entry.focus_lost)),
+        ("Questions chronométrées hors délai", _questions(entry.timed_out)),
     ]
     if entry.closed_alerts:
         rows.append(
@@ -391,6 +409,14 @@ def _candidate_rows(entry: Lived, zone: ZoneInfo) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+def _questions(numbers: list[int]) -> str:
+    """« 2 (questions 4, 17) », « Aucune »: answers counted wrong, with their numbers."""
+    if not numbers:
+        return "Aucune"
+    which = "question" if len(numbers) == 1 else "questions"
+    return f"{len(numbers)} ({which} {', '.join(str(n) for n in numbers)})"
 
 
 def _note_line(note: Note, zone: ZoneInfo) -> str:

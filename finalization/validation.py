@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from audit.events import describe
@@ -36,6 +36,8 @@ REPORT_SLOTS = 3
 
 # What the live record shows for each candidate, from the audit trail.
 RECORD_TAGS = (
+    Tag.Candidate.FOCUS_LEAVE,
+    Tag.Candidate.QUESTION_TIMEOUT,
     Tag.Centre.ALERT_CLOSE,
     Tag.Invigilator.ALERT_REFUSE,
     Tag.Invigilator.ALERT_VALIDATE,
@@ -263,6 +265,9 @@ class CandidateRecord:
     answered: int
     issue_reports: list[IssueReport]
     lines: list[RecordLine]
+    # Answers after leaving a focus-mode question's frame / to a timed question run out.
+    focus_lost: int = 0
+    timed_out: int = 0
 
     @property
     def candidate_id(self) -> int:
@@ -311,7 +316,11 @@ def live_record(session: ExamSession) -> LiveRecord:
     courses = list(
         CertificationCourse.objects.filter(candidate__session=session)
         .select_related("candidate", "report")
-        .annotate(answered=Count("answers"))
+        .annotate(
+            answered=Count("answers"),
+            focus_lost=Count("answers", filter=Q(answers__focus_lost=True)),
+            timed_out=Count("answers", filter=Q(answers__timed_out=True)),
+        )
         .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
     )
     reports: dict[int, list[IssueReport]] = {}
@@ -346,6 +355,8 @@ def live_record(session: ExamSession) -> LiveRecord:
                 answered=getattr(course, "answered", 0),
                 issue_reports=reports.get(course.pk, []),
                 lines=lines.get(course.candidate_id, []),
+                focus_lost=getattr(course, "focus_lost", 0),
+                timed_out=getattr(course, "timed_out", 0),
             )
             for course in courses
         ],

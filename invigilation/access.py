@@ -1,36 +1,46 @@
-"""The only way to reach a session, a candidate or an alert as an invigilator."""
+"""The only way to reach a session, a candidate or an alert as an invigilator.
+
+Reads are checked like actions: the state holds names, birthdates, the candidates' access code
+and the notes, the kit the invigilator password. So the session must still be `created`, and
+an access by the session's password ends at `ExamSession.supervision_ends_at`. Centre members
+act through their membership (no time bound); a row « via membership » grants nothing.
+"""
 
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Permission
 from certification.models import LiveAlert
 from exams.access import has_centre_permission
 from exams.models import Candidate, ExamSession
-from invigilation.errors import SessionNotSupervisable
+from invigilation.errors import AccessExpired, SessionNotSupervisable
 from invigilation.models import InvigilatorAccess
 
 
-def can_invigilate(user: User, session: ExamSession) -> bool:
-    if not user.is_authenticated:
-        return False
-    if has_centre_permission(user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE):
-        return True
-    return InvigilatorAccess.objects.filter(session=session, user=user).exists()
+def _entered_with_password(user: User, session: ExamSession) -> bool:
+    return InvigilatorAccess.objects.filter(
+        session=session, user=user, via=InvigilatorAccess.Via.PASSWORD
+    ).exists()
 
 
-def access_session_as_invigilator(
-    user: User, session_id: int, *, for_action: bool = False
-) -> ExamSession:
-    """404 for whoever has not entered this session's password (nor belongs to its centre);
-    412 for an action on a session that left `created`."""
+def access_session_as_invigilator(user: User, session_id: int) -> ExamSession:
+    """404 for whoever neither belongs to the session's centre nor entered its password;
+    412 once the session left `created`; 403 once an access by password has expired."""
     session = ExamSession.objects.select_related("centre").filter(pk=session_id).first()
     if session is None:
         raise Http404
-    if not can_invigilate(user, session):
+    if not user.is_authenticated:
         raise Http404
-    if for_action and not session.is_accessible:
+    member = has_centre_permission(
+        user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE
+    )
+    if not member and not _entered_with_password(user, session):
+        raise Http404
+    if not session.is_accessible:
         raise SessionNotSupervisable
+    if not member and timezone.now() >= session.supervision_ends_at:
+        raise AccessExpired(session)
     return session
 
 
@@ -38,7 +48,7 @@ def access_candidate_as_invigilator(user: User, candidate_id: int) -> Candidate:
     candidate = Candidate.objects.select_related("session__centre").filter(pk=candidate_id).first()
     if candidate is None:
         raise Http404
-    access_session_as_invigilator(user, candidate.session_id, for_action=True)
+    access_session_as_invigilator(user, candidate.session_id)
     return candidate
 
 
@@ -48,5 +58,5 @@ def access_alert_as_invigilator(user: User, alert_id: int) -> LiveAlert:
     )
     if alert is None:
         raise Http404
-    access_session_as_invigilator(user, alert.course.candidate.session_id, for_action=True)
+    access_session_as_invigilator(user, alert.course.candidate.session_id)
     return alert

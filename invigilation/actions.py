@@ -42,6 +42,8 @@ def do_supervise(user: User, *, number: str, password: str, ip: str | None) -> E
             raise e.WrongSessionPassword
     if not session.is_accessible:
         raise e.SessionNotSupervisable
+    if timezone.now() >= session.supervision_ends_at:
+        raise e.AccessExpired(session)
     with transaction.atomic():
         InvigilatorAccess.objects.create(
             session=session, user=user, via=InvigilatorAccess.Via.PASSWORD, ip_address=ip

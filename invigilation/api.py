@@ -121,7 +121,7 @@ def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 )
 def end_overtime(request: HttpRequest, session_id: int) -> dict[str, int]:
     user = _user(request)
-    session = access_session_as_invigilator(user, session_id, for_action=True)
+    session = access_session_as_invigilator(user, session_id)
     return {"ended": actions.do_end_overtime(session, actor=user)}
 
 
@@ -154,7 +154,7 @@ def refuse_alert(request: HttpRequest, alert_id: int) -> dict[str, str]:
 @router.post("/sessions/{session_id}/notes", response=Done, url_name="invigilation_note")
 def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str, str]:
     user = _user(request)
-    session = access_session_as_invigilator(user, session_id, for_action=True)
+    session = access_session_as_invigilator(user, session_id)
     candidate = None
     if payload.candidate_id is not None:
         candidate = access_candidate_as_invigilator(user, payload.candidate_id)

@@ -9,6 +9,7 @@ from django.http import Http404
 
 from invigilation import actions
 from invigilation.access import access_session_as_invigilator
+from lib.errors import Refusal
 from live.events import session_group
 
 
@@ -22,7 +23,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.group = session_group(session_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self._watch(user, session_id)
+        if not await self._watch(user, session_id):
+            await self.close(code=4403)  # finalized or expired since the check above
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
@@ -30,8 +32,15 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(actions.do_unwatch)(self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # The page sends a heartbeat; it keeps this watcher in « who is watching ».
+        # The page sends a heartbeat; it keeps this watcher in « who is watching ». The access
+        # is checked again: once the session is finalized or the invigilator's access has
+        # expired, the socket closes and no further event reaches the page.
         if isinstance(content, dict) and content.get("type") == "heartbeat":
+            user = self.scope.get("user")
+            session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+            if user is None or not await self._can(user, session_id):
+                await self.close(code=4403)
+                return
             await database_sync_to_async(actions.do_touch)(self.channel_name)
             await self.send_json({"type": "heartbeat", "op": "ack"})
 
@@ -42,11 +51,15 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     def _can(self, user: Any, session_id: int) -> bool:
         try:
             access_session_as_invigilator(user, session_id)
-        except Http404:
+        except (Http404, Refusal):
             return False
         return True
 
     @database_sync_to_async
-    def _watch(self, user: Any, session_id: int) -> None:
-        session = access_session_as_invigilator(user, session_id)
+    def _watch(self, user: Any, session_id: int) -> bool:
+        try:
+            session = access_session_as_invigilator(user, session_id)
+        except (Http404, Refusal):
+            return False
         actions.do_watch(session, user, self.channel_name)
+        return True

@@ -1,5 +1,7 @@
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exams.models import ExamSession
 from lib.errors import Refusal
 
 
@@ -18,6 +20,23 @@ class SessionNotSupervisable(Refusal):
     message = _(
         "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
     )
+
+
+class AccessExpired(Refusal):
+    """An access by the session's password after `ExamSession.supervision_ends_at`."""
+
+    status, code = 403, "invigilator_access_expired"
+
+    def __init__(self, session: ExamSession) -> None:
+        end = timezone.localtime(session.supervision_ends_at, session.zone)
+        super().__init__(
+            _(
+                "Votre accès à l'Espace Surveillant de cette session a pris fin le %(date)s "
+                "à %(time)s (heure du centre), le lendemain de la session. Un administrateur "
+                "du centre peut toujours l'ouvrir depuis la page de la session."
+            )
+            % {"date": end.strftime("%d/%m/%Y"), "time": end.strftime("%H:%M")}
+        )
 
 
 class TooManyAttempts(Refusal):

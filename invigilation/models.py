@@ -16,16 +16,22 @@ class InvigilatorAccess(models.Model):
         MEMBERSHIP = "membership", _("Membre du centre")
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="accesses")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who entered is printed in the session's procès-verbal: the account stays (deactivate it).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     via = models.CharField(max_length=12, choices=Via.choices)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     authorized_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("entrée dans l'Espace Surveillant")
         indexes = [models.Index(fields=["session", "user"])]
 
     def __str__(self) -> str:
-        return f"{self.user_id} → {self.session_id} ({self.via})"
+        # Listed by the Django admin when it refuses to delete the account.
+        return _("Entrée de %(user)s dans l'Espace Surveillant de la session %(number)s") % {
+            "user": self.user.email,
+            "number": self.session.number,
+        }
 
 
 class Watcher(models.Model):
@@ -48,8 +54,10 @@ class Note(models.Model):
     """The digital « PV d'incident »: a note on the session or on one candidate."""
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="notes")
+    # RESTRICT: unenrolling the candidate a note is about would take the note out of the PV
+    # d'incident; deleting the whole session (which takes its notes along) stays possible.
     candidate = models.ForeignKey(
-        Candidate, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+        Candidate, on_delete=models.RESTRICT, null=True, blank=True, related_name="notes"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(max_length=2000)

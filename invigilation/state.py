@@ -4,7 +4,7 @@ number of candidates. The page re-reads it on every live event."""
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,6 +81,10 @@ def _row(
         "status_label": str(STATUS_LABELS[status]),
         "ended_by": _name(course.ended_by) if course and course.ended_by_id else "",
         "answered": getattr(candidate, "answered", 0),
+        # Answers given after leaving a focus-mode question's frame, and timed questions that
+        # ran out: both counted wrong, and the candidate was told the invigilator would know.
+        "focus_lost": getattr(candidate, "focus_lost", 0),
+        "timed_out": getattr(candidate, "timed_out", 0),
         "total": engine.TEST_LENGTH,
         "alert": _alert(alerts.get("question")),
         "companion_alert": _alert(alerts.get("companion")),
@@ -134,7 +138,11 @@ def session_state(session: ExamSession) -> dict[str, Any]:
     now = timezone.now()
     candidates = list(
         session.candidates.select_related("course__ended_by", "session__centre")
-        .annotate(answered=Count("course__answers"))
+        .annotate(
+            answered=Count("course__answers"),
+            focus_lost=Count("course__answers", filter=Q(course__answers__focus_lost=True)),
+            timed_out=Count("course__answers", filter=Q(course__answers__timed_out=True)),
+        )
         .prefetch_related(
             Prefetch(
                 "course__alerts",

@@ -107,16 +107,23 @@ def enter(request: HttpRequest) -> HttpResponse:
     return render(request, "invigilation/enter.html", {"form": form})
 
 
+def _refused(request: HttpRequest, error: Refusal) -> HttpResponse:
+    """A session no longer supervisable or an expired access: back to « Surveiller une
+    session » with the reason."""
+    messages.error(request, str(error.message))
+    return redirect("invigilation:enter")
+
+
 @login_required
 def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     user = _user(request)
-    session = access_session_as_invigilator(user, session_id)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused(request, error)
     is_member = has_centre_permission(
         user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE
     )
-    if not session.is_accessible:
-        messages.error(request, _("Cette session n'est plus accessible : elle a été finalisée."))
-        return redirect("invigilation:enter")
     if is_member:
         actions.do_open_as_member(user, session, ip=client_ip(request))
     context = {
@@ -134,7 +141,10 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_POST
 def leave(request: HttpRequest, session_id: int) -> HttpResponse:
     """« Quitter la surveillance »: nothing changes for the candidates."""
-    access_session_as_invigilator(_user(request), session_id)
+    try:
+        access_session_as_invigilator(_user(request), session_id)
+    except Refusal as error:
+        return _refused(request, error)
     messages.success(
         request,
         _("Vous avez quitté la surveillance. Les tests des candidats continuent normalement."),
@@ -144,7 +154,10 @@ def leave(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 def kit(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = access_session_as_invigilator(_user(request), session_id)
+    try:
+        session = access_session_as_invigilator(_user(request), session_id)
+    except Refusal as error:
+        return _refused(request, error)
     return HttpResponse(
         documents.invigilator_kit_pdf(session, site_url=settings.SITE_URL),
         content_type="application/pdf",

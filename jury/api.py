@@ -54,6 +54,8 @@ class CandidateReviewOut(Schema):
     status: str
     answers: int
     neutralized_answers: int
+    focus_lost_answers: int
+    timed_out_answers: int
     has_seen_end_screen: bool
     abort_reason: str
     comment: str
@@ -128,6 +130,8 @@ def _review(session: ExamSession) -> dict[str, Any]:
                 "status": review.course.status,
                 "answers": review.answered,
                 "neutralized_answers": review.neutralized,
+                "focus_lost_answers": review.focus_lost,
+                "timed_out_answers": review.timed_out,
                 "has_seen_end_screen": bool(review.report and review.report.has_seen_end_screen),
                 "abort_reason": review.report.abort_reason if review.report else "",
                 "comment": review.report.comment if review.report else "",

@@ -82,6 +82,9 @@ class CandidateReview:
     neutralized: int
     report: CertificationReport | None
     issue_reports: list[IssueReport] = field(default_factory=list)
+    # Answers after leaving a focus-mode question's frame / to a timed question run out.
+    focus_lost: int = 0
+    timed_out: int = 0
 
     @property
     def abort_reason_label(self) -> str:
@@ -103,6 +106,8 @@ def candidates_for_review(session: ExamSession) -> list[CandidateReview]:
         .annotate(
             answered=Count("answers"),
             neutralized_count=Count("answers", filter=Q(answers__neutralized=True)),
+            focus_lost_count=Count("answers", filter=Q(answers__focus_lost=True)),
+            timed_out_count=Count("answers", filter=Q(answers__timed_out=True)),
         )
         .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
     )
@@ -119,6 +124,8 @@ def candidates_for_review(session: ExamSession) -> list[CandidateReview]:
             # A reverse one-to-one with no row raises an AttributeError subclass.
             report=getattr(course, "report", None),
             issue_reports=reports.get(course.pk, []),
+            focus_lost=getattr(course, "focus_lost_count", 0),
+            timed_out=getattr(course, "timed_out_count", 0),
         )
         for course in courses
     ]

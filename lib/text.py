@@ -18,6 +18,13 @@ def normalize_name(value: str) -> str:
     return "".join(c for c in ascii_only.upper() if c.isascii() and c.isalnum())
 
 
+def has_letter(name: str) -> bool:
+    """The rule for a person's name: « au moins une lettre », one that `normalize_name`
+    keeps (A–Z once accents are removed), since matching and duplicate detection compare
+    those keys. « =1+2 » or « 123 » is not a name."""
+    return any(c.isalpha() for c in normalize_name(name))
+
+
 def split_names(value: str) -> list[str]:
     """Split a free-text list of people (« Mme Martin, M. Durand et Léa ») into names."""
     for separator in (";", "/", "\n", " et ", " & ", " and "):

@@ -28,9 +28,9 @@ class Certificate(models.Model):
     """
 
     course = models.OneToOneField(
-        CertificationCourse, on_delete=models.CASCADE, related_name="certificate"
+        CertificationCourse, on_delete=models.PROTECT, related_name="certificate"
     )
-    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="certificates")
+    session = models.ForeignKey(ExamSession, on_delete=models.PROTECT, related_name="certificates")
     verification_code = models.CharField(
         _("code de vérification"), max_length=CODE_LENGTH, unique=True
     )

@@ -8,7 +8,9 @@ URLconf for pages (« sessions/<int:session_id>/ ») and as in the schema for th
 headers) and what each persona gets (`only(CENTRE_ADMIN)`, `signed_in()`, …). A new page or
 operation fails the test until it has one; an entry whose route no longer exists fails too.
 Django's admin is one group, « admin/ » (staff only), checked route by route in
-test_it_keeps_the_django_admin_for_staff.
+test_it_keeps_the_django_admin_for_staff. The routes of the Espace Surveillant are tried once
+more after the session: the morning after (the invigilator's access has expired, the centre
+admin's membership has not) and once the session is finalized (closed to both).
 
 Outcomes: ALLOWED is a 2xx, or a 3xx anywhere but a log-in page (and, for a page that
 redirects whatever happened, its `done` check holds); LOGIN is a redirect to the log-in
@@ -25,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -698,6 +702,73 @@ def test_it_gives_each_persona_its_expected_outcome(world, key, persona):
         assert _snapshot() == before
     elif entry.done is not None:
         assert entry.done(world)
+
+
+# --- The Espace Surveillant after the session ------------------------------------------------
+
+# Every route of session A's Espace Surveillant (the pages, the state and every action), the
+# entry into a session aside: the same calls as in the matrix, after the session.
+ROOM_KEYS = [
+    key
+    for key in MATRIX
+    if key[1].startswith(("surveillance/sessions/", "/api/invigilation/"))
+    and key != ("post", "/api/invigilation/supervise")
+]
+NOT_SUPERVISABLE = (
+    "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
+)
+
+
+def _refusal(response, *, is_api: bool) -> tuple[int, str]:
+    """(status, message) of a refusal: the API's detail, or the message a page redirected
+    to « Surveiller une session » with."""
+    if is_api:
+        return response.status_code, response.json()["detail"]
+    assert response.status_code == 302 and response["Location"] == "/surveillance/"
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert len(messages) == 1, messages
+    return 302, messages[0]
+
+
+def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
+    assert len(ROOM_KEYS) == 3 + 1 + 9  # 3 pages, the state and 9 actions
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ROOM_KEYS, ids=lambda key: f"{key[0].upper()} {key[1]}")
+def test_it_ends_the_invigilator_access_the_morning_after_the_session(world, key):
+    """06:00 the day after session A in the centre's time zone (`supervision_ends_at`): the
+    invigilator who entered A's password is refused (403, or back to « Surveiller une
+    session » with the reason) and changes nothing; the centre admin, a member, still may."""
+    method, _route = key
+    is_api = key in OPERATIONS
+    call = MATRIX[key].call(world)
+    end = world.a.session.supervision_ends_at
+    with time_machine.travel(end, tick=False):
+        before = _snapshot()
+        status, message = _refusal(
+            _send(_client(world.users[INVIGILATOR]), method, call), is_api=is_api
+        )
+        assert status == (403 if is_api else 302)
+        assert message.startswith("Votre accès à l'Espace Surveillant de cette session a pris fin")
+        assert _snapshot() == before
+        _check(_send(_client(world.users[CENTRE_ADMIN]), method, call), ALLOWED, is_api=is_api)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ROOM_KEYS, ids=lambda key: f"{key[0].upper()} {key[1]}")
+def test_it_closes_the_espace_surveillant_of_a_finalized_session(world, key):
+    """Once A is finalized, its invigilator and the centre admin alike are refused (412, or
+    back to « Surveiller une session » with the reason), reads included, and change nothing."""
+    method, _route = key
+    is_api = key in OPERATIONS
+    call = MATRIX[key].call(world)
+    ExamSession.objects.filter(pk=world.a.session.pk).update(finalized_at=timezone.now())
+    for persona in (INVIGILATOR, CENTRE_ADMIN):
+        before = _snapshot()
+        response = _send(_client(world.users[persona]), method, call)
+        assert _refusal(response, is_api=is_api) == (412 if is_api else 302, NOT_SUPERVISABLE)
+        assert _snapshot() == before
 
 
 # --- Django's admin: staff only --------------------------------------------------------------

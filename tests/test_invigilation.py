@@ -410,7 +410,8 @@ def test_it_hides_the_session_from_a_user_without_access(
 def test_it_closes_the_espace_surveillant_once_the_session_left_created(
     session, alice, candidate, runner, bank, jury, stage
 ):
-    """Page: back to « Surveiller une session » with a message; every action: 412."""
+    """Page and kit: back to « Surveiller une session » with a message; the state and every
+    action: 412 (the state no longer shows names, birthdates nor the access code)."""
     course = _course(candidate, runner, at=timezone.now() - dt.timedelta(hours=3))
     alert = _alert(course)
     session.finalized_at = timezone.now()
@@ -425,9 +426,9 @@ def test_it_closes_the_espace_surveillant_once_the_session_left_created(
     page = client.get(f"/surveillance/sessions/{session.pk}/")
 
     assert page.status_code == 302 and page["Location"] == "/surveillance/"
-    assert [str(m) for m in get_messages(page.wsgi_request)] == [
-        "Cette session n'est plus accessible : elle a été finalisée."
-    ]
+    assert [str(m) for m in get_messages(page.wsgi_request)] == [NOT_SUPERVISABLE]
+    kit = _login(alice).get(f"/surveillance/sessions/{session.pk}/kit.pdf")
+    assert kit.status_code == 302 and kit["Location"] == "/surveillance/"
     for url, data in _every_action(session, candidate, alert):
         response = _post(client, url, data)
         assert response.status_code == 412, url
@@ -435,7 +436,8 @@ def test_it_closes_the_espace_surveillant_once_the_session_left_created(
     assert _supervise(client, session.number, PASSWORD).status_code == 412
     assert _tags(session) == before
     assert not Note.objects.exists()
-    assert _state(client, session)["session"]["accessible"] is False
+    state = client.get(f"{API}/sessions/{session.pk}/state")
+    assert state.status_code == 412 and state.json()["detail"] == NOT_SUPERVISABLE
     assert _login(jury).get(f"{API}/sessions/{session.pk}/state").status_code == 404
 
 

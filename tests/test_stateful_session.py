@@ -5,7 +5,8 @@ report, validate, refuse, resume, end and finalize. After each step:
 - no saved answer is lost or changed, and only accepted answers are saved;
 - a test has at most one ongoing alert of each kind;
 - an ended test never takes another answer;
-- every state change left its audit row (audit tags counted against the effects seen).
+- every state change left its audit row (audit tags counted against the effects seen),
+  leaving a focus-mode question's frame included.
 
 Refusals (`Refusal`) are expected along the way: the invigilator or the candidate
 doing something at the wrong moment is refused with a message and changes nothing.
@@ -134,15 +135,27 @@ class SessionMachine(RuleBasedStateMachine):
         self.authorize_resume(i)
         self.start_or_resume(i)
 
-    # Only once an alert exists: a rule that can only return early would dilute the draws,
-    # and whether any run reaches a decision would then hang on the draws' luck.
+    # Once an alert exists only: a rule that can only return early would dilute the draws.
+    # Validating and refusing are two rules, so runs reach each decision as often as a report.
     @precondition(
         lambda self: LiveAlert.objects.filter(
             course__candidate__session=self.session, kind=LiveAlert.Kind.QUESTION
         ).exists()
     )
-    @rule(i=PEOPLE, validate=st.booleans())
-    def decide_alert(self, i: int, validate: bool) -> None:
+    @rule(i=PEOPLE)
+    def validate_alert(self, i: int) -> None:
+        self._decide_alert(i, validate=True)
+
+    @precondition(
+        lambda self: LiveAlert.objects.filter(
+            course__candidate__session=self.session, kind=LiveAlert.Kind.QUESTION
+        ).exists()
+    )
+    @rule(i=PEOPLE)
+    def refuse_alert(self, i: int) -> None:
+        self._decide_alert(i, validate=False)
+
+    def _decide_alert(self, i: int, *, validate: bool) -> None:
         # The alert waiting on the invigilators' screen if there is one, else candidate i's
         # last one (already decided: a second decision must be refused).
         alerts = LiveAlert.objects.filter(
@@ -227,8 +240,12 @@ class SessionMachine(RuleBasedStateMachine):
         SEEN[tag] += 1
         self.tokens[candidate.pk] = run.token
 
-    @rule(i=PEOPLE, how=st.sampled_from(["right", "wrong", "same again", "changed again"]))
-    def answer(self, i: int, how: str) -> None:
+    @rule(
+        i=PEOPLE,
+        how=st.sampled_from(["right", "wrong", "same again", "changed again"]),
+        left_the_frame=st.booleans(),
+    )
+    def answer(self, i: int, how: str, left_the_frame: bool) -> None:
         candidate = self.candidates[i]
         course = self._course(i)
         if course is None:
@@ -256,6 +273,7 @@ class SessionMachine(RuleBasedStateMachine):
                 token=self.tokens.get(candidate.pk, ""),
                 item_id=item_id,
                 response=response,
+                focus_lost=left_the_frame,
             ).answer
         except Refusal as error:
             SEEN[f"refused answer {type(error).__name__}"] += 1
@@ -266,6 +284,12 @@ class SessionMachine(RuleBasedStateMachine):
         assert was_running, "an ended test took an answer"
         saved[item_id] = answer.response
         SEEN["answer"] += 1
+        # Leaving a focus-mode question's frame and a timed question run out are audited.
+        if answer.focus_lost:
+            self.expected[Tag.Candidate.FOCUS_LEAVE] += 1
+            SEEN[Tag.Candidate.FOCUS_LEAVE] += 1
+        if answer.timed_out:
+            self.expected[Tag.Candidate.QUESTION_TIMEOUT] += 1
         if answer.position >= engine.TEST_LENGTH:
             self.expected[Tag.Candidate.COURSE_COMPLETE] += 1
 

@@ -10,7 +10,8 @@ with an unresolved question report, P is published. The eight personas:
 - candidate: linked to a line of A, test started (this tab's run token is kept) and
   authorized to resume; also owns the published certificate of P;
 - other candidate: linked to a line of C, test started;
-- invigilator: entered A with its password; other invigilator: entered C only;
+- invigilator: entered A with its password (valid until 06:00 the day after A, in the
+  centre's time zone: `ExamSession.supervision_ends_at`); other invigilator: entered C only;
 - centre admin: member of the centre of A, B, F, R, P; other centre admin: member of C's;
 - jury: a staff user (no Django admin permission).
 
