@@ -14,9 +14,29 @@ from invigilation.models import InvigilatorAccess
 def can_invigilate(user: User, session: ExamSession) -> bool:
     if not user.is_authenticated:
         return False
-    if has_centre_permission(user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE):
+    if is_member_invigilator(user, session):
         return True
+    return has_entered(user, session)
+
+
+def is_member_invigilator(user: User, session: ExamSession) -> bool:
+    """A member of the session's centre, who may invigilate it without its password."""
+    return has_centre_permission(user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE)
+
+
+def has_entered(user: User, session: ExamSession) -> bool:
+    """Entered this session's Espace Surveillant (its password, or « Surveiller cette
+    session » for a centre member)."""
     return InvigilatorAccess.objects.filter(session=session, user=user).exists()
+
+
+def access_session_as_member(user: User, session_id: int) -> ExamSession:
+    """The session, for a member of its centre entering its Espace Surveillant: 404 for
+    anyone else (an invigilator without membership types the password instead)."""
+    session = access_session_as_invigilator(user, session_id)
+    if not is_member_invigilator(user, session):
+        raise Http404
+    return session
 
 
 def access_session_as_invigilator(

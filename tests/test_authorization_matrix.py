@@ -200,6 +200,14 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "surveillance/sessions/<int:session_id>/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/"), only(*ROOM)
     ),
+    # « Surveiller cette session »: a centre member's entry, recorded (the page records none).
+    ("post", "surveillance/sessions/<int:session_id>/entrer/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/entrer/", form={}),
+        only(CENTRE_ADMIN),
+        done=lambda w: InvigilatorAccess.objects.filter(
+            session=w.a.session, via="membership"
+        ).exists(),
+    ),
     ("post", "surveillance/sessions/<int:session_id>/quitter/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/quitter/", form={}), only(*ROOM)
     ),
@@ -385,6 +393,10 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
             json={"session_number": w.a.session.number, "password": SESSION_PASSWORD},
         ),
         signed_in(),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/enter"): Entry(
+        lambda w: Call(f"/api/invigilation/sessions/{w.a.session.pk}/enter", json={}),
+        only(CENTRE_ADMIN),
     ),
     ("get", "/api/invigilation/sessions/{session_id}/state"): Entry(
         lambda w: Call(f"/api/invigilation/sessions/{w.a.session.pk}/state"), only(*ROOM)
