@@ -1,8 +1,10 @@
-"""Writing the audit trail, and reading one of its rows as a sentence.
+"""Writing the audit trail, and reading a session's history as sentences.
 
-`record_event` is called by the `do_*` actions, inside their transaction. `describe` is the
-only place an event becomes words: the live timeline, the finalization page, the archived
-documents and the jury's page all go through it.
+`record_event` is called by the `do_*` actions, inside their transaction. This module is
+the only place the history becomes words: `label` and `describe` for an event, and the few
+sentences about what the trail points to (an alert still waiting, a note). The live
+timeline, the finalization page, the archived documents and the jury's page all read the
+history through invigilation/history.py, which calls these.
 """
 
 from typing import Any
@@ -83,3 +85,29 @@ def _sentence_by(tag: str, data: dict[str, Any], actor: str) -> str:
             "n": number
         }
     return _("%(what)s (%(by)s).") % {"what": label(tag), "by": actor or "—"}
+
+
+def describe_alert(event: AuditEvent) -> str:
+    """What an alert event was about: « Extension non détectée » or « Problème signalé sur la
+    question 4 » (the PV's alerts closed without a decision)."""
+    if event.data.get("kind") == "companion":
+        return label(Tag.Candidate.COMPANION_MISSING)
+    return _("Problème signalé sur la question %(n)s") % {"n": event.data.get("question_number")}
+
+
+def describe_pending_alert(kind: str, question_number: int | None) -> str:
+    """An alert still waiting for an invigilator when the centre looks at the record."""
+    if kind == "companion":
+        return _(
+            "Extension non détectée : l'alerte attend la confirmation d'un surveillant, "
+            "elle sera close à la finalisation."
+        )
+    return _(
+        "Signalement sur la question %(n)s en attente d'une décision du surveillant : "
+        "il sera clos à la finalisation."
+    ) % {"n": question_number}
+
+
+def describe_note(author: str, text: str) -> str:
+    """An invigilator's note, quoted."""
+    return _("%(by)s a noté : « %(text)s »") % {"by": author, "text": text}

@@ -188,9 +188,15 @@ def _lock_candidate(candidate: Candidate) -> None:
     list(Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk"))
 
 
+def _name(user: User | None) -> str | None:
+    """Who already acted, for « Cette action a déjà été traitée par … » (None: unnamed)."""
+    return user.get_full_name() or None if user else None
+
+
 def _who_authorized(candidate: Candidate) -> str | None:
-    by = Candidate.objects.select_related("authorized_by").get(pk=candidate.pk).authorized_by
-    return f"{by.first_name} {by.last_name}".strip() or None if by else None
+    return _name(
+        Candidate.objects.select_related("authorized_by").get(pk=candidate.pk).authorized_by
+    )
 
 
 # --- Start and resume ----------------------------------------------------------------
@@ -233,7 +239,10 @@ def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> R
     session = candidate.session
     if not password_matches(session.access_code, access_code):
         raise e.WrongAccessCode
-    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    # Locked too: the resume decides from this row whether a question must be drawn, and an
+    # answer from the tab losing the run must not change it meanwhile (it waits, then finds
+    # its token stale).
+    course = CertificationCourse.objects.select_for_update().filter(candidate=candidate).first()
     if course is not None and not course.is_running:
         raise e.TestEnded(engine.end_message(course.status))
     if course is None and not session.is_accessible:
@@ -246,13 +255,18 @@ def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> R
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     if course is None:
-        course = CertificationCourse.objects.create(
+        course = CertificationCourse(
             candidate=candidate,
             user=user,
             started_at=now,
             seed=secrets.randbits(48),
             run_token_hash=_hash(token),
         )
+        # The first question comes with the course: the page's first state read shows it.
+        first = engine.next_item(course, engine.Progress(answers=[], alerts=[]))
+        if first is not None:
+            course.current_item_id, course.current_asked_at = first.id, now
+        course.save(force_insert=True)
         record_event(
             Tag.Candidate.COURSE_START, actor=user, session=session, candidate=candidate.pk
         )
@@ -260,6 +274,9 @@ def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> R
         return Run(course, token, resumed=False)
     CertificationCourse.objects.filter(pk=course.pk).update(run_token_hash=_hash(token))
     course.run_token_hash = _hash(token)
+    # A test left without a question it can show (one the bank no longer has, or a draw
+    # that found nothing): the resume the invigilator authorized draws it.
+    _show_next_question(course)
     record_event(
         Tag.Candidate.COURSE_RESUME,
         actor=user,
@@ -280,29 +297,36 @@ def check_run(course: CertificationCourse, token: str) -> None:
 # --- Questions and answers -------------------------------------------------------------
 
 
-def current_question(
+def _show_next_question(
     course: CertificationCourse, progress: engine.Progress | None = None
-) -> engine.Item | None:
-    """The question on screen, choosing the next one when there is none (race-safe)."""
-    if course.current_item_id:
-        return engine.item(course.current_item_id)
+) -> None:
+    """Draws the next question of a running test that has none it can show, and stores it.
+
+    Called, inside their transaction and with the course's row locked, by the actions after
+    which a running test may have no question to show: a validated report always; the
+    resume, a refused report and a confirmed extension when the stored question is missing
+    or gone from the bank (the start and the answer draw theirs themselves). So the
+    candidate's state read never has to write. Nothing is drawn while a report waits for
+    the invigilator."""
+    if not course.is_running or engine.current_item(course) is not None:
+        return
     progress = progress or engine.progress(course)
-    if not course.is_running or progress.ongoing(LiveAlert.Kind.QUESTION) is not None:
-        return None
+    if progress.ongoing(LiveAlert.Kind.QUESTION) is not None:
+        return
     item = engine.next_item(course, progress)
-    if item is None:
-        return None
-    now = timezone.now()
-    drawn = CertificationCourse.objects.filter(
-        pk=course.pk, current_item_id="", status=CourseStatus.STARTED
-    ).update(current_item_id=item.id, current_asked_at=now, avoid_competence="")
-    if drawn:
-        course.current_item_id, course.current_asked_at, course.avoid_competence = item.id, now, ""
-        return item
-    # Another request drew first (or the test just ended): the question on screen is the
-    # one stored.
-    course.refresh_from_db()
-    return engine.item(course.current_item_id) if course.current_item_id else None
+    if item is not None:
+        course.current_item_id, course.current_asked_at = item.id, timezone.now()
+        course.avoid_competence = ""
+    else:
+        # Nothing left to ask: the question that was stored cannot be shown either.
+        course.current_item_id, course.current_asked_at = "", None
+    course.save(update_fields=["current_item_id", "current_asked_at", "avoid_competence"])
+
+
+def _locked_course(course_id: int) -> CertificationCourse:
+    """The course, its row locked until the transaction ends (taken before its alerts' rows,
+    in the same order as the finalization)."""
+    return CertificationCourse.objects.select_for_update(of=("self",)).get(pk=course_id)
 
 
 def _ongoing_question_alert(course: CertificationCourse) -> LiveAlert | None:
@@ -476,8 +500,7 @@ def _resolve_alert(
     )
     if not updated:
         alert.refresh_from_db()
-        by = alert.resolved_by
-        raise e.AlreadyHandled(f"{by.first_name} {by.last_name}".strip() if by else None)
+        raise e.AlreadyHandled(_name(alert.resolved_by))
     alert.refresh_from_db()
     return alert
 
@@ -492,8 +515,8 @@ def do_validate_alert(alert: LiveAlert, *, actor: User, reason: str) -> LiveAler
     item = engine.item(alert.item_id)
     if reason not in {code for code, _label in issue_reports.live_reasons(item.flags)}:
         raise e.InvalidReason
+    course = _locked_course(alert.course_id)
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.VALIDATED, reason=reason)
-    course = alert.course
     IssueReport.objects.create(
         course=course,
         category=issue_reports.IN_CHALLENGE,
@@ -503,10 +526,12 @@ def do_validate_alert(alert: LiveAlert, *, actor: User, reason: str) -> LiveAler
         created_by=actor,
         description=str(issue_reports.BY_CODE[reason].label),
     )
-    CertificationCourse.objects.filter(pk=course.pk, current_item_id=alert.item_id).update(
-        current_item_id="", current_asked_at=None, avoid_competence=item.competence
-    )
-    candidate = course.candidate
+    if course.current_item_id == alert.item_id:
+        # The reported question is replaced at once by one of another competence.
+        course.current_item_id, course.current_asked_at = "", None
+        course.avoid_competence = item.competence
+        _show_next_question(course)
+    candidate = alert.course.candidate
     record_event(
         Tag.Invigilator.ALERT_VALIDATE,
         actor=actor,
@@ -523,7 +548,10 @@ def do_validate_alert(alert: LiveAlert, *, actor: User, reason: str) -> LiveAler
 @transaction.atomic
 def do_refuse_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
     """The candidate goes back to the same question."""
+    course = _locked_course(alert.course_id)
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.REFUSED)
+    # The same question, unless the bank lost it meanwhile.
+    _show_next_question(course)
     candidate = alert.course.candidate
     record_event(
         Tag.Invigilator.ALERT_REFUSE,
@@ -571,8 +599,11 @@ def do_raise_companion_alert(course: CertificationCourse, *, user: User, token: 
 
 @transaction.atomic
 def do_clear_companion_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
-    """« Confirmer la présence de l'extension »: the candidate's page unblocks."""
+    """« Confirmer la présence de l'extension »: the candidate's page unblocks, on the
+    question it was showing."""
+    course = _locked_course(alert.course_id)
     alert = _resolve_alert(alert, actor=actor, status=AlertStatus.CLEARED)
+    _show_next_question(course)
     candidate = alert.course.candidate
     record_event(
         Tag.Invigilator.COMPANION_CONFIRM,
@@ -603,8 +634,7 @@ def do_end_by_invigilator(course: CertificationCourse, *, actor: User) -> Certif
     )
     course.refresh_from_db()
     if not updated:
-        by = course.ended_by
-        raise e.AlreadyHandled(f"{by.first_name} {by.last_name}".strip() if by else None)
+        raise e.AlreadyHandled(_name(course.ended_by))
     candidate = course.candidate
     record_event(
         Tag.Invigilator.COURSE_END, actor=actor, session=candidate.session, candidate=candidate.pk

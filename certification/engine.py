@@ -31,6 +31,15 @@ def item(item_id: str) -> Item:
     return get_bank().by_id()[item_id]
 
 
+def current_item(course: CertificationCourse) -> Item | None:
+    """The question on screen: the one stored on the course, if the bank still has it. A
+    read: the actions that leave a running test without one draw the next
+    (certification/actions.py, `_show_next_question`)."""
+    if not course.current_item_id:
+        return None
+    return get_bank().by_id().get(course.current_item_id)
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a test stands, read in two queries: its answers and its alerts. The hot paths

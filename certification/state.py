@@ -1,4 +1,7 @@
-"""The candidate's test page state, as JSON: what the page shows, recomputed on each event."""
+"""The candidate's test page state, as JSON: what the page shows, recomputed on each event.
+
+A read: the question shown is the one the last action stored (the start, an answer, a
+validated report, a resume), never drawn here."""
 
 from typing import Any
 
@@ -53,10 +56,9 @@ def course_state(
     alert = progress.last_question_alert
     paused = alert is not None and alert.status == AlertStatus.ONGOING
     question = None
-    if course.is_running and run_ok:
-        current = actions.current_question(course, progress)
-        if current is not None:
-            question = _question(course, current, progress.answered + 1)
+    current = engine.current_item(course) if course.is_running and run_ok else None
+    if current is not None:
+        question = _question(course, current, progress.answered + 1)
     return {
         "status": course.status,
         "running": course.is_running,

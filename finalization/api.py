@@ -15,6 +15,7 @@ from exams.models import ExamSession
 from finalization import actions, records, validation
 from finalization.access import access_session_records
 from finalization.models import SessionRecord
+from invigilation.history import session_history
 
 router = Router(tags=["finalization"])
 
@@ -74,7 +75,7 @@ class FinalizationOut(Schema):
 
 
 def _finalization_out(session: ExamSession) -> dict[str, Any]:
-    record = validation.live_record(session)
+    history = session_history(session)
     return {
         "session_id": session.pk,
         "status": session.status.value,
@@ -82,9 +83,9 @@ def _finalization_out(session: ExamSession) -> dict[str, Any]:
         "candidates": [
             {
                 "candidate_id": c.candidate_id,
-                "name": str(c.course.candidate),
+                "name": str(c.candidate),
                 "status": c.course.status,
-                "unfinished": c.unfinished,
+                "unfinished": validation.is_unfinished(c.course),
                 "answers": c.answered,
                 "focus_lost_answers": c.focus_lost,
                 "timed_out_answers": c.timed_out,
@@ -100,11 +101,12 @@ def _finalization_out(session: ExamSession) -> dict[str, Any]:
                     for r in c.issue_reports
                 ],
                 "record": [line.text for line in c.lines],
-                "notes": c.notes_text,
+                "notes": validation.notes_text(c.lines),
             }
-            for c in record.candidates
+            for c in history.started
+            if c.course is not None
         ],
-        "session_record": [line.text for line in record.session_lines],
+        "session_record": [line.text for line in history.session_lines],
     }
 
 

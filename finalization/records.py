@@ -10,29 +10,19 @@ Names go through fpdf2 `cell`/`table`, which print text literally.
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 
 from accounts.models import User
-from audit.events import describe
-from audit.models import AuditEvent
-from audit.tags import Tag
-from certification.models import (
-    AbortReason,
-    Answer,
-    CertificationCourse,
-    CertificationReport,
-    CourseStatus,
-    IssueReport,
-    LiveAlert,
-)
+from audit.events import describe_alert
+from certification.models import AbortReason, CourseStatus, IssueReport
 from exams.documents import SessionPDF, extra_time_text, render_session
-from exams.models import Candidate, ExamSession
+from exams.models import ExamSession
 from finalization.models import SessionRecord
+from invigilation.history import CandidateHistory, SessionHistory, session_history
 from invigilation.models import InvigilatorAccess, Note
 from lib import issue_reports
 from lib.pdf import FONT, HEADING, LABEL, date, line_height
@@ -66,38 +56,16 @@ def sha256(content: bytes) -> str:
 
 
 @dataclass
-class Lived:
-    """One enrolled candidate and what happened to them during the session."""
-
-    candidate: Candidate
-    course: CertificationCourse | None
-    answered: int
-    report: CertificationReport | None
-    issue_reports: list[IssueReport] = field(default_factory=list)
-    resumes: list[AuditEvent] = field(default_factory=list)
-    closed_alerts: list[AuditEvent] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    # Question numbers answered after leaving a focus-mode question's frame, and of timed
-    # questions that ran out (both counted wrong; the candidate was told).
-    focus_lost: list[int] = field(default_factory=list)
-    timed_out: list[int] = field(default_factory=list)
-
-    @property
-    def present(self) -> bool:
-        """Started a test, or an invigilator confirmed the presence (not cancelled)."""
-        return self.course is not None or self.candidate.authorized_to_start_at is not None
-
-
-@dataclass
 class Facts:
-    session: ExamSession
+    """The session's history (invigilation/history.py) at the moment of archiving."""
+
+    history: SessionHistory
     archived_at: dt.datetime
     retain_until: dt.date
-    finalized_by: User | None
-    candidates: list[Lived]
-    accesses: list[InvigilatorAccess]
-    events: list[AuditEvent]
-    session_notes: list[Note]
+
+    @property
+    def session(self) -> ExamSession:
+        return self.history.session
 
     @property
     def zone(self) -> ZoneInfo:
@@ -105,68 +73,10 @@ class Facts:
 
 
 def read_facts(session: ExamSession, archived_at: dt.datetime) -> Facts:
-    candidates = list(
-        Candidate.objects.filter(session=session)
-        .select_related("course__ended_by", "course__report")
-        .annotate(answered=Count("course__answers"))
-        .order_by("last_name_key", "first_name_key", "birthdate", "pk")
-    )
-    lived: dict[int, Lived] = {}
-    for candidate in candidates:
-        course = getattr(candidate, "course", None)
-        lived[candidate.pk] = Lived(
-            candidate=candidate,
-            course=course,
-            answered=getattr(candidate, "answered", 0),
-            # A reverse one-to-one with no row raises an AttributeError subclass.
-            report=getattr(course, "report", None) if course else None,
-        )
-    for report in (
-        IssueReport.objects.filter(course__candidate__session=session)
-        .select_related("course", "live_alert__resolved_by")
-        .order_by("created_at", "pk")
-    ):
-        lived[report.course.candidate_id].issue_reports.append(report)
-    flagged = (
-        Answer.objects.filter(course__candidate__session=session)
-        .filter(Q(focus_lost=True) | Q(timed_out=True))
-        .values_list("course__candidate_id", "position", "focus_lost", "timed_out")
-        .order_by("course__candidate_id", "position")
-    )
-    for candidate_id, position, focus_lost, timed_out in flagged:
-        if focus_lost:
-            lived[candidate_id].focus_lost.append(position)
-        if timed_out:
-            lived[candidate_id].timed_out.append(position)
-    events = list(session.events.select_related("actor").order_by("at", "pk"))
-    finalized_by = None
-    for event in events:
-        entry = lived.get(event.data.get("candidate") or 0)
-        if event.tag == Tag.Centre.SESSION_FINALIZE:
-            finalized_by = event.actor
-        elif entry and event.tag == Tag.Invigilator.RESUME_AUTHORIZE:
-            entry.resumes.append(event)
-        elif entry and event.tag == Tag.Centre.ALERT_CLOSE:
-            entry.closed_alerts.append(event)
-    session_notes = []
-    for note in Note.objects.filter(session=session).select_related("author"):
-        if note.candidate_id in lived:
-            lived[note.candidate_id].notes.append(note)
-        else:
-            session_notes.append(note)
     return Facts(
-        session=session,
+        history=session_history(session),
         archived_at=archived_at,
         retain_until=retain_until(session.finalized_at or archived_at, session.zone),
-        finalized_by=finalized_by,
-        candidates=list(lived.values()),
-        accesses=list(
-            InvigilatorAccess.objects.filter(session=session)
-            .select_related("user")
-            .order_by("authorized_at", "pk")
-        ),
-        events=events,
-        session_notes=session_notes,
     )
 
 
@@ -176,7 +86,7 @@ def read_facts(session: ExamSession, archived_at: dt.datetime) -> Facts:
 def _person(user: User | None) -> str:
     if user is None:
         return "—"
-    return f"{user.first_name} {user.last_name}".strip() or user.email
+    return user.get_full_name() or user.email
 
 
 def _clock(value: dt.datetime | None, zone: ZoneInfo) -> str:
@@ -246,7 +156,7 @@ def _render_archive(facts: Facts, title: str, draw: Callable[[SessionPDF], None]
 # --- Feuille d'émargement, telle que vécue ----------------------------------------------------
 
 
-def _ending(entry: Lived) -> str:
+def _ending(entry: CandidateHistory) -> str:
     course = entry.course
     if course is None:
         return "Présent, test non commencé" if entry.present else "—"
@@ -263,8 +173,9 @@ def _count(n: int, one: str, many: str) -> str:
 
 def attendance_pdf(facts: Facts) -> bytes:
     zone = facts.zone
-    present = sum(1 for entry in facts.candidates if entry.present)
-    total = len(facts.candidates)
+    candidates = facts.history.candidates
+    present = sum(1 for entry in candidates if entry.present)
+    total = len(candidates)
 
     def draw(pdf: SessionPDF) -> None:
         pdf.paragraph(
@@ -273,7 +184,7 @@ def attendance_pdf(facts: Facts) -> bytes:
             f"{_count(total - present, 'absent', 'absents')}",
             bold=True,
         )
-        if not facts.candidates:
+        if not candidates:
             return
         pdf.set_font(FONT, "", 8)
         with pdf.table(
@@ -306,7 +217,7 @@ def attendance_pdf(facts: Facts) -> bytes:
                     "Fin du test",
                 ]
             )
-            for entry in facts.candidates:
+            for entry in candidates:
                 candidate, course = entry.candidate, entry.course
                 table.row(
                     [
@@ -368,13 +279,17 @@ def _issue_reports(pdf: SessionPDF, reports: list[IssueReport], zone: ZoneInfo) 
     pdf.ln(2)
 
 
-def _closed_alert(event: AuditEvent) -> str:
-    if event.data.get("kind") == LiveAlert.Kind.COMPANION:
-        return "Extension non détectée"
-    return f"Problème signalé sur la question {event.data.get('question_number')}"
+def _questions(numbers: list[int]) -> str:
+    """« 2 (questions 4, 17) », « Aucune »: answers counted wrong, with their numbers."""
+    if not numbers:
+        return "Aucune"
+    which = "question" if len(numbers) == 1 else "questions"
+    return f"{len(numbers)} ({which} {', '.join(str(n) for n in numbers)})"
 
 
-def _candidate_rows(entry: Lived, zone: ZoneInfo) -> list[tuple[str, str]]:
+def _candidate_rows(
+    entry: CandidateHistory, flagged: tuple[list[int], list[int]], zone: ZoneInfo
+) -> list[tuple[str, str]]:
     course, report = entry.course, entry.report
     assert course is not None
     resumes = (
@@ -398,34 +313,28 @@ def _candidate_rows(entry: Lived, zone: ZoneInfo) -> list[tuple[str, str]]:
         ("Commentaire du centre", (report.comment if report else "") or "—"),
         (f"Reprises autorisées ({len(entry.resumes)})", resumes),
         ("Test terminé par un surveillant", ended_by),
-        ("Sorties du cadre (mode focus)", _questions(entry.focus_lost)),
-        ("Questions chronométrées hors délai", _questions(entry.timed_out)),
+        ("Sorties du cadre (mode focus)", _questions(flagged[0])),
+        ("Questions chronométrées hors délai", _questions(flagged[1])),
     ]
     if entry.closed_alerts:
         rows.append(
             (
                 "Alertes closes à la finalisation, sans décision",
-                ", ".join(_closed_alert(e) for e in entry.closed_alerts),
+                ", ".join(describe_alert(e) for e in entry.closed_alerts),
             )
         )
     return rows
-
-
-def _questions(numbers: list[int]) -> str:
-    """« 2 (questions 4, 17) », « Aucune »: answers counted wrong, with their numbers."""
-    if not numbers:
-        return "Aucune"
-    which = "question" if len(numbers) == 1 else "questions"
-    return f"{len(numbers)} ({which} {', '.join(str(n) for n in numbers)})"
 
 
 def _note_line(note: Note, zone: ZoneInfo) -> str:
     return f"{_clock(note.created_at, zone)} — {_person(note.author)} : « {note.text} »"
 
 
-def _candidate_section(pdf: SessionPDF, entry: Lived, zone: ZoneInfo) -> None:
+def _candidate_section(
+    pdf: SessionPDF, entry: CandidateHistory, flagged: tuple[list[int], list[int]], zone: ZoneInfo
+) -> None:
     pdf.section_title(str(entry.candidate), keep_with=40)
-    _facts_table(pdf, _candidate_rows(entry, zone))
+    _facts_table(pdf, _candidate_rows(entry, flagged, zone))
     if entry.issue_reports:
         pdf.paragraph(f"Signalements ({len(entry.issue_reports)})", size=9, bold=True)
         _issue_reports(pdf, entry.issue_reports, zone)
@@ -439,7 +348,7 @@ def _candidate_section(pdf: SessionPDF, entry: Lived, zone: ZoneInfo) -> None:
 def _invigilators(pdf: SessionPDF, facts: Facts) -> None:
     pdf.section_title("Surveillants entrés dans l'Espace Surveillant")
     by_user: dict[int, list[InvigilatorAccess]] = {}
-    for access in facts.accesses:
+    for access in facts.history.accesses:
         by_user.setdefault(access.user_id, []).append(access)
     if not by_user:
         pdf.paragraph("Aucun surveillant n'est entré dans l'Espace Surveillant.", size=9)
@@ -467,9 +376,9 @@ def _invigilators(pdf: SessionPDF, facts: Facts) -> None:
 
 
 def report_pdf(facts: Facts) -> bytes:
-    session, zone = facts.session, facts.zone
-    started = [entry for entry in facts.candidates if entry.course is not None]
-    others = [entry for entry in facts.candidates if entry.course is None]
+    session, zone, history = facts.session, facts.zone, facts.history
+    started = history.started
+    others = [entry for entry in history.candidates if entry.course is None]
 
     def draw(pdf: SessionPDF) -> None:
         pdf.section_title("Finalisation")
@@ -478,20 +387,21 @@ def report_pdf(facts: Facts) -> bytes:
             pdf,
             [
                 ("Finalisée le", _moment(finalized_at, zone)),
-                ("Par", _person(facts.finalized_by)),
+                ("Par", _person(history.finalized_by)),
                 ("Incident pendant la session", _yes_no(session.has_incident)),
                 ("Problème d'accès à la session", _yes_no(session.has_joining_issue)),
                 ("Commentaire global", session.examiner_global_comment or "—"),
             ],
         )
         _invigilators(pdf, facts)
-        if facts.session_notes:
+        if history.session_notes:
             pdf.section_title("Notes des surveillants sur la session")
-            for note in facts.session_notes:
+            for note in history.session_notes:
                 pdf.paragraph(_note_line(note, zone), size=9)
         pdf.section_title(f"Tests commencés ({len(started)})")
         for entry in started:
-            _candidate_section(pdf, entry, zone)
+            flagged = history.flagged_questions.get(entry.candidate_id, ([], []))
+            _candidate_section(pdf, entry, flagged, zone)
         if others:
             pdf.section_title(f"Candidats n'ayant pas commencé de test ({len(others)})")
             pdf.paragraph(
@@ -510,11 +420,11 @@ def report_pdf(facts: Facts) -> bytes:
 
 def timeline_pdf(facts: Facts) -> bytes:
     zone = facts.zone
-    names = {entry.candidate.pk: str(entry.candidate) for entry in facts.candidates}
+    timeline = facts.history.timeline()
 
     def draw(pdf: SessionPDF) -> None:
-        pdf.paragraph(_count(len(facts.events), "événement", "événements"), bold=True)
-        if not facts.events:
+        pdf.paragraph(_count(len(timeline), "événement", "événements"), bold=True)
+        if not timeline:
             return
         pdf.set_font(FONT, "", 8)
         with pdf.table(
@@ -525,13 +435,14 @@ def timeline_pdf(facts: Facts) -> bytes:
             padding=1,
         ) as table:
             table.row(["Date et heure", "Événement", "Candidat", "Par"])
-            for event in facts.events:
+            for entry in timeline:
+                actor = entry.event.actor
                 table.row(
                     [
-                        _moment(event.at, zone, seconds=True),
-                        describe(event),
-                        names.get(event.data.get("candidate") or 0, ""),
-                        _person(event.actor) if event.actor else "",
+                        _moment(entry.at, zone, seconds=True),
+                        entry.text,
+                        entry.candidate,
+                        _person(actor) if actor else "",
                     ]
                 )
 

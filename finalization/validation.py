@@ -1,49 +1,26 @@
-"""Finalizing a session (« Finaliser la session »): the issue-report categories, the
-validation of what the centre states per candidate, and the session's live record shown to
-pre-fill the page.
+"""Finalizing a session (« Finaliser la session »): the validation of what the centre states
+per candidate, and the page's fields pre-filled from the session's history
+(invigilation/history.py).
 
 The page and the API build the same `FinalizationInput`; `validate` checks it against the
 tests that actually started and returns French errors naming the candidate and the field.
 """
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from audit.events import describe
-from audit.tags import Tag
-from certification.models import (
-    AbortReason,
-    AlertStatus,
-    CertificationCourse,
-    CourseStatus,
-    IssueReport,
-    LiveAlert,
-)
-from exams.models import ExamSession
+from certification.models import AbortReason, CertificationCourse, CourseStatus
 from finalization.errors import FinalizationInvalid
-from invigilation.models import Note
+from invigilation.history import CandidateHistory, Line, SessionHistory
 from lib import issue_reports
 
 MAX_COMMENT = 500
 MAX_QUESTION_NUMBER = 500
 # Blank issue-report lines offered per candidate on the page (the API takes any number).
 REPORT_SLOTS = 3
-
-# What the live record shows for each candidate, from the audit trail.
-RECORD_TAGS = (
-    Tag.Candidate.FOCUS_LEAVE,
-    Tag.Candidate.QUESTION_TIMEOUT,
-    Tag.Centre.ALERT_CLOSE,
-    Tag.Invigilator.ALERT_REFUSE,
-    Tag.Invigilator.ALERT_VALIDATE,
-    Tag.Invigilator.RESUME_AUTHORIZE,
-    Tag.Invigilator.COURSE_END,
-)
 
 
 # --- Input ------------------------------------------------------------------------------
@@ -248,139 +225,37 @@ def from_post(data: Mapping[str, Any], candidate_ids: Iterable[int]) -> Finaliza
     )
 
 
-# --- The live record --------------------------------------------------------------------
+# --- The page, pre-filled from the session's history -------------------------------------
 
 
-@dataclass
-class RecordLine:
-    at: dt.datetime
-    text: str
-    # An invigilator's note: its own words, pre-filled in the comment.
-    note: str = ""
-
-
-@dataclass
-class CandidateRecord:
-    course: CertificationCourse
-    answered: int
-    issue_reports: list[IssueReport]
-    lines: list[RecordLine]
-    # Answers after leaving a focus-mode question's frame / to a timed question run out.
-    focus_lost: int = 0
-    timed_out: int = 0
-
-    @property
-    def candidate_id(self) -> int:
-        return self.course.candidate_id
-
-    @property
-    def unfinished(self) -> bool:
-        return is_unfinished(self.course)
-
-    @property
-    def notes_text(self) -> str:
-        return _joined(self.lines)
-
-
-@dataclass
-class LiveRecord:
-    candidates: list[CandidateRecord]
-    session_lines: list[RecordLine]
-
-    @property
-    def session_notes_text(self) -> str:
-        return _joined(self.session_lines)
-
-
-def _joined(lines: list[RecordLine]) -> str:
+def notes_text(lines: list[Line]) -> str:
     """Invigilator notes as the text pre-filled in a comment (cut at the maximum length)."""
     text = "\n".join(line.note for line in lines if line.note)
     return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
 
 
-def _pending_text(alert: LiveAlert) -> str:
-    if alert.kind == LiveAlert.Kind.COMPANION:
-        return _(
-            "Extension non détectée : l'alerte attend la confirmation d'un surveillant, "
-            "elle sera close à la finalisation."
-        )
-    return _(
-        "Signalement sur la question %(n)s en attente d'une décision du surveillant : "
-        "il sera clos à la finalisation."
-    ) % {"n": alert.question_number}
-
-
-def live_record(session: ExamSession) -> LiveRecord:
-    """Each started test with its issue reports, and what the invigilators recorded: refused,
-    validated and pending alerts, resumes authorized, tests ended, notes (audit trail)."""
-    courses = list(
-        CertificationCourse.objects.filter(candidate__session=session)
-        .select_related("candidate", "report")
-        .annotate(
-            answered=Count("answers"),
-            focus_lost=Count("answers", filter=Q(answers__focus_lost=True)),
-            timed_out=Count("answers", filter=Q(answers__timed_out=True)),
-        )
-        .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
-    )
-    reports: dict[int, list[IssueReport]] = {}
-    for report in IssueReport.objects.filter(course__in=courses).select_related(
-        "created_by", "resolved_by"
-    ):
-        reports.setdefault(report.course_id, []).append(report)
-    lines: dict[int | None, list[RecordLine]] = {}
-    for event in session.events.filter(tag__in=RECORD_TAGS).select_related("actor"):
-        candidate_id = event.data.get("candidate")
-        text = describe(event, by=True)
-        lines.setdefault(candidate_id, []).append(RecordLine(at=event.at, text=text))
-    pending = LiveAlert.objects.filter(course__in=courses, status=AlertStatus.ONGOING)
-    for alert in pending.select_related("course"):
-        lines.setdefault(alert.course.candidate_id, []).append(
-            RecordLine(at=alert.created_at, text=_pending_text(alert))
-        )
-    for note in Note.objects.filter(session=session).select_related("author"):
-        text = _("%(by)s a noté : « %(text)s »") % {
-            "by": note.author.get_full_name(),
-            "text": note.text,
-        }
-        lines.setdefault(note.candidate_id, []).append(
-            RecordLine(at=note.created_at, text=text, note=note.text)
-        )
-    for entries in lines.values():
-        entries.sort(key=lambda line: line.at)
-    return LiveRecord(
-        candidates=[
-            CandidateRecord(
-                course=course,
-                answered=getattr(course, "answered", 0),
-                issue_reports=reports.get(course.pk, []),
-                lines=lines.get(course.candidate_id, []),
-                focus_lost=getattr(course, "focus_lost", 0),
-                timed_out=getattr(course, "timed_out", 0),
-            )
-            for course in courses
-        ],
-        session_lines=lines.get(None, []),
-    )
-
-
 @dataclass
 class PageRow:
-    """One started test on the page: its live record and the values of its fields."""
+    """One started test on the page: its history and the values of its fields."""
 
-    record: CandidateRecord
+    record: CandidateHistory
     values: CandidateReportInput
     slots: list[tuple[int, IssueReportInput]]
 
+    @property
+    def unfinished(self) -> bool:
+        assert self.record.course is not None
+        return is_unfinished(self.record.course)
 
-def page_rows(record: LiveRecord, submitted: FinalizationInput | None) -> list[PageRow]:
-    """Fields pre-filled from the live record (notes in the comment), or as submitted."""
+
+def page_rows(history: SessionHistory, submitted: FinalizationInput | None) -> list[PageRow]:
+    """Fields pre-filled from the history (notes in the comment), or as submitted."""
     given = {r.candidate_id: r for r in submitted.reports} if submitted else {}
     rows = []
-    for candidate in record.candidates:
+    for candidate in history.started:
         values = given.get(candidate.candidate_id) or CandidateReportInput(
             candidate_id=candidate.candidate_id,
-            comment="" if submitted else candidate.notes_text,
+            comment="" if submitted else notes_text(candidate.lines),
         )
         issues = list(values.issue_reports)[:REPORT_SLOTS]
         issues += [IssueReportInput(subcategory="")] * (REPORT_SLOTS - len(issues))

@@ -12,6 +12,7 @@ from certification.models import AbortReason
 from exams.access import access_session_by_centre_member
 from finalization import actions, records, validation
 from finalization.errors import FinalizationInvalid
+from invigilation.history import session_history
 from lib import issue_reports
 from lib.errors import Refusal
 
@@ -27,14 +28,14 @@ def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResp
 
 @login_required
 def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
-    """« Finaliser la session », pre-filled from the session's live record."""
+    """« Finaliser la session », pre-filled from the session's history."""
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
-    record = validation.live_record(session)
+    history = session_history(session)
     submitted = None
     errors: list[str] = []
     if request.method == "POST":
-        ids = [candidate.candidate_id for candidate in record.candidates]
+        ids = [candidate.candidate_id for candidate in history.started]
         submitted = validation.from_post(request.POST, ids)
         try:
             actions.do_finalize_session(session, submitted, actor=user)
@@ -50,9 +51,11 @@ def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
     context = {
         "session": session,
         "centre": session.centre,
-        "record": record,
-        "rows": validation.page_rows(record, submitted),
-        "global_comment": submitted.global_comment if submitted else record.session_notes_text,
+        "session_lines": history.session_lines,
+        "rows": validation.page_rows(history, submitted),
+        "global_comment": submitted.global_comment
+        if submitted
+        else validation.notes_text(history.session_lines),
         "has_incident": submitted.has_incident if submitted else False,
         "has_joining_issue": submitted.has_joining_issue if submitted else False,
         "categories": issue_reports.category_choices(),

@@ -18,6 +18,17 @@ from invigilation.errors import AccessExpired, SessionNotSupervisable
 from invigilation.models import InvigilatorAccess
 
 
+def is_member_invigilator(user: User, session: ExamSession) -> bool:
+    """A member of the session's centre, who may invigilate it without its password."""
+    return has_centre_permission(user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE)
+
+
+def has_entered(user: User, session: ExamSession) -> bool:
+    """Entered this session's Espace Surveillant (its password, or « Surveiller cette
+    session » for a centre member)."""
+    return InvigilatorAccess.objects.filter(session=session, user=user).exists()
+
+
 def _entered_with_password(user: User, session: ExamSession) -> bool:
     return InvigilatorAccess.objects.filter(
         session=session, user=user, via=InvigilatorAccess.Via.PASSWORD
@@ -32,15 +43,22 @@ def access_session_as_invigilator(user: User, session_id: int) -> ExamSession:
         raise Http404
     if not user.is_authenticated:
         raise Http404
-    member = has_centre_permission(
-        user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE
-    )
+    member = is_member_invigilator(user, session)
     if not member and not _entered_with_password(user, session):
         raise Http404
     if not session.is_accessible:
         raise SessionNotSupervisable
     if not member and timezone.now() >= session.supervision_ends_at:
         raise AccessExpired(session)
+    return session
+
+
+def access_session_as_member(user: User, session_id: int) -> ExamSession:
+    """The session, for a member of its centre entering its Espace Surveillant: 404 for
+    anyone else (an invigilator without membership types the password instead)."""
+    session = access_session_as_invigilator(user, session_id)
+    if not is_member_invigilator(user, session):
+        raise Http404
     return session
 
 

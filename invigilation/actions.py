@@ -55,8 +55,9 @@ def do_supervise(user: User, *, number: str, password: str, ip: str | None) -> E
 
 
 @transaction.atomic
-def do_open_as_member(user: User, session: ExamSession, *, ip: str | None) -> None:
-    """A centre member opens the Espace Surveillant from the session list (recorded too)."""
+def do_enter_as_member(user: User, session: ExamSession, *, ip: str | None) -> None:
+    """« Surveiller cette session »: a centre member enters without the password; recorded
+    like an entry with it (the PV lists who entered). Opening the page records nothing."""
     if not session.is_accessible:
         raise e.SessionNotSupervisable
     InvigilatorAccess.objects.create(

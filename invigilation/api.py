@@ -16,6 +16,7 @@ from invigilation.access import (
     access_alert_as_invigilator,
     access_candidate_as_invigilator,
     access_session_as_invigilator,
+    access_session_as_member,
 )
 from invigilation.state import session_state
 from lib.errors import Refusal
@@ -66,6 +67,15 @@ def supervise(request: HttpRequest, payload: SuperviseIn) -> dict[str, Any]:
         password=payload.password,
         ip=client_ip(request),
     )
+    return {"session_id": session.pk, "number": session.number}
+
+
+@router.post("/sessions/{session_id}/enter", response=SessionRef, url_name="invigilation_enter")
+def enter_as_member(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """« Surveiller cette session » for a member of the session's centre (no password)."""
+    user = _user(request)
+    session = access_session_as_member(user, session_id)
+    actions.do_enter_as_member(user, session, ip=client_ip(request))
     return {"session_id": session.pk, "number": session.number}
 
 

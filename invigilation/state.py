@@ -8,10 +8,10 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.events import label
 from certification import engine
 from certification.models import AlertStatus, CourseStatus, LiveAlert
 from exams.models import TEST_DURATION, Candidate, ExamSession
+from invigilation.history import session_history
 from invigilation.models import Note, Watcher
 from lib import issue_reports
 
@@ -195,13 +195,13 @@ def session_state(session: ExamSession) -> dict[str, Any]:
         "watchers": watchers(session),
         "timeline": [
             {
-                "at": timezone.localtime(event.at, zone).strftime("%H:%M:%S"),
-                "actor": _name(event.actor),
-                "tag": event.tag,
-                "label": label(event.tag),
-                "candidate": names.get(event.data.get("candidate") or 0, ""),
+                "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),
+                "actor": entry.actor,
+                "tag": entry.tag,
+                "label": entry.label,
+                "candidate": entry.candidate,
             }
-            for event in session.events.select_related("actor").order_by("-at", "-id")[:50]
+            for entry in session_history(session).recent(50, names=names)
         ],
         "server_time": now.isoformat(),
     }

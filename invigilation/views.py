@@ -9,13 +9,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import Permission
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from exams import documents
-from exams.access import has_centre_permission
 from invigilation import actions
-from invigilation.access import access_session_as_invigilator
+from invigilation.access import (
+    access_session_as_invigilator,
+    access_session_as_member,
+    has_entered,
+)
 from invigilation.forms import SuperviseForm
 from lib.errors import Refusal
 
@@ -116,16 +118,15 @@ def _refused(request: HttpRequest, error: Refusal) -> HttpResponse:
 
 @login_required
 def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The live page; a centre member who has not entered yet is first offered « Surveiller
+    cette session » (a POST: opening a page records nothing)."""
     user = _user(request)
     try:
         session = access_session_as_invigilator(user, session_id)
     except Refusal as error:
         return _refused(request, error)
-    is_member = has_centre_permission(
-        user, session.centre_id, Permission.INVIGILATION_SESSION_SUPERVISE
-    )
-    if is_member:
-        actions.do_open_as_member(user, session, ip=client_ip(request))
+    if not has_entered(user, session):
+        return render(request, "invigilation/enter_as_member.html", {"session": session})
     context = {
         "session": session,
         "state_url": reverse("api:invigilation_state", args=[session.pk]),
@@ -135,6 +136,19 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "strings": _strings(),
     }
     return render(request, "invigilation/session.html", context)
+
+
+@login_required
+@require_POST
+def enter_as_member(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Surveiller cette session » for a centre member: the entry is recorded."""
+    user = _user(request)
+    try:
+        session = access_session_as_member(user, session_id)
+        actions.do_enter_as_member(user, session, ip=client_ip(request))
+    except Refusal as error:
+        return _refused(request, error)
+    return redirect("invigilation:session", session_id=session.pk)
 
 
 @login_required

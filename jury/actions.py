@@ -21,7 +21,7 @@ MAX_COMMENT = 500
 
 
 def _name(user: User | None) -> str | None:
-    return f"{user.first_name} {user.last_name}".strip() or None if user else None
+    return user.get_full_name() or None if user else None
 
 
 # --- Assignment and publication ---------------------------------------------------------------

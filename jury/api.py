@@ -12,6 +12,7 @@ from accounts.request import request_user as _user
 from certification.models import IssueReport
 from exams.access import access_session_by_jury, has_jury_permission
 from exams.models import ExamSession
+from invigilation.history import session_history
 from jury import actions, queries
 from jury.access import access_report_by_jury
 
@@ -121,6 +122,7 @@ def _report(report: IssueReport) -> dict[str, Any]:
 
 
 def _review(session: ExamSession) -> dict[str, Any]:
+    history = session_history(session)
     return {
         "session": _summary(queries.summary_of(session)),
         "candidates": [
@@ -138,11 +140,11 @@ def _review(session: ExamSession) -> dict[str, Any]:
                 "rejected": review.rejected,
                 "issue_reports": [_report(r) for r in review.issue_reports],
             }
-            for review in queries.candidates_for_review(session)
+            for review in queries.candidates_for_review(history)
         ],
         "timeline": [
-            {k: event[k] for k in ("at", "tag", "label", "actor", "candidate")}
-            for event in queries.timeline(session)
+            {k: getattr(entry, k) for k in ("at", "tag", "label", "actor", "candidate")}
+            for entry in history.timeline()
         ],
     }
 

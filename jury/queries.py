@@ -1,13 +1,9 @@
 """What the jury reads: finalized sessions (those needing attention first) and, for one
-session, each candidate's test, reports and answers, plus the session's timeline."""
+session, each candidate's test, reports and answers (from the session's history,
+invigilation/history.py, which also gives the timeline)."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db.models import Count, Q
-
-from audit.events import label
-from audit.models import AuditEvent
 from certification import scoring
 from certification.models import (
     AbortReason,
@@ -16,6 +12,7 @@ from certification.models import (
     IssueReport,
 )
 from exams.models import ExamSession
+from invigilation.history import SessionHistory
 from lib import issue_reports
 
 
@@ -99,50 +96,18 @@ class CandidateReview:
         return scoring.is_rejected(self.answered, aborted)
 
 
-def candidates_for_review(session: ExamSession) -> list[CandidateReview]:
-    courses = list(
-        CertificationCourse.objects.filter(candidate__session=session)
-        .select_related("candidate", "report")
-        .annotate(
-            answered=Count("answers"),
-            neutralized_count=Count("answers", filter=Q(answers__neutralized=True)),
-            focus_lost_count=Count("answers", filter=Q(answers__focus_lost=True)),
-            timed_out_count=Count("answers", filter=Q(answers__timed_out=True)),
-        )
-        .order_by("candidate__last_name_key", "candidate__first_name_key", "pk")
-    )
-    reports: dict[int, list[IssueReport]] = {}
-    for report in IssueReport.objects.filter(course__in=courses).select_related(
-        "resolved_by", "created_by"
-    ):
-        reports.setdefault(report.course_id, []).append(report)
+def candidates_for_review(history: SessionHistory) -> list[CandidateReview]:
+    """The started tests of the session's history, as the jury reviews them."""
     return [
         CandidateReview(
-            course=course,
-            answered=getattr(course, "answered", 0),
-            neutralized=getattr(course, "neutralized_count", 0),
-            # A reverse one-to-one with no row raises an AttributeError subclass.
-            report=getattr(course, "report", None),
-            issue_reports=reports.get(course.pk, []),
-            focus_lost=getattr(course, "focus_lost_count", 0),
-            timed_out=getattr(course, "timed_out_count", 0),
+            course=entry.course,
+            answered=entry.answered,
+            neutralized=entry.neutralized,
+            report=entry.report,
+            issue_reports=entry.issue_reports,
+            focus_lost=entry.focus_lost,
+            timed_out=entry.timed_out,
         )
-        for course in courses
-    ]
-
-
-def timeline(session: ExamSession) -> list[dict[str, Any]]:
-    names = {c.pk: str(c) for c in session.candidates.all().only("pk", "first_name", "last_name")}
-    events = AuditEvent.objects.filter(session=session).select_related("actor").order_by("at", "id")
-    return [
-        {
-            "at": event.at,
-            "tag": event.tag,
-            "label": label(event.tag),
-            "actor": f"{event.actor.first_name} {event.actor.last_name}".strip()
-            if event.actor
-            else "",
-            "candidate": names.get(event.data.get("candidate") or 0, ""),
-        }
-        for event in events
+        for entry in history.started
+        if entry.course is not None
     ]

@@ -17,6 +17,7 @@ from accounts.request import request_user as _user
 from certification.models import IssueReport
 from exams.access import access_session_by_jury, has_jury_permission
 from finalization import records
+from invigilation.history import session_history
 from jury import actions, queries
 from jury.access import access_report_by_jury
 from lib.errors import Refusal
@@ -40,11 +41,12 @@ def session_list(request: HttpRequest) -> HttpResponse:
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     user = _user(request)
     session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_REVIEW)
+    history = session_history(session)
     context = {
         "session": session,
         "centre": session.centre,
-        "candidates": queries.candidates_for_review(session),
-        "timeline": queries.timeline(session),
+        "candidates": queries.candidates_for_review(history),
+        "timeline": history.timeline(),
         "officers": User.objects.filter(is_staff=True, is_active=True).order_by(
             "last_name", "first_name"
         ),
@@ -83,7 +85,7 @@ def session_assign(request: HttpRequest, session_id: int) -> HttpResponse:
     if officer is None:
         messages.error(request, str(actions.e.NotJuryMember.message))
         return redirect("jury:session_detail", session_id=session.pk)
-    name = f"{officer.first_name} {officer.last_name}".strip()
+    name = officer.get_full_name()
     return _done(
         request,
         session.pk,

@@ -8,6 +8,22 @@ ordinary queryset function, compiled the first time on each database alias, and 
 only executed, through Django's cursor (same transaction, errors and query logging),
 with Django's own converters and model construction (`select_related` included).
 
+Why a private API is worth it, as measured (docs/scaling.md, « The 2026-12-04 steps »,
+bench/cpu_per_answer.py on a quiet 2-core machine, PostgreSQL, Django 5.2): compiling the
+course, answers and alerts queries once took the worker's CPU per answer from 9.7 ms to
+7.5 ms (-23 %) and the machine's from 13.0 to 10.9 ms; the session and the user too
+(accounts/sessions.py, accounts/backends.py) from 7.5 to 6.2 ms; 6.6–6.7 ms once the
+database held the load runs (bench/results/cpu-per-answer.json). At the national peak
+sized there (6,667 answers/s), 2.2 ms per answer is about 15 cores.
+
+What it relies on in Django, none of it documented: `Query.get_compiler()`,
+`SQLCompiler.as_sql()` returning the parameters in order and unchanged, `compiler.select`,
+`col_count` and `klass_info` (`model`, `select_fields`, `related_klass_infos`),
+`get_converters()` / `apply_converters()`, `QuerySet._iterable_class` and `ModelIterable`,
+`get_related_populators()`. tests/test_private_apis.py checks each of them and runs every
+`Prepared` query of the project against the ORM: an upgrade that changes any of them fails
+there, by name, rather than giving wrong rows.
+
 Arguments are ids or keys (`int` or `str`, declared by `kinds`): each is found in the
 compiled parameters by a marker value no row has, so it must reach the SQL unchanged (an
 exact lookup on an integer or text column). The queryset must not depend on anything but

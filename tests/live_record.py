@@ -2,6 +2,7 @@
 reported, ended and noted, as on the day."""
 
 from certification import actions as test_actions
+from certification import engine
 from certification.models import CertificationCourse
 from exams.models import Candidate, ExamSession
 from invigilation import actions as invigilation_actions
@@ -33,8 +34,9 @@ def start(candidate: Candidate, invigilator) -> test_actions.Run:
 def answer(run: test_actions.Run, count: int) -> CertificationCourse:
     """`count` answers (the first choice: right in the small bank)."""
     course = run.course
+    course.refresh_from_db()
     for _ in range(count):
-        question = test_actions.current_question(course)
+        question = engine.current_item(course)
         assert question is not None
         response = (
             "pdf" if question.type == "free" else [0] if question.type == "single" else [0, 1]
@@ -49,7 +51,8 @@ def answer(run: test_actions.Run, count: int) -> CertificationCourse:
 def validated_alert(run: test_actions.Run, invigilator, reason: str = "E4"):
     """The candidate reports the current question; the invigilator validates it."""
     course = run.course
-    question = test_actions.current_question(course)
+    course.refresh_from_db()
+    question = engine.current_item(course)
     assert question is not None
     alert = test_actions.do_report_problem(
         course, user=course.user, token=run.token, item_id=question.id
@@ -59,7 +62,8 @@ def validated_alert(run: test_actions.Run, invigilator, reason: str = "E4"):
 
 def refused_alert(run: test_actions.Run, invigilator):
     course = run.course
-    question = test_actions.current_question(course)
+    course.refresh_from_db()
+    question = engine.current_item(course)
     assert question is not None
     alert = test_actions.do_report_problem(
         course, user=course.user, token=run.token, item_id=question.id

@@ -32,6 +32,10 @@ OPERATIONS = {
         "/api/invigilation/supervise",
         {"session_number": t.session.number, "password": password},
     ),
+    ("post", "/api/invigilation/sessions/{session_id}/enter"): lambda t, _p: (
+        f"/api/invigilation/sessions/{t.session.pk}/enter",
+        {},
+    ),
     ("get", "/api/invigilation/sessions/{session_id}/state"): lambda t, _p: (
         f"/api/invigilation/sessions/{t.session.pk}/state",
         None,
@@ -88,6 +92,9 @@ ALLOWED = {
     "centre admin on B (membership)": ("centre_admin", "B"),
     "other centre admin on C (membership)": ("other_centre_admin", "C"),
 }
+# Operations for the centre's members only: an invigilator without membership enters with
+# the session's password (« supervise »), not through « Surveiller cette session ».
+MEMBERS_ONLY = {("post", "/api/invigilation/sessions/{session_id}/enter")}
 
 
 @pytest.fixture
@@ -200,12 +207,17 @@ def test_it_refuses_every_operation_to_anonymous_visitors(world, operation):
 @pytest.mark.parametrize("operation", list(OPERATIONS), ids=lambda op: f"{op[0]} {op[1]}")
 @pytest.mark.parametrize("persona", list(ALLOWED))
 def test_it_allows_every_operation_to_who_may_invigilate(world, operation, persona):
-    """Control: the same calls succeed for the session's invigilator and the centre's admin."""
+    """Control: the same calls succeed for the session's invigilator and the centre's admin
+    (a members-only operation refuses the invigilator without membership, changing nothing)."""
     user_name, session_name = ALLOWED[persona]
     before = _snapshot()
 
     response = _call(_client(world["users"][user_name]), operation, world[session_name], PASSWORD)
 
+    if operation in MEMBERS_ONLY and user_name == "alice":
+        assert response.status_code == 404, response.content
+        assert _snapshot() == before
+        return
     assert response.status_code == 200, response.content
     if operation[0] == "post":
         assert _snapshot() != before

@@ -228,6 +228,14 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "surveillance/sessions/<int:session_id>/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/"), only(*ROOM)
     ),
+    # « Surveiller cette session »: a centre member's entry, recorded (the page records none).
+    ("post", "surveillance/sessions/<int:session_id>/entrer/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/entrer/", form={}),
+        only(CENTRE_ADMIN),
+        done=lambda w: InvigilatorAccess.objects.filter(
+            session=w.a.session, via="membership"
+        ).exists(),
+    ),
     ("post", "surveillance/sessions/<int:session_id>/quitter/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/quitter/", form={}), only(*ROOM)
     ),
@@ -417,6 +425,10 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
             json={"session_number": w.a.session.number, "password": SESSION_PASSWORD},
         ),
         signed_in(),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/enter"): Entry(
+        lambda w: Call(f"/api/invigilation/sessions/{w.a.session.pk}/enter", json={}),
+        only(CENTRE_ADMIN),
     ),
     ("get", "/api/invigilation/sessions/{session_id}/state"): Entry(
         lambda w: Call(f"/api/invigilation/sessions/{w.a.session.pk}/state"), only(*ROOM)
@@ -731,7 +743,9 @@ def _refusal(response, *, is_api: bool) -> tuple[int, str]:
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    assert len(ROOM_KEYS) == 3 + 1 + 9  # 3 pages, the state and 9 actions
+    # 4 pages, the state and 10 actions (a centre member's « Surveiller cette session » is
+    # one page and one action)
+    assert len(ROOM_KEYS) == 4 + 1 + 10
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from certification import actions
+from certification import actions, engine
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 pytestmark = pytest.mark.skipif(
@@ -74,7 +74,7 @@ def test_it_restores_sessions_candidates_and_answers_from_a_backup(
     answered = []
     for _ in range(3):
         run.course.refresh_from_db()
-        item = actions.current_question(run.course)
+        item = engine.current_item(run.course)
         assert item is not None
         answer = actions.do_answer(
             run.course.pk, user=students[0], token=run.token, item_id=item.id, response=[0]

@@ -3,7 +3,7 @@
 import pytest
 
 from audit.models import AuditEvent
-from certification import actions
+from certification import actions, engine
 from certification.models import AlertStatus, Answer, CertificationCourse, LiveAlert
 from invigilation.models import InvigilatorAccess
 
@@ -100,7 +100,7 @@ def test_it_puts_the_extension_alert_first_for_the_invigilator(
     )
     actions.do_confirm_presence(other, actor=invigilator)
     run = actions.do_start_or_resume(other, user=other_user, access_code=exam_session.access_code)
-    item = actions.current_question(run.course)
+    item = engine.current_item(run.course)
     actions.do_report_problem(run.course, user=other_user, token=run.token, item_id=item.id)
     actions.do_raise_companion_alert(
         CertificationCourse.objects.get(pk=course_id), user=candidate.user, token=token

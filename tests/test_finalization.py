@@ -11,6 +11,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from certification import actions as test_actions
+from certification import engine
 from certification.errors import AlreadyHandled, CertificationSessionClosed
 from certification.models import (
     AlertStatus,
@@ -469,7 +470,7 @@ def test_it_closes_the_alerts_still_ongoing_and_archives_the_documents(
     session, candidates, zoe_run = room
     course = zoe_run.course
     course.refresh_from_db()
-    question = test_actions.current_question(course)
+    question = engine.current_item(course)
     assert question is not None
     reported = test_actions.do_report_problem(
         course, user=course.user, token=zoe_run.token, item_id=question.id

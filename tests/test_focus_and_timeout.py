@@ -31,6 +31,7 @@ from certification.models import Answer, CertificationCourse
 from finalization import validation
 from finalization.actions import do_finalize_session
 from finalization.models import SessionRecord
+from invigilation.history import session_history
 from invigilation.models import InvigilatorAccess
 from tests.factories import UserFactory
 
@@ -239,8 +240,7 @@ def test_it_brings_both_facts_to_the_finalization_the_archive_and_the_jury(
 
     timeout_line = "Question 1 : temps de la question écoulé, réponse comptée fausse."
     focus_line = "Question 2 : sortie du cadre (mode focus), réponse comptée fausse."
-    record = validation.live_record(exam_session)
-    (candidate_record,) = record.candidates
+    (candidate_record,) = session_history(exam_session).started
     assert [line.text for line in candidate_record.lines][:2] == [timeout_line, focus_line]
     assert (candidate_record.focus_lost, candidate_record.timed_out) == (1, 1)
     admin = _login(centre_admin)

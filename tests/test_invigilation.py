@@ -345,15 +345,19 @@ def test_it_does_not_lock_another_account_on_another_address(session, alice, bru
 def test_it_opens_the_session_page_for_a_centre_member_and_records_it(
     session, centre_admin, other_centre_admin
 ):
-    """A centre admin needs no password; the entry is recorded (via=membership)."""
+    """A centre admin needs no password; the entry is recorded (via=membership) by the
+    page's « Surveiller cette session » (a POST: opening the page records nothing)."""
     assert (
         _login(other_centre_admin).get(f"/surveillance/sessions/{session.pk}/").status_code == 404
     )
+    client = _login(centre_admin)
+    assert client.get(f"/surveillance/sessions/{session.pk}/").status_code == 200
+    assert not InvigilatorAccess.objects.exists()
 
-    page = _login(centre_admin).get(
-        f"/surveillance/sessions/{session.pk}/", REMOTE_ADDR="192.0.2.44"
-    )
+    entered = client.post(f"/surveillance/sessions/{session.pk}/entrer/", REMOTE_ADDR="192.0.2.44")
+    page = client.get(f"/surveillance/sessions/{session.pk}/")
 
+    assert entered.status_code == 302
     assert page.status_code == 200
     access = InvigilatorAccess.objects.get()
     assert (access.user, access.via, access.ip_address) == (
@@ -831,9 +835,9 @@ def test_it_validates_an_alert_and_creates_the_issue_report(
     )
     assert report.live_alert == alert and report.created_by == alice and report.description
     course.refresh_from_db()
-    assert (
-        course.current_item_id == "" and course.avoid_competence == engine.item(item_id).competence
-    )
+    # The replacement question, of another competence, is drawn by the validation itself.
+    assert course.current_item_id not in ("", item_id) and course.avoid_competence == ""
+    assert engine.item(course.current_item_id).competence != engine.item(item_id).competence
     event = AuditEvent.objects.get(tag="invigilator:alert:validate")
     assert event.actor == alice and event.data["reason"] == reason
     assert event.data["question_number"] == 12 and event.data["candidate"] == candidate.pk

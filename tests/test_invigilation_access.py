@@ -242,9 +242,12 @@ def test_it_follows_a_session_moved_to_another_day(session, alice, centre_admin)
 
 @pytest.mark.django_db(transaction=True)
 def test_it_forgets_a_former_member_who_opened_the_page_as_member(session, centre_admin):
-    """Opening the page as a member records an access « via membership »; once the membership
-    ends, that row grants nothing: 404 as for anyone without access."""
-    assert _login(centre_admin).get(f"/surveillance/sessions/{session.pk}/").status_code == 200
+    """Entering as a member (« Surveiller cette session ») records an access « via
+    membership »; once the membership ends, that row grants nothing: 404 as for anyone
+    without access."""
+    member = _login(centre_admin)
+    assert member.post(f"/surveillance/sessions/{session.pk}/entrer/").status_code == 302
+    assert member.get(f"/surveillance/sessions/{session.pk}/").status_code == 200
     assert InvigilatorAccess.objects.get().via == InvigilatorAccess.Via.MEMBERSHIP
 
     Membership.objects.filter(user=centre_admin).delete()

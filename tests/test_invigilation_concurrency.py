@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from audit.models import AuditEvent
-from certification import actions
+from certification import actions, engine
 from certification.errors import AlreadyHandled
 from certification.models import (
     AlertStatus,
@@ -140,7 +140,7 @@ def test_it_never_saves_an_answer_after_the_test_was_ended(exam_session, small_b
     outcomes = set()
     for n in range(ROUNDS):
         course, run = _started(exam_session, n)
-        item = actions.current_question(course)
+        item = engine.current_item(course)
         assert item is not None
         user = course.user
         copies = [CertificationCourse.objects.get(pk=course.pk) for _ in range(2)]
@@ -173,7 +173,7 @@ def test_it_saves_a_double_submitted_answer_once(exam_session, small_bank):
     """The same answer sent twice at once (double click, retry): one Answer row, both get it."""
     for n in range(ROUNDS):
         course, run = _started(exam_session, n)
-        item = actions.current_question(course)
+        item = engine.current_item(course)
         assert item is not None
         user = course.user
 

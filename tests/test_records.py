@@ -20,6 +20,7 @@ from django.utils import translation
 
 from audit.models import AuditEvent
 from certification import actions as test_actions
+from certification import engine
 from certification.models import AbortReason, AlertStatus, LiveAlert
 from exams.models import Candidate
 from finalization import records
@@ -95,7 +96,7 @@ def day(small_bank, centre, centre_admin, exam_session):
         clock.shift(dt.timedelta(minutes=5))
         course = odd_run.course
         course.refresh_from_db()
-        question = test_actions.current_question(course)
+        question = engine.current_item(course)
         assert question is not None
         test_actions.do_report_problem(
             course, user=course.user, token=odd_run.token, item_id=question.id

@@ -181,6 +181,14 @@ class SessionMachine(RuleBasedStateMachine):
                 Tag.Invigilator.ALERT_REFUSE, actions.do_refuse_alert, alert, actor=self.invigilator
             )
 
+    @rule(i=PEOPLE, validate=st.booleans())
+    def report_then_decide(self, i: int, validate: bool) -> None:
+        """The usual sequence, made likely: a report the invigilator decides at once (with
+        reports and decisions as separate rules only, the derandomized runs of the
+        2026-12-05 code once reached no validation, once no refusal)."""
+        self.report(i)
+        self._decide_alert(i, validate=validate)
+
     @rule(i=PEOPLE)
     def end(self, i: int) -> None:
         course = self._course(i)
@@ -260,7 +268,7 @@ class SessionMachine(RuleBasedStateMachine):
                     else _right(engine.item(item_id))
                 )
         else:
-            item = actions.current_question(course) if course.is_running else None
+            item = engine.current_item(course) if course.is_running else None
             item_id = item.id if item else "1.1-000"
             response = (
                 _right(engine.item(item_id)) if how == "right" else _wrong(engine.item(item_id))
@@ -299,7 +307,7 @@ class SessionMachine(RuleBasedStateMachine):
         course = self._course(i)
         if course is None:
             return
-        item = actions.current_question(course)  # as the test page does when it loads
+        item = engine.current_item(course)  # as the test page does when it loads
         if item is None:
             return
         before = course.alerts.count()

@@ -210,7 +210,7 @@ def build_world(bank: Bank) -> World:
     run = test_actions.do_start_or_resume(
         own, user=candidate_user, access_code=_confirmed(own, invigilator)
     )
-    assert test_actions.current_question(run.course) is not None
+    assert engine.current_item(run.course) is not None
     test_actions.do_authorize_resume(own, actor=invigilator)
     other_own = _joined(session_c, other_candidate_user)
     test_actions.do_start_or_resume(

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from certification import actions as course_actions
+from certification import engine
 from certification.models import CourseStatus
 from results.actions import do_issue_certificates
 from tests.browser.conftest import AccessibilityChecker, screenshot
@@ -40,7 +41,7 @@ def published(small_bank):
     course_actions.do_confirm_presence(candidate, actor=invigilator)
     run = course_actions.do_start_or_resume(candidate, user=user, access_code=session.access_code)
     course = run.course
-    while (item := course_actions.current_question(course)) is not None:
+    while (item := engine.current_item(course)) is not None:
         course_actions.do_answer(
             course.pk,
             user=user,

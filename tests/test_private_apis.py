@@ -1,0 +1,233 @@
+"""What lib/prepared.py and accounts/sessions.py rely on in Django's private APIs, checked
+so that a Django upgrade changing any of it fails here, by name, instead of giving wrong
+rows or silently skipping the compiled queries. Why they are worth it (the measurements):
+the docstrings of those two modules.
+
+If one of these fails after an upgrade: read the named Django code again, adapt the module
+(or drop it for the ORM's own call), and re-measure with bench/cpu_per_answer.py before
+keeping it (docs/scaling.md).
+"""
+
+import datetime as dt
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.contrib.sessions.models import Session
+from django.db import models, transaction
+from django.db.models import query as django_query
+from django.db.models.sql.compiler import SQLCompiler
+from django.utils import timezone
+
+from accounts import sessions
+from accounts.sessions import SessionStore
+from certification import actions, engine
+from certification.models import CertificationCourse
+from exams.models import Candidate
+from lib import prepared
+from tests.factories import CandidateFactory, UserFactory
+
+APPS = [
+    "lib",
+    "live",
+    "audit",
+    "accounts",
+    "exams",
+    "certification",
+    "invigilation",
+    "finalization",
+    "results",
+    "jury",
+    "vigie",
+]
+# Entry points that build the ASGI/WSGI application or start servers when imported.
+SKIPPED = {"vigie.asgi", "vigie.wsgi", "vigie.serving"}
+
+
+def _started(session) -> CertificationCourse:
+    user = UserFactory(certifiable=True)
+    candidate = CandidateFactory(session=session, user=user)
+    actions.do_confirm_presence(candidate, actor=UserFactory())
+    return actions.do_start_or_resume(candidate, user=user, access_code=session.access_code).course
+
+
+# --- lib/prepared.py ---------------------------------------------------------------------
+
+
+def test_it_finds_the_django_internals_lib_prepared_uses():
+    """The names lib/prepared.py imports or calls still exist, with the same shapes."""
+    assert issubclass(django_query.ModelIterable, django_query.BaseIterable)
+    assert list(inspect.signature(django_query.get_related_populators).parameters) == [
+        "klass_info",
+        "select",
+        "db",
+    ]
+    for name in ("as_sql", "get_converters", "apply_converters"):
+        assert callable(getattr(SQLCompiler, name, None)), f"SQLCompiler.{name} is gone"
+    assert list(inspect.signature(SQLCompiler.get_converters).parameters) == [
+        "self",
+        "expressions",
+    ]
+    assert list(inspect.signature(SQLCompiler.apply_converters).parameters)[1:] == [
+        "rows",
+        "converters",
+    ]
+    assert callable(django_query.RelatedPopulator.populate)
+
+
+@pytest.mark.django_db
+def test_it_finds_what_a_compiled_queryset_exposes(exam_session, small_bank):
+    """The compiler's `select`, `col_count` and `klass_info`, and the queryset's
+    `_iterable_class`, as lib/prepared.py reads them after `as_sql()`."""
+    queryset = CertificationCourse.objects.select_related("candidate__session").filter(pk=1)
+    compiler = queryset.query.get_compiler(using="default")
+    _sql, params = compiler.as_sql()
+
+    assert params == (1,)  # the argument reaches the SQL unchanged, in order
+    assert queryset._iterable_class is django_query.ModelIterable
+    info = compiler.klass_info
+    assert info["model"] is CertificationCourse
+    own = info["select_fields"]
+    assert own == list(range(own[0], own[-1] + 1)), "the model's columns are no longer contiguous"
+    names = [compiler.select[i][0].target.attname for i in own]
+    assert names == [f.attname for f in CertificationCourse._meta.concrete_fields]
+    assert [r["model"] for r in info["related_klass_infos"]] == [Candidate]
+    assert compiler.col_count == len(compiler.select)
+    values = CertificationCourse.objects.values_list("pk", "status")
+    assert not issubclass(values._iterable_class, django_query.ModelIterable)
+
+
+def _as_data(row):
+    """A row as plain data: a model instance with the relations select_related filled in
+    (the forward ones in Django's fields cache), or the tuple itself."""
+    if isinstance(row, models.Model):
+        forward = {f.name for f in row._meta.concrete_fields if f.is_relation}
+        cached = row._state.fields_cache
+        return (
+            type(row).__name__,
+            tuple(f.value_from_object(row) for f in row._meta.concrete_fields),
+            {name: _as_data(cached[name]) for name in sorted(forward & set(cached))},
+        )
+    return tuple((type(value), value) for value in row)
+
+
+def _project_prepared_queries() -> dict[str, prepared.Prepared]:
+    """Every Prepared query defined at the top of a module of Vigie's apps."""
+    found = {}
+    for app in APPS:
+        package = importlib.import_module(app)
+        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if ".migrations" in module.name or module.name in SKIPPED:
+                continue
+            for name, value in vars(importlib.import_module(module.name)).items():
+                if isinstance(value, prepared.Prepared):
+                    found[f"{module.name}.{name}"] = value
+    return found
+
+
+@pytest.mark.django_db
+def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
+    exam_session, small_bank, client
+):
+    """Each Prepared query, run on real rows, gives value for value and relation for
+    relation what its queryset gives through the ORM. A new one fails this test until it is
+    given its arguments below."""
+    course = _started(exam_session)
+    candidate = course.candidate
+    actions.do_authorize_resume(candidate, actor=UserFactory())
+    token = actions.do_start_or_resume(
+        candidate, user=course.user, access_code=exam_session.access_code
+    ).token
+    course.refresh_from_db()
+    item = engine.current_item(course)
+    assert item is not None
+    actions.do_answer(course.pk, user=course.user, token=token, item_id=item.id, response=[0])
+    actions.do_raise_companion_alert(course, user=course.user, token=token)
+    client.force_login(course.user)
+    arguments = {
+        "accounts.backends._USER": (course.user.pk,),
+        "accounts.sessions._SESSION": (client.session.session_key,),
+        "certification.access._COURSE": (course.pk,),
+        "certification.access._LOCKED_COURSE": (course.pk,),
+        "certification.engine._ANSWERS": (course.pk,),
+        "certification.engine._ALERTS": (course.pk,),
+    }
+    found = _project_prepared_queries()
+
+    assert sorted(found) == sorted(arguments)
+    for name, query in found.items():
+        args = arguments[name]
+        with transaction.atomic():
+            compiled = [_as_data(row) for row in query.rows(*args)]
+            expected = [_as_data(row) for row in query.build(*args)]
+        assert compiled, f"{name}: no row to compare"
+        assert compiled == expected, name
+    course_row = _as_data(found["certification.access._COURSE"].first(course.pk))
+    assert "centre" in course_row[2]["candidate"][2]["session"][2]  # relations compared too
+
+
+# --- accounts/sessions.py ----------------------------------------------------------------
+
+
+def test_it_overrides_the_method_django_s_store_still_has():
+    """`load()` calls `_get_session_from_db()` with no argument, and `_session_key` is the
+    attribute behind `session_key`."""
+    private = DjangoSessionStore._get_session_from_db
+    assert list(inspect.signature(private).parameters) == ["self"]
+    assert "self._get_session_from_db()" in inspect.getsource(DjangoSessionStore.load)
+    assert SessionStore._get_session_from_db is not private
+    store = DjangoSessionStore()
+    store._session_key = None
+    assert store.session_key is None
+
+
+@pytest.mark.django_db
+def test_it_reads_every_request_s_session_through_the_compiled_query(client, monkeypatch):
+    """A logged-in request loads its session through accounts/sessions.py: if Django took
+    another path (its async `aload`, another method), the saving would silently be lost."""
+    calls = []
+    original = sessions._SESSION.first
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sessions._SESSION, "first", counted)
+    client.force_login(UserFactory())
+    calls.clear()
+
+    response = client.get("/")
+
+    assert response.status_code < 400
+    assert calls == [(client.session.session_key,)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ["valid", "expired", "deleted", "unknown", "malformed"])
+def test_it_behaves_as_django_s_own_store(case):
+    """Same data, same key afterwards (None when there is no valid session), for ours and
+    Django's, sync and async."""
+    store = SessionStore()
+    store["answer"] = 42
+    store.create()
+    key = store.session_key
+    if case == "expired":
+        Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - dt.timedelta(seconds=1)
+        )
+    elif case == "deleted":
+        Session.objects.filter(session_key=key).delete()
+    elif case == "unknown":
+        key = "z" * 32
+    elif case == "malformed":
+        key = "short"
+
+    ours, django = SessionStore(key), DjangoSessionStore(key)
+    loaded, expected = ours.load(), django.load()
+
+    assert loaded == expected == ({"answer": 42} if case == "valid" else {})
+    assert ours.session_key == django.session_key == (key if case == "valid" else None)
+    assert async_to_sync(SessionStore(key).aload)() == expected
