@@ -1,28 +1,23 @@
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from exams.models import Candidate, ExamSession
+from live.base import FORBIDDEN, LiveConsumer
 from live.events import candidate_group, session_group
 
 
-class CandidateConsumer(AsyncJsonWebsocketConsumer):
+class CandidateConsumer(LiveConsumer):
     """Pushes to a candidate's pages: presence confirmed, report handled, test ended."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         candidate_id = int(self.scope["url_route"]["kwargs"]["candidate_id"])
         if user is None or not user.is_authenticated or not await self._owns(user.pk, candidate_id):
-            await self.close(code=4403)
+            await self.close(code=FORBIDDEN)
             return
-        self.group = candidate_group(candidate_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(candidate_group(candidate_id))
         await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])
@@ -32,7 +27,7 @@ class CandidateConsumer(AsyncJsonWebsocketConsumer):
         return Candidate.objects.filter(pk=candidate_id, user_id=user_id).exists()
 
 
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class SessionConsumer(LiveConsumer):
     """Pushes a session's events to every invigilator watching it, and keeps the list of
     who is watching (« Qui surveille ») up to date."""
 
@@ -40,16 +35,15 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         if user is None or not user.is_authenticated or not await self._can(user, session_id):
-            await self.close(code=4403)
+            await self.close(code=FORBIDDEN)
             return
-        self.group = session_group(session_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(session_group(session_id))
         await self.accept()
         await self._watch(user, session_id)
+        self.watching = True
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "watching", False):
             await self._unwatch()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
