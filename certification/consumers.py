@@ -3,27 +3,22 @@
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from certification.access import access_own_candidate
+from live.base import FORBIDDEN, LiveConsumer
 from live.events import candidate_group
 
 
-class CandidateConsumer(AsyncJsonWebsocketConsumer):
+class CandidateConsumer(LiveConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         candidate_id = int(self.scope["url_route"]["kwargs"]["candidate_id"])
         if user is None or not await self._owns(user, candidate_id):
-            await self.close(code=4403)
+            await self.close(code=FORBIDDEN)
             return
-        self.group = candidate_group(candidate_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(candidate_group(candidate_id))
         await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

@@ -4,31 +4,31 @@ watching it, and the list of who is watching (« Qui surveille »)."""
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from invigilation import actions
 from invigilation.access import access_session_as_invigilator
 from lib.errors import Refusal
+from live.base import FORBIDDEN, LiveConsumer
 from live.events import session_group
 
 
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class SessionConsumer(LiveConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         if user is None or not await self._can(user, session_id):
-            await self.close(code=4403)
+            await self.close(code=FORBIDDEN)
             return
-        self.group = session_group(session_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(session_group(session_id))
         await self.accept()
         if not await self._watch(user, session_id):
-            await self.close(code=4403)  # finalized or expired since the check above
+            await self.close(code=FORBIDDEN)  # finalized or expired since the check above
+            return
+        self.watching = True
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "watching", False):
             await database_sync_to_async(actions.do_unwatch)(self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -39,7 +39,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             user = self.scope.get("user")
             session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
             if user is None or not await self._can(user, session_id):
-                await self.close(code=4403)
+                await self.close(code=FORBIDDEN)
                 return
             await database_sync_to_async(actions.do_touch)(self.channel_name)
             await self.send_json({"type": "heartbeat", "op": "ack"})

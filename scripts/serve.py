@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     import django
     import uvicorn
 
-    from vigie.serving import run_workers
+    from vigie.serving import HeaderTimeoutProtocol, run_workers
 
     django.setup()  # reads the settings (refusing unsafe ones) and configures logging
     # Several workers: each listens on a socket of its own (vigie/serving.py).
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         workers=args.workers,
         lifespan="off",  # Django has no lifespan handler
+        http=HeaderTimeoutProtocol,  # httptools, closing connections that never send their headers
         log_config=None,  # uvicorn's loggers go through Django's LOGGING (JSON lines)
         proxy_headers=True,  # trust X-Forwarded-* from FORWARDED_ALLOW_IPS (default local)
         timeout_graceful_shutdown=20,

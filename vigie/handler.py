@@ -1,4 +1,5 @@
-"""Django's HTTP handler for ASGI, with the whole request on one thread.
+"""Django's HTTP handler for ASGI, with the whole request on one thread, and a thread only
+while there is work for it.
 
 Django's `ASGIHandler` runs its middleware in async mode: every `MiddlewareMixin`
 middleware (sessions, locale, CSRF, auth, messages…) then runs each of its hooks through
@@ -7,28 +8,54 @@ one API call crossed between the event loop and a thread about fifteen times. Ea
 crossing waits for the event loop, which in a busy worker also serves thousands of
 WebSockets: under load those waits, not the work, made the latency
 (docs/scaling.md, « Why »). Our views are synchronous (the ORM is), so this handler
-builds the middleware chain in sync mode, exactly as under WSGI, and enters it once with
-`sync_to_async`: one crossing per request. Async views (the health probes) still work:
-Django wraps them with `async_to_sync`.
+builds the middleware chain in sync mode, exactly as under WSGI, and enters it once:
+one crossing per request. Async views (the health probes) still work: Django wraps them
+with `async_to_sync`.
 
 Django also gives each request a thread of its own (`ThreadSensitiveContext()` makes a
 new single-thread executor, started and joined per request). Measured with py-spy under
 the answer load, about 8 % of the worker's samples were the event loop waiting for those
 threads to start, and an overloaded worker made one thread per queued request. Here a
 request borrows one of `HTTP_THREADS` long-lived threads for all its synchronous work
-(the `request_started` signal, the chain, `response.close()` and `request_finished`, so the
-thread's database connection goes back to the pool on the thread that took it), and
-requests beyond that wait their turn in order instead of piling up threads.
+(the `request_started` signal, the chain, reading a streamed body, `response.close()` and
+`request_finished`, so the thread's database connection goes back to the pool on the
+thread that took it), and requests beyond that wait their turn in order instead of
+piling up threads.
+
+A thread is the worker's scarce resource, so a request takes one only when its body is
+all there, and gives it back before its response is sent (docs/security.md, « Slow
+clients »). The body is read on the event loop first, bounded in size
+(`REQUEST_MAX_BYTES`, 413) and in time (`REQUEST_BODY_TIMEOUT`, 408): a client that
+announces 100 kB and sends 5 bytes used to hold a thread until it hung up, and
+`HTTP_THREADS` such clients stopped every request of the worker, `/healthz` included.
+Symmetrically, a client that reads its response slowly only holds a buffer: the thread is
+released when the response is ready, and the event loop writes it out.
 """
 
 import asyncio
 import collections
+import io
+import json
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
+from django.db import connection
+from django.http import FileResponse
+from django.http.response import HttpResponseBase
+from django.urls import set_script_prefix
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from lib import outage
+from vigie.errors import standalone_page
+from vigie.middleware import CONTENT_SECURITY_POLICY
 
 
 class _Threads:
@@ -66,24 +93,191 @@ class _Threads:
         self.free.append(executor)
 
 
+class _Refused(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def _content_length(scope: dict[str, Any]) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # uvicorn's parser refuses it before we get here
+    return None
+
+
+async def _read_body(scope: dict[str, Any], receive: Any) -> tempfile.SpooledTemporaryFile | None:
+    """The request body, read on the event loop; None if the client went away.
+
+    Raises _Refused(413) past REQUEST_MAX_BYTES (announced or received) and _Refused(408)
+    when the whole body has not arrived within REQUEST_BODY_TIMEOUT seconds."""
+    limit = settings.REQUEST_MAX_BYTES
+    announced = _content_length(scope)
+    if announced is not None and announced > limit:
+        raise _Refused(413)
+    # Closed on every path out but the normal one, where the request owns it.
+    body = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b"
+    )
+    size = 0
+    try:
+        async with asyncio.timeout(settings.REQUEST_BODY_TIMEOUT):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    body.close()
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise _Refused(413)
+                body.write(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        body.close()
+        raise _Refused(408) from None
+    except _Refused:
+        body.close()
+        raise
+    body.seek(0)
+    return body
+
+
+def _refusal(scope: dict[str, Any], status: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of a 408/413, in the visitor's language: JSON under /api/, a small
+    page otherwise (the request never reached Django's middleware)."""
+    try:
+        language = translation.get_language_from_request(ASGIRequest(scope, io.BytesIO()))
+    except UnicodeDecodeError:  # a malformed path or header: the default language
+        language = settings.LANGUAGE_CODE
+    path = scope.get("path") or "/"
+    with translation.override(language):
+        if status == 413:
+            title = _("Requête trop volumineuse")
+            detail = _(
+                "La requête dépasse la taille maximale autorisée : un fichier importé ne "
+                "peut dépasser %(limit)s Mo."
+            ) % {"limit": max(1, settings.IMPORT_MAX_BYTES // (1024 * 1024))}
+        else:
+            title = _("Requête trop lente")
+            detail = _(
+                "La requête n’est pas arrivée en entier dans le délai de %(seconds)s "
+                "secondes. Vérifiez votre connexion, puis réessayez."
+            ) % {"seconds": settings.REQUEST_BODY_TIMEOUT}
+        language = translation.get_language()
+        # Vigie's forms post to their own address: the link leads back to the form, if
+        # it is a path of this site (« //host » or « /\host » would leave it).
+        back = quote(path)
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+            back = "/"
+        page = standalone_page(title, detail, back=back)
+    headers = [
+        (b"connection", b"close"),  # the rest of the body, if any, is not read
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-language", language.encode()),
+    ]
+    if path.startswith("/api/"):
+        content = json.dumps({"detail": detail, "code": f"http_{status}"}, ensure_ascii=False)
+        headers.append((b"content-type", b"application/json"))
+    else:
+        content = page
+        headers += [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+            (b"x-frame-options", b"DENY"),
+        ]
+    return headers, content.encode()
+
+
+def _database_answered(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    result = execute(sql, params, many, context)
+    outage.database.succeeded()
+    return result
+
+
 class SyncChainASGIHandler(ASGIHandler):
     _threads: _Threads | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        try:
+            body = await _read_body(scope, receive)
+        except _Refused as refused:
+            headers, page = _refusal(scope, refused.status)
+            headers.append((b"content-length", str(len(page)).encode()))
+            await send(
+                {"type": "http.response.start", "status": refused.status, "headers": headers}
+            )
+            await send({"type": "http.response.body", "body": page})
+            return
+        if body is None:
+            return
         # Made on first use, in the worker's event loop (one per process).
         threads = self._threads = self._threads or _Threads(settings.HTTP_THREADS)
         executor = await threads.acquire()
         try:
             async with ThreadSensitiveContext(executor=executor):
-                await self.handle(scope, receive, send)
+                response, content = await sync_to_async(self._respond, thread_sensitive=True)(
+                    scope, body
+                )
         finally:
             threads.release(executor)
+        if content is None:  # an async iterator: streamed from the event loop
+            await super().send_response(response, send)
+            await sync_to_async(response.close)()
+            return
+        await self._send(response, content, send)
+
+    def _respond(
+        self, scope: dict[str, Any], body: tempfile.SpooledTemporaryFile
+    ) -> tuple[Any, list[bytes] | None]:
+        """Everything synchronous about one request, on the borrowed thread: the response
+        and its body as bytes (None for an async iterator), the response already closed."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body)
+        response: Any = error_response
+        if request is None:
+            body.close()
+        elif outage.database.ongoing:
+            # While the database is down, the first query that succeeds ends the outage.
+            with connection.execute_wrapper(_database_answered):
+                response = self.get_response(request)
+        else:
+            response = self.get_response(request)  # BaseHandler's: the sync chain
+        response._handler_class = self.__class__
+        if not response.streaming:
+            content: list[bytes] = [response.content]
+        elif response.is_async:
+            return response, None
+        else:
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+            content = list(response)  # a file or generator, read here rather than on the loop
+        response.close()  # request_finished: this thread's database connection is given back
+        return response, content
+
+    async def _send(self, response: HttpResponseBase, content: list[bytes], send: Any) -> None:
+        """Django's send_response, for a body already in memory."""
+        headers = [
+            (name.encode("ascii"), value.encode("latin1")) for name, value in response.items()
+        ]
+        headers += [
+            (b"Set-Cookie", cookie.output(header="").encode("ascii").strip())
+            for cookie in response.cookies.values()
+        ]
+        await send(
+            {"type": "http.response.start", "status": response.status_code, "headers": headers}
+        )
+        parts = [chunk for part in content for chunk, _last in self.chunk_bytes(part) if chunk]
+        for chunk in parts[:-1]:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": parts[-1] if parts else b""})
 
     def load_middleware(self, is_async: bool = False) -> None:
+        # The chain in sync mode, called from _respond on the borrowed thread.
         super().load_middleware(is_async=False)
-        chain: Any = getattr(self, "_middleware_chain")  # noqa: B009 - untyped in django-stubs
-        # thread_sensitive: one thread per request (Django's ThreadSensitiveContext), where
-        # the database connection is taken from the pool and given back at the end.
-        self._middleware_chain = sync_to_async(chain, thread_sensitive=True)

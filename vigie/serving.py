@@ -10,14 +10,62 @@ addresses, like nginx's `reuseport`.
 The supervisor is uvicorn's own (restarts of dead workers, signals, graceful shutdown):
 only the socket a worker serves changes. The parent keeps a bound socket that never
 listens, so it receives no connection; it holds the port for the workers.
+
+uvicorn also waits for a request's headers as long as the client likes: a connection that
+sends half a request line (or half a WebSocket upgrade) and stops stays open for good.
+It holds no thread (vigie/handler.py), but it holds a file descriptor, and a few thousand
+such connections exhaust a worker's (docs/security.md, « Slow clients »).
+`HeaderTimeoutProtocol` closes a connection whose request headers are not all in within
+REQUEST_HEADER_TIMEOUT seconds.
 """
 
+import asyncio
 import logging
 import socket
 from typing import Any
 
+from django.conf import settings
 from uvicorn import Config, Server
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import multiprocess
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with a deadline for each request's headers."""
+
+    _header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()  # the next request on a kept-alive connection
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(
+                settings.REQUEST_HEADER_TIMEOUT, self._headers_too_slow
+            )
+
+    def _disarm(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:

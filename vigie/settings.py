@@ -6,6 +6,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lib.env import envbool, envint, envlist, envsecret, envstr
 
@@ -128,11 +132,17 @@ if REDIS_URL:
             # blocking BZPOPMIN and drops every idle WebSocket (channels_redis#422).
             # redis-py's pool refuses a 101st connection per worker ("Too many connections"):
             # 2,000 WebSockets closing at once (a network blip) need more, briefly.
+            # After a Redis restart the pool's idle connections are dead: without a retry the
+            # first command on each failed (a lost event, a push link closed with 4503).
+            # Connecting is bounded, so an unreachable Redis fails fast (live/base.py).
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "socket_timeout": None,
+                        "socket_connect_timeout": 2,
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                        "retry": Retry(NoBackoff(), 1),
                         "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
                     }
                 ],
@@ -192,8 +202,20 @@ ITEM_BANK_DIR = envstr("ITEM_BANK_DIR", str(BASE_DIR / "certification" / "bank")
 
 # Uploads (candidate lists, bulk sessions): refused above this size with a clear message.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 64 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 64 * 1024
+# Every request body is read on the event loop before the request takes a thread
+# (vigie/handler.py, docs/security.md « Slow clients »): larger than REQUEST_MAX_BYTES,
+# announced or received, it is refused (413) without reading further; not all there after
+# REQUEST_BODY_TIMEOUT seconds, it is refused (408). The largest legitimate body is an
+# import: the file and its multipart envelope. 30 s lets 2 MiB through a 600 kbit/s uplink.
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", IMPORT_MAX_BYTES + 64 * 1024, minimum=1024)
+REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 30, minimum=1)
+# uvicorn waits for a request's headers for ever; the production command closes the
+# connection after this many seconds (vigie/serving.py). Browsers send them at once.
+REQUEST_HEADER_TIMEOUT = envint("REQUEST_HEADER_TIMEOUT", 10, minimum=1)
+# Django's own limits, checked when a view parses the body: the same bound (the handler
+# has already enforced it), and the body kept in memory (it is at most 2 MiB and change).
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

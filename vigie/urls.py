@@ -5,6 +5,9 @@ from exams.views import home
 from vigie.api import api
 from vigie.health import healthz, readyz
 
+# A database that cannot be reached answers 503, not 500 (vigie/errors.py).
+handler500 = "vigie.errors.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),

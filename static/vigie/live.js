@@ -9,9 +9,13 @@
     return match ? decodeURIComponent(match[2]) : "";
   }
 
-  /* fetch + JSON + CSRF; resolves {ok, status, body}; rejects only on network failure. */
+  /* fetch + JSON + CSRF; resolves {ok, status, body}; rejects only on network failure.
+     A 503 (the database cannot be reached for a moment: vigie/errors.py) is sent again
+     after its Retry-After, up to options.retries times (default 6, about 30 s), before it
+     is resolved: the request did nothing, or is recognised as the same when sent again. */
   Vigie.api = function (url, options) {
     options = options || {};
+    var retries = options.retries === undefined ? 6 : options.retries;
     var headers = Object.assign(
       { "Accept": "application/json", "X-CSRFToken": cookie("csrftoken") },
       options.headers || {}
@@ -21,40 +25,65 @@
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }
-    return fetch(url, init).then(function (response) {
-      return response.text().then(function (text) {
-        var body = null;
-        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-        return { ok: response.ok, status: response.status, body: body };
+    function attempt(left) {
+      return fetch(url, init).then(function (response) {
+        if (response.status === 503 && left > 0) {
+          var after = Number(response.headers.get("Retry-After")) || 2;
+          return wait(jitter(Math.min(after, 10) * 1000)).then(function () { return attempt(left - 1); });
+        }
+        return response.text().then(function (text) {
+          var body = null;
+          try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+          return { ok: response.ok, status: response.status, body: body };
+        });
       });
-    });
+    }
+    return attempt(retries);
   };
 
+  function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+  /* Between 0.75 and 1.25 times ms: pages that lost their link together do not all come
+     back in the same instant. */
+  function jitter(ms) { return Math.round(ms * (0.75 + Math.random() / 2)); }
+
+  /* The server's close code for « Redis or the database is down, come back later »
+     (live/base.py). */
+  var UNAVAILABLE = 4503;
+  /* Opened this long without being closed, the link counts as up (the server refuses a
+     handshake by accepting it and closing it at once with a code). */
+  var SETTLE_MS = 300;
+
   /* Opens the push link. handlers: onEvent(event), onDown(), onUp(). Polling is the
-     caller's job between onDown and onUp; onUp is also the moment to resynchronize. */
+     caller's job between onDown and onUp; onUp is also the moment to resynchronize.
+     The link is tried again after a drop with a growing delay (0.5 s to 10 s); after a
+     4503 the next tries wait 15 s, 30 s, then a minute: 2,000 pages must not hammer a
+     server whose Redis is down, and they poll meanwhile. */
   Vigie.live = function (path, handlers) {
-    var socket = null, delay = 500, connected = false, stopped = false;
+    var socket = null, delay = 500, down = false, stopped = false, settle = null;
     function open() {
       if (stopped) { return; }
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
       socket = new WebSocket(scheme + location.host + path);
       socket.onopen = function () {
-        delay = 500;
-        connected = true;
-        if (handlers.onUp) { handlers.onUp(); }
+        settle = setTimeout(function () {
+          settle = null;
+          delay = 500;
+          down = false;
+          if (handlers.onUp) { handlers.onUp(); }
+        }, SETTLE_MS);
       };
       socket.onmessage = function (message) {
         var event = null;
         try { event = JSON.parse(message.data); } catch (e) { return; }
         if (handlers.onEvent) { handlers.onEvent(event); }
       };
-      socket.onclose = function () {
-        if (connected || delay === 500) {
-          if (handlers.onDown) { handlers.onDown(); }
-        }
-        connected = false;
-        setTimeout(open, delay);
-        delay = Math.min(delay * 2, 10000);
+      socket.onclose = function (event) {
+        if (settle) { clearTimeout(settle); settle = null; }
+        if (!down && handlers.onDown) { handlers.onDown(); }
+        down = true;
+        if (event.code === UNAVAILABLE) { delay = Math.max(delay, 15000); }
+        setTimeout(open, jitter(delay));
+        delay = Math.min(delay * 2, event.code === UNAVAILABLE ? 60000 : 10000);
       };
     }
     open();

@@ -21,11 +21,17 @@
 
   function announce(text) { $("announcer").textContent = text; }
 
+  /* A state read that was under way when an answer was sent may come back after the
+     answer's own response (a read retried after a 503 waits seconds): showing it would put
+     the previous question back. Each answer sent starts a new generation; a read of an
+     older one is dropped. */
+  var generation = 0;
   function load() {
     if (finished) { return Promise.resolve(); }
+    var started = generation;
     return Vigie.api(root.dataset.stateUrl, { headers: headers }).then(function (r) {
-      $("connection").hidden = true;
-      if (r.ok) { render(r.body); }
+      $("connection").hidden = r.status !== 503;
+      if (r.ok && started === generation) { render(r.body); }
     }, function () { $("connection").hidden = false; });
   }
 
@@ -140,12 +146,21 @@
       return;
     }
     sending = true;
+    generation += 1;
     stopCountdown();
     var body = { item_id: shownId, response: value, focus_lost: focusLost };
     var attempt = 0;
-    (function send() {
+    function again() {
+      // Network blip, or the server's database still away after Vigie.api's own retries
+      // (503): keep the answer and send it again; the server deduplicates it.
+      $("connection").hidden = false;
+      attempt += 1;
+      setTimeout(send, Math.min(1000 * Math.pow(2, attempt), 15000));
+    }
+    function send() {
       Vigie.api(root.dataset.answerUrl, { method: "POST", body: body, headers: headers })
         .then(function (r) {
+          if (r.status === 503) { again(); return; }
           sending = false;
           $("connection").hidden = true;
           // The response carries the next question: no second request.
@@ -153,13 +168,9 @@
           if (r.ok || r.status === 409) { load(); return; }
           $("answer-error").textContent = (r.body && r.body.detail) || t.error;
           $("answer-error").hidden = false;
-        }, function () {
-          // Network blip: keep the answer and send it again; the server deduplicates it.
-          $("connection").hidden = false;
-          attempt += 1;
-          setTimeout(send, Math.min(1000 * Math.pow(2, attempt), 15000));
-        });
-    })();
+        }, again);
+    }
+    send();
   }
 
   function startCountdown(q) {

@@ -1,0 +1,135 @@
+"""What every Vigie WebSocket consumer shares: joining its audience's group, and refusing
+cleanly when the channel layer (Redis) or the database is down.
+
+During a Redis outage a handshake used to end in an exception: uvicorn answered 500 and
+logged a full traceback, for every reconnect of every page (37 in a 21-second outage with
+6 pages open). A consumer deriving from `LiveConsumer` instead accepts the handshake and
+closes it at once with `UNAVAILABLE` (4503), which `static/vigie/live.js` understands:
+the page polls and tries the push link again later, spaced out, instead of reconnecting
+in a loop. The same happens to an open link when the layer fails under it, and when the
+database cannot be reached (the handshake reads the session, the user and the rights);
+`OutageGuard` does it for what fails before the consumer runs. Each outage is logged once
+per worker when it starts and once when it ends (`lib/outage.py`).
+"""
+
+import contextlib
+from typing import Any
+
+from channels.db import aclose_old_connections
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
+
+from lib import outage
+
+# A private-use close code (4000-4999): 4403 refuses (not allowed), 4503 means « come back
+# later ». Both read like the HTTP statuses they mirror.
+FORBIDDEN = 4403
+UNAVAILABLE = 4503
+
+# What channels-redis raises when Redis cannot be reached: redis-py wraps the socket's
+# errors (refused, reset, timed out) in its own. Not OSError: uvicorn raises one
+# (ClientDisconnected) when the page has gone, which is no outage.
+LAYER_ERRORS = (RedisError,)
+
+channel_layer = outage.Outage(
+    "channel layer", f"WebSockets closed with code {UNAVAILABLE}, pages poll"
+)
+
+
+def _outage_of(error: BaseException) -> outage.Outage | None:
+    if isinstance(error, LAYER_ERRORS):
+        return channel_layer
+    if outage.database_unavailable(error):
+        return outage.database
+    return None
+
+
+async def _close_unavailable(send: Any, accepted: bool) -> None:
+    """Close with UNAVAILABLE: a browser sees the close code of an accepted socket only (a
+    refused handshake is a bare 1006), so accept first if need be."""
+    try:
+        if not accepted:
+            await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": UNAVAILABLE})
+    except OSError:
+        pass  # the page has gone already (uvicorn's ClientDisconnected)
+
+
+class OutageGuard:
+    """ASGI middleware around the WebSocket stack: what fails before a consumer runs (the
+    session and user are read from the database by Channels' AuthMiddleware) is refused
+    the same way as in a consumer."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        accepted = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal accepted
+            await send(message)
+            accepted = accepted or message["type"] == "websocket.accept"
+
+        try:
+            await self.inner(scope, receive, tracking_send)
+        except Exception as error:
+            failing = _outage_of(error)
+            if failing is None or scope["type"] != "websocket":
+                raise
+            failing.failed(error)
+            await _close_unavailable(send, accepted)
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Base of the consumers: `connect` authorizes, then `join`s its group; `disconnect`
+    cleans up what the consumer itself added (the groups are left here)."""
+
+    accepted = False
+    groups: list[str]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as error:
+            failing = _outage_of(error)
+            if failing is None:
+                raise  # a fault of ours: uvicorn logs it with its traceback
+            failing.failed(error)
+            await self._close_unavailable()
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
+        channel_layer.succeeded()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        await self._leave()
+        await self.disconnect(message["code"])
+        await aclose_old_connections()
+        raise StopConsumer()
+
+    async def _leave(self) -> None:
+        for group in self.groups:
+            # Redis down: channels-redis forgets the membership by itself (group_expiry).
+            with contextlib.suppress(*LAYER_ERRORS):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups = []
+
+    async def _close_unavailable(self) -> None:
+        if self.accepted:
+            # Its own clean-up (« who is watching »), which may need the other service.
+            await self._leave()
+            try:
+                await self.disconnect(UNAVAILABLE)
+            except Exception as error:
+                failing = _outage_of(error)
+                if failing is None:
+                    raise
+                failing.failed(error)
+        await _close_unavailable(self.base_send, self.accepted)
