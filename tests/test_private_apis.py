@@ -1,22 +1,30 @@
-"""What lib/prepared.py and accounts/sessions.py rely on in Django's private APIs, checked
-so that a Django upgrade changing any of it fails here, by name, instead of giving wrong
-rows or silently skipping the compiled queries. Why they are worth it (the measurements):
-the docstrings of those two modules.
+"""What lib/prepared.py, accounts/sessions.py and vigie/handler.py rely on in Django's (and
+asgiref's) private APIs, checked so that an upgrade changing any of it fails here, by name,
+instead of giving wrong rows, silently skipping the compiled queries or serving requests
+differently. Why they are worth it (the measurements): the docstrings of those modules.
 
 If one of these fails after an upgrade: read the named Django code again, adapt the module
 (or drop it for the ORM's own call), and re-measure with bench/cpu_per_answer.py before
 keeping it (docs/scaling.md).
 """
 
+import asyncio
 import datetime as dt
+import hashlib
 import importlib
 import inspect
 import pkgutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import ThreadSensitiveContext, async_to_sync
 from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.contrib.sessions.models import Session
+from django.core import signals
+from django.core.handlers import asgi as django_asgi
+from django.core.handlers.asgi import ASGIHandler
 from django.db import models, transaction
 from django.db.models import query as django_query
 from django.db.models.sql.compiler import SQLCompiler
@@ -29,6 +37,7 @@ from certification.models import CertificationCourse
 from exams.models import Candidate
 from lib import prepared
 from tests.factories import CandidateFactory, UserFactory
+from vigie.handler import SyncChainASGIHandler
 
 APPS = [
     "lib",
@@ -231,3 +240,69 @@ def test_it_behaves_as_django_s_own_store(case):
     assert loaded == expected == ({"answer": 42} if case == "valid" else {})
     assert ours.session_key == django.session_key == (key if case == "valid" else None)
     assert async_to_sync(SessionStore(key).aload)() == expected
+
+
+# --- vigie/handler.py ----------------------------------------------------------------------
+
+# What the handler replaces or calls in Django's ASGIHandler, as of Django 5.2.19: the
+# handler re-implements `handle`/`read_body` (the body read on the event loop, bounded) and
+# relies on the others. A new Django release that touches one of them may carry a fix the
+# handler must copy (a security release of `read_body`, say): read the change, carry it over
+# to vigie/handler.py, then update the digest here.
+ASGI_HANDLER_SOURCES = {
+    "__call__": "f756809e9c9308dc",
+    "handle": "98faeb5bef800331",
+    "read_body": "cf4aa904631d5410",
+    "create_request": "5eae59c6696013ff",
+    "send_response": "77eda2b08689b44e",
+}
+
+
+@pytest.mark.parametrize("name", ASGI_HANDLER_SOURCES)
+def test_it_knows_the_asgi_handler_code_vigie_handler_replaces(name):
+    source = inspect.getsource(getattr(ASGIHandler, name))
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    assert digest == ASGI_HANDLER_SOURCES[name], (
+        f"django.core.handlers.asgi.ASGIHandler.{name} changed: compare it with "
+        "vigie/handler.py, carry any fix over, then update ASGI_HANDLER_SOURCES"
+    )
+
+
+def test_it_finds_the_handler_internals_it_calls():
+    assert list(inspect.signature(ASGIHandler.create_request).parameters) == [
+        "self",
+        "scope",
+        "body_file",
+    ]
+    assert isinstance(ASGIHandler.chunk_size, int)
+    assert callable(ASGIHandler.chunk_bytes) and callable(django_asgi.get_script_prefix)
+    assert "executor" in inspect.signature(ThreadSensitiveContext).parameters
+    handler = SyncChainASGIHandler()
+    # load_middleware(is_async=False) builds the sync chain that _respond calls once.
+    assert callable(handler._middleware_chain)
+    assert not asyncio.iscoroutinefunction(handler._middleware_chain)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_a_request_s_synchronous_work_on_the_borrowed_thread():
+    """request_started, the view and request_finished on one `http-N` thread, none new."""
+    seen: list[str] = []
+
+    def note(**kwargs):
+        seen.append(threading.current_thread().name)
+
+    async def fetch() -> int:
+        transport = httpx.ASGITransport(app=SyncChainASGIHandler())
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            return (await client.get("/healthz")).status_code
+
+    signals.request_started.connect(note)
+    signals.request_finished.connect(note)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            status = pool.submit(asyncio.run, fetch()).result()
+    finally:
+        signals.request_started.disconnect(note)
+        signals.request_finished.disconnect(note)
+    assert status == 200
+    assert len(seen) == 2 and seen[0] == seen[1] and seen[0].startswith("http-"), seen

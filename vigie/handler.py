@@ -30,6 +30,10 @@ announces 100 kB and sends 5 bytes used to hold a thread until it hung up, and
 `HTTP_THREADS` such clients stopped every request of the worker, `/healthz` included.
 Symmetrically, a client that reads its response slowly only holds a buffer: the thread is
 released when the response is ready, and the event loop writes it out.
+
+It replaces Django's `ASGIHandler.__call__`/`handle`/`read_body` and calls its
+`create_request`, `chunk_bytes` and the sync `load_middleware`: tests/test_private_apis.py
+fails by name when a Django or asgiref upgrade changes any of them.
 """
 
 import asyncio
