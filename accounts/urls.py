@@ -15,7 +15,11 @@ urlpatterns = [
     ),
     path("inscription/activer/<str:token>/", views.register_confirm, name="register_confirm"),
     path("connexion/", views.LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("deconnexion/", views.LogoutView.as_view(), name="logout"),
+    path("", views.account, name="account"),
+    path("liens/<int:link_id>/retirer/", views.remove_identity_link, name="remove_identity_link"),
+    path("fournisseurs/<slug:key>/connexion/", views.provider_sign_in, name="provider_sign_in"),
+    path("oidc/<slug:key>/retour/", views.oidc_callback, name="oidc_callback"),
     path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "mot-de-passe/envoye/",

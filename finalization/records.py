@@ -160,7 +160,7 @@ def read_facts(session: ExamSession, archived_at: dt.datetime) -> Facts:
 def _person(user: User | None) -> str:
     if user is None:
         return "—"
-    return f"{user.first_name} {user.last_name}".strip() or user.email
+    return f"{user.first_name} {user.last_name}".strip() or user.email or ""
 
 
 def _clock(value: dt.datetime | None, zone: ZoneInfo) -> str:

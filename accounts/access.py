@@ -1,0 +1,18 @@
+"""Loading a person's own account objects."""
+
+from django.http import Http404
+
+from accounts.models import ExternalIdentity, User
+
+
+def access_own_identity(user: User, link_id: int) -> ExternalIdentity:
+    """A link to an identity provider, only for the account it signs in to (404 otherwise,
+    so links cannot be enumerated)."""
+    if not user.is_authenticated:
+        raise Http404
+    link = ExternalIdentity.objects.filter(pk=link_id).first()
+    if link is None:
+        raise Http404
+    if link.user_id != user.pk:
+        raise Http404
+    return link

@@ -1,0 +1,222 @@
+"""Real identity providers on the loopback, started and configured by the test suite:
+node's `oidc-provider` (tests/idp/oidc_provider.mjs) for OpenID Connect and a SAML 2.0
+identity provider built on node's `samlp` (tests/idp/saml_idp.js). Both come from npm
+(package.json; `make install-test` installs them), nothing is mocked: Vigie fetches their
+discovery document, metadata and keys and exchanges codes over HTTP like in production.
+
+`sign_in_oidc` / `sign_in_saml` drive the provider's pages with an HTTP client (the browser
+tests use Chromium instead) and hand the provider's answer to Vigie's test client.
+"""
+
+import json
+import re
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.test import Client
+from django.urls import reverse
+
+from lib.identity_providers import ClaimMapping, OIDCProvider
+
+ROOT = Path(__file__).resolve().parents[1]
+IDP_DIR = ROOT / "tests" / "idp"
+NODE = "node"
+
+# People at the test providers (the ENT's spelling: capitals, no accents).
+OIDC_ACCOUNTS: dict[str, dict[str, Any]] = {
+    "jf-delafontaine": {
+        "given_name": "JEAN-FRANCOIS",
+        "family_name": "DE LA FONTAINE",
+        "birthdate": "2008-03-14",
+        "email": "jean-francois.delafontaine@ent.example",
+        "email_verified": True,
+    },
+    "lea-dupont": {
+        # The address of an existing Vigie account, which the provider does not vouch for.
+        "given_name": "Léa",
+        "family_name": "Dupont",
+        "birthdate": "2008-05-02",
+        "email": "eleve@lycee.fr",
+        "email_verified": False,
+    },
+    "lea-dupont-verified": {
+        "given_name": "Léa",
+        "family_name": "Dupont",
+        "birthdate": "2008-05-02",
+        "email": "eleve@lycee.fr",
+        "email_verified": True,
+    },
+    "m-martin": {
+        "given_name": "Marc",
+        "family_name": "Martin",
+        "email": "marc.martin@ent.example",
+        "email_verified": True,
+    },
+    "jury-ent": {
+        "given_name": "Julie",
+        "family_name": "Rey",
+        "email": "julie.rey@ent.example",
+        "email_verified": True,
+        "roles": ["jury"],
+    },
+    "sans-email": {"given_name": "Nour", "family_name": "Benali", "birthdate": "2008-01-09"},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class NodeServer:
+    """A node script serving on a free loopback port until stop()."""
+
+    def __init__(self, script: str, config: dict[str, Any], workdir: Path) -> None:
+        self.port = free_port()
+        config = {**config, "port": self.port}
+        workdir.mkdir(parents=True, exist_ok=True)
+        config_file = workdir / f"{Path(script).stem}-{self.port}.json"
+        config_file.write_text(json.dumps(config), encoding="utf-8")
+        self.process = subprocess.Popen(  # noqa: S603 - our own script
+            [NODE, str(IDP_DIR / script), str(config_file)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + 30
+        line = ""
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if line.startswith("ready "):
+                self.url = line.split()[1]
+                return
+            if not line and self.process.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError(f"{script} did not start: {line}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@dataclass
+class OIDCTestProvider:
+    key: str
+    label: str
+    server: NodeServer
+    client_id: str = "vigie"
+    client_secret: str = "secret-de-test-vigie-0123456789"
+    grants: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def issuer(self) -> str:
+        return self.server.url
+
+    def config(self, **changes: Any) -> OIDCProvider:
+        values: dict[str, Any] = {
+            "key": self.key,
+            "label": self.label,
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scopes": "openid email profile roles",
+            "claims": ClaimMapping(roles="roles"),
+            "grants": self.grants,
+        }
+        values.update(changes)
+        return OIDCProvider(**values)
+
+    def tamper(self, mode: str, **options: Any) -> None:
+        """The next token response carries a doctored ID token (tests/idp/oidc_provider.mjs)."""
+        response = requests.post(
+            f"{self.issuer}/__test__/tamper", json={"mode": mode, **options}, timeout=5
+        )
+        response.raise_for_status()
+
+    def last_id_token(self) -> str:
+        return str(requests.get(f"{self.issuer}/__test__/last", timeout=5).json()["id_token"])
+
+
+def start_oidc_provider(
+    key: str,
+    label: str,
+    redirect_bases: list[str],
+    workdir: Path,
+    *,
+    grants: frozenset[str] = frozenset(),
+    id_token_ttl: int = 600,
+) -> OIDCTestProvider:
+    client = {
+        "client_id": "vigie",
+        "client_secret": OIDCTestProvider.client_secret,
+        "redirect_uris": [f"{base}/compte/oidc/{key}/retour/" for base in redirect_bases],
+        "post_logout_redirect_uris": [f"{base}/compte/connexion/" for base in redirect_bases],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    }
+    server = NodeServer(
+        "oidc_provider.mjs",
+        {"clients": [client], "accounts": OIDC_ACCOUNTS, "idTokenTTL": id_token_ttl},
+        workdir,
+    )
+    return OIDCTestProvider(key=key, label=label, server=server, grants=grants)
+
+
+TEST_SERVER = "http://testserver"
+
+
+def follow_to_vigie(session: requests.Session, response: requests.Response) -> str:
+    """Follow the provider's redirects until one goes back to Vigie; that URL's path."""
+    for _hop in range(10):
+        location = response.headers.get("Location", "")
+        if not location:
+            raise AssertionError(
+                f"no redirect back to Vigie: {response.status_code} {response.url}"
+            )
+        if location.startswith(TEST_SERVER):
+            parts = urlsplit(location)
+            return f"{parts.path}?{parts.query}"
+        response = session.get(
+            requests.compat.urljoin(response.url, location), allow_redirects=False, timeout=10
+        )
+    raise AssertionError("too many redirects")
+
+
+def oidc_authorize(client: Client, provider: OIDCTestProvider, login: str) -> str:
+    """Vigie's « Se connecter avec … », then the person signs in at the provider: the URL
+    the provider sends the browser back to (Vigie's callback, with its code and state)."""
+    start = client.post(reverse("accounts:provider_sign_in", args=[provider.key]))
+    assert start.status_code == 302, start.content[:500]
+    assert start["Location"].startswith(provider.issuer)
+    session = requests.Session()
+    page = session.get(start["Location"], timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    action = re.search(r'action="([^"]+)"', page.text)
+    assert action, page.text[:500]
+    answer = session.post(
+        requests.compat.urljoin(page.url, action.group(1)),
+        data={"login": login},
+        allow_redirects=False,
+        timeout=10,
+    )
+    return follow_to_vigie(session, answer)
+
+
+def sign_in_oidc(client: Client, provider: OIDCTestProvider, login: str) -> Any:
+    """The whole sign-in: Vigie's answer to the provider's redirect."""
+    return client.get(oidc_authorize(client, provider, login))
