@@ -20,6 +20,9 @@ urlpatterns = [
     path("liens/<int:link_id>/retirer/", views.remove_identity_link, name="remove_identity_link"),
     path("fournisseurs/<slug:key>/connexion/", views.provider_sign_in, name="provider_sign_in"),
     path("oidc/<slug:key>/retour/", views.oidc_callback, name="oidc_callback"),
+    path("saml/metadata/", views.saml_metadata, name="saml_metadata"),
+    path("saml/<slug:key>/acs/", views.saml_acs, name="saml_acs"),
+    path("saml/<slug:key>/acs/suite/", views.saml_continue, name="saml_continue"),
     path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "mot-de-passe/envoye/",

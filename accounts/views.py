@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import oidc
+from accounts import oidc, saml
 from accounts.access import access_own_identity
 from accounts.actions import (
     LastWayToSignIn,
@@ -37,9 +39,10 @@ from accounts.identities import (
 )
 from accounts.request import client_ip
 from accounts.request import request_user as _user
-from lib.identity_providers import OIDCProvider
+from lib.identity_providers import OIDCProvider, SAMLProvider
 
 _NEXT = "vigie_sign_in_next"
+_SAML_REQUEST = "vigie_saml_request"
 
 
 def _address(request: HttpRequest) -> str | None:
@@ -143,9 +146,68 @@ def provider_sign_in(request: HttpRequest, key: str) -> HttpResponse:
                 reverse("accounts:oidc_callback", args=[provider.key])
             )
             return oidc.begin(request, provider, redirect_uri)
-        raise Http404
+        location, request_id = saml.begin(provider, _acs_url(request, provider))
+        request.session[_SAML_REQUEST] = {"provider": provider.key, "id": request_id}
+        return HttpResponseRedirect(location)
     except SignInRefused as error:
         return _refused(request, error)
+
+
+def _acs_url(request: HttpRequest, provider: SAMLProvider) -> str:
+    return request.build_absolute_uri(reverse("accounts:saml_acs", args=[provider.key]))
+
+
+def _saml_provider_or_404(key: str) -> SAMLProvider:
+    provider = find_provider(key)
+    if not isinstance(provider, SAMLProvider):
+        raise Http404
+    return provider
+
+
+@csrf_exempt
+@require_POST
+def saml_acs(request: HttpRequest, key: str) -> HttpResponse:
+    """The SAML provider's page posts its answer here, from its own site: the browser sends
+    no Vigie cookie with it (SameSite=Lax), so this page checks nothing and changes
+    nothing; it posts the answer on to saml_continue from Vigie's own page, where the
+    session (the pending request) and the CSRF token are there. Exempt from CSRF for that
+    reason: the answer's signature and its InResponseTo, bound to the session that asked,
+    are what protect the sign-in."""
+    _saml_provider_or_404(key)
+    context = {
+        "saml_response": request.POST.get("SAMLResponse", ""),
+        "relay_state": request.POST.get("RelayState", ""),
+        "action": reverse("accounts:saml_continue", args=[key]),
+    }
+    return render(request, "accounts/saml_relay.html", context)
+
+
+@require_POST
+def saml_continue(request: HttpRequest, key: str) -> HttpResponse:
+    provider = _saml_provider_or_404(key)
+    pending = request.session.pop(_SAML_REQUEST, None) or {}
+    request_id = pending.get("id") if pending.get("provider") == key else None
+    try:
+        identity = saml.complete(
+            provider,
+            request.POST.get("SAMLResponse", ""),
+            acs_url=_acs_url(request, provider),
+            request_id=request_id,
+        )
+        return _signed_in(request, identity)
+    except SignInRefused as error:
+        return _refused(request, error)
+
+
+@require_GET
+def saml_metadata(request: HttpRequest) -> HttpResponse:
+    """Vigie's SAML metadata, for the federations' registration (GAR, universities)."""
+    urls = {p.key: _acs_url(request, p) for p in settings.SAML_PROVIDERS}
+    try:
+        xml = saml.sp_metadata(urls)
+    except SignInRefused as error:
+        return HttpResponse(str(error.message), status=503, content_type="text/plain")
+    return HttpResponse(xml, content_type="application/samlmetadata+xml")
 
 
 @require_GET

@@ -12,7 +12,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.identity_providers import TEST_SERVER, start_oidc_provider
+from tests.identity_providers import TEST_SERVER, start_oidc_provider, start_saml_provider
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -131,3 +131,18 @@ def oidc_providers(settings, oidc_ent, oidc_academie):
     """Vigie configured with both OpenID Connect providers."""
     settings.OIDC_PROVIDERS = [oidc_ent.config(), oidc_academie.config()]
     return oidc_ent, oidc_academie
+
+
+@pytest.fixture(scope="session")
+def saml_gar(tmp_path_factory):
+    """A GAR-like SAML 2.0 identity provider (node's samlp), its metadata by URL."""
+    provider = start_saml_provider("gar", "GAR", tmp_path_factory.mktemp("saml-gar"))
+    yield provider
+    provider.server.stop()
+
+
+@pytest.fixture
+def saml_providers(settings, saml_gar):
+    settings.SAML_PROVIDERS = [saml_gar.config()]
+    settings.SAML_SP_ENTITY_ID = "http://testserver/compte/saml/metadata/"
+    return saml_gar

@@ -8,6 +8,7 @@ discovery document, metadata and keys and exchanges codes over HTTP like in prod
 tests use Chromium instead) and hand the provider's answer to Vigie's test client.
 """
 
+import datetime as dt
 import json
 import re
 import socket
@@ -19,10 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.test import Client
 from django.urls import reverse
 
-from lib.identity_providers import ClaimMapping, OIDCProvider
+from lib.identity_providers import ClaimMapping, OIDCProvider, SAMLProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 IDP_DIR = ROOT / "tests" / "idp"
@@ -220,3 +225,119 @@ def oidc_authorize(client: Client, provider: OIDCTestProvider, login: str) -> st
 def sign_in_oidc(client: Client, provider: OIDCTestProvider, login: str) -> Any:
     """The whole sign-in: Vigie's answer to the provider's redirect."""
     return client.get(oidc_authorize(client, provider, login))
+
+
+# --- SAML 2.0 --------------------------------------------------------------------------------
+
+# People at the test SAML provider, with the GAR's kind of attributes (no e-mail for pupils).
+SAML_USERS: dict[str, dict[str, str]] = {
+    "gar-7f3a9c": {
+        "prenom": "JEAN-FRANCOIS",
+        "nom": "DE LA FONTAINE",
+        "dateNaissance": "14/03/2008",
+    },
+    "gar-b81e44": {
+        "prenom": "Léa",
+        "nom": "DUPONT",
+        "dateNaissance": "02/05/2008",
+        "mail": "eleve@lycee.fr",
+    },
+}
+SAML_CLAIMS = ClaimMapping(
+    first_name="prenom", last_name="nom", birthdate="dateNaissance", email="mail", email_verified=""
+)
+
+
+def self_signed_certificate() -> tuple[str, str]:
+    """A key and certificate (PEM) for the test identity provider's signatures."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@dataclass
+class SAMLTestProvider:
+    key: str
+    label: str
+    server: NodeServer
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.server.url}/metadata"
+
+    def config(self, **changes: Any) -> SAMLProvider:
+        values: dict[str, Any] = {
+            "key": self.key,
+            "label": self.label,
+            "metadata_url": self.entity_id,
+            "entity_id": self.entity_id,
+            "claims": SAML_CLAIMS,
+        }
+        values.update(changes)
+        return SAMLProvider(**values)
+
+    def next_response(self, **options: Any) -> None:
+        """Options for the provider's next answer only (tests/idp/saml_idp.js)."""
+        requests.post(
+            f"{self.server.url}/__test__/next", json=options, timeout=5
+        ).raise_for_status()
+
+    def last_response(self) -> dict[str, str]:
+        return dict(requests.get(f"{self.server.url}/__test__/last", timeout=5).json())
+
+
+def start_saml_provider(key: str, label: str, workdir: Path) -> SAMLTestProvider:
+    key_pem, cert_pem = self_signed_certificate()
+    server = NodeServer(
+        "saml_idp.js", {"cert": cert_pem, "key": key_pem, "users": SAML_USERS}, workdir
+    )
+    return SAMLTestProvider(key=key, label=label, server=server)
+
+
+def saml_authorize(client: Client, provider: SAMLTestProvider, login: str) -> dict[str, str]:
+    """Vigie's « Se connecter avec … », then the person signs in at the provider: the form
+    the provider's page posts back to Vigie ({"SAMLResponse", "RelayState"})."""
+    start = client.post(reverse("accounts:provider_sign_in", args=[provider.key]))
+    assert start.status_code == 302, start.content[:500]
+    assert start["Location"].startswith(f"{provider.server.url}/sso?SAMLRequest=")
+    session = requests.Session()
+    page = session.get(start["Location"], timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    action = re.search(r'action="([^"]+)"', page.text)
+    assert action, page.text[:500]
+    answer = session.post(
+        requests.compat.urljoin(page.url, action.group(1)), data={"login": login}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    target = re.search(r'<form method="post" action="([^"]+)"', answer.text)
+    assert target and target.group(1) == f"{TEST_SERVER}/compte/saml/{provider.key}/acs/"
+    fields = dict(re.findall(r'name="(SAMLResponse|RelayState)" value="([^"]*)"', answer.text))
+    return fields
+
+
+def post_saml(client: Client, provider_key: str, fields: dict[str, str]) -> Any:
+    """The provider's answer posted to Vigie, then relayed by Vigie's page (as its script
+    does) to the step that checks it."""
+    relay = client.post(reverse("accounts:saml_acs", args=[provider_key]), fields)
+    assert relay.status_code == 200
+    return client.post(reverse("accounts:saml_continue", args=[provider_key]), fields)
+
+
+def sign_in_saml(client: Client, provider: SAMLTestProvider, login: str) -> Any:
+    return post_saml(client, provider.key, saml_authorize(client, provider, login))

@@ -1,0 +1,159 @@
+// A SAML 2.0 identity provider for the tests (Web Browser SSO: HTTP-Redirect in, HTTP-POST
+// out), built on node's `samlp` (auth0), which builds and signs the responses and
+// assertions with xml-crypto. Configured by the test suite (tests/identity_providers.py):
+//
+//   node tests/idp/saml_idp.js config.json
+//   {"port": 41235, "cert": "<PEM>", "key": "<PEM>", "users": {"<NameID>": {attributes}}}
+//
+// It prints "ready <base URL>" once listening; its metadata is at /metadata and its entityID
+// is that URL. The sign-in page (/sso) lists the configured people.
+//
+// Test hook, POST /__test__/next {...}: options for the NEXT response only, as a misconfigured
+// or hostile identity provider would send: {"signAssertion": false} (unsigned),
+// {"recipient": "…", "destination": "…"} (meant for another service), {"audience": "…"}.
+// GET /__test__/last returns the last response posted ({"SAMLResponse", "RelayState", "acs"}).
+
+const fs = require('node:fs');
+const http = require('node:http');
+const crypto = require('node:crypto');
+const samlp = require('samlp');
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const base = `http://127.0.0.1:${config.port}`;
+const entityId = `${base}/metadata`;
+const pending = new Map();
+let next = null;
+let last = null;
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const certBody = config.cert.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+
+function page(title, body, script = '') {
+  return `<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title></head>
+<body><main><h1>${escape(title)}</h1>${body}</main>${script}</body></html>`;
+}
+
+function metadata() {
+  return `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certBody}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${base}/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+}
+
+function profileMapper(user) {
+  return {
+    getClaims: () => ({ ...user.attributes }),
+    getNameIdentifier: () => ({
+      nameIdentifier: user.id,
+      nameIdentifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    }),
+  };
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    let data = '';
+    req.on('data', (chunk) => { data += chunk; });
+    req.on('end', () => resolve(data));
+  });
+}
+
+function send(res, status, body, type = 'text/html; charset=utf-8') {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+async function sso(req, res, url) {
+  const query = Object.fromEntries(url.searchParams);
+  samlp.parseRequest({ query }, (error, request) => {
+    if (error || !request) {
+      send(res, 400, page('Requête SAML invalide', `<p>${escape(error || 'SAMLRequest manquant')}</p>`));
+      return;
+    }
+    const uid = crypto.randomUUID();
+    pending.set(uid, { request, relayState: query.RelayState || '' });
+    const buttons = Object.entries(config.users).map(([id, attributes]) =>
+      `<li><button type="submit" name="login" value="${escape(id)}">${escape(attributes.prenom || '')} ${escape(attributes.nom || '')} (${escape(id)})</button></li>`).join('');
+    send(res, 200, page('GAR de test — connexion',
+      `<p>Ressource demandeuse : ${escape(request.issuer)}</p><form method="post" action="/sso/${uid}"><ul>${buttons}</ul></form>`));
+  });
+}
+
+async function login(req, res, uid) {
+  const state = pending.get(uid);
+  const form = new URLSearchParams(await readBody(req));
+  const id = form.get('login');
+  if (!state || !config.users[id]) {
+    send(res, 400, page('Connexion impossible', '<p>Demande inconnue.</p>'));
+    return;
+  }
+  pending.delete(uid);
+  const acs = state.request.assertionConsumerServiceURL;
+  const overrides = next || {};
+  next = null;
+  const options = {
+    issuer: entityId,
+    cert: config.cert,
+    key: config.key,
+    audience: overrides.audience || state.request.issuer,
+    recipient: overrides.recipient || acs,
+    destination: overrides.destination || acs,
+    inResponseTo: state.request.id,
+    signAssertion: overrides.signAssertion !== false,
+    signResponse: Boolean(overrides.signResponse),
+    signatureAlgorithm: 'rsa-sha256',
+    digestAlgorithm: 'sha256',
+    lifetimeInSeconds: 300,
+    sessionIndex: crypto.randomUUID(),
+    profileMapper,
+  };
+  samlp.getSamlResponse(options, { id, attributes: config.users[id] }, (error, xml) => {
+    if (error) {
+      send(res, 500, page('Erreur', `<p>${escape(error.message)}</p>`));
+      return;
+    }
+    const token = Buffer.from(xml).toString('base64');
+    last = { SAMLResponse: token, RelayState: state.relayState, acs };
+    send(res, 200, page('Retour vers le service',
+      `<form method="post" action="${escape(acs)}">
+<input type="hidden" name="SAMLResponse" value="${token}">
+<input type="hidden" name="RelayState" value="${escape(state.relayState)}">
+<button type="submit">Continuer</button></form>`,
+      '<script>document.forms[0].submit();</script>'));
+  });
+}
+
+const server = http.createServer(async (req, res) => {
+  try {
+    const url = new URL(req.url, base);
+    if (url.pathname === '/metadata') {
+      send(res, 200, metadata(), 'application/samlmetadata+xml');
+    } else if (url.pathname === '/sso' && req.method === 'GET') {
+      await sso(req, res, url);
+    } else if (url.pathname.startsWith('/sso/') && req.method === 'POST') {
+      await login(req, res, url.pathname.slice(5));
+    } else if (url.pathname === '/__test__/next' && req.method === 'POST') {
+      next = JSON.parse(await readBody(req));
+      res.writeHead(204);
+      res.end();
+    } else if (url.pathname === '/__test__/last') {
+      send(res, 200, JSON.stringify(last), 'application/json');
+    } else {
+      send(res, 404, page('Introuvable', '<p>Introuvable.</p>'));
+    }
+  } catch (error) {
+    console.error(error);
+    if (!res.headersSent) send(res, 500, String(error), 'text/plain');
+    else res.end();
+  }
+});
+
+server.listen(config.port, '127.0.0.1', () => {
+  console.log(`ready ${base}`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
