@@ -1,7 +1,8 @@
 """Loading a person's own account objects."""
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
+from accounts.identities import SESSION_IDENTITY, signed_in_with_provider
 from accounts.models import ExternalIdentity, User
 
 
@@ -16,3 +17,11 @@ def access_own_identity(user: User, link_id: int) -> ExternalIdentity:
     if link.user_id != user.pk:
         raise Http404
     return link
+
+
+def signed_in_identity(request: HttpRequest) -> ExternalIdentity | None:
+    """The link this browser session signed in through, if it did (and it still exists)."""
+    if not request.user.is_authenticated or not signed_in_with_provider(request):
+        return None
+    link_id = request.session.get(SESSION_IDENTITY)
+    return ExternalIdentity.objects.filter(pk=link_id, user_id=request.user.pk).first()

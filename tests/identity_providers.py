@@ -341,3 +341,19 @@ def post_saml(client: Client, provider_key: str, fields: dict[str, str]) -> Any:
 
 def sign_in_saml(client: Client, provider: SAMLTestProvider, login: str) -> Any:
     return post_saml(client, provider.key, saml_authorize(client, provider, login))
+
+
+def idp_metadata(entity_id: str, sso_url: str, cert_pem: str) -> str:
+    """A SAML identity provider's metadata, for tests that never reach the provider."""
+    body = "".join(line for line in cert_pem.splitlines() if "-----" not in line)
+    return f"""<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>
+      <ds:X509Certificate>{body}</ds:X509Certificate>
+    </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="{sso_url}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"""
