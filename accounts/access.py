@@ -24,4 +24,6 @@ def signed_in_identity(request: HttpRequest) -> ExternalIdentity | None:
     if not request.user.is_authenticated or not signed_in_with_provider(request):
         return None
     link_id = request.session.get(SESSION_IDENTITY)
+    if not isinstance(link_id, int):
+        return None
     return ExternalIdentity.objects.filter(pk=link_id, user_id=request.user.pk).first()
