@@ -18,6 +18,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -155,3 +156,28 @@ def logout_url(provider: OIDCProvider, *, id_token: str, post_logout_redirect_ur
         client_id=provider.client_id,
     )
     return str(result["url"])
+
+
+def _origin(url: object) -> str:
+    parts = urlsplit(str(url or ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def form_action_origins(provider: OIDCProvider) -> frozenset[str]:
+    """Where Vigie's pages send the browser for this provider: the issuer, and its
+    authorization and end-session endpoints once its discovery document was read (the
+    pages' Content-Security-Policy allows a form's redirect there)."""
+    origins = {_origin(provider.issuer)}
+    app = _clients.get(provider)
+    metadata = getattr(app, "server_metadata", None) or {}
+    for endpoint in ("authorization_endpoint", "end_session_endpoint"):
+        origins.add(_origin(metadata.get(endpoint)))
+    return frozenset(o for o in origins if o)
+
+
+def warm(provider: OIDCProvider) -> None:
+    """Read the discovery document now (the log-in page), so the endpoints are known."""
+    try:
+        _metadata(provider)
+    except SignInRefused:
+        log.warning("OpenID Connect provider %s unreachable", provider.key)

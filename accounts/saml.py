@@ -15,11 +15,14 @@ account creation by attribute would bypass Vigie's linking rules (accounts/actio
 """
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import requests
 from django.conf import settings
@@ -57,6 +60,36 @@ def metadata_xml(provider: SAMLProvider) -> str:
         raise SignInRefused(provider, "metadata_unreachable") from error
     _metadata[provider.metadata_url] = (time.monotonic(), response.text)
     return response.text
+
+
+def cached_metadata_xml(provider: SAMLProvider) -> str:
+    """The metadata without going to the network: its file, or the URL's last fetch."""
+    if provider.metadata_file:
+        return metadata_xml(provider)
+    cached = _metadata.get(provider.metadata_url)
+    return cached[1] if cached else ""
+
+
+@functools.lru_cache(maxsize=32)
+def _endpoint_origins(xml: str) -> frozenset[str]:
+    try:
+        root = ElementTree.fromstring(xml)  # noqa: S314 - the configured provider's metadata
+    except ElementTree.ParseError:
+        return frozenset()
+    origins = set()
+    for element in root.iter():
+        if element.tag.endswith(("}SingleSignOnService", "}SingleLogoutService")):
+            parts = urlsplit(element.get("Location", ""))
+            if parts.scheme and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return frozenset(origins)
+
+
+def form_action_origins(provider: SAMLProvider) -> frozenset[str]:
+    """Where Vigie's pages send the browser for this provider (its sign-in and log-out
+    addresses, from metadata already read): the pages' Content-Security-Policy allows a
+    form's redirect there."""
+    return _endpoint_origins(cached_metadata_xml(provider))
 
 
 def _config(providers: list[SAMLProvider], acs_urls: dict[str, str]) -> SPConfig:
@@ -196,3 +229,11 @@ def _identity(provider: SAMLProvider, response: AuthnResponse, *, acs_url: str) 
         + dt.timedelta(seconds=settings.IDP_CLOCK_SKEW),
         logout_hint=subject,
     )
+
+
+def warm(provider: SAMLProvider) -> None:
+    """Read the metadata now (the log-in page), so its endpoints are known."""
+    try:
+        metadata_xml(provider)
+    except SignInRefused:
+        log.warning("SAML provider %s: metadata unreachable", provider.key)

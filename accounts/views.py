@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import oidc, saml
+from accounts import oidc, origins, saml
 from accounts.access import access_own_identity
 from accounts.actions import (
     LastWayToSignIn,
@@ -92,6 +92,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # The providers' addresses go into this page's Content-Security-Policy.
+        origins.warm()
         return {**super().get_context_data(**kwargs), "providers": providers()}
 
 
@@ -245,6 +247,7 @@ def account(request: HttpRequest) -> HttpResponse:
     configured = {p.key: p for p in providers()}
     links = [(link, configured.get(link.provider)) for link in user.identities.order_by("provider")]
     linked = {link.provider for link, _provider in links}
+    origins.warm()
     context = {
         "links": links,
         "available": [p for p in configured.values() if p.key not in linked],

@@ -124,7 +124,7 @@ async function login(req, res, uid) {
 <input type="hidden" name="SAMLResponse" value="${token}">
 <input type="hidden" name="RelayState" value="${escape(state.relayState)}">
 <button type="submit">Continuer</button></form>`,
-      '<script>document.forms[0].submit();</script>'));
+      "<script>window.addEventListener('load', () => document.forms[0].submit());</script>"));
   });
 }
 
