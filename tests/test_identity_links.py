@@ -248,3 +248,18 @@ def test_the_last_way_to_sign_in_is_not_removed(oidc_providers):
     assert "seul moyen" in response.content.decode()
     assert ExternalIdentity.objects.filter(pk=link.pk).exists()
     assert not AuditEvent.objects.filter(tag=Tag.Person.IDENTITY_UNLINK).exists()
+
+
+def test_the_new_pages_speak_english_too(oidc_providers, candidate_user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    login = client.get(reverse("accounts:login")).content.decode()
+    assert "Log in with ENT Hauts-de-France" in login and "With your school account" in login
+    client.force_login(candidate_user)
+    ExternalIdentityFactory(user=candidate_user, provider="ent")
+    account = client.get(reverse("accounts:account")).content.decode()
+    assert "Linked accounts" in account and "Remove this link" in account
+    refused = Client(HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("accounts:oidc_callback", args=["ent"]) + "?code=x&state=y"
+    )
+    assert refused.status_code == 403
+    assert "Logging in with your identity provider did not succeed" in refused.content.decode()

@@ -290,3 +290,18 @@ def test_log_out_of_a_password_session_stays_in_vigie(candidate_user, oidc_provi
     client.force_login(candidate_user, backend="accounts.backends.EmailBackend")
     response = client.post(reverse("accounts:logout"))
     assert response["Location"] == reverse("accounts:login")
+
+
+def test_the_pages_let_their_forms_lead_to_the_providers(oidc_providers, saml_providers):
+    """Chromium checks each redirect of a form against `form-action`: « Se connecter avec »
+    and « Se déconnecter » lead to the providers."""
+    ent, academie = oidc_providers
+    page = Client().get(reverse("accounts:login"))
+    policy = page["Content-Security-Policy"]
+    form_action = next(p for p in policy.split("; ") if p.startswith("form-action"))
+    assert form_action.split() == [
+        "form-action",
+        "'self'",
+        *sorted({ent.issuer, academie.issuer, saml_providers.server.url}),
+    ]
+    assert "script-src 'self';" in policy
