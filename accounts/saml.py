@@ -17,6 +17,7 @@ account creation by attribute would bypass Vigie's linking rules (accounts/actio
 import datetime as dt
 import functools
 import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
 from saml2.response import AuthnResponse, UnsolicitedResponse
 from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
+from saml2.saml import NameID
 from saml2.sigver import SignatureError
 
 from accounts.identities import Identity, SignInRefused, parse_birthdate
@@ -92,7 +94,10 @@ def form_action_origins(provider: SAMLProvider) -> frozenset[str]:
     return _endpoint_origins(cached_metadata_xml(provider))
 
 
-def _config(providers: list[SAMLProvider], acs_urls: dict[str, str]) -> SPConfig:
+def _config(
+    providers: list[SAMLProvider], acs_urls: dict[str, str], sls_urls: dict[str, str] | None = None
+) -> SPConfig:
+    sls = sls_urls or {}
     config = SPConfig()
     config.load(
         {
@@ -107,6 +112,9 @@ def _config(providers: list[SAMLProvider], acs_urls: dict[str, str]) -> SPConfig
                     "endpoints": {
                         "assertion_consumer_service": [
                             (acs_urls[p.key], BINDING_HTTP_POST) for p in providers
+                        ],
+                        "single_logout_service": [
+                            (sls[p.key], BINDING_HTTP_REDIRECT) for p in providers if p.key in sls
                         ],
                     },
                     "want_assertions_signed": True,
@@ -125,11 +133,11 @@ def _client(provider: SAMLProvider, acs_url: str) -> Saml2Client:
     return Saml2Client(config=_config([provider], {provider.key: acs_url}))
 
 
-def sp_metadata(acs_urls: dict[str, str]) -> str:
-    """Vigie's own metadata (entityID and one assertion consumer URL per provider), for the
-    federations' registration forms."""
+def sp_metadata(acs_urls: dict[str, str], sls_urls: dict[str, str]) -> str:
+    """Vigie's own metadata (entityID, one assertion consumer URL and one log-out URL per
+    provider), for the federations' registration forms."""
     providers = [p for p in settings.SAML_PROVIDERS if p.key in acs_urls]
-    return str(entity_descriptor(_config(providers, acs_urls)))
+    return str(entity_descriptor(_config(providers, acs_urls, sls_urls)))
 
 
 def begin(provider: SAMLProvider, acs_url: str) -> tuple[str, str]:
@@ -227,8 +235,57 @@ def _identity(provider: SAMLProvider, response: AuthnResponse, *, acs_url: str) 
         replay_key=hashlib.sha256(f"saml:{provider.key}:{assertion.id}".encode()).hexdigest(),
         valid_until=dt.datetime.fromtimestamp(int(not_on_or_after), tz=dt.UTC)
         + dt.timedelta(seconds=settings.IDP_CLOCK_SKEW),
-        logout_hint=subject,
+        logout_hint=json.dumps(
+            {
+                "name_id": response.name_id.text,
+                "format": response.name_id.format or "",
+                "session_index": next(
+                    (a.session_index for a in assertion.authn_statement if a.session_index), ""
+                ),
+            }
+        ),
     )
+
+
+def logout_url(provider: SAMLProvider, *, hint: str, acs_url: str, sls_url: str) -> str:
+    """The provider's single log-out (a LogoutRequest by HTTP-Redirect for the NameID and
+    session of this sign-in), or "" when its metadata offers none."""
+    try:
+        data = json.loads(hint)
+        client = Saml2Client(
+            config=_config([provider], {provider.key: acs_url}, {provider.key: sls_url})
+        )
+        services = client.metadata.single_logout_service(
+            provider.entity_id, BINDING_HTTP_REDIRECT, "idpsso"
+        )
+    except (ValueError, TypeError, SignInRefused):
+        return ""
+    if not services:
+        return ""
+    destination = services[0]["location"]
+    _request_id, request = client.create_logout_request(
+        destination,
+        provider.entity_id,
+        name_id=NameID(text=data["name_id"], format=data["format"] or None),
+        session_indexes=[data["session_index"]] if data["session_index"] else None,
+    )
+    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination)
+    return str(dict(info["headers"])["Location"])
+
+
+def logout_succeeded(
+    provider: SAMLProvider, saml_response: str, *, acs_url: str, sls_url: str
+) -> bool:
+    """Whether the provider's LogoutResponse says its session ended (Success)."""
+    client = Saml2Client(
+        config=_config([provider], {provider.key: acs_url}, {provider.key: sls_url})
+    )
+    try:
+        response = client.parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
+    except Exception:  # pysaml2 raises bare Exceptions; the Vigie session is over anyway
+        log.info("SAML LogoutResponse from %s not understood", provider.key)
+        return False
+    return bool(response is not None and response.status_ok())
 
 
 def warm(provider: SAMLProvider) -> None:

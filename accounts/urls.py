@@ -23,6 +23,7 @@ urlpatterns = [
     path("saml/metadata/", views.saml_metadata, name="saml_metadata"),
     path("saml/<slug:key>/acs/", views.saml_acs, name="saml_acs"),
     path("saml/<slug:key>/acs/suite/", views.saml_continue, name="saml_continue"),
+    path("saml/<slug:key>/sls/", views.saml_sls, name="saml_sls"),
     path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "mot-de-passe/envoye/",

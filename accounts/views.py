@@ -106,15 +106,21 @@ class LogoutView(auth_views.LogoutView):
         provider = find_provider(str(request.session.get(SESSION_PROVIDER, "")))
         hint = str(request.session.get(SESSION_LOGOUT_HINT, ""))
         response = super().post(request, *args, **kwargs)
+        url = ""
         if isinstance(provider, OIDCProvider) and hint:
             url = oidc.logout_url(
                 provider,
                 id_token=hint,
                 post_logout_redirect_uri=request.build_absolute_uri(reverse("accounts:login")),
             )
-            if url:
-                return HttpResponseRedirect(url)
-        return response
+        elif isinstance(provider, SAMLProvider) and hint:
+            url = saml.logout_url(
+                provider,
+                hint=hint,
+                acs_url=_acs_url(request, provider),
+                sls_url=_sls_url(request, provider),
+            )
+        return HttpResponseRedirect(url) if url else response
 
 
 def _provider_or_404(key: str) -> Provider:
@@ -157,6 +163,10 @@ def provider_sign_in(request: HttpRequest, key: str) -> HttpResponse:
 
 def _acs_url(request: HttpRequest, provider: SAMLProvider) -> str:
     return request.build_absolute_uri(reverse("accounts:saml_acs", args=[provider.key]))
+
+
+def _sls_url(request: HttpRequest, provider: SAMLProvider) -> str:
+    return request.build_absolute_uri(reverse("accounts:saml_sls", args=[provider.key]))
 
 
 def _saml_provider_or_404(key: str) -> SAMLProvider:
@@ -202,11 +212,31 @@ def saml_continue(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_GET
+def saml_sls(request: HttpRequest, key: str) -> HttpResponse:
+    """The SAML provider's answer to Vigie's log-out request (the Vigie session ended before
+    it left): it only says whether the provider's session ended too."""
+    provider = _saml_provider_or_404(key)
+    ended = saml.logout_succeeded(
+        provider,
+        request.GET.get("SAMLResponse", ""),
+        acs_url=_acs_url(request, provider),
+        sls_url=_sls_url(request, provider),
+    )
+    if ended:
+        messages.success(
+            request,
+            _("Vous êtes aussi déconnecté(e) de %(provider)s.") % {"provider": provider.label},
+        )
+    return redirect("accounts:login")
+
+
+@require_GET
 def saml_metadata(request: HttpRequest) -> HttpResponse:
     """Vigie's SAML metadata, for the federations' registration (GAR, universities)."""
     urls = {p.key: _acs_url(request, p) for p in settings.SAML_PROVIDERS}
+    sls = {p.key: _sls_url(request, p) for p in settings.SAML_PROVIDERS}
     try:
-        xml = saml.sp_metadata(urls)
+        xml = saml.sp_metadata(urls, sls)
     except SignInRefused as error:
         return HttpResponse(str(error.message), status=503, content_type="text/plain")
     return HttpResponse(xml, content_type="application/samlmetadata+xml")

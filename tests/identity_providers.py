@@ -298,25 +298,40 @@ class SAMLTestProvider:
             f"{self.server.url}/__test__/next", json=options, timeout=5
         ).raise_for_status()
 
+    def logouts(self) -> list[str]:
+        return list(requests.get(f"{self.server.url}/__test__/logouts", timeout=5).json())
+
     def last_response(self) -> dict[str, str]:
         return dict(requests.get(f"{self.server.url}/__test__/last", timeout=5).json())
 
 
-def start_saml_provider(key: str, label: str, workdir: Path) -> SAMLTestProvider:
+def start_saml_provider(
+    key: str, label: str, workdir: Path, *, vigie: str = TEST_SERVER
+) -> SAMLTestProvider:
+    """`vigie`: the Vigie it serves (its entityID and log-out URL follow from it)."""
     key_pem, cert_pem = self_signed_certificate()
+    sp_logout = {f"{vigie}/compte/saml/metadata/": f"{vigie}/compte/saml/{key}/sls/"}
     server = NodeServer(
-        "saml_idp.js", {"cert": cert_pem, "key": key_pem, "users": SAML_USERS}, workdir
+        "saml_idp.js",
+        {"cert": cert_pem, "key": key_pem, "users": SAML_USERS, "spLogout": sp_logout},
+        workdir,
     )
     return SAMLTestProvider(key=key, label=label, server=server)
 
 
-def saml_authorize(client: Client, provider: SAMLTestProvider, login: str) -> dict[str, str]:
+def saml_authorize(
+    client: Client,
+    provider: SAMLTestProvider,
+    login: str,
+    session: requests.Session | None = None,
+) -> dict[str, str]:
     """Vigie's « Se connecter avec … », then the person signs in at the provider: the form
-    the provider's page posts back to Vigie ({"SAMLResponse", "RelayState"})."""
+    the provider's page posts back to Vigie ({"SAMLResponse", "RelayState"}). `session`:
+    the browser's cookies at the provider (its own session)."""
     start = client.post(reverse("accounts:provider_sign_in", args=[provider.key]))
     assert start.status_code == 302, start.content[:500]
     assert start["Location"].startswith(f"{provider.server.url}/sso?SAMLRequest=")
-    session = requests.Session()
+    session = session or requests.Session()
     page = session.get(start["Location"], timeout=10)
     assert page.status_code == 200, page.text[:500]
     action = re.search(r'action="([^"]+)"', page.text)
@@ -339,8 +354,13 @@ def post_saml(client: Client, provider_key: str, fields: dict[str, str]) -> Any:
     return client.post(reverse("accounts:saml_continue", args=[provider_key]), fields)
 
 
-def sign_in_saml(client: Client, provider: SAMLTestProvider, login: str) -> Any:
-    return post_saml(client, provider.key, saml_authorize(client, provider, login))
+def sign_in_saml(
+    client: Client,
+    provider: SAMLTestProvider,
+    login: str,
+    session: requests.Session | None = None,
+) -> Any:
+    return post_saml(client, provider.key, saml_authorize(client, provider, login, session))
 
 
 def idp_metadata(entity_id: str, sso_url: str, cert_pem: str) -> str:

@@ -231,6 +231,10 @@ PAGES: dict[tuple[str, str], Entry] = {
     # The relay page shows a form and changes nothing, for anyone (CSRF-exempt by design).
     ("post", "compte/saml/<slug:key>/acs/"): Entry(_saml_answer, everyone()),
     ("get", "compte/saml/metadata/"): Entry(lambda w: Call("/compte/saml/metadata/"), everyone()),
+    # The provider's answer to a log-out: back to the log-in page, whatever it says.
+    ("get", "compte/saml/<slug:key>/sls/"): Entry(
+        lambda w: Call("/compte/saml/gar/sls/?SAMLResponse=eA"), everyone()
+    ),
     ("post", "compte/deconnexion/"): Entry(
         lambda w: Call("/compte/deconnexion/", form={}), everyone()
     ),

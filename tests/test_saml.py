@@ -6,6 +6,7 @@ meant for another service (recipient), for another audience, replayed, unsolicit
 posted to another browser than the one that asked."""
 
 import pytest
+import requests
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.test import Client
 from django.urls import reverse
@@ -165,3 +166,46 @@ def test_the_relay_page_changes_nothing(saml_providers):
     assert relay.status_code == 200
     assert "data-autosubmit" in relay.content.decode()
     assert not User.objects.exists() and _signed_in(client) is None
+
+
+# --- Log-out ----------------------------------------------------------------------------------
+
+
+def test_log_out_ends_vigie_s_session_then_the_gar_s(saml_providers):
+    """Single log-out: a LogoutRequest for this sign-in's NameID, the provider's session
+    ended, its LogoutResponse back to Vigie."""
+    client = Client()
+    at_the_gar = requests.Session()  # the browser's cookies at the provider
+    sign_in_saml(client, saml_providers, "gar-7f3a9c", at_the_gar)
+
+    response = client.post(reverse("accounts:logout"))
+
+    assert _signed_in(client) is None
+    assert response["Location"].startswith(f"{saml_providers.server.url}/slo?SAMLRequest=")
+    answer = at_the_gar.get(response["Location"], allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("http://testserver/compte/saml/gar/sls/")
+    assert saml_providers.logouts() == ["gar-7f3a9c"]
+    back = client.get(answer.headers["Location"].removeprefix("http://testserver"), follow=True)
+    assert "Vous êtes aussi déconnecté(e) de GAR." in back.content.decode()
+
+    # The provider asks who you are again.
+    start = client.post(reverse("accounts:provider_sign_in", args=["gar"]))
+    page = at_the_gar.get(start["Location"], timeout=10)
+    assert "GAR de test — connexion" in page.text
+
+
+def test_the_provider_remembers_its_session_until_then(saml_providers):
+    client = Client()
+    at_the_gar = requests.Session()
+    sign_in_saml(client, saml_providers, "gar-7f3a9c", at_the_gar)
+    other = Client()
+    start = other.post(reverse("accounts:provider_sign_in", args=["gar"]))
+    assert "déjà connecté" in at_the_gar.get(start["Location"], timeout=10).text
+
+
+def test_a_logout_answer_that_is_not_one_changes_nothing(saml_providers):
+    response = Client().get(
+        reverse("accounts:saml_sls", args=["gar"]) + "?SAMLResponse=bm9uc2Vucw", follow=True
+    )
+    assert "aussi déconnecté" not in response.content.decode()

@@ -30,7 +30,7 @@ def browser_providers(asgi_server, tmp_path_factory):
     ent = start_oidc_provider(
         "ent", "ENT Hauts-de-France", [asgi_server], tmp_path_factory.mktemp("ent")
     )
-    gar = start_saml_provider("gar", "GAR", tmp_path_factory.mktemp("gar"))
+    gar = start_saml_provider("gar", "GAR", tmp_path_factory.mktemp("gar"), vigie=asgi_server)
     yield ent, gar
     ent.server.stop()
     gar.server.stop()
@@ -196,6 +196,19 @@ def test_log_out_ends_vigie_s_session_and_the_ent_s(
     # The ENT's session is over too: signing in again asks who you are.
     page.get_by_role("button", name="Se connecter avec ENT Hauts-de-France").click()
     expect(page.get_by_role("heading", name="ENT de test — connexion")).to_be_visible()
+    axe.check(page)
+
+
+def test_log_out_ends_vigie_s_session_and_the_gar_s(
+    page: Page, axe: AccessibilityChecker, asgi_server: str, providers
+) -> None:
+    _sign_in_with_gar(page, axe, asgi_server, "JEAN-FRANCOIS DE LA FONTAINE (gar-7f3a9c)")
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_text("Vous êtes aussi déconnecté(e) de GAR.")).to_be_visible()
+    assert page.url == f"{asgi_server}/compte/connexion/"
+    axe.check(page)
+    page.get_by_role("button", name="Se connecter avec GAR").click()
+    expect(page.get_by_role("heading", name="GAR de test — connexion")).to_be_visible()
     axe.check(page)
 
 

@@ -12,16 +12,24 @@
 // or hostile identity provider would send: {"signAssertion": false} (unsigned),
 // {"recipient": "…", "destination": "…"} (meant for another service), {"audience": "…"}.
 // GET /__test__/last returns the last response posted ({"SAMLResponse", "RelayState", "acs"}).
+//
+// Single log-out (SP-initiated, HTTP-Redirect both ways): /slo takes a LogoutRequest, ends
+// the provider's session of that NameID (a cookie, set at sign-in) and answers a Success
+// LogoutResponse to the service's log-out URL (config "spLogout": {"<SP entityID>": URL}).
+// GET /__test__/logouts lists the NameIDs logged out.
 
 const fs = require('node:fs');
 const http = require('node:http');
 const crypto = require('node:crypto');
+const zlib = require('node:zlib');
 const samlp = require('samlp');
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = `http://127.0.0.1:${config.port}`;
 const entityId = `${base}/metadata`;
 const pending = new Map();
+const sessions = new Map(); // cookie value -> NameID
+const logouts = [];
 let next = null;
 let last = null;
 
@@ -34,11 +42,38 @@ function page(title, body, script = '') {
 <body><main><h1>${escape(title)}</h1>${body}</main>${script}</body></html>`;
 }
 
+function logout(req, res, url) {
+  let xml;
+  try {
+    xml = zlib.inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') || '', 'base64')).toString();
+  } catch (error) {
+    send(res, 400, page('Requête invalide', '<p>LogoutRequest illisible.</p>'));
+    return;
+  }
+  const requestId = (/<(?:\w+:)?LogoutRequest[^>]*\sID="([^"]+)"/.exec(xml) || [])[1];
+  const nameId = (/<(?:\w+:)?NameID[^>]*>([^<]+)</.exec(xml) || [])[1];
+  const issuer = (/<(?:\w+:)?Issuer[^>]*>([^<]+)</.exec(xml) || [])[1];
+  const target = (config.spLogout || {})[issuer];
+  if (!requestId || !nameId || !target) {
+    send(res, 400, page('Requête invalide', '<p>Service ou personne inconnus.</p>'));
+    return;
+  }
+  for (const [cookie, id] of sessions) if (id === nameId) sessions.delete(cookie);
+  logouts.push(nameId);
+  const answer = `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_${crypto.randomUUID()}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${escape(target)}" InResponseTo="${escape(requestId)}"><saml:Issuer>${escape(entityId)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>`;
+  const encoded = zlib.deflateRawSync(Buffer.from(answer)).toString('base64');
+  const relay = url.searchParams.get('RelayState');
+  const location = `${target}?SAMLResponse=${encodeURIComponent(encoded)}${relay ? `&RelayState=${encodeURIComponent(relay)}` : ''}`;
+  res.writeHead(302, { location, 'set-cookie': 'idp_session=; Path=/; Max-Age=0' });
+  res.end();
+}
+
 function metadata() {
   return `<?xml version="1.0"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}">
   <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certBody}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${base}/slo"/>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${base}/sso"/>
   </md:IDPSSODescriptor>
@@ -63,9 +98,14 @@ function readBody(req) {
   });
 }
 
-function send(res, status, body, type = 'text/html; charset=utf-8') {
-  res.writeHead(status, { 'content-type': type });
+function send(res, status, body, type = 'text/html; charset=utf-8', headers = {}) {
+  res.writeHead(status, { 'content-type': type, ...headers });
   res.end(body);
+}
+
+function sessionOf(req) {
+  const match = /(?:^|;\s*)idp_session=([^;]+)/.exec(req.headers.cookie || '');
+  return match && sessions.has(match[1]) ? match[1] : null;
 }
 
 async function sso(req, res, url) {
@@ -77,6 +117,14 @@ async function sso(req, res, url) {
     }
     const uid = crypto.randomUUID();
     pending.set(uid, { request, relayState: query.RelayState || '' });
+    const current = sessionOf(req);
+    if (current) {
+      const id = sessions.get(current);
+      const attributes = config.users[id];
+      send(res, 200, page('GAR de test — déjà connecté',
+        `<p>Ressource demandeuse : ${escape(request.issuer)}</p><form method="post" action="/sso/${uid}"><button type="submit" name="login" value="${escape(id)}">Continuer en tant que ${escape(attributes.prenom || '')} ${escape(attributes.nom || '')}</button></form>`));
+      return;
+    }
     const buttons = Object.entries(config.users).map(([id, attributes]) =>
       `<li><button type="submit" name="login" value="${escape(id)}">${escape(attributes.prenom || '')} ${escape(attributes.nom || '')} (${escape(id)})</button></li>`).join('');
     send(res, 200, page('GAR de test — connexion',
@@ -119,12 +167,15 @@ async function login(req, res, uid) {
     }
     const token = Buffer.from(xml).toString('base64');
     last = { SAMLResponse: token, RelayState: state.relayState, acs };
+    const cookie = sessionOf(req) || crypto.randomUUID();
+    sessions.set(cookie, id);
     send(res, 200, page('Retour vers le service',
       `<form method="post" action="${escape(acs)}">
 <input type="hidden" name="SAMLResponse" value="${token}">
 <input type="hidden" name="RelayState" value="${escape(state.relayState)}">
 <button type="submit">Continuer</button></form>`,
-      "<script>window.addEventListener('load', () => document.forms[0].submit());</script>"));
+      "<script>window.addEventListener('load', () => document.forms[0].submit());</script>"),
+      'text/html; charset=utf-8', { 'set-cookie': `idp_session=${cookie}; Path=/; HttpOnly` });
   });
 }
 
@@ -137,6 +188,10 @@ const server = http.createServer(async (req, res) => {
       await sso(req, res, url);
     } else if (url.pathname.startsWith('/sso/') && req.method === 'POST') {
       await login(req, res, url.pathname.slice(5));
+    } else if (url.pathname === '/slo' && req.method === 'GET') {
+      logout(req, res, url);
+    } else if (url.pathname === '/__test__/logouts') {
+      send(res, 200, JSON.stringify(logouts), 'application/json');
     } else if (url.pathname === '/__test__/next' && req.method === 'POST') {
       next = JSON.parse(await readBody(req));
       res.writeHead(204);
