@@ -98,9 +98,9 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Ends the Vigie session; a session opened through an OpenID Connect provider that
-    offers it (end_session_endpoint) then goes on to the provider's log-out, which comes
-    back to Vigie's log-in page."""
+    """Ends the Vigie session; a session opened through a provider that offers it then goes
+    on to the provider's log-out: OpenID Connect's end_session_endpoint (back to Vigie's
+    log-in page), or SAML single log-out (its answer comes back to saml_sls)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         provider = find_provider(str(request.session.get(SESSION_PROVIDER, "")))
