@@ -24,6 +24,8 @@ install-test: $(BIN)/python ## Install Vigie with test and dev tools, and axe-co
 	npm install --no-audit --no-fund --silent
 	@command -v chromium >/dev/null || (echo "Installing Debian's chromium for the browser tests…" && \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	@command -v xmlsec1 >/dev/null || (echo "Installing Debian's xmlsec1 (SAML signatures)…" && \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q xmlsec1)
 
 run: install ## Set up everything and serve on http://127.0.0.1:8000 (SQLite, demo data)
 	$(BIN)/python manage.py check

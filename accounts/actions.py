@@ -1,5 +1,6 @@
 """Writes on accounts and centres: signing up (a link sent by e-mail, the account created
-when it is used) and a centre's settings."""
+when it is used), signing in through an identity provider (the account found, linked or
+created), removing such a link, and a centre's settings."""
 
 import datetime as dt
 import json
@@ -15,7 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import ratelimit
-from accounts.models import Centre, User
+from accounts.identities import (
+    AccountHasOtherLink,
+    Identity,
+    IdentityLinkedElsewhere,
+    SignInRefused,
+    UnverifiedEmailInUse,
+)
+from accounts.models import Centre, ExternalIdentity, UsedAssertion, User
 from audit.events import record_event
 from audit.tags import Tag
 from lib import crypto
@@ -140,6 +148,190 @@ def do_confirm_registration(token: str) -> User:
         terms_accepted_at=payload["terms_accepted_at"],
     )
     return user
+
+
+# --- Signing in through an identity provider --------------------------------------------
+
+
+class LinkNeedsPassword(SignInRefused):
+    status, code = 409, "link_from_account_page"
+    message = _(
+        "Ce compte Vigie a des droits (centre de certification ou jury) : il n'est lié à un "
+        "fournisseur d'identité que par son titulaire. Connectez-vous avec votre mot de passe, "
+        "puis liez votre compte depuis la page « Mon compte »."
+    )
+
+
+class AccountDisabled(SignInRefused):
+    status, code = 403, "inactive"
+    message = _("Ce compte est désactivé.")
+
+
+class LastWayToSignIn(Exception):
+    message = _(
+        "Ce lien est votre seul moyen de vous connecter à Vigie : choisissez d'abord un mot "
+        "de passe (« Mot de passe oublié ? » sur la page de connexion), puis retirez-le."
+    )
+
+
+def _is_privileged(user: User) -> bool:
+    return bool(user.is_staff or user.is_superuser or user.memberships.exists())
+
+
+def _consume(identity: Identity) -> None:
+    """Refuse an ID token or an assertion already used (a replay), and remember this one
+    until it expires; the expired ones are forgotten on the way."""
+    UsedAssertion.objects.filter(until__lt=timezone.now()).delete()
+    try:
+        with transaction.atomic():
+            UsedAssertion.objects.create(key=identity.replay_key, until=identity.valid_until)
+    except IntegrityError as error:
+        raise SignInRefused(identity.provider, "replay") from error
+
+
+def _link(user: User, identity: Identity, *, how: str) -> ExternalIdentity:
+    try:
+        with transaction.atomic():
+            link = ExternalIdentity.objects.create(
+                user=user, provider=identity.provider.key, subject=identity.subject
+            )
+    except IntegrityError as error:  # the same person signing in twice at once
+        raise IdentityLinkedElsewhere(identity.provider, "linked_elsewhere") from error
+    record_event(
+        Tag.Person.IDENTITY_LINK,
+        actor=user,
+        session=None,
+        provider=identity.provider.key,
+        how=how,
+    )
+    return link
+
+
+def _grant_roles(user: User, identity: Identity) -> None:
+    """Roles the provider says the person holds: granted only if this provider may grant
+    them (OIDC_<KEY>_GRANTS / SAML_<KEY>_GRANTS), otherwise refused and audited. A role is
+    never taken away here: an administrator does that."""
+    for role in sorted(identity.roles):
+        if role != "jury":
+            continue  # other values of the claim are the provider's own business
+        if role not in identity.provider.grants:
+            record_event(
+                Tag.Person.ROLE_REFUSE,
+                actor=user,
+                session=None,
+                provider=identity.provider.key,
+                role=role,
+            )
+            continue
+        if not user.is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=True)
+            user.is_staff = True
+            record_event(
+                Tag.Person.ROLE_GRANT,
+                actor=user,
+                session=None,
+                provider=identity.provider.key,
+                role=role,
+            )
+
+
+@transaction.atomic
+def do_sign_in_with_identity(identity: Identity, *, current_user: User | None) -> ExternalIdentity:
+    """The account an identity provider's person signs in to, and its link.
+
+    - The provider's subject already linked: that account.
+    - Someone signed in to Vigie (the « Lier » button of « Mon compte »): a link to that
+      account — they proved both identities.
+    - Otherwise an account with the same e-mail is linked only if the provider asserts the
+      address verified, the account has no other link with this provider, and it holds no
+      rights (centre, jury): such an account is linked by its holder from « Mon compte ».
+      An unverified address that matches an account links nothing and creates nothing.
+    - Otherwise a new account, with the address only if the provider verified it.
+    The ID token or assertion is used once (replays refused)."""
+    _consume(identity)
+    key = identity.provider.key
+    link = (
+        ExternalIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(provider=key, subject=identity.subject)
+        .first()
+    )
+    if link is not None:
+        if current_user is not None and current_user.pk != link.user_id:
+            raise IdentityLinkedElsewhere(identity.provider, "linked_elsewhere")
+        user = link.user
+    elif current_user is not None:
+        user = current_user
+        if user.identities.filter(provider=key).exists():
+            raise AccountHasOtherLink(identity.provider, "account_has_other_link")
+        link = _link(user, identity, how="signed_in")
+    else:
+        existing = (
+            User.objects.filter(email__iexact=identity.email).first() if identity.email else None
+        )
+        if existing is not None:
+            if not identity.email_verified:
+                raise UnverifiedEmailInUse(identity.provider, "email_not_verified")
+            if existing.identities.filter(provider=key).exists():
+                raise AccountHasOtherLink(identity.provider, "account_has_other_link")
+            if _is_privileged(existing):
+                raise LinkNeedsPassword(identity.provider, "privileged_account")
+            user = existing
+            link = _link(user, identity, how="verified_email")
+        else:
+            user = User(
+                email=identity.email if identity.email_verified else None,
+                first_name=identity.first_name[:150],
+                last_name=identity.last_name[:150],
+            )
+            user.set_unusable_password()
+            user.save()
+            record_event(Tag.Person.IDENTITY_CREATE, actor=user, session=None, provider=key)
+            link = _link(user, identity, how="new_account")
+    if not user.is_active:
+        raise AccountDisabled(identity.provider, "inactive")
+    # What the provider says today: the join form offers it, « Mon compte » shows it.
+    link.first_name = identity.first_name[:150]
+    link.last_name = identity.last_name[:150]
+    link.birthdate = identity.birthdate
+    link.email = identity.email[:254]
+    link.last_used_at = timezone.now()
+    link.save(update_fields=["first_name", "last_name", "birthdate", "email", "last_used_at"])
+    _grant_roles(user, identity)
+    record_event(Tag.Person.IDENTITY_SIGN_IN, actor=user, session=None, provider=key)
+    return link
+
+
+def do_record_sign_in_refusal(error: SignInRefused, *, ip: str | None) -> None:
+    """A refused answer from a provider, kept in the audit trail with the check that refused
+    it (signature, audience, expiry, replay…): the person sees one sentence, the trail says
+    which."""
+    record_event(
+        Tag.Person.SIGN_IN_REFUSE,
+        actor=None,
+        session=None,
+        provider=error.provider.key if error.provider else "",
+        reason=error.reason,
+        ip=ip or "",
+    )
+
+
+@transaction.atomic
+def do_remove_identity_link(link: ExternalIdentity, *, actor: User) -> None:
+    """« Retirer ce lien » on « Mon compte »: that provider no longer signs in to this
+    account. Refused when it is the account's last way to sign in."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    others = user.identities.exclude(pk=link.pk).exists()
+    if not others and not user.has_usable_password():
+        raise LastWayToSignIn
+    deleted, _rows = ExternalIdentity.objects.filter(pk=link.pk, user=user).delete()
+    if deleted:
+        record_event(
+            Tag.Person.IDENTITY_UNLINK,
+            actor=user,
+            session=None,
+            provider=link.provider,
+        )
 
 
 @transaction.atomic

@@ -34,3 +34,14 @@ class EmailBackend(ModelBackend):
     def get_user(self, user_id: int) -> User | None:  # type: ignore[override]
         user = _USER.first(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+class IdentityProviderBackend(EmailBackend):
+    """The backend a sign-in through an identity provider logs in with (accounts/views.py):
+    it authenticates nothing by itself (the provider did, accounts/oidc.py and saml.py), and
+    the session remembers it, so Vigie knows how this session was opened."""
+
+    def authenticate(  # type: ignore[override]
+        self, request: HttpRequest | None, **kwargs: object
+    ) -> User | None:
+        return None

@@ -158,16 +158,24 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 class CentreForm(forms.ModelForm):
     class Meta:
         model = Centre
-        fields = ["name", "type", "time_zone", "sos_campaign_code"]
+        fields = ["name", "type", "time_zone", "sos_campaign_code", "candidate_password_sign_in"]
         labels = {
             "name": gettext_lazy("Nom du centre"),
             "type": gettext_lazy("Type"),
             "time_zone": gettext_lazy("Fuseau horaire"),
             "sos_campaign_code": gettext_lazy("Code de la campagne « SOS élève non certifiable »"),
+            "candidate_password_sign_in": gettext_lazy(
+                "Les candidats peuvent se connecter avec un mot de passe Vigie"
+            ),
         }
         help_texts = {
             "sos_campaign_code": gettext_lazy(
                 "Facultatif. Imprimé dans le kit surveillant, pour un élève qui se révèle non certifiable."
+            ),
+            "candidate_password_sign_in": gettext_lazy(
+                "Décochez pour que vos candidats se connectent uniquement avec le compte de "
+                "votre établissement (ENT, GAR) pour rejoindre une session et commencer leur "
+                "test. Les surveillants et l'Espace Surveillant ne changent pas."
             ),
         }
 

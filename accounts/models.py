@@ -31,7 +31,9 @@ class User(AbstractUser):
     """
 
     username = None  # type: ignore[assignment,misc]
-    email = models.EmailField(_("adresse e-mail"), unique=True)
+    # None for an account created by an identity provider that gives no address (the GAR
+    # gives none for pupils): such an account signs in only through its provider.
+    email = models.EmailField(_("adresse e-mail"), unique=True, null=True, blank=True)  # type: ignore[assignment]
     terms_accepted_at = models.DateTimeField(_("CGU acceptées le"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
@@ -43,7 +45,7 @@ class User(AbstractUser):
         verbose_name = _("utilisateur")
 
     def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name} <{self.email}>"
+        return f"{self.first_name} {self.last_name} <{self.email or '-'}>"
 
     @property
     def is_jury(self) -> bool:
@@ -101,6 +103,11 @@ class Centre(models.Model):
     sos_campaign_code = models.CharField(
         _("code de la campagne « SOS élève non certifiable »"), max_length=20, blank=True
     )
+    # Off: the centre's candidates sign in through their school's identity provider (ENT,
+    # GAR) to join and start; a Vigie password is then not enough.
+    candidate_password_sign_in = models.BooleanField(
+        _("les candidats peuvent se connecter avec un mot de passe Vigie"), default=True
+    )
     members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
         User, through="Membership", related_name="centres"
     )
@@ -141,3 +148,43 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count} until {self.until:%H:%M:%S}"
+
+
+class ExternalIdentity(models.Model):
+    """A Vigie account's link to a person at an identity provider (OpenID Connect or SAML):
+    that provider's `subject` (the ID token's `sub`, the assertion's NameID or the attribute
+    configured) signs in to `user`. What the provider said of the person at the last sign-in
+    is kept: the join form offers it, the account page shows it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    # The provider's key in OIDC_PROVIDERS / SAML_PROVIDERS.
+    provider = models.CharField(_("fournisseur d'identité"), max_length=40)
+    subject = models.CharField(_("identifiant chez le fournisseur"), max_length=255)
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    birthdate = models.DateField(_("date de naissance"), null=True, blank=True)
+    email = models.CharField(_("adresse e-mail"), max_length=254, blank=True)
+    created_at = models.DateTimeField(_("lié le"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dernière connexion"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compte lié")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="one_account_per_subject"),
+            models.UniqueConstraint(fields=["user", "provider"], name="one_link_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject} → {self.user_id}"
+
+
+class UsedAssertion(models.Model):
+    """An ID token or a SAML assertion already used to sign in, kept until it expires (plus
+    the clock skew): presented again, it is a replay and is refused. `key` is a SHA-256 of
+    the provider and the token's nonce or the assertion's ID."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… until {self.until:%H:%M:%S}"

@@ -57,6 +57,13 @@ class Tag:
         """Anyone acting on their own account, before any role."""
 
         ACCOUNT_CREATE = "person:account:create"
+        IDENTITY_CREATE = "person:identity:create"
+        IDENTITY_LINK = "person:identity:link"
+        IDENTITY_SIGN_IN = "person:identity:sign-in"
+        IDENTITY_UNLINK = "person:identity:unlink"
+        ROLE_GRANT = "person:role:grant"
+        ROLE_REFUSE = "person:role:refuse"
+        SIGN_IN_REFUSE = "person:sign-in:refuse"
 
     class System(StrEnum):
         RECORDS_PURGE = "system:records:purge"
@@ -103,5 +110,12 @@ LABELS: dict[str, Promise] = {
     Tag.Jury.SESSION_PUBLISH: _("Résultats publiés"),
     Tag.Jury.SESSION_UNPUBLISH: _("Résultats dépubliés"),
     Tag.Person.ACCOUNT_CREATE: _("Compte créé (conditions d'utilisation acceptées)"),
+    Tag.Person.IDENTITY_CREATE: _("Compte créé à la connexion par un fournisseur d'identité"),
+    Tag.Person.IDENTITY_LINK: _("Compte lié à un fournisseur d'identité"),
+    Tag.Person.IDENTITY_SIGN_IN: _("Connexion par un fournisseur d'identité"),
+    Tag.Person.IDENTITY_UNLINK: _("Lien avec un fournisseur d'identité retiré"),
+    Tag.Person.ROLE_GRANT: _("Rôle accordé par un fournisseur d'identité"),
+    Tag.Person.ROLE_REFUSE: _("Rôle refusé : ce fournisseur d'identité ne peut pas l'accorder"),
+    Tag.Person.SIGN_IN_REFUSE: _("Connexion par un fournisseur d'identité refusée"),
     Tag.System.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),
 }

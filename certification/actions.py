@@ -65,8 +65,14 @@ def do_join(
     last_name: str,
     birthdate: dt.date,
     ip: str | None = None,
+    via_identity_provider: bool = False,
 ) -> Candidate:
     """Link the account to its line of the attendance sheet (idempotent).
+
+    Names match as lib/text.normalize_name reads them, so an identity provider's spelling
+    (« JEAN-FRANCOIS ») finds the sheet's (« Jean-François »). A centre that turned Vigie
+    passwords off for its candidates takes only sessions opened through an identity
+    provider (`via_identity_provider`).
 
     Refusals are counted per account (20 in 15 minutes lock joining out, so nobody can walk
     through session numbers and names) and per address, with a school's limit."""
@@ -79,18 +85,29 @@ def do_join(
             first_name=first_name,
             last_name=last_name,
             birthdate=birthdate,
+            via_identity_provider=via_identity_provider,
         )
 
 
 @transaction.atomic
 def _join(
-    user: User, *, session_number: str, first_name: str, last_name: str, birthdate: dt.date
+    user: User,
+    *,
+    session_number: str,
+    first_name: str,
+    last_name: str,
+    birthdate: dt.date,
+    via_identity_provider: bool,
 ) -> Candidate:
-    session = ExamSession.objects.filter(number=session_number.strip()).first()
+    session = (
+        ExamSession.objects.select_related("centre").filter(number=session_number.strip()).first()
+    )
     if session is None:
         raise e.UnknownSession
     if not session.is_accessible:
         raise e.SessionNotAccessible
+    if not session.centre.candidate_password_sign_in and not via_identity_provider:
+        raise e.IdentityProviderRequired
     matches = list(
         Candidate.objects.select_for_update().filter(
             session=session,
@@ -210,7 +227,12 @@ class Run:
 
 
 def do_start_or_resume(
-    candidate: Candidate, *, user: User, access_code: str, ip: str | None = None
+    candidate: Candidate,
+    *,
+    user: User,
+    access_code: str,
+    ip: str | None = None,
+    via_identity_provider: bool = False,
 ) -> Run:
     """Check the code and the presence confirmation, consume it, hand this tab the run.
 
@@ -222,11 +244,18 @@ def do_start_or_resume(
     with ratelimit.attempt(
         rules, locked=e.TooManyAccessCodeAttempts(), failures=(e.WrongAccessCode,)
     ):
-        return _start_or_resume(candidate, user=user, access_code=access_code)
+        return _start_or_resume(
+            candidate,
+            user=user,
+            access_code=access_code,
+            via_identity_provider=via_identity_provider,
+        )
 
 
 @transaction.atomic
-def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> Run:
+def _start_or_resume(
+    candidate: Candidate, *, user: User, access_code: str, via_identity_provider: bool
+) -> Run:
     # The session row is locked too, so a start cannot slip past a finalization; the centre
     # row is not: every room of a centre starts at the same time on the day.
     candidate = (
@@ -237,6 +266,8 @@ def _start_or_resume(candidate: Candidate, *, user: User, access_code: str) -> R
     if candidate.user_id != user.pk:
         raise e.NoMatchingCandidate
     session = candidate.session
+    if not session.centre.candidate_password_sign_in and not via_identity_provider:
+        raise e.IdentityProviderRequired
     if not password_matches(session.access_code, access_code):
         raise e.WrongAccessCode
     # Locked too: the resume decides from this row whether a question must be drawn, and an

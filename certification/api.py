@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from accounts.identities import signed_in_with_provider
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions
@@ -74,6 +75,7 @@ def join(request: HttpRequest, payload: JoinIn) -> dict[str, Any]:
         last_name=payload.last_name,
         birthdate=payload.birthdate,
         ip=client_ip(request),
+        via_identity_provider=signed_in_with_provider(request),
     )
     return {"candidate_id": candidate.pk, "session_number": candidate.session.number}
 
@@ -114,7 +116,11 @@ def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str
     user = _user(request)
     candidate = access_own_candidate(user, candidate_id)
     run = actions.do_start_or_resume(
-        candidate, user=user, access_code=payload.access_code, ip=client_ip(request)
+        candidate,
+        user=user,
+        access_code=payload.access_code,
+        ip=client_ip(request),
+        via_identity_provider=signed_in_with_provider(request),
     )
     return {"course_id": run.course.pk, "run_token": run.token, "resumed": run.resumed}
 

@@ -50,6 +50,15 @@ class NotCertifiable(Refusal):
     )
 
 
+class IdentityProviderRequired(Refusal):
+    status, code = 403, "identity_provider_required"
+    message = _(
+        "Votre centre de certification demande de vous connecter avec le compte de votre "
+        "établissement (ENT, GAR) pour passer la certification. Déconnectez-vous, puis "
+        "choisissez « Se connecter avec … » sur la page de connexion."
+    )
+
+
 class WrongAccessCode(Refusal):
     status, code = 404, "wrong_access_code"
     message = _("Ce code n'existe pas ou n'est plus valide.")

@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.access import signed_in_identity
+from accounts.identities import signed_in_with_provider
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions, engine
@@ -22,10 +24,27 @@ from lib.errors import Refusal
 
 @login_required
 def join(request: HttpRequest) -> HttpResponse:
-    form = JoinForm(request.POST or None)
+    # Signed in through the school's identity provider: its names and birthdate are offered,
+    # spelled as it spells them (the join matches them as lib/text.normalize_name reads them).
+    identity = signed_in_identity(request)
+    initial = (
+        {
+            "first_name": identity.first_name,
+            "last_name": identity.last_name,
+            "birthdate": identity.birthdate,
+        }
+        if identity
+        else {}
+    )
+    form = JoinForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            candidate = actions.do_join(_user(request), **form.cleaned_data, ip=client_ip(request))
+            candidate = actions.do_join(
+                _user(request),
+                **form.cleaned_data,
+                ip=client_ip(request),
+                via_identity_provider=signed_in_with_provider(request),
+            )
         except Refusal as error:
             form.add_error(None, str(error.message))
         else:

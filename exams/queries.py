@@ -32,7 +32,7 @@ def candidates_with_eligibility(session: ExamSession) -> list[tuple[Candidate, b
     emails = {c.email.lower() for c in candidates if c.email and not c.user_id}
     users = User.objects.filter(pk__in=user_ids) | User.objects.filter(email__in=emails)
     by_id = {u.pk: u for u in users}
-    by_email = {u.email.lower(): u for u in by_id.values()}
+    by_email = {u.email.lower(): u for u in by_id.values() if u.email}
     levels: dict[int, dict[str, int]] = {pk: {} for pk in by_id}
     for row in CompetenceLevel.objects.filter(user_id__in=by_id):
         levels[row.user_id][row.competence] = row.level

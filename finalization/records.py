@@ -86,7 +86,7 @@ def read_facts(session: ExamSession, archived_at: dt.datetime) -> Facts:
 def _person(user: User | None) -> str:
     if user is None:
         return "—"
-    return user.get_full_name() or user.email
+    return user.get_full_name() or user.email or ""
 
 
 def _clock(value: dt.datetime | None, zone: ZoneInfo) -> str:

@@ -12,6 +12,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.identity_providers import TEST_SERVER, start_oidc_provider, start_saml_provider
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -96,3 +97,52 @@ def sent_events(django_capture_on_commit_callbacks):
             yield events
 
     return capture
+
+
+# --- Identity providers on the loopback (tests/identity_providers.py) ------------------------
+
+
+@pytest.fixture(scope="session")
+def oidc_ent(tmp_path_factory):
+    """A school's ENT: node's oidc-provider, for Django's test client (http://testserver)."""
+    provider = start_oidc_provider(
+        "ent", "ENT Hauts-de-France", [TEST_SERVER], tmp_path_factory.mktemp("oidc-ent")
+    )
+    yield provider
+    provider.server.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_academie(tmp_path_factory):
+    """An academy's provider, allowed to grant the jury role (OIDC_ACADEMIE_GRANTS=jury)."""
+    provider = start_oidc_provider(
+        "academie",
+        "Académie de Lille",
+        [TEST_SERVER],
+        tmp_path_factory.mktemp("oidc-academie"),
+        grants=frozenset({"jury"}),
+    )
+    yield provider
+    provider.server.stop()
+
+
+@pytest.fixture
+def oidc_providers(settings, oidc_ent, oidc_academie):
+    """Vigie configured with both OpenID Connect providers."""
+    settings.OIDC_PROVIDERS = [oidc_ent.config(), oidc_academie.config()]
+    return oidc_ent, oidc_academie
+
+
+@pytest.fixture(scope="session")
+def saml_gar(tmp_path_factory):
+    """A GAR-like SAML 2.0 identity provider (node's samlp), its metadata by URL."""
+    provider = start_saml_provider("gar", "GAR", tmp_path_factory.mktemp("saml-gar"))
+    yield provider
+    provider.server.stop()
+
+
+@pytest.fixture
+def saml_providers(settings, saml_gar):
+    settings.SAML_PROVIDERS = [saml_gar.config()]
+    settings.SAML_SP_ENTITY_ID = "http://testserver/compte/saml/metadata/"
+    return saml_gar

@@ -7,7 +7,15 @@ import hashlib
 import factory
 from django.utils import timezone
 
-from accounts.models import Centre, CompetenceLevel, Membership, RateLimitCounter, User
+from accounts.models import (
+    Centre,
+    CompetenceLevel,
+    ExternalIdentity,
+    Membership,
+    RateLimitCounter,
+    UsedAssertion,
+    User,
+)
 from audit.models import AuditEvent
 from certification.models import (
     Answer,
@@ -118,6 +126,28 @@ class RateLimitCounterFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"login:ip:10.0.0.{n}")
     until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=15))
     count = 1
+
+
+class ExternalIdentityFactory(factory.django.DjangoModelFactory):
+    """A link to an identity provider (the provider need not be configured)."""
+
+    class Meta:
+        model = ExternalIdentity
+
+    user = factory.SubFactory(UserFactory)
+    provider = "ent"
+    subject = factory.Sequence(lambda n: f"sujet-{n}")
+    first_name = factory.LazyAttribute(lambda o: o.user.first_name.upper())
+    last_name = factory.LazyAttribute(lambda o: o.user.last_name.upper())
+    birthdate = dt.date(2008, 3, 14)
+
+
+class UsedAssertionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UsedAssertion
+
+    key = factory.Sequence(lambda n: hashlib.sha256(f"assertion-{n}".encode()).hexdigest())
+    until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=10))
 
 
 class AuditEventFactory(factory.django.DjangoModelFactory):

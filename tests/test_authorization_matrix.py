@@ -42,12 +42,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.actions import sign_up_token
-from accounts.models import User
+from accounts.models import ExternalIdentity, User
 from audit.models import AuditEvent
 from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
 from exams.models import Candidate, ExamSession
 from invigilation.models import InvigilatorAccess, Note
+from lib.identity_providers import SAMLProvider
 from results.models import Certificate
+from tests.identity_providers import idp_metadata, self_signed_certificate
 from tests.spreadsheets import CANDIDATE_HEADERS, SESSION_HEADERS, candidate_row, make_csv
 from tests.world import (
     ANONYMOUS,
@@ -180,6 +182,18 @@ def _sign_up_token() -> str:
     return sign_up_token(NEW_ACCOUNT, password_hash=make_password(NEW_ACCOUNT["password"]))
 
 
+def _own_link(w: World) -> ExternalIdentity:
+    """The candidate persona's link to the ENT (the candidate also has a password)."""
+    link, _created = ExternalIdentity.objects.get_or_create(
+        user=w.users[CANDIDATE], provider="ent", defaults={"subject": "eleve-ent"}
+    )
+    return link
+
+
+def _saml_answer(w: World) -> Call:
+    return Call("/compte/saml/gar/acs/", form={"SAMLResponse": "PHNhbWw+", "RelayState": ""})
+
+
 # --- Pages: (method, URLconf route) ----------------------------------------------------------
 
 PAGES: dict[tuple[str, str], Entry] = {
@@ -197,6 +211,34 @@ PAGES: dict[tuple[str, str], Entry] = {
         done=lambda w: User.objects.filter(email=NEW_ACCOUNT["email"]).exists(),
     ),
     ("get", "compte/connexion/"): Entry(lambda w: Call("/compte/connexion/"), everyone()),
+    # « Mon compte » and its links to identity providers (tests/test_oidc.py, test_saml.py).
+    ("get", "compte/"): Entry(lambda w: Call("/compte/"), signed_in()),
+    ("post", "compte/liens/<int:link_id>/retirer/"): Entry(
+        lambda w: Call(f"/compte/liens/{_own_link(w).pk}/retirer/", form={}),
+        only(CANDIDATE),
+        done=lambda w: not ExternalIdentity.objects.filter(provider="ent").exists(),
+    ),
+    # Off to the provider (the world's GAR, metadata from a file): anyone may sign in.
+    ("post", "compte/fournisseurs/<slug:key>/connexion/"): Entry(
+        lambda w: Call("/compte/fournisseurs/gar/connexion/", form={}), everyone()
+    ),
+    # The provider's answers: a provider that is not configured (or not of that kind) is
+    # not found. What a configured one's answer gets (and every refusal) is in
+    # tests/test_oidc.py and tests/test_saml.py: a refused answer leaves an audit row.
+    ("get", "compte/oidc/<slug:key>/retour/"): Entry(
+        lambda w: Call("/compte/oidc/gar/retour/?code=x&state=y"), nobody(404)
+    ),
+    ("post", "compte/saml/<slug:key>/acs/suite/"): Entry(
+        lambda w: Call("/compte/saml/inconnu/acs/suite/", form={"SAMLResponse": "x"}),
+        nobody(404),
+    ),
+    # The relay page shows a form and changes nothing, for anyone (CSRF-exempt by design).
+    ("post", "compte/saml/<slug:key>/acs/"): Entry(_saml_answer, everyone()),
+    ("get", "compte/saml/metadata/"): Entry(lambda w: Call("/compte/saml/metadata/"), everyone()),
+    # The provider's answer to a log-out: back to the log-in page, whatever it says.
+    ("get", "compte/saml/<slug:key>/sls/"): Entry(
+        lambda w: Call("/compte/saml/gar/sls/?SAMLResponse=eA"), everyone()
+    ),
     ("post", "compte/deconnexion/"): Entry(
         lambda w: Call("/compte/deconnexion/", form={}), everyone()
     ),
@@ -565,6 +607,27 @@ MATRIX = {**PAGES, **OPERATIONS}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gar_metadata(tmp_path_factory):
+    _key, cert = self_signed_certificate()
+    path = tmp_path_factory.mktemp("gar") / "gar.xml"
+    path.write_text(idp_metadata("https://gar.test/idp", "https://gar.test/sso", cert))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def identity_providers(settings, gar_metadata):
+    """A GAR configured from a metadata file: signing in only redirects to it."""
+    settings.SAML_PROVIDERS = [
+        SAMLProvider(
+            key="gar",
+            label="GAR",
+            metadata_file=str(gar_metadata),
+            entity_id="https://gar.test/idp",
+        )
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -39,13 +39,21 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 
-from accounts.models import Centre
+from accounts.models import Centre, ExternalIdentity
 from audit.models import AuditEvent
 from audit.tags import AnyTag, Tag
 from certification.models import CertificationCourse
 from finalization.models import SessionRecord
 from tests.factories import CentreFactory
-from tests.world import CENTRE_ADMIN, INVIGILATOR, JURY, SUPERUSER, World, persistent_world
+from tests.world import (
+    CANDIDATE,
+    CENTRE_ADMIN,
+    INVIGILATOR,
+    JURY,
+    SUPERUSER,
+    World,
+    persistent_world,
+)
 from vigie.api import api
 
 DESTRUCTIVE_PREFIXES = (
@@ -299,6 +307,31 @@ DESTRUCTIVE = [
         operation=("post", "/api/jury/reports/{report_id}/neutralize"),
     ),
 ]
+
+
+def _link_path(w: World) -> str:
+    """The candidate persona's link to the ENT, on « Mon compte » (the candidate also has a
+    password, so the link may go)."""
+    link, _created = ExternalIdentity.objects.get_or_create(
+        user=w.users[CANDIDATE], provider="ent", defaults={"subject": "eleve-ent"}
+    )
+    return f"/compte/liens/{link.pk}/retirer/"
+
+
+def _account_page(w: World) -> str:
+    _link_path(w)  # the page lists the link
+    return "/compte/"
+
+
+DESTRUCTIVE.append(
+    Destructive(
+        "accounts.actions.do_remove_identity_link",
+        Tag.Person.IDENTITY_UNLINK,
+        CANDIDATE,
+        ClosedDisclosure(origin=_account_page, action=_link_path),
+        calls=(lambda w: Call("post", _link_path(w), form={}),),
+    )
+)
 BY_ACTION = {entry.action: entry for entry in DESTRUCTIVE}
 CALLS = [(entry.action, n) for entry in DESTRUCTIVE for n in range(len(entry.calls))]
 

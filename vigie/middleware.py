@@ -4,11 +4,17 @@ Pages load only their own JavaScript and style sheets: no inline `<script>`, no 
 attribute, no `eval`; server data reaches scripts through `json_script` (a JSON block,
 which a CSP does not execute). A response that already carries its own policy keeps it:
 the item bank's simulators are served with a sandbox policy of their own.
+
+`form-action` also lists the configured identity providers' origins (accounts/origins.py):
+« Se connecter avec … » and « Se déconnecter » post to Vigie, which redirects there, and
+Chromium checks every redirect of a form against it.
 """
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
+
+from accounts.origins import provider_origins
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -34,5 +40,11 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
     ) -> HttpResponseBase:
         content_type = response.get("Content-Type", "")
         if content_type.startswith("text/html") and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            origins = provider_origins()
+            policy = CONTENT_SECURITY_POLICY
+            if origins:
+                policy = policy.replace(
+                    "form-action 'self'", f"form-action 'self' {' '.join(origins)}"
+                )
+            response["Content-Security-Policy"] = policy
         return response

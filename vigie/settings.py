@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lib.env import envbool, envint, envlist, envsecret, envstr
+from lib.identity_providers import read_clock_skew, read_oidc_providers, read_saml_providers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -158,7 +159,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.EmailBackend",
+    # Sessions opened through an identity provider (ENT, GAR): see below.
+    "accounts.backends.IdentityProviderBackend",
+]
 SESSION_ENGINE = "accounts.sessions"  # the database's, read with a compiled query
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -171,6 +176,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Identity providers a school signs its people in with (README, « Configuration »):
+# OpenID Connect (OIDC_PROVIDERS=ent,… and OIDC_<KEY>_…) and SAML 2.0 (SAML_PROVIDERS=gar,…
+# and SAML_<KEY>_…), read by lib/identity_providers.py.
+OIDC_PROVIDERS = read_oidc_providers()
+SAML_PROVIDERS = read_saml_providers()
+IDP_CLOCK_SKEW = read_clock_skew()
+# Vigie's entityID as a SAML service provider (its metadata: /compte/saml/metadata/).
+SAML_SP_ENTITY_ID = envstr("SAML_SP_ENTITY_ID", f"{SITE_URL}/compte/saml/metadata/")
+# pysaml2 checks signatures with xmlsec1 (Debian package `xmlsec1`).
+SAML_XMLSEC_BINARY = envstr("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
+# A metadata URL is fetched again after this many seconds.
+SAML_METADATA_TTL = envint("SAML_METADATA_TTL", 3600, minimum=60)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
