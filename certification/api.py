@@ -12,15 +12,16 @@ from accounts.request import request_user as _user
 from certification import actions
 from certification.access import access_own_candidate, access_own_course
 from certification.state import course_state
+from lib.freetext import Line
 
 router = Router(tags=["candidate"])
 RUN_TOKEN_HEADER = "X-Run-Token"  # noqa: S105 - a header name
 
 
 class JoinIn(Schema):
-    session_number: str
-    first_name: str
-    last_name: str
+    session_number: Line
+    first_name: Line
+    last_name: Line
     birthdate: dt.date
 
 
@@ -30,7 +31,7 @@ class JoinOut(Schema):
 
 
 class StartIn(Schema):
-    access_code: str
+    access_code: Line
 
 
 class StartOut(Schema):
@@ -40,8 +41,8 @@ class StartOut(Schema):
 
 
 class AnswerIn(Schema):
-    item_id: str
-    response: list[int] | str
+    item_id: Line
+    response: list[int] | Line
     focus_lost: bool = False
 
 
@@ -53,7 +54,7 @@ class AnswerOut(Schema):
 
 
 class AlertIn(Schema):
-    item_id: str
+    item_id: Line
 
 
 class AlertOut(Schema):

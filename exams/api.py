@@ -24,6 +24,7 @@ from exams.forms import CandidateForm, SessionForm
 from exams.models import Candidate, ExamSession
 from exams.queries import candidates_with_eligibility, sessions_for_centre
 from lib.errors import FormInvalid, ImportFailed
+from lib.freetext import Line, Lines
 from lib.spreadsheets import SpreadsheetError
 
 router = Router(tags=["centre"])
@@ -52,24 +53,24 @@ LocalTime = Annotated[
 
 
 class SessionIn(Schema):
-    site_name: str
-    address: str = ""
-    room: str
+    site_name: Line
+    address: Line = ""
+    room: Line
     date: dt.date
     time: LocalTime
-    examiner: str
-    description: str = ""
+    examiner: Line
+    description: Lines = ""
     companion_required: bool = True
 
 
 class SessionPatch(Schema):
-    site_name: str | None = None
-    address: str | None = None
-    room: str | None = None
+    site_name: Line | None = None
+    address: Line | None = None
+    room: Line | None = None
     date: dt.date | None = None
     time: LocalTime | None = None
-    examiner: str | None = None
-    description: str | None = None
+    examiner: Line | None = None
+    description: Lines | None = None
     companion_required: bool | None = None
 
 
@@ -97,33 +98,33 @@ class SessionSecretsOut(SessionOut):
 
 
 class CandidateIn(Schema):
-    first_name: str
-    last_name: str
+    first_name: Line
+    last_name: Line
     birthdate: dt.date
-    sex: str
-    birth_city: str
-    birth_postal_code: str = ""
-    birth_country: str = "FRANCE"
-    email: str = ""
-    result_recipient_email: str = ""
-    external_id: str = ""
+    sex: Line
+    birth_city: Line
+    birth_postal_code: Line = ""
+    birth_country: Line = "FRANCE"
+    email: Line = ""
+    result_recipient_email: Line = ""
+    external_id: Line = ""
     extra_time_percentage: int = 0
-    complementary_certification: str = ""
+    complementary_certification: Line = ""
 
 
 class CandidatePatch(Schema):
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Line | None = None
+    last_name: Line | None = None
     birthdate: dt.date | None = None
-    sex: str | None = None
-    birth_city: str | None = None
-    birth_postal_code: str | None = None
-    birth_country: str | None = None
-    email: str | None = None
-    result_recipient_email: str | None = None
-    external_id: str | None = None
+    sex: Line | None = None
+    birth_city: Line | None = None
+    birth_postal_code: Line | None = None
+    birth_country: Line | None = None
+    email: Line | None = None
+    result_recipient_email: Line | None = None
+    external_id: Line | None = None
     extra_time_percentage: int | None = None
-    complementary_certification: str | None = None
+    complementary_certification: Line | None = None
 
 
 class CandidateOut(Schema):

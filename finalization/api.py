@@ -16,6 +16,7 @@ from finalization import actions, records, validation
 from finalization.access import access_session_records
 from finalization.models import SessionRecord
 from invigilation.history import session_history
+from lib.freetext import Line, Lines
 
 router = Router(tags=["finalization"])
 
@@ -24,21 +25,21 @@ router = Router(tags=["finalization"])
 
 
 class IssueReportIn(Schema):
-    subcategory: str
-    description: str = ""
+    subcategory: Line
+    description: Lines = ""
     question_number: int | None = None
 
 
 class CandidateReportIn(Schema):
     candidate_id: int
     has_seen_end_screen: bool = False
-    abort_reason: str = ""
-    comment: str = ""
+    abort_reason: Line = ""
+    comment: Lines = ""
     issue_reports: list[IssueReportIn] = []
 
 
 class FinalizationIn(Schema):
-    global_comment: str = ""
+    global_comment: Lines = ""
     has_incident: bool = False
     has_joining_issue: bool = False
     reports: list[CandidateReportIn] = []

@@ -20,14 +20,14 @@ from invigilation.access import (
 )
 from invigilation.state import session_state
 from lib.errors import Refusal
-from lib.text import has_control_characters
+from lib.freetext import Line, Lines
 
 router = Router(tags=["invigilation"])
 
 
 class SuperviseIn(Schema):
-    session_number: str
-    password: str
+    session_number: Line
+    password: Line
 
 
 class SessionRef(Schema):
@@ -36,11 +36,11 @@ class SessionRef(Schema):
 
 
 class ValidateIn(Schema):
-    reason: str
+    reason: Line
 
 
 class NoteIn(Schema):
-    text: str
+    text: Lines
     candidate_id: int | None = None
 
 
@@ -173,7 +173,5 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
     text = payload.text.strip()
     if not text or len(text) > 2000:
         raise Refusal(message=_("La note doit contenir entre 1 et 2 000 caractères."))
-    if has_control_characters(text, multiline=True):
-        raise Refusal(message=_("La note contient des caractères non autorisés."))
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}

@@ -1,8 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from lib.freetext import FreeTextForm
 
-class SuperviseForm(forms.Form):
+
+class SuperviseForm(FreeTextForm, forms.Form):
     session_number = forms.CharField(
         label=gettext_lazy("Numéro de la session"),
         max_length=12,

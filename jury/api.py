@@ -15,6 +15,7 @@ from exams.models import ExamSession
 from invigilation.history import session_history
 from jury import actions, queries
 from jury.access import access_report_by_jury
+from lib.freetext import Lines
 
 router = Router(tags=["jury"])
 
@@ -83,7 +84,7 @@ class AssignIn(Schema):
 
 
 class DecisionIn(Schema):
-    comment: str = ""
+    comment: Lines = ""
 
 
 def _summary(summary: queries.SessionSummary) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification.scoring import level_name
+from lib.freetext import Line
 from results import actions, documents, exports
 from results.access import access_own_certificate, access_results_by_centre_member
 from results.models import Certificate
@@ -63,7 +64,7 @@ def _verification(certificate: Certificate) -> dict[str, Any]:
 
 
 @router.get("/verify/{code}", auth=None, response=VerificationOut, url_name="results_verify")
-def verify(request: HttpRequest, code: str) -> dict[str, Any]:
+def verify(request: HttpRequest, code: Line) -> dict[str, Any]:
     """Public, rate-limited per address: 404 unknown code, 410 withdrawn, 429 too many."""
     return _verification(actions.do_verify(code, ip=client_ip(request)))
 
