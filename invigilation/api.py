@@ -21,6 +21,7 @@ from invigilation.access import (
 from invigilation.state import session_state
 from lib.errors import Refusal
 from lib.freetext import Line, Lines
+from lib.ids import Id
 
 router = Router(tags=["invigilation"])
 
@@ -41,7 +42,7 @@ class ValidateIn(Schema):
 
 class NoteIn(Schema):
     text: Lines
-    candidate_id: int | None = None
+    candidate_id: Id | None = None
 
 
 class Done(Schema):
@@ -52,7 +53,7 @@ class EndedOut(Schema):
     ended: int
 
 
-def _question_alert(user: User, alert_id: int) -> LiveAlert:
+def _question_alert(user: User, alert_id: Id) -> LiveAlert:
     alert = access_alert_as_invigilator(user, alert_id)
     if alert.kind != LiveAlert.Kind.QUESTION:
         raise Refusal(message=_("Ce signalement ne concerne pas une question."))
@@ -71,7 +72,7 @@ def supervise(request: HttpRequest, payload: SuperviseIn) -> dict[str, Any]:
 
 
 @router.post("/sessions/{session_id}/enter", response=SessionRef, url_name="invigilation_enter")
-def enter_as_member(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def enter_as_member(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     """« Surveiller cette session » for a member of the session's centre (no password)."""
     user = _user(request)
     session = access_session_as_member(user, session_id)
@@ -80,14 +81,14 @@ def enter_as_member(request: HttpRequest, session_id: int) -> dict[str, Any]:
 
 
 @router.get("/sessions/{session_id}/state", url_name="invigilation_state")
-def state(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def state(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     return session_state(access_session_as_invigilator(_user(request), session_id))
 
 
 @router.post(
     "/candidates/{candidate_id}/confirm-presence", response=Done, url_name="invigilation_confirm"
 )
-def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def confirm_presence(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_confirm_presence(
         access_candidate_as_invigilator(user, candidate_id), actor=user
@@ -98,7 +99,7 @@ def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 @router.post(
     "/candidates/{candidate_id}/cancel-presence", response=Done, url_name="invigilation_cancel"
 )
-def cancel_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def cancel_presence(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_cancel_presence(access_candidate_as_invigilator(user, candidate_id), actor=user)
     return {"detail": str(_("ok"))}
@@ -107,7 +108,7 @@ def cancel_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 @router.post(
     "/candidates/{candidate_id}/authorize-resume", response=Done, url_name="invigilation_resume"
 )
-def authorize_resume(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def authorize_resume(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_authorize_resume(
         access_candidate_as_invigilator(user, candidate_id), actor=user
@@ -116,7 +117,7 @@ def authorize_resume(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 
 
 @router.post("/candidates/{candidate_id}/end", response=Done, url_name="invigilation_end")
-def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def end_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     candidate = access_candidate_as_invigilator(user, candidate_id)
     course = CertificationCourse.objects.filter(candidate=candidate).first()
@@ -129,14 +130,14 @@ def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 @router.post(
     "/sessions/{session_id}/end-overtime", response=EndedOut, url_name="invigilation_end_overtime"
 )
-def end_overtime(request: HttpRequest, session_id: int) -> dict[str, int]:
+def end_overtime(request: HttpRequest, session_id: Id) -> dict[str, int]:
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
     return {"ended": actions.do_end_overtime(session, actor=user)}
 
 
 @router.post("/alerts/{alert_id}/validate", response=Done, url_name="invigilation_validate")
-def validate_alert(request: HttpRequest, alert_id: int, payload: ValidateIn) -> dict[str, str]:
+def validate_alert(request: HttpRequest, alert_id: Id, payload: ValidateIn) -> dict[str, str]:
     user = _user(request)
     test_actions.do_validate_alert(
         _question_alert(user, alert_id), actor=user, reason=payload.reason
@@ -145,7 +146,7 @@ def validate_alert(request: HttpRequest, alert_id: int, payload: ValidateIn) -> 
 
 
 @router.post("/alerts/{alert_id}/companion", response=Done, url_name="invigilation_companion")
-def confirm_companion(request: HttpRequest, alert_id: int) -> dict[str, str]:
+def confirm_companion(request: HttpRequest, alert_id: Id) -> dict[str, str]:
     user = _user(request)
     alert = access_alert_as_invigilator(user, alert_id)
     if alert.kind != LiveAlert.Kind.COMPANION:
@@ -155,14 +156,14 @@ def confirm_companion(request: HttpRequest, alert_id: int) -> dict[str, str]:
 
 
 @router.post("/alerts/{alert_id}/refuse", response=Done, url_name="invigilation_refuse")
-def refuse_alert(request: HttpRequest, alert_id: int) -> dict[str, str]:
+def refuse_alert(request: HttpRequest, alert_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_refuse_alert(_question_alert(user, alert_id), actor=user)
     return {"detail": str(_("Le signalement a bien été refusé."))}
 
 
 @router.post("/sessions/{session_id}/notes", response=Done, url_name="invigilation_note")
-def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str, str]:
+def add_note(request: HttpRequest, session_id: Id, payload: NoteIn) -> dict[str, str]:
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
     candidate = None

@@ -3,7 +3,7 @@ OpenAPI schema, tried by each of the eight personas of tests/world.py.
 
 Adding an entry — the rule checked by the first two tests below: every URL pattern and every
 OpenAPI operation needs an entry keyed by (method, route), the route written as in the
-URLconf for pages (« sessions/<int:session_id>/ ») and as in the schema for the API
+URLconf for pages (« sessions/<id:session_id>/ ») and as in the schema for the API
 (« /api/sessions/{session_id} »). The entry says how to call it on the world (URL, body,
 headers) and what each persona gets (`only(CENTRE_ADMIN)`, `signed_in()`, …). A new page or
 operation fails the test until it has one; an entry whose route no longer exists fails too.
@@ -213,7 +213,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "compte/connexion/"): Entry(lambda w: Call("/compte/connexion/"), everyone()),
     # « Mon compte » and its links to identity providers (tests/test_oidc.py, test_saml.py).
     ("get", "compte/"): Entry(lambda w: Call("/compte/"), signed_in()),
-    ("post", "compte/liens/<int:link_id>/retirer/"): Entry(
+    ("post", "compte/liens/<id:link_id>/retirer/"): Entry(
         lambda w: Call(f"/compte/liens/{_own_link(w).pk}/retirer/", form={}),
         only(CANDIDATE),
         done=lambda w: not ExternalIdentity.objects.filter(provider="ent").exists(),
@@ -254,75 +254,75 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "certification/rejoindre/"): Entry(
         lambda w: Call("/certification/rejoindre/"), signed_in()
     ),
-    ("get", "certification/candidats/<int:candidate_id>/instructions/"): Entry(
+    ("get", "certification/candidats/<id:candidate_id>/instructions/"): Entry(
         lambda w: Call(f"/certification/candidats/{w.own.pk}/instructions/"), only(CANDIDATE)
     ),
-    ("get", "certification/candidats/<int:candidate_id>/commencer/"): Entry(
+    ("get", "certification/candidats/<id:candidate_id>/commencer/"): Entry(
         lambda w: Call(f"/certification/candidats/{w.own.pk}/commencer/"), only(CANDIDATE)
     ),
-    ("get", "certification/tests/<int:course_id>/"): Entry(
+    ("get", "certification/tests/<id:course_id>/"): Entry(
         lambda w: Call(f"/certification/tests/{w.own_course.pk}/"), only(CANDIDATE)
     ),
     ("get", "certification/media/<str:name>"): Entry(
         lambda w: Call(f"/certification/media/{w.media}"), signed_in()
     ),
     ("get", "surveillance/"): Entry(lambda w: Call("/surveillance/"), signed_in()),
-    ("get", "surveillance/sessions/<int:session_id>/"): Entry(
+    ("get", "surveillance/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/"), only(*ROOM)
     ),
     # « Surveiller cette session »: a centre member's entry, recorded (the page records none).
-    ("post", "surveillance/sessions/<int:session_id>/entrer/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/entrer/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/entrer/", form={}),
         only(CENTRE_ADMIN),
         done=lambda w: InvigilatorAccess.objects.filter(
             session=w.a.session, via="membership"
         ).exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/quitter/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/quitter/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/quitter/", form={}), only(*ROOM)
     ),
-    ("get", "surveillance/sessions/<int:session_id>/kit.pdf"): Entry(
+    ("get", "surveillance/sessions/<id:session_id>/kit.pdf"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/kit.pdf"), only(*ROOM)
     ),
     ("get", "jury/"): Entry(lambda w: Call("/jury/"), only(JURY)),
-    ("get", "jury/sessions/<int:session_id>/"): Entry(
+    ("get", "jury/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/"), only(JURY)
     ),
-    ("post", "jury/sessions/<int:session_id>/attribuer/"): Entry(
+    ("post", "jury/sessions/<id:session_id>/attribuer/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/attribuer/", form={}),
         only(JURY),
         done=lambda w: ExamSession.objects.filter(
             pk=w.finalized.pk, assigned_officer=w.users[JURY]
         ).exists(),
     ),
-    ("post", "jury/sessions/<int:session_id>/publier/"): Entry(
+    ("post", "jury/sessions/<id:session_id>/publier/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/publier/", form={}),
         only(JURY),
         done=lambda w: ExamSession.objects.get(pk=w.finalized.pk).published_at is not None,
     ),
-    ("post", "jury/sessions/<int:session_id>/depublier/"): Entry(
+    ("post", "jury/sessions/<id:session_id>/depublier/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.published.pk}/depublier/", form={}),
         only(JURY),
         done=lambda w: ExamSession.objects.get(pk=w.published.pk).published_at is None,
     ),
-    ("post", "jury/signalements/<int:report_id>/traiter/"): Entry(
+    ("post", "jury/signalements/<id:report_id>/traiter/"): Entry(
         lambda w: Call(f"/jury/signalements/{w.report.pk}/traiter/", form={"decision": "reject"}),
         only(JURY),
         done=lambda w: IssueReport.objects.get(pk=w.report.pk).resolved_at is not None,
     ),
-    ("get", "jury/sessions/<int:session_id>/archives/<slug:kind>.pdf"): Entry(
+    ("get", "jury/sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(JURY)
     ),
-    ("get", "resultats/<int:certificate_id>/"): Entry(
+    ("get", "resultats/<id:certificate_id>/"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/"), only(CANDIDATE)
     ),
-    ("get", "resultats/<int:certificate_id>/certificat.pdf"): Entry(
+    ("get", "resultats/<id:certificate_id>/certificat.pdf"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/certificat.pdf"), only(CANDIDATE)
     ),
     ("get", "verifier/"): Entry(
         lambda w: Call(f"/verifier/?code={w.certificate.verification_code}"), everyone()
     ),
-    ("get", "sessions/<int:session_id>/resultats.<str:kind>"): Entry(
+    ("get", "sessions/<id:session_id>/resultats.<str:kind>"): Entry(
         lambda w: Call(f"/sessions/{w.published.pk}/resultats.csv"), only(*CENTRE)
     ),
     ("post", "i18n/setlang/"): Entry(
@@ -334,58 +334,58 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "api/docs"): Entry(lambda w: Call("/api/docs"), everyone()),
     ("get", "api/"): Entry(lambda w: Call("/api/"), nobody(404)),  # django-ninja's empty root
     # The centre's pages.
-    ("get", "centres/<int:centre_id>/sessions/"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/parametres/"): Entry(
+    ("get", "centres/<id:centre_id>/parametres/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/parametres/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/sessions/nouvelle/"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/nouvelle/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/nouvelle/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/sessions/import/"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/import/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/import/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/sessions/modele.<str:kind>"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/modele.<str:kind>"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/modele.csv"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/"): Entry(
+    ("get", "sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/modifier/"): Entry(
+    ("get", "sessions/<id:session_id>/modifier/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/modifier/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/supprimer/"): Entry(
+    ("get", "sessions/<id:session_id>/supprimer/"): Entry(
         lambda w: Call(f"/sessions/{w.b.pk}/supprimer/"), only(*CENTRE)
     ),
-    ("post", "sessions/<int:session_id>/supprimer/"): Entry(
+    ("post", "sessions/<id:session_id>/supprimer/"): Entry(
         lambda w: Call(f"/sessions/{w.b.pk}/supprimer/", form={}),
         only(*CENTRE),
         done=lambda w: not ExamSession.objects.filter(pk=w.b.pk).exists(),
     ),
-    ("get", "sessions/<int:session_id>/finaliser/"): Entry(
+    ("get", "sessions/<id:session_id>/finaliser/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/finaliser/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/candidats/ajouter/"): Entry(
+    ("get", "sessions/<id:session_id>/candidats/ajouter/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/candidats/ajouter/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/candidats/import/"): Entry(
+    ("get", "sessions/<id:session_id>/candidats/import/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/candidats/import/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/candidats/modele.<str:kind>"): Entry(
+    ("get", "sessions/<id:session_id>/candidats/modele.<str:kind>"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/candidats/modele.csv"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/documents/<slug:kind>.pdf"): Entry(
+    ("get", "sessions/<id:session_id>/documents/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/documents/kit-surveillant.pdf"), only(*CENTRE)
     ),
     # Documents archived at finalization: the centre's copy here, the jury's under jury/.
-    ("get", "sessions/<int:session_id>/archives/<slug:kind>.pdf"): Entry(
+    ("get", "sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(*CENTRE)
     ),
-    ("get", "candidats/<int:candidate_id>/modifier/"): Entry(
+    ("get", "candidats/<id:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
     ),
-    ("post", "candidats/<int:candidate_id>/supprimer/"): Entry(
+    ("post", "candidats/<id:candidate_id>/supprimer/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/supprimer/", form={}),
         only(*CENTRE),
         done=lambda w: not Candidate.objects.filter(pk=w.a.absent.pk).exists(),

@@ -358,8 +358,9 @@ def test_it_refuses_control_characters_in_the_jury_comment(fraud, jury, centre_a
 
 @pytest.mark.django_db
 def test_it_refuses_a_nul_in_a_verification_code(client):
+    # A path naming nothing that can exist is not found (vigie/api.py), as an unknown code.
     response = client.get("/api/results/verify/V-ABC%00DEF")
-    assert response.status_code == 422
+    assert response.status_code == 404
     page = client.get("/verifier/", {"code": "V-ABC\x00DEF"})
     assert page.status_code == 200
     assert MESSAGE.replace("'", "&#x27;") in page.content.decode()
