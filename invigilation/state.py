@@ -13,6 +13,7 @@ from certification.models import AlertStatus, CourseStatus, LiveAlert
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.history import session_history
 from invigilation.models import Note, Watcher
+from invigilation.rows import row_actions
 from lib import issue_reports
 
 STATUS_LABELS = {
@@ -120,6 +121,8 @@ def _row(
     row["attention"] = (
         0 if row["companion_alert"] else 1 if row["alert"] else 2 if row["time_over"] else 3
     )
+    # What the row offers (invigilation/rows.py): API clients follow the page's rule.
+    row["actions"] = [action.value for action in row_actions(row)]
     return row
 
 
