@@ -39,7 +39,7 @@ def _row(status: Status, **marks: Any) -> dict[str, Any]:
 
 
 # Every status with the marks it can carry, and the buttons it must show, in order.
-CASES = [
+CASES: list[tuple[Status, dict[str, Any], tuple[Action, ...]]] = [
     (Status.NOT_CONFIRMED, {}, (Action.CONFIRM,)),
     (Status.CONFIRMED, {}, (Action.CANCEL,)),
     (Status.STARTED, {}, (Action.RESUME, Action.END)),
