@@ -18,9 +18,9 @@ from invigilation.access import (
     access_session_as_invigilator,
     access_session_as_member,
 )
+from invigilation.forms import clean_note_text
 from invigilation.state import session_state
 from lib.errors import Refusal
-from lib.text import has_control_characters
 
 router = Router(tags=["invigilation"])
 
@@ -170,10 +170,6 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
         candidate = access_candidate_as_invigilator(user, payload.candidate_id)
         if candidate.session_id != session.pk:
             raise Refusal(message=_("Ce candidat n'appartient pas à cette session."))
-    text = payload.text.strip()
-    if not text or len(text) > 2000:
-        raise Refusal(message=_("La note doit contenir entre 1 et 2 000 caractères."))
-    if has_control_characters(text, multiline=True):
-        raise Refusal(message=_("La note contient des caractères non autorisés."))
+    text = clean_note_text(payload.text)
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}

@@ -9,7 +9,7 @@
   var courseId = root.dataset.courseId;
   var token = sessionStorage.getItem("vigie-run-" + courseId) || "";
   var headers = { "X-Run-Token": token };
-  var shownId = null, focusLost = false, countdown = null, poller = null, startedAt = null;
+  var shownId = null, focusLost = false, countdown = null, startedAt = null;
   var sending = false, finished = false, wasPaused = false;
   var t = JSON.parse($("test-strings").textContent);
 
@@ -237,10 +237,6 @@
     window.postMessage({ source: "vigie-page", type: "companion:ping", nonce: companion.pending }, location.origin);
   }, 1000);
 
-  Vigie.live(root.dataset.wsPath, {
-    onEvent: function () { load(); },
-    onDown: function () { if (!poller) { poller = setInterval(load, 3000); } },
-    onUp: function () { if (poller) { clearInterval(poller); poller = null; } load(); }
-  });
+  Vigie.follow(root.dataset.wsPath, { onEvent: function () { load(); }, refresh: load, every: 3000 });
   load();
 })();
