@@ -79,13 +79,22 @@
     var resolved = wasPaused && state.last_alert;
     wasPaused = false;
     if (state.question.id !== shownId) { renderQuestion(state.question); }
-    if (resolved) { announce(state.last_alert.status === "validated" ? t.validated : t.refused); }
+    if (resolved) {
+      // The decision is shown, not only announced; the report panel closes, so « Oui, je
+      // suis sûr(e) » is no longer one tap away (issue 13).
+      var decision = state.last_alert.status === "validated" ? t.validated : t.refused;
+      $("report").open = false;
+      $("decision").textContent = decision;
+      $("decision").hidden = false;
+      announce(decision);
+    }
   }
 
   function renderQuestion(q) {
     shownId = q.id;
     focusLost = false;
     $("report").open = false;
+    $("decision").hidden = true;
     $("answer-error").hidden = true;
     $("question-title").textContent = t.question.replace("%n", q.number);
     $("question-prompt").textContent = q.prompt;

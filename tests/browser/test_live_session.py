@@ -207,6 +207,9 @@ def test_it_handles_a_reported_problem_both_ways(
 
     expect(student.locator("#question-prompt")).not_to_have_text(first_prompt)
     expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    expect(student.locator("#decision")).to_have_text(
+        "Votre signalement a été validé : voici une autre question."
+    )
     second_prompt = student.locator("#question-prompt").inner_text()
 
     student.get_by_text("Signaler un problème avec la question").click()
@@ -216,6 +219,14 @@ def test_it_handles_a_reported_problem_both_ways(
     inv1.get_by_role("dialog").get_by_role("button", name="Refuser le signalement").click()
     expect(inv1.locator("#flash")).to_have_text("Le signalement a bien été refusé.")
     expect(student.locator("#question-prompt")).to_have_text(second_prompt)
+    # Issue 13: the candidate sees the decision, and the report panel is closed (« Oui, je
+    # suis sûr(e) » no longer one tap away).
+    expect(student.locator("#decision")).to_have_text(
+        "Votre signalement a été refusé : reprenez la question."
+    )
+    expect(student.locator("#decision")).to_be_visible()
+    expect(student.locator("#report")).not_to_have_attribute("open", "")
+    expect(student.get_by_role("button", name="Oui, je suis sûr(e)")).to_be_hidden()
     # The other invigilator's page dropped the alert too, without reloading.
     expect(_row(inv2, "DUPONT Léa")).to_contain_text("En cours")
     axe.check(inv1)
