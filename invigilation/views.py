@@ -173,6 +173,7 @@ def _fragment(
     rows: list[dict[str, Any]] | None,
     all_rows: bool = False,
     journal: bool = False,
+    counts: bool = True,
     flash: tuple[str, bool] | None = None,
     notes_open: int | None = None,
     status: int = 200,
@@ -183,7 +184,7 @@ def _fragment(
         "session": session,
         "rows": _decorated(rows or []),
         "all_rows": all_rows,
-        "counts": session_counts(session),
+        "counts": session_counts(session) if counts else None,
         "flash": flash,
         "notes_open": notes_open,
         "oob": True,
@@ -219,7 +220,8 @@ def _requested_ids(request: HttpRequest, session: ExamSession) -> list[int] | No
 
 @login_required
 def rows(request: HttpRequest, session_id: int) -> HttpResponse:
-    """The rows of `?ids=` (all without it), the counts, and the journal with `journal=1`."""
+    """The rows of `?ids=` (all without it); the counts and the journal with `journal=1`
+    (an answer, most of the events, changes neither: its row is all it costs)."""
     try:
         session = access_session_as_invigilator(_user(request), session_id)
     except Refusal as error:
@@ -228,12 +230,14 @@ def rows(request: HttpRequest, session_id: int) -> HttpResponse:
         ids = _requested_ids(request, session)
     except BadRequest as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
+    journal = ids is None or request.GET.get("journal") == "1"
     return _fragment(
         request,
         session,
         rows=candidate_rows(session, ids) if ids is None or ids else [],
         all_rows=ids is None,
-        journal=ids is None or request.GET.get("journal") == "1",
+        journal=journal,
+        counts=journal,
     )
 
 
