@@ -38,6 +38,18 @@
   }
   function refreshAll() { want([], true, true); }
 
+  /* An answer changes one number of one running row, and its event carries it: patched
+     in place, in the row's own words (data-words), without a request — answers are most
+     of the events. A focus-mode or timed-out answer has its own event, which fetches. */
+  function patchAnswered(event) {
+    var progress = document.querySelector("#candidate-" + Number(event.candidate_id) + " .progress[data-answered]");
+    if (!progress || event.status !== "started" || !event.position) { return false; }
+    var answered = Math.max(Number(progress.dataset.answered), Number(event.position));
+    progress.dataset.answered = String(answered);
+    progress.textContent = progress.dataset.words.replace("{answered}", String(answered));
+    return true;
+  }
+
   /* Statuses the page answers by reloading: the session was finalized (412), the access
      expired (403) or vanished (404); the reload shows why. Other refusals (409: another
      invigilator acted first) carry their row and message: swap them. */
@@ -186,6 +198,7 @@
   var link = Vigie.follow(root.dataset.wsPath, {
     onEvent: function (event) {
       if (event.type === "heartbeat") { return; }
+      if (event.op === "answered" && patchAnswered(event)) { return; }
       if (event.type === "candidate" && event.candidate_id) {
         // An answer changes one row; anything else also writes the timeline.
         want([event.candidate_id], event.op !== "answered", false);

@@ -145,10 +145,13 @@ def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     # An answer costs one request: its response carries the next question, and the
     # invigilators' pages patch the row from the pushed event instead of re-reading all.
     state_reads = {"candidate": 0, "invigilator": 0}
+    row_reads = []
 
     def count(who: str):
         def on_request(request) -> None:
             state_reads[who] += request.url.endswith("/state")
+            if "/lignes/" in request.url:
+                row_reads.append(request.url)
 
         return on_request
 
@@ -160,6 +163,7 @@ def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     expect(student.locator("#progress")).to_have_text("Question 4 / 32")
     expect(_row(inv2, "DUPONT Léa")).to_contain_text("3 / 32 questions")
     assert state_reads == {"candidate": 0, "invigilator": 0}
+    assert row_reads == []  # not even the row: the event carries the number
     for number in range(4, 33):
         expect(student.locator("#progress")).to_have_text(f"Question {number} / 32")
         _answer_current(student)
