@@ -18,6 +18,7 @@ from invigilation.access import (
     access_session_as_invigilator,
     access_session_as_member,
 )
+from invigilation.forms import clean_note_text
 from invigilation.state import session_state
 from lib.errors import Refusal
 from lib.freetext import Line, Lines
@@ -171,8 +172,6 @@ def add_note(request: HttpRequest, session_id: Id, payload: NoteIn) -> dict[str,
         candidate = access_candidate_as_invigilator(user, payload.candidate_id)
         if candidate.session_id != session.pk:
             raise Refusal(message=_("Ce candidat n'appartient pas à cette session."))
-    text = payload.text.strip()
-    if not text or len(text) > 2000:
-        raise Refusal(message=_("La note doit contenir entre 1 et 2 000 caractères."))
+    text = clean_note_text(payload.text)
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}

@@ -284,6 +284,107 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "surveillance/sessions/<id:session_id>/kit.pdf"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/kit.pdf"), only(*ROOM)
     ),
+    # The live page's fragments (htmx): the rows, and each action giving its row back.
+    ("get", "surveillance/sessions/<int:session_id>/lignes/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/lignes/?ids={w.a.running.pk}&journal=1"
+        ),
+        only(*ROOM),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/notes/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/notes/", form={"text": "PV"}),
+        only(*ROOM),
+        done=lambda w: Note.objects.filter(session=w.a.session, text="PV").exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/terminer-temps-ecoule/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/terminer-temps-ecoule/", form={}),
+        only(*ROOM),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/confirmer/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.absent.pk}/confirmer/", form={}
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.absent.pk, authorized_to_start_at__isnull=False
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/annuler-confirmation/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.confirmed.pk}"
+            "/annuler-confirmation/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.confirmed.pk, authorized_to_start_at__isnull=True
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/autoriser-reprise/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/autoriser-reprise/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.running.pk, authorized_to_start_at__isnull=False
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/terminer/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/terminer/", form={}
+        ),
+        only(*ROOM),
+        done=lambda w: CertificationCourse.objects.filter(
+            candidate=w.a.running, status="ended_by_invigilator"
+        ).exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/notes/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/notes/",
+            form={"text": "Incident"},
+        ),
+        only(*ROOM),
+        done=lambda w: Note.objects.filter(candidate=w.a.running, text="Incident").exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/valider/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/valider/",
+            form={"reason": "E11"},
+        ),
+        only(*ROOM),
+        done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, status="validated").exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/refuser/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/refuser/", form={}
+        ),
+        only(*ROOM),
+        done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, status="refused").exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/extension/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.companion.pk}/extension/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: not LiveAlert.objects.filter(pk=w.a.companion.pk, status="ongoing").exists(),
+    ),
     ("get", "jury/"): Entry(lambda w: Call("/jury/"), only(JURY)),
     ("get", "jury/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/"), only(JURY)
@@ -789,16 +890,25 @@ ROOM_KEYS = [
     if key[1].startswith(("surveillance/sessions/", "/api/invigilation/"))
     and key != ("post", "/api/invigilation/supervise")
 ]
+# The live page's fragments answer a refused access with its status and reason (the page
+# reloads itself and shows it), like the API, not with a redirect.
+FRAGMENTS = {
+    key
+    for key in ROOM_KEYS
+    if re.search(r"/(lignes|notes|terminer-temps-ecoule|candidats|signalements)/", key[1])
+}
 NOT_SUPERVISABLE = (
     "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
 )
 
 
-def _refusal(response, *, is_api: bool) -> tuple[int, str]:
-    """(status, message) of a refusal: the API's detail, or the message a page redirected
-    to « Surveiller une session » with."""
+def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, str]:
+    """(status, message) of a refusal: the API's detail, a fragment's text, or the message a
+    page redirected to « Surveiller une session » with."""
     if is_api:
         return response.status_code, response.json()["detail"]
+    if fragment:
+        return response.status_code, response.content.decode()
     assert response.status_code == 302 and response["Location"] == "/surveillance/"
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert len(messages) == 1, messages
@@ -807,8 +917,9 @@ def _refusal(response, *, is_api: bool) -> tuple[int, str]:
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
     # 4 pages, the state and 10 actions (a centre member's « Surveiller cette session » is
-    # one page and one action)
-    assert len(ROOM_KEYS) == 4 + 1 + 10
+    # one page and one action), and the live page's 11 fragments (its rows, 10 actions)
+    assert len(ROOM_KEYS) == 4 + 1 + 10 + 11
+    assert len(FRAGMENTS) == 11
 
 
 @pytest.mark.django_db
@@ -823,10 +934,13 @@ def test_it_ends_the_invigilator_access_the_morning_after_the_session(world, key
     end = world.a.session.supervision_ends_at
     with time_machine.travel(end, tick=False):
         before = _snapshot()
+        fragment = key in FRAGMENTS
         status, message = _refusal(
-            _send(_client(world.users[INVIGILATOR]), method, call), is_api=is_api
+            _send(_client(world.users[INVIGILATOR]), method, call),
+            is_api=is_api,
+            fragment=fragment,
         )
-        assert status == (403 if is_api else 302)
+        assert status == (403 if is_api or fragment else 302)
         assert message.startswith("Votre accès à l'Espace Surveillant de cette session a pris fin")
         assert _snapshot() == before
         _check(_send(_client(world.users[CENTRE_ADMIN]), method, call), ALLOWED, is_api=is_api)
@@ -844,7 +958,11 @@ def test_it_closes_the_espace_surveillant_of_a_finalized_session(world, key):
     for persona in (INVIGILATOR, CENTRE_ADMIN):
         before = _snapshot()
         response = _send(_client(world.users[persona]), method, call)
-        assert _refusal(response, is_api=is_api) == (412 if is_api else 302, NOT_SUPERVISABLE)
+        fragment = key in FRAGMENTS
+        assert _refusal(response, is_api=is_api, fragment=fragment) == (
+            412 if is_api or fragment else 302,
+            NOT_SUPERVISABLE,
+        )
         assert _snapshot() == before
 
 

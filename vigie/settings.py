@@ -81,6 +81,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # `{% icon %}` everywhere without a `{% load %}` (lib/icons.py).
+            "builtins": ["lib.icons"],
         },
     },
 ]
