@@ -2,10 +2,9 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lib.freetext import FreeTextForm
 from lib.errors import Refusal
+from lib.freetext import FreeTextForm
 from lib.text import has_control_characters
-
 
 
 class SuperviseForm(FreeTextForm, forms.Form):

@@ -285,24 +285,24 @@ PAGES: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/kit.pdf"), only(*ROOM)
     ),
     # The live page's fragments (htmx): the rows, and each action giving its row back.
-    ("get", "surveillance/sessions/<int:session_id>/lignes/"): Entry(
+    ("get", "surveillance/sessions/<id:session_id>/lignes/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/lignes/?ids={w.a.running.pk}&journal=1"
         ),
         only(*ROOM),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/notes/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/notes/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/notes/", form={"text": "PV"}),
         only(*ROOM),
         done=lambda w: Note.objects.filter(session=w.a.session, text="PV").exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/terminer-temps-ecoule/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/terminer-temps-ecoule/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/terminer-temps-ecoule/", form={}),
         only(*ROOM),
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/confirmer/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/confirmer/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.absent.pk}/confirmer/", form={}
@@ -314,7 +314,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/annuler-confirmation/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/annuler-confirmation/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.confirmed.pk}"
@@ -328,7 +328,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/autoriser-reprise/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/autoriser-reprise/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/autoriser-reprise/",
@@ -341,7 +341,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/terminer/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/terminer/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/terminer/", form={}
@@ -351,7 +351,7 @@ PAGES: dict[tuple[str, str], Entry] = {
             candidate=w.a.running, status="ended_by_invigilator"
         ).exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/notes/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/notes/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/notes/",
             form={"text": "Incident"},
@@ -359,7 +359,7 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: Note.objects.filter(candidate=w.a.running, text="Incident").exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/valider/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/valider/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/valider/",
             form={"reason": "E11"},
@@ -367,7 +367,7 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, status="validated").exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/refuser/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/refuser/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/refuser/", form={}
         ),
@@ -376,7 +376,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/extension/",
+        "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/extension/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.companion.pk}/extension/",
