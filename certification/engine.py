@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from certification import irt
 from certification.bank import Bank, Item, load_bank
 from certification.models import AlertStatus, Answer, CertificationCourse, CourseStatus, LiveAlert
+from lib.framework import COMPETENCE_CODES
 from lib.prepared import Prepared
 
 __all__ = ["TEST_LENGTH", "Item"]
@@ -100,8 +101,18 @@ def next_item(course: CertificationCourse, state: Progress | None = None) -> Ite
     # Seeded per course and step: reproducible for an audit, different between candidates.
     rng = random.Random(f"{course.seed}:{len(history)}:{len(reported)}")
     avoid = frozenset({course.avoid_competence}) if course.avoid_competence else frozenset()
+    bank = get_bank()
+    # Sympson–Hetter: the candidate's lotteries are drawn from the course's seed, so they are
+    # the same at every step and recomputed rather than stored (docs/scoring.md).
+    blocked = irt.blocked_by_exposure(bank.items, bank.exposure, course.seed)
     return irt.select_next(
-        get_bank().items, history, rng=rng, excluded=excluded, excluded_competences=avoid
+        bank.items,
+        history,
+        rng=rng,
+        excluded=excluded,
+        excluded_competences=avoid,
+        blocked=blocked,
+        cover=COMPETENCE_CODES,
     )
 
 
