@@ -116,6 +116,33 @@ def next_item(course: CertificationCourse, state: Progress | None = None) -> Ite
     )
 
 
+def choice_order(seed: int, question: Item) -> list[int]:
+    """The order a candidate sees a question's choices in: a permutation of the bank's
+    indices drawn from the test's seed and the item (the same on every read and resume),
+    or [] for a free answer. Stored with the question shown and with the answer."""
+    if not question.choices:
+        return []
+    order = list(range(len(question.choices)))
+    random.Random(f"{seed}:choices:{question.id}").shuffle(order)
+    return order
+
+
+def shown_choices(question: Item, order: list[int]) -> list[str]:
+    """The choices in the order the candidate saw them."""
+    if sorted(order) != list(range(len(question.choices))):
+        return list(question.choices)
+    return [question.choices[i] for i in order]
+
+
+def to_bank_indices(response: list[int] | str, order: list[int]) -> list[int] | str:
+    """A response given on the shown order, as indices into the bank's `choices` (sorted):
+    what `Item.is_correct` checks and what is stored. The identity for a free answer or
+    an empty order."""
+    if isinstance(response, str) or not order:
+        return response
+    return sorted(order[i] for i in response)
+
+
 def estimate(history: list[tuple[Item, bool]]) -> tuple[float, float]:
     result = irt.estimate(history)
     return result.theta, result.sd

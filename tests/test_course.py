@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from certification import actions
 from certification.models import AlertStatus, Answer, CertificationCourse, CourseStatus
 from tests.factories import UserFactory
+from tests.journey import right_response
 
 NOT_CONFIRMED = (
     "Votre surveillant n'a pas confirmé votre présence dans la salle de test. "
@@ -47,9 +48,8 @@ def _answer(client, course_id, token, item_id, response, **extra):
 
 
 def _right(item):
-    if item["type"] == "free":
-        return "pdf"
-    return [0, 1] if item["type"] == "multiple" else [0]
+    """The right response to a question of the state, on the order it shows the choices."""
+    return right_response(item)
 
 
 @pytest.fixture
