@@ -292,6 +292,7 @@ def _start_or_resume(
             started_at=now,
             seed=secrets.randbits(48),
             run_token_hash=_hash(token),
+            bank_version=engine.get_bank().version,
         )
         # The first question comes with the course: the page's first state read shows it.
         first = engine.next_item(course, engine.Progress(answers=[], alerts=[]))
@@ -425,7 +426,7 @@ def do_answer(
     if cleaned is None or (not cleaned and not timed_out):
         raise e.InvalidResponse
     # The candidate clicked positions in the order shown: check and keep the bank's indices.
-    shown_order = list(course.current_choice_order)
+    shown_order = engine.valid_order(item, course.current_choice_order)
     cleaned = engine.to_bank_indices(cleaned, shown_order)
     position = progress.answered + 1
     # Leaving the frame only means something on a focus-mode question.

@@ -20,6 +20,9 @@ _ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 # Sympson–Hetter parameters of the bank (docs/scoring.md, « Exposure control »), written by
 # `scripts/simulate_adaptive.py --calibrate-exposure`. JSON, so the *.yaml glob skips it.
 EXPOSURE_FILE = "exposure.json"
+# Written with each new version of the bank by a recalibration (certification/calibration.py):
+# {"version": n, ...}. No file: version 0, the bank as shipped.
+VERSION_FILE = "calibration.json"
 _MEDIA_FOR_FLAG = {"image": "image", "attachment": "attachment", "simulator": "simulator"}
 
 
@@ -75,6 +78,7 @@ class Bank:
     exposure: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
     # Whether the exposure parameters were computed for these very items and parameters.
     exposure_current: bool = True
+    version: int = 0
 
     def by_id(self) -> dict[str, Item]:
         # Built once per bank: every answer looks items up (the bank is immutable).
@@ -241,8 +245,24 @@ def load_bank(directory: Path | str = DEFAULT_DIR) -> Bank:
     if errors:
         raise BankError(errors)
     return Bank(
-        items=tuple(items), directory=directory, exposure=exposure, exposure_current=current
+        items=tuple(items),
+        directory=directory,
+        exposure=exposure,
+        exposure_current=current,
+        version=bank_version(directory),
     )
+
+
+def bank_version(directory: Path) -> int:
+    """A bank folder's version: 0 for the shipped bank, n after the n-th recalibration."""
+    path = directory / VERSION_FILE
+    if not path.is_file():
+        return 0
+    try:
+        version = json.loads(path.read_text(encoding="utf-8")).get("version", 0)
+    except (ValueError, AttributeError):
+        return 0
+    return version if isinstance(version, int) and version >= 0 else 0
 
 
 def _load_exposure(

@@ -127,10 +127,16 @@ def choice_order(seed: int, question: Item) -> list[int]:
     return order
 
 
+def valid_order(question: Item, order: list[int]) -> list[int]:
+    """`order` if it is a permutation of the question's choices, else [] (the bank's order):
+    a stored order that does not fit the question (a bank changed under a running test)
+    is never applied."""
+    return list(order) if sorted(order) == list(range(len(question.choices))) else []
+
+
 def shown_choices(question: Item, order: list[int]) -> list[str]:
     """The choices in the order the candidate saw them."""
-    if sorted(order) != list(range(len(question.choices))):
-        return list(question.choices)
+    order = valid_order(question, order) or list(range(len(question.choices)))
     return [question.choices[i] for i in order]
 
 

@@ -43,6 +43,9 @@ class CertificationCourse(models.Model):
     avoid_competence = models.CharField(max_length=4, blank=True)
     theta = models.FloatField(default=0.0)
     theta_sd = models.FloatField(default=1.0)
+    # The version of the item bank the test was taken and scored with (0: as shipped; n:
+    # the n-th recalibration, certification/calibration.py).
+    bank_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("test de certification")

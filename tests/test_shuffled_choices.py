@@ -110,3 +110,17 @@ def test_it_shows_the_jury_and_the_records_the_question_as_seen(client, started,
     line = review.reported_question(report).summary()
     assert line.index(question["choices"][0]) < line.index(question["choices"][-1])
     assert "[x] " + question["choices"][response[0]] in line
+
+
+@pytest.mark.django_db
+def test_it_ignores_a_stored_order_that_does_not_fit_the_question(client, started):
+    """An order for another number of choices (a bank changed under a running test) is not
+    applied: the bank's order is shown and checked, never an error."""
+    course_id, token = started
+    CertificationCourse.objects.filter(pk=course_id).update(current_choice_order=[1, 0])
+    question = _state(client, course_id, token)["question"]
+    item = engine.item(question["id"])
+    assert question["choices"] == list(item.choices)
+    response = [len(item.choices) - 1]
+    assert _answer(client, course_id, token, item.id, response).status_code == 200
+    assert Answer.objects.get(item_id=item.id).response == response
