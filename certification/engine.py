@@ -91,6 +91,23 @@ def progress(course: CertificationCourse) -> Progress:
     return Progress(answers=list(_ANSWERS.rows(course.pk)), alerts=list(_ALERTS.rows(course.pk)))
 
 
+# Tests whose lotteries a worker keeps (a frozenset of ~100 ids each): beyond, start again.
+_BLOCKED_KEPT = 4096
+
+
+def _blocked(bank: Bank, seed: int) -> frozenset[str]:
+    """The items that lost their Sympson–Hetter lottery for the test of this seed. The draws
+    are a function of the seed, the same at every step, so they are recomputed rather than
+    stored (docs/scoring.md) and kept per bank for the test's next questions."""
+    kept: dict[int, frozenset[str]] | None = bank.__dict__.get("_blocked")
+    if kept is None or len(kept) >= _BLOCKED_KEPT:
+        kept = {}
+        object.__setattr__(bank, "_blocked", kept)
+    if seed not in kept:
+        kept[seed] = irt.blocked_by_exposure(bank.items, bank.exposure, seed)
+    return kept[seed]
+
+
 def next_item(course: CertificationCourse, state: Progress | None = None) -> Item | None:
     state = state or progress(course)
     history = state.history
@@ -102,9 +119,7 @@ def next_item(course: CertificationCourse, state: Progress | None = None) -> Ite
     rng = random.Random(f"{course.seed}:{len(history)}:{len(reported)}")
     avoid = frozenset({course.avoid_competence}) if course.avoid_competence else frozenset()
     bank = get_bank()
-    # Sympson–Hetter: the candidate's lotteries are drawn from the course's seed, so they are
-    # the same at every step and recomputed rather than stored (docs/scoring.md).
-    blocked = irt.blocked_by_exposure(bank.items, bank.exposure, course.seed)
+    blocked = _blocked(bank, course.seed)
     return irt.select_next(
         bank.items,
         history,

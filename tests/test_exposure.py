@@ -15,6 +15,7 @@ from scripts.simulate_adaptive import (
     MAX_EXPOSURE,
     candidates_for,
     overlap_rate,
+    rmse,
     simulate,
     synthetic_bank,
 )
@@ -141,6 +142,12 @@ def test_it_would_fail_the_bounds_without_exposure_control_or_adaptivity(shipped
     assert free.max_exposure > EXPOSURE_BOUND
     at_random = simulate(items, candidates=300, seed=5, top_k=len(items))
     assert at_random.rmse > RMSE_BOUND or at_random.correlation < MIN_CORRELATION - 0.01
+
+
+def test_it_would_fail_the_precision_bound_with_a_constant_estimator(controlled):
+    """Estimating 0 for the same 600 candidates misses the bound by far."""
+    truths = controlled.true_thetas
+    assert rmse(truths, [0.0] * len(truths)) > RMSE_BOUND
 
 
 def test_it_computes_the_overlap_rate_of_tests():
