@@ -66,6 +66,7 @@ class Tag:
         SIGN_IN_REFUSE = "person:sign-in:refuse"
 
     class System(StrEnum):
+        BANK_RECALIBRATE = "system:bank:recalibrate"
         RECORDS_PURGE = "system:records:purge"
 
 
@@ -117,5 +118,6 @@ LABELS: dict[str, Promise] = {
     Tag.Person.ROLE_GRANT: _("Rôle accordé par un fournisseur d'identité"),
     Tag.Person.ROLE_REFUSE: _("Rôle refusé : ce fournisseur d'identité ne peut pas l'accorder"),
     Tag.Person.SIGN_IN_REFUSE: _("Connexion par un fournisseur d'identité refusée"),
+    Tag.System.BANK_RECALIBRATE: _("Nouvelle version de la banque de questions (recalibration)"),
     Tag.System.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),
 }

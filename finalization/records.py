@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from audit.events import describe_alert
+from certification import review
 from certification.models import AbortReason, CourseStatus, IssueReport
 from exams.documents import SessionPDF, extra_time_text, render_session
 from exams.models import ExamSession
@@ -250,6 +251,11 @@ def _report_detail(report: IssueReport, label: str, zone: ZoneInfo) -> str:
         )
     else:
         parts.append("Ajouté à la finalisation")
+    # The question in the order the candidate saw its choices, so a later review reads what
+    # was on the screen.
+    seen = review.reported_question(report)
+    if seen is not None:
+        parts.append(f"Question vue : {seen.summary()}")
     return " — ".join(parts)
 
 

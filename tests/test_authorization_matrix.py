@@ -411,6 +411,11 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(JURY),
         done=lambda w: IssueReport.objects.get(pk=w.report.pk).resolved_at is not None,
     ),
+    # Issue 18: the item statistics, page and files, for the jury (staff) only.
+    ("get", "jury/questions/"): Entry(lambda w: Call("/jury/questions/"), only(JURY)),
+    ("get", "jury/questions/statistiques.<str:fmt>"): Entry(
+        lambda w: Call("/jury/questions/statistiques.ods"), only(JURY)
+    ),
     ("get", "jury/sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(JURY)
     ),
