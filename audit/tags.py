@@ -46,6 +46,8 @@ class Tag:
     class Jury(StrEnum):
         CERTIFICATES_ISSUE = "jury:certificates:issue"
         CERTIFICATES_WITHDRAW = "jury:certificates:withdraw"
+        IDENTITY_CORRECT = "jury:identity:correct"
+        IDENTITY_REFUSE = "jury:identity:refuse"
         REPORT_NEUTRALIZE = "jury:report:neutralize"
         REPORT_REJECT = "jury:report:reject"
         REPORT_RESOLVE = "jury:report:resolve"
@@ -103,6 +105,8 @@ LABELS: dict[str, Promise] = {
     Tag.Invigilator.SESSION_ENTER: _("Entrée dans l'Espace Surveillant"),
     Tag.Jury.CERTIFICATES_ISSUE: _("Certificats délivrés"),
     Tag.Jury.CERTIFICATES_WITHDRAW: _("Certificats retirés"),
+    Tag.Jury.IDENTITY_CORRECT: _("Informations du candidat modifiées par le jury"),
+    Tag.Jury.IDENTITY_REFUSE: _("Modification des informations du candidat refusée"),
     Tag.Jury.REPORT_NEUTRALIZE: _("Question neutralisée par le jury"),
     Tag.Jury.REPORT_REJECT: _("Signalement rejeté par le jury"),
     Tag.Jury.REPORT_RESOLVE: _("Signalement résolu par le jury"),

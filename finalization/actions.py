@@ -23,7 +23,7 @@ from certification.models import (
 )
 from exams.models import ExamSession
 from finalization import errors, records, validation
-from finalization.models import SessionRecord
+from finalization.models import IdentityCorrection, SessionRecord
 from lib import issue_reports
 from live.events import candidate_group, publish_on_commit, session_group
 
@@ -67,7 +67,7 @@ def do_finalize_session(
             comment=report.comment,
         )
         for issue in report.issue_reports:
-            IssueReport.objects.create(
+            created = IssueReport.objects.create(
                 course=report.course,
                 category=issue_reports.BY_CODE[issue.subcategory].category,
                 subcategory=issue.subcategory,
@@ -75,6 +75,8 @@ def do_finalize_session(
                 question_number=issue.question_number,
                 created_by=actor,
             )
+            if issue.correction:
+                IdentityCorrection.objects.create(report=created, changes=issue.correction)
     closed = _close_ongoing_alerts(session, courses, actor=actor, now=now)
     running = [course for course in courses if course.status == CourseStatus.STARTED]
     ended = CertificationCourse.objects.filter(
@@ -95,6 +97,12 @@ def do_finalize_session(
         has_incident=valid.has_incident,
         has_joining_issue=valid.has_joining_issue,
         global_comment=bool(valid.global_comment),
+        identity_corrections=[
+            {"candidate": r.course.candidate_id, "changes": i.correction}
+            for r in valid.reports
+            for i in r.issue_reports
+            if i.correction
+        ],
         closed_alerts=closed,
     )
     for course in running:

@@ -27,6 +27,9 @@ class IssueReportIn(Schema):
     subcategory: str
     description: str = ""
     question_number: int | None = None
+    # C1 only: the corrected identity (first_name, last_name, birthdate as AAAA-MM-JJ, sex,
+    # birth_city, birth_postal_code, birth_country); fields left out stay as they are.
+    correction: dict[str, str] | None = None
 
 
 class CandidateReportIn(Schema):
@@ -148,6 +151,7 @@ def finalize_session(
                         subcategory=i.subcategory,
                         description=i.description,
                         question_number=i.question_number,
+                        correction=i.correction,
                     )
                     for i in r.issue_reports
                 ],

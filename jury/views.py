@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from certification.models import IssueReport
 from exams.access import access_session_by_jury, has_jury_permission
 from finalization import records
 from invigilation.history import session_history
@@ -120,10 +119,18 @@ def session_unpublish(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-DECISIONS: dict[str, tuple[Callable[..., IssueReport], str | Promise]] = {
+DECISIONS: dict[str, tuple[Callable[..., object], str | Promise]] = {
     "neutralize": (actions.do_neutralize_question, gettext_lazy("La question est neutralisée.")),
     "reject": (actions.do_reject_report, gettext_lazy("Le signalement est rejeté.")),
     "resolve": (actions.do_resolve_report, gettext_lazy("Le signalement est résolu.")),
+    "accept_correction": (
+        actions.do_accept_identity_correction,
+        gettext_lazy("La modification des informations du candidat est acceptée."),
+    ),
+    "refuse_correction": (
+        actions.do_refuse_identity_correction,
+        gettext_lazy("La modification des informations du candidat est refusée."),
+    ),
 }
 
 

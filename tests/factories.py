@@ -25,7 +25,7 @@ from certification.models import (
     LiveAlert,
 )
 from exams.models import Candidate, ExamSession
-from finalization.models import SessionRecord
+from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.models import InvigilatorAccess, Note, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
 from results.models import Certificate, CertificateStatus
@@ -214,6 +214,18 @@ class IssueReportFactory(factory.django.DjangoModelFactory):
     subcategory = "E4"
     question_number = 2
     created_by = factory.SubFactory(UserFactory)
+
+
+class IdentityCorrectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdentityCorrection
+
+    report = factory.SubFactory(
+        "tests.factories.IssueReportFactory",
+        category="CANDIDATE_INFORMATIONS_CHANGES",
+        subcategory="C1",
+    )
+    changes = factory.LazyFunction(lambda: {"first_name": "Léa"})
 
 
 class CertificationReportFactory(factory.django.DjangoModelFactory):

@@ -538,6 +538,17 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/jury/reports/{w.report.pk}/resolve", json={"comment": "Vu."}),
         only(JURY),
     ),
+    ("post", "/api/jury/reports/{report_id}/accept-correction"): Entry(
+        lambda w: Call(f"/api/jury/reports/{w.correction_report.pk}/accept-correction", json={}),
+        only(JURY),
+    ),
+    ("post", "/api/jury/reports/{report_id}/refuse-correction"): Entry(
+        lambda w: Call(
+            f"/api/jury/reports/{w.correction_report.pk}/refuse-correction",
+            json={"comment": "Pièce d'identité non conforme."},
+        ),
+        only(JURY),
+    ),
     # Results.
     ("get", "/api/results/verify/{code}"): Entry(
         lambda w: Call(f"/api/results/verify/{w.certificate.verification_code}"), everyone()

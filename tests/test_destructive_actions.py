@@ -306,6 +306,29 @@ DESTRUCTIVE = [
         ),
         operation=("post", "/api/jury/reports/{report_id}/neutralize"),
     ),
+    Destructive(
+        "jury.actions.do_refuse_identity_correction",
+        Tag.Jury.IDENTITY_REFUSE,
+        JURY,
+        ClosedDisclosure(
+            origin=lambda w: f"/jury/sessions/{w.reviewed.pk}/",
+            action=lambda w: f"/jury/signalements/{w.correction_report.pk}/traiter/",
+            decision="refuse_correction",
+        ),
+        calls=(
+            lambda w: Call(
+                "post",
+                f"/jury/signalements/{w.correction_report.pk}/traiter/",
+                form={"decision": "refuse_correction", "comment": "Pièce non présentée."},
+            ),
+            lambda w: Call(
+                "post",
+                f"/api/jury/reports/{w.correction_report.pk}/refuse-correction",
+                json={"comment": "Pièce non présentée."},
+            ),
+        ),
+        operation=("post", "/api/jury/reports/{report_id}/refuse-correction"),
+    ),
 ]
 
 

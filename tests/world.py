@@ -4,7 +4,7 @@ shared by the authorization matrix and the destructive-actions tests.
 Two centres: the centre admin's (sessions A, B, F, R, P) and the other centre admin's
 (session C). Sessions A and C are in `created` with a candidate in every situation the
 Espace Surveillant needs (`Target`); F is finalized and ready to publish, R is finalized
-with an unresolved question report, P is published. The eight personas:
+with an unresolved question report and an identity correction (C1), P is published. The eight personas:
 
 - anonymous (no user);
 - candidate: linked to a line of A, test started (this tab's run token is kept) and
@@ -118,6 +118,8 @@ class World:
     finalized: ExamSession  # F: finalized, nothing unresolved, ready to publish
     reviewed: ExamSession  # R: finalized, one unresolved report on question 2
     report: IssueReport
+    # R's other candidate: a C1 report asking to correct the first name (« Lea » → « Léa »).
+    correction_report: IssueReport
     published: ExamSession  # P: published
     certificate: Certificate  # the candidate persona's, in P
     reset_user: User  # never logs in: a password-reset link for them stays valid
@@ -225,8 +227,28 @@ def build_world(bank: Bank) -> World:
     session_r = ExamSessionFactory(centre=centre, password=SESSION_PASSWORD)
     done_r = CandidateFactory(session=session_r, user=runner)
     _completed(done_r, bank, runner=runner)
-    _finalized(session_r, done_r, centre_admin, issues=["E9"])
+    renamed_r = CandidateFactory(session=session_r, first_name="Lea")
+    _completed(renamed_r, bank, runner=runner)
+    reports = [
+        validation.CandidateReportInput(
+            candidate_id=done_r.pk,
+            has_seen_end_screen=True,
+            issue_reports=[validation.IssueReportInput(subcategory="E9", question_number=2)],
+        ),
+        validation.CandidateReportInput(
+            candidate_id=renamed_r.pk,
+            has_seen_end_screen=True,
+            issue_reports=[
+                validation.IssueReportInput(subcategory="C1", correction={"first_name": "Léa"})
+            ],
+        ),
+    ]
+    do_finalize_session(
+        session_r, validation.FinalizationInput(reports=reports), actor=centre_admin
+    )
+    session_r.refresh_from_db()
     report = IssueReport.objects.get(course__candidate=done_r)
+    correction_report = IssueReport.objects.get(course__candidate=renamed_r)
 
     session_p = ExamSessionFactory(centre=centre, password=SESSION_PASSWORD)
     mine_p = _joined(session_p, candidate_user)
@@ -261,6 +283,7 @@ def build_world(bank: Bank) -> World:
         finalized=session_f,
         reviewed=session_r,
         report=report,
+        correction_report=correction_report,
         published=session_p,
         certificate=Certificate.objects.get(course__candidate=mine_p),
         reset_user=runner,
