@@ -26,6 +26,7 @@ class Tag:
         CANDIDATE_UPDATE = "centre:candidate:update"
         CENTRE_UPDATE = "centre:centre:update"
         RECORDS_ARCHIVE = "centre:records:archive"
+        SCAN_ATTACH = "centre:scan:attach"
         SESSION_CREATE = "centre:session:create"
         SESSION_DELETE = "centre:session:delete"
         SESSION_FINALIZE = "centre:session:finalize"
@@ -89,6 +90,7 @@ LABELS: dict[str, Promise] = {
     Tag.Centre.CANDIDATE_UPDATE: _("Candidat modifié"),
     Tag.Centre.CENTRE_UPDATE: _("Paramètres du centre modifiés"),
     Tag.Centre.RECORDS_ARCHIVE: _("Documents archivés"),
+    Tag.Centre.SCAN_ATTACH: _("Document signé ajouté aux documents archivés"),
     Tag.Centre.SESSION_CREATE: _("Session créée"),
     Tag.Centre.SESSION_DELETE: _("Session supprimée"),
     Tag.Centre.SESSION_FINALIZE: _("Session finalisée par le centre"),

@@ -2,11 +2,13 @@
 and actions as the pages."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
@@ -176,10 +178,22 @@ class RecordOut(Schema):
     sha256: str
     created_at: dt.datetime
     retain_until: dt.date
+    media_type: str
+    scan: bool
     download_url: str
 
 
 def _record_out(record: SessionRecord) -> dict[str, Any]:
+    if record.is_scan:
+        url = reverse(
+            "api:finalization_session_scan",
+            kwargs={"session_id": record.session_id, "record_id": record.pk},
+        )
+    else:
+        url = reverse(
+            "api:finalization_session_record",
+            kwargs={"session_id": record.session_id, "kind": record.kind},
+        )
     return {
         "id": record.pk,
         "kind": record.kind,
@@ -189,10 +203,9 @@ def _record_out(record: SessionRecord) -> dict[str, Any]:
         "sha256": record.sha256,
         "created_at": record.created_at,
         "retain_until": record.retain_until,
-        "download_url": reverse(
-            "api:finalization_session_record",
-            kwargs={"session_id": record.session_id, "kind": record.kind},
-        ),
+        "media_type": record.media_type,
+        "scan": record.is_scan,
+        "download_url": url,
     }
 
 
@@ -222,3 +235,43 @@ def session_records(request: HttpRequest, session_id: int) -> list[dict[str, Any
 def session_record(request: HttpRequest, session_id: int, kind: SessionRecord.Kind) -> HttpResponse:
     session = access_session_records(_user(request), session_id)
     return records.download(records.get(session, kind))
+
+
+SCAN_KIND = Literal["emargement-signe", "pv-signe"]
+
+
+@router.post(
+    "/sessions/{session_id}/scans",
+    response={201: RecordOut},
+    url_name="finalization_attach_scan",
+)
+def attach_scan(
+    request: HttpRequest, session_id: int, kind: Form[SCAN_KIND], file: File[UploadedFile]
+) -> Status[Any]:
+    """Attaches a signed document (PDF, PNG or JPEG, recognized by its content) to a
+    finalized session's archived records, kept until the same date as the others."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    data = file.read(settings.SCAN_MAX_BYTES + 1)
+    record = actions.do_attach_scan(session, kind=kind, name=file.name or "", data=data, actor=user)
+    return Status(201, _record_out(record))
+
+
+@router.get(
+    "/sessions/{session_id}/scans/{record_id}",
+    url_name="finalization_session_scan",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Le document signé tel qu'ajouté (ETag : son SHA-256)",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in ("application/pdf", "image/png", "image/jpeg")
+                },
+            }
+        }
+    },
+)
+def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    session = access_session_records(_user(request), session_id)
+    return records.download(records.get_scan(session, record_id))

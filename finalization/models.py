@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from certification.models import IssueReport
 from exams.models import IDENTITY_FIELDS, Candidate, ExamSession
 
+# The documents Vigie builds at finalization (finalization/records.py); the others are scans.
+GENERATED_KINDS = ["feuille-emargement", "proces-verbal", "deroulement"]
+EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
 
 class SessionRecord(models.Model):
     """A document archived when the session is finalized: the PDF as it was then, never
@@ -17,11 +21,21 @@ class SessionRecord(models.Model):
         ATTENDANCE = "feuille-emargement", _("Feuille d'émargement")
         REPORT = "proces-verbal", _("Procès-verbal de session")
         TIMELINE = "deroulement", _("Déroulement de la session")
+        # Scans the centre attaches (finalization/scans.py), several of each if need be.
+        SIGNED_ATTENDANCE = "emargement-signe", _("Feuille d'émargement signée (scan)")
+        SIGNED_REPORT = "pv-signe", _("PV signé (scan)")
 
     # PROTECT: a session with archived documents must not disappear before they expire.
     session = models.ForeignKey(ExamSession, on_delete=models.PROTECT, related_name="records")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     content = models.BinaryField()
+    # What the content is, read from its first bytes (never from a file name).
+    media_type = models.CharField(max_length=40, default="application/pdf")
+    # A scan: who attached it and the name of the file sent.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    original_name = models.CharField(max_length=200, blank=True)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField()
@@ -32,14 +46,29 @@ class SessionRecord(models.Model):
         verbose_name = _("document archivé")
         ordering = ["session", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "kind"], name="one_record_per_kind")
+            # One of each generated document; scans may be several pages or PVs.
+            models.UniqueConstraint(
+                fields=["session", "kind"],
+                condition=models.Q(kind__in=GENERATED_KINDS),
+                name="one_generated_record_per_kind",
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.session_id})"
 
     @property
+    def is_scan(self) -> bool:
+        return self.kind not in GENERATED_KINDS
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.media_type, "pdf")
+
+    @property
     def filename(self) -> str:
+        if self.is_scan:
+            return f"{self.kind}-session-{self.session.number}-{self.pk}.{self.extension}"
         return f"{self.kind}-session-{self.session.number}.pdf"
 
 

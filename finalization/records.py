@@ -464,7 +464,11 @@ def build(session: ExamSession, archived_at: dt.datetime) -> tuple[Facts, dict[s
 
 
 def ordered(records: list[SessionRecord]) -> list[SessionRecord]:
-    return sorted(records, key=lambda record: KINDS.index(Kind(record.kind)))
+    """The generated documents in KINDS order, then the scans as they were attached."""
+    return sorted(
+        records,
+        key=lambda r: (KINDS.index(Kind(r.kind)) if not r.is_scan else len(KINDS), r.pk),
+    )
 
 
 # --- Reading the archive ----------------------------------------------------------------------
@@ -476,17 +480,25 @@ def of_session(session: ExamSession) -> list[SessionRecord]:
 
 
 def get(session: ExamSession, kind: str) -> SessionRecord:
-    record = session.records.filter(kind=kind).first()
+    record = session.records.filter(kind=kind, kind__in=KINDS).first()
+    if record is None:
+        raise Http404
+    return record
+
+
+def get_scan(session: ExamSession, record_id: int) -> SessionRecord:
+    record = session.records.filter(pk=record_id).exclude(kind__in=KINDS).first()
     if record is None:
         raise Http404
     return record
 
 
 def download(record: SessionRecord) -> HttpResponse:
-    """The PDF exactly as archived; its SHA-256 is the ETag."""
+    """The file exactly as archived, with the type read from its content; its SHA-256 is
+    the ETag."""
     return HttpResponse(
         bytes(record.content),
-        content_type="application/pdf",
+        content_type=record.media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{record.filename}"',
             "ETag": f'"{record.sha256}"',

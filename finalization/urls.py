@@ -11,4 +11,10 @@ urlpatterns = [
         views.session_record,
         name="session_record",
     ),
+    path("sessions/<int:session_id>/archives/scans/", views.scan_attach, name="scan_attach"),
+    path(
+        "sessions/<int:session_id>/archives/scans/<int:record_id>/",
+        views.session_scan,
+        name="session_scan",
+    ),
 ]

@@ -15,5 +15,10 @@ urlpatterns = [
         views.session_record,
         name="session_record",
     ),
+    path(
+        "sessions/<int:session_id>/archives/scans/<int:record_id>/",
+        views.session_scan,
+        name="session_scan",
+    ),
     path("signalements/<int:report_id>/traiter/", views.report_resolve, name="report_resolve"),
 ]

@@ -62,6 +62,13 @@ def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResp
     return records.download(records.get(session, kind))
 
 
+@login_required
+def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    """A signed document the centre attached to the session's records."""
+    session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
+    return records.download(records.get_scan(session, record_id))
+
+
 def _done(
     request: HttpRequest, session_id: int, call: Callable[[], object], success: str
 ) -> HttpResponse:

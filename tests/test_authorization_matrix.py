@@ -46,6 +46,7 @@ from accounts.models import ExternalIdentity, User
 from audit.models import AuditEvent
 from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
 from exams.models import Candidate, ExamSession
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
@@ -58,6 +59,7 @@ from tests.world import (
     INVIGILATOR,
     JURY,
     PERSONAS,
+    PNG,
     SESSION_PASSWORD,
     SUPERUSER,
     World,
@@ -161,6 +163,10 @@ def _finalization_of_a(w: World) -> Call:
     courses = CertificationCourse.objects.filter(candidate__session=w.a.session)
     reports = [{"candidate_id": c.candidate_id, "abort_reason": "technical"} for c in courses]
     return Call(f"/api/sessions/{w.a.session.pk}/finalization", json={"reports": reports})
+
+
+def _scan() -> dict[str, Any]:
+    return {"kind": "pv-signe", "file": SimpleUploadedFile("pv.png", PNG)}
 
 
 def _reset_link(w: World) -> Call:
@@ -313,6 +319,10 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "jury/sessions/<int:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(JURY)
     ),
+    ("get", "jury/sessions/<int:session_id>/archives/scans/<int:record_id>/"): Entry(
+        lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
+        only(JURY),
+    ),
     ("get", "resultats/<int:certificate_id>/"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/"), only(CANDIDATE)
     ),
@@ -381,6 +391,16 @@ PAGES: dict[tuple[str, str], Entry] = {
     # Documents archived at finalization: the centre's copy here, the jury's under jury/.
     ("get", "sessions/<int:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(*CENTRE)
+    ),
+    # Signed scans the centre attaches to them, and their download.
+    ("post", "sessions/<int:session_id>/archives/scans/"): Entry(
+        lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/", form=_scan()),
+        only(*CENTRE),
+        done=lambda w: SessionRecord.objects.filter(session=w.finalized, kind="pv-signe").exists(),
+    ),
+    ("get", "sessions/<int:session_id>/archives/scans/<int:record_id>/"): Entry(
+        lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
+        only(*CENTRE),
     ),
     ("get", "candidats/<int:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
@@ -605,6 +625,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/sessions/{w.a.session.pk}/finalization"), only(*CENTRE)
     ),
     ("put", "/api/sessions/{session_id}/finalization"): Entry(_finalization_of_a, only(*CENTRE)),
+    ("post", "/api/sessions/{session_id}/scans"): Entry(
+        lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans", form=_scan()), only(*CENTRE)
+    ),
+    ("get", "/api/sessions/{session_id}/scans/{record_id}"): Entry(
+        lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}"),
+        only(CENTRE_ADMIN, JURY),
+    ),
     ("get", "/api/sessions/{session_id}/records"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/records"), only(CENTRE_ADMIN, JURY)
     ),

@@ -3,7 +3,7 @@ shared by the authorization matrix and the destructive-actions tests.
 
 Two centres: the centre admin's (sessions A, B, F, R, P) and the other centre admin's
 (session C). Sessions A and C are in `created` with a candidate in every situation the
-Espace Surveillant needs (`Target`); F is finalized and ready to publish, R is finalized
+Espace Surveillant needs (`Target`); F is finalized (a signed attendance sheet scanned) and ready to publish, R is finalized
 with an unresolved question report and an identity correction (C1), P is published. The eight personas:
 
 - anonymous (no user);
@@ -35,7 +35,8 @@ from certification.bank import Bank
 from certification.models import Answer, CertificationCourse, CourseStatus, IssueReport, LiveAlert
 from exams.models import Candidate, ExamSession
 from finalization import validation
-from finalization.actions import do_finalize_session
+from finalization.actions import do_attach_scan, do_finalize_session
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess
 from jury.actions import do_publish_session
 from results.models import Certificate
@@ -49,6 +50,8 @@ from tests.factories import (
 from tests.journey import write_bank
 
 SESSION_PASSWORD = "BCDF-GHJK-MNPQ"
+# The smallest scan: a PNG's signature and header (Vigie reads only the signature).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
 
 ANONYMOUS = "anonymous"
 CANDIDATE = "candidate"
@@ -116,6 +119,7 @@ class World:
     own: Candidate  # the candidate persona's line of A
     run_token: str  # the run token of the candidate persona's tab
     finalized: ExamSession  # F: finalized, nothing unresolved, ready to publish
+    scan: SessionRecord  # F's signed attendance sheet, scanned (a PNG)
     reviewed: ExamSession  # R: finalized, one unresolved report on question 2
     report: IssueReport
     # R's other candidate: a C1 report asking to correct the first name (« Lea » → « Léa »).
@@ -223,6 +227,9 @@ def build_world(bank: Bank) -> World:
     done_f = CandidateFactory(session=session_f, user=runner)
     _completed(done_f, bank, runner=runner)
     _finalized(session_f, done_f, centre_admin, issues=[])
+    scan = do_attach_scan(
+        session_f, kind="emargement-signe", name="emargement.png", data=PNG, actor=centre_admin
+    )
 
     session_r = ExamSessionFactory(centre=centre, password=SESSION_PASSWORD)
     done_r = CandidateFactory(session=session_r, user=runner)
@@ -281,6 +288,7 @@ def build_world(bank: Bank) -> World:
         own=own,
         run_token=run.token,
         finalized=session_f,
+        scan=scan,
         reviewed=session_r,
         report=report,
         correction_report=correction_report,

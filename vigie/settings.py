@@ -225,7 +225,11 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 # announced or received, it is refused (413) without reading further; not all there after
 # REQUEST_BODY_TIMEOUT seconds, it is refused (408). The largest legitimate body is an
 # import: the file and its multipart envelope. 30 s lets 2 MiB through a 600 kbit/s uplink.
-REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", IMPORT_MAX_BYTES + 64 * 1024, minimum=1024)
+# Scans of signed documents attached to a session's records (finalization/scans.py).
+SCAN_MAX_BYTES = envint("SCAN_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+REQUEST_MAX_BYTES = envint(
+    "REQUEST_MAX_BYTES", max(IMPORT_MAX_BYTES, SCAN_MAX_BYTES) + 64 * 1024, minimum=1024
+)
 REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 30, minimum=1)
 # uvicorn waits for a request's headers for ever; the production command closes the
 # connection after this many seconds (vigie/serving.py). Browsers send them at once.
