@@ -25,6 +25,7 @@ class Tag:
         CANDIDATE_IMPORT = "centre:candidate:import"
         CANDIDATE_UPDATE = "centre:candidate:update"
         CENTRE_UPDATE = "centre:centre:update"
+        LEVELS_RECORD = "centre:levels:record"
         RECORDS_ARCHIVE = "centre:records:archive"
         SCAN_ATTACH = "centre:scan:attach"
         SESSION_CREATE = "centre:session:create"
@@ -89,6 +90,7 @@ LABELS: dict[str, Promise] = {
     Tag.Centre.CANDIDATE_IMPORT: _("Liste de candidats importée"),
     Tag.Centre.CANDIDATE_UPDATE: _("Candidat modifié"),
     Tag.Centre.CENTRE_UPDATE: _("Paramètres du centre modifiés"),
+    Tag.Centre.LEVELS_RECORD: _("Niveaux de compétence des élèves enregistrés"),
     Tag.Centre.RECORDS_ARCHIVE: _("Documents archivés"),
     Tag.Centre.SCAN_ATTACH: _("Document signé ajouté aux documents archivés"),
     Tag.Centre.SESSION_CREATE: _("Session créée"),

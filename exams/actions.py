@@ -5,13 +5,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Centre, User
 from audit.events import record_event
 from audit.tags import Tag
-from exams.models import IDENTITY_FIELDS, Candidate, ExamSession
+from exams.models import IDENTITY_FIELDS, Candidate, ExamSession, Student, StudentLevel
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
 
 SESSION_FIELDS = [
@@ -284,3 +285,68 @@ def do_import_sessions(
         )
         sessions.append(session)
     return sessions
+
+
+# --- Pupils' competence levels (eligibility before enrolment) -------------------------------
+
+
+@transaction.atomic
+def do_record_levels(
+    centre: Centre, rows: Sequence[Mapping[str, Any]], *, actor: User, source: str
+) -> list[dict[str, Any]]:
+    """Records validated rows (exams/levels.py) for the centre's pupils, all or nothing;
+    returns the changes (pupil, competence, before, after), every one of them in the single
+    audit row. A row that changes nothing is no change."""
+    now = timezone.now()
+    keys = {row["key"] for row in rows}
+    students = {
+        s.key: s for s in Student.objects.select_for_update().filter(centre=centre, key__in=keys)
+    }
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        student = students.get(row["key"])
+        if student is None:
+            student = Student.objects.create(centre=centre, key=row["key"])
+            students[student.key] = student
+        named = {f: row[f] for f in ("first_name", "last_name", "school_class") if row.get(f)}
+        if any(getattr(student, f) != v for f, v in named.items()):
+            for name, value in named.items():
+                setattr(student, name, value)
+            student.save(update_fields=list(named))
+        current = StudentLevel.objects.filter(student=student, competence=row["competence"]).first()
+        before = (
+            {"level": current.level, "reached_on": current.reached_on.isoformat()}
+            if current
+            else None
+        )
+        after = {"level": row["level"], "reached_on": row["reached_on"].isoformat()}
+        if before == after:
+            continue
+        StudentLevel.objects.update_or_create(
+            student=student,
+            competence=row["competence"],
+            defaults={
+                "level": row["level"],
+                "reached_on": row["reached_on"],
+                "updated_at": now,
+                "updated_by": actor,
+            },
+        )
+        changes.append(
+            {
+                "student": student.key,
+                "competence": row["competence"],
+                "before": before,
+                "after": after,
+            }
+        )
+    record_event(
+        Tag.Centre.LEVELS_RECORD,
+        actor=actor,
+        session=None,
+        centre=centre.pk,
+        source=source,
+        rows=len(rows),
+        changes=changes,
+    )
+    return changes

@@ -21,6 +21,7 @@ from exams.access import (
     access_session_by_centre_member,
 )
 from exams.forms import CandidateForm, SessionForm
+from exams.levels import Eligibility
 from exams.models import Candidate, ExamSession
 from exams.queries import candidates_with_eligibility, sessions_for_centre
 from lib.errors import FormInvalid, ImportFailed
@@ -107,6 +108,7 @@ class CandidateIn(Schema):
     email: str = ""
     result_recipient_email: str = ""
     external_id: str = ""
+    school_class: str = ""
     extra_time_percentage: int = 0
     complementary_certification: str = ""
 
@@ -122,6 +124,7 @@ class CandidatePatch(Schema):
     email: str | None = None
     result_recipient_email: str | None = None
     external_id: str | None = None
+    school_class: str | None = None
     extra_time_percentage: int | None = None
     complementary_certification: str | None = None
 
@@ -139,9 +142,12 @@ class CandidateOut(Schema):
     email: str
     result_recipient_email: str
     external_id: str
+    school_class: str
     extra_time_percentage: int
     complementary_certification: str
     certifiable: bool | None = None
+    # Competences at level ≥ 1 (5 needed), from the account and the centre's pupil record.
+    competences_reached: int | None = None
 
 
 class ImportErrorsOut(Schema):
@@ -239,9 +245,15 @@ def delete_session(request: HttpRequest, session_id: int) -> Status[None]:
     return Status(204, None)
 
 
-def _candidate_out(candidate: Candidate, certifiable: bool | None) -> dict[str, Any]:
-    fields = [f for f in CandidateOut.model_fields if f != "certifiable"]
-    return {**{f: getattr(candidate, f) for f in fields}, "certifiable": certifiable}
+def _candidate_out(candidate: Candidate, known: Eligibility | None = None) -> dict[str, Any]:
+    fields = [
+        f for f in CandidateOut.model_fields if f not in ("certifiable", "competences_reached")
+    ]
+    return {
+        **{f: getattr(candidate, f) for f in fields},
+        "certifiable": known.certifiable if known is not None else None,
+        "competences_reached": known.reached if known is not None else None,
+    }
 
 
 @router.get("/sessions/{session_id}/candidates", response=list[CandidateOut])

@@ -17,4 +17,14 @@ urlpatterns = [
         views.session_export,
         name="session_export",
     ),
+    path(
+        "centres/<int:centre_id>/resultats/",
+        views.establishment_results,
+        name="establishment",
+    ),
+    path(
+        "centres/<int:centre_id>/resultats.<str:kind>",
+        views.establishment_export,
+        name="establishment_export",
+    ),
 ]

@@ -24,7 +24,7 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, Student, StudentLevel
 from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.models import InvigilatorAccess, Note, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
@@ -108,6 +108,27 @@ class CandidateFactory(factory.django.DjangoModelFactory):
     birth_city = "Lyon"
     birth_postal_code = "69001"
     birth_country = "FRANCE"
+
+
+class StudentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Student
+
+    centre = factory.SubFactory(CentreFactory)
+    key = factory.Sequence(lambda n: f"eleve{n}@lycee.fr")
+    first_name = "Léa"
+    last_name = factory.Sequence(lambda n: f"Eleve{n}")
+
+
+class StudentLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StudentLevel
+
+    student = factory.SubFactory(StudentFactory)
+    competence = "1.1"
+    level = 2
+    reached_on = dt.date(2026, 1, 15)
+    updated_at = factory.LazyFunction(timezone.now)
 
 
 class CompetenceLevelFactory(factory.django.DjangoModelFactory):

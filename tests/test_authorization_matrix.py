@@ -347,6 +347,13 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "centres/<int:centre_id>/sessions/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/"), only(*CENTRE)
     ),
+    # « Résultats de l'établissement »: all its published sessions, page and export.
+    ("get", "centres/<int:centre_id>/resultats/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/resultats/?school_class=3e A"), only(*CENTRE)
+    ),
+    ("get", "centres/<int:centre_id>/resultats.<str:kind>"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/resultats.ods"), only(*CENTRE)
+    ),
     ("get", "centres/<int:centre_id>/parametres/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/parametres/"), only(*CENTRE)
     ),
@@ -578,6 +585,10 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ),
     ("get", "/api/results/sessions/{session_id}/results"): Entry(
         lambda w: Call(f"/api/results/sessions/{w.published.pk}/results"), only(*CENTRE)
+    ),
+    ("get", "/api/results/centres/{centre_id}"): Entry(
+        lambda w: Call(f"/api/results/centres/{w.centre.pk}?date_from=2020-01-01"),
+        only(*CENTRE),
     ),
     # The centre.
     ("get", "/api/centres/{centre_id}/sessions"): Entry(
