@@ -8,13 +8,14 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import AfterValidator, WithJsonSchema
 
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from exams import actions, imports
+from exams import actions, imports, levels
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
@@ -23,7 +24,11 @@ from exams.access import (
 from exams.forms import CandidateForm, SessionForm
 from exams.levels import Eligibility
 from exams.models import Candidate, ExamSession
-from exams.queries import candidates_with_eligibility, sessions_for_centre
+from exams.queries import (
+    candidates_with_eligibility,
+    pupils_with_eligibility,
+    sessions_for_centre,
+)
 from lib.errors import FormInvalid, ImportFailed
 from lib.spreadsheets import SpreadsheetError
 
@@ -313,3 +318,97 @@ def delete_candidate(request: HttpRequest, candidate_id: int) -> Status[None]:
     )
     actions.do_delete_candidate(candidate, actor=user)
     return Status(204, None)
+
+
+# --- Pupils' competence levels -------------------------------------------------------------
+
+
+class PupilLevelIn(Schema):
+    student: str  # the pupil's e-mail or « identifiant externe »
+    first_name: str = ""
+    last_name: str = ""
+    school_class: str = ""
+    competence: str  # « 1.1 » … « 5.2 »
+    level: int  # 0–8
+    reached_on: str  # AAAA-MM-JJ or JJ/MM/AAAA
+
+
+class PupilLevelsIn(Schema):
+    levels: list[PupilLevelIn]
+
+
+class LevelOut(Schema):
+    competence: str
+    level: int
+    reached_on: dt.date
+
+
+class PupilOut(Schema):
+    student: str
+    first_name: str
+    last_name: str
+    school_class: str
+    competences_reached: int
+    certifiable: bool
+    levels: list[LevelOut]
+
+
+class LevelChangeOut(Schema):
+    student: str
+    competence: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+class LevelsRecordedOut(Schema):
+    rows: int
+    changes: list[LevelChangeOut]
+
+
+class LevelsInvalid(ImportFailed):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(errors)
+        self.message = gettext_lazy("Aucun niveau n'a été enregistré")
+
+
+@router.get("/centres/{centre_id}/pupils", response=list[PupilOut], url_name="exams_pupils")
+def list_pupils(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
+    """The centre's pupils with their levels, certifiable first (« n / 5 »)."""
+    centre = access_centre(_user(request), centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    return [
+        {
+            "student": row.student.key,
+            "first_name": row.student.first_name,
+            "last_name": row.student.last_name,
+            "school_class": row.student.school_class,
+            "competences_reached": row.eligibility.reached,
+            "certifiable": row.eligibility.certifiable,
+            "levels": [
+                {"competence": c, "level": lv.level, "reached_on": lv.reached_on}
+                for c, lv in row.levels.items()
+            ],
+        }
+        for row in pupils_with_eligibility(centre.pk)
+    ]
+
+
+@router.post(
+    "/centres/{centre_id}/competence-levels",
+    response=LevelsRecordedOut,
+    url_name="exams_record_levels",
+)
+def record_levels(request: HttpRequest, centre_id: int, payload: PupilLevelsIn) -> dict[str, Any]:
+    """Levels reached by the centre's pupils, as its learning platform knows them: all or
+    nothing (400 with one message per « Niveau n » and field); every change audited."""
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    given = [
+        (number, {**item.dict(), "key": item.student})
+        for number, item in enumerate(payload.levels, start=1)
+    ]
+    try:
+        rows = levels.validate_rows(given, where=_("Niveau %(line)s"))
+    except SpreadsheetError as error:
+        raise LevelsInvalid(error.errors) from error
+    changes = actions.do_record_levels(centre, rows, actor=user, source="api")
+    return {"rows": len(rows), "changes": changes}

@@ -14,6 +14,12 @@ urlpatterns = [
         views.session_template,
         name="session_template",
     ),
+    path("centres/<int:centre_id>/eleves/", views.pupils, name="pupils"),
+    path(
+        "centres/<int:centre_id>/eleves/modele.<str:kind>",
+        views.pupils_template,
+        name="pupils_template",
+    ),
     path("sessions/<int:session_id>/", views.session_detail, name="session_detail"),
     path("sessions/<int:session_id>/modifier/", views.session_edit, name="session_edit"),
     path("sessions/<int:session_id>/supprimer/", views.session_delete, name="session_delete"),

@@ -45,7 +45,7 @@ from accounts.actions import sign_up_token
 from accounts.models import ExternalIdentity, User
 from audit.models import AuditEvent
 from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, StudentLevel
 from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
@@ -163,6 +163,20 @@ def _finalization_of_a(w: World) -> Call:
     courses = CertificationCourse.objects.filter(candidate__session=w.a.session)
     reports = [{"candidate_id": c.candidate_id, "abort_reason": "technical"} for c in courses]
     return Call(f"/api/sessions/{w.a.session.pk}/finalization", json={"reports": reports})
+
+
+LEVELS = {
+    "levels": [
+        {"student": "zoe@lycee.fr", "competence": "1.1", "level": 2, "reached_on": "2025-01-15"}
+    ]
+}
+
+
+def _levels_file() -> dict[str, Any]:
+    data = make_csv(
+        [["Élève", "Compétence", "Niveau", "Atteint le"], ["zoe@lycee.fr", "1.1", 2, "15/01/2025"]]
+    )
+    return {"file": SimpleUploadedFile("niveaux.csv", data)}
 
 
 def _scan() -> dict[str, Any]:
@@ -346,6 +360,18 @@ PAGES: dict[tuple[str, str], Entry] = {
     # The centre's pages.
     ("get", "centres/<int:centre_id>/sessions/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/"), only(*CENTRE)
+    ),
+    # « Éligibilité des élèves »: the pupils' levels, their import and its template.
+    ("get", "centres/<int:centre_id>/eleves/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/"), only(*CENTRE)
+    ),
+    ("post", "centres/<int:centre_id>/eleves/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/", form=_levels_file()),
+        only(*CENTRE),
+        done=lambda w: StudentLevel.objects.filter(student__centre=w.centre).exists(),
+    ),
+    ("get", "centres/<int:centre_id>/eleves/modele.<str:kind>"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/modele.ods"), only(*CENTRE)
     ),
     # « Résultats de l'établissement »: all its published sessions, page and export.
     ("get", "centres/<int:centre_id>/resultats/"): Entry(
@@ -586,6 +612,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ("get", "/api/results/sessions/{session_id}/results"): Entry(
         lambda w: Call(f"/api/results/sessions/{w.published.pk}/results"), only(*CENTRE)
     ),
+    ("get", "/api/centres/{centre_id}/pupils"): Entry(
+        lambda w: Call(f"/api/centres/{w.centre.pk}/pupils"), only(*CENTRE)
+    ),
+    ("post", "/api/centres/{centre_id}/competence-levels"): Entry(
+        lambda w: Call(f"/api/centres/{w.centre.pk}/competence-levels", json=LEVELS),
+        only(*CENTRE),
+    ),
     ("get", "/api/results/centres/{centre_id}"): Entry(
         lambda w: Call(f"/api/results/centres/{w.centre.pk}?date_from=2020-01-01"),
         only(*CENTRE),
@@ -734,6 +767,8 @@ def _snapshot() -> tuple:
     """What any page or operation could change (each write also leaves an audit row)."""
     return (
         AuditEvent.objects.count(),
+        StudentLevel.objects.count(),
+        SessionRecord.objects.count(),
         InvigilatorAccess.objects.count(),
         Note.objects.count(),
         Answer.objects.count(),
