@@ -1,6 +1,8 @@
 """Writes with side effects. Views and the API call these; nothing else writes sessions."""
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +14,14 @@ from django.utils.translation import ngettext
 from accounts.models import Centre, User
 from audit.events import record_event
 from audit.tags import Tag
-from exams.models import IDENTITY_FIELDS, Candidate, ExamSession, Student, StudentLevel
+from exams.models import (
+    IDENTITY_FIELDS,
+    Candidate,
+    ExamSession,
+    PlatformToken,
+    Student,
+    StudentLevel,
+)
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
 
 SESSION_FIELDS = [
@@ -292,7 +301,7 @@ def do_import_sessions(
 
 @transaction.atomic
 def do_record_levels(
-    centre: Centre, rows: Sequence[Mapping[str, Any]], *, actor: User, source: str
+    centre: Centre, rows: Sequence[Mapping[str, Any]], *, actor: User | None, source: str
 ) -> list[dict[str, Any]]:
     """Records validated rows (exams/levels.py) for the centre's pupils, all or nothing;
     returns the changes (pupil, competence, before, after), every one of them in the single
@@ -350,3 +359,51 @@ def do_record_levels(
         changes=changes,
     )
     return changes
+
+
+# --- The learning platform's tokens ----------------------------------------------------------
+
+PLATFORM_TOKEN_BYTES = 32
+
+
+def platform_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def do_create_platform_token(centre: Centre, *, name: str) -> tuple[PlatformToken, str]:
+    """A new token for the centre's platform: (row, the token, shown this once)."""
+    token = secrets.token_urlsafe(PLATFORM_TOKEN_BYTES)
+    row = PlatformToken.objects.create(
+        centre=centre,
+        name=name.strip()[:100],
+        token_hash=platform_token_hash(token),
+        created_at=timezone.now(),
+    )
+    record_event(
+        Tag.System.PLATFORM_ACCESS_GRANT,
+        actor=None,
+        session=None,
+        centre=centre.pk,
+        token=row.pk,
+        name=row.name,
+    )
+    return row, token
+
+
+@transaction.atomic
+def do_revoke_platform_token(row: PlatformToken) -> bool:
+    """Revokes the token at once; revoking twice changes nothing (False)."""
+    revoked = PlatformToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        record_event(
+            Tag.System.PLATFORM_ACCESS_REVOKE,
+            actor=None,
+            session=None,
+            centre=row.centre_id,
+            token=row.pk,
+            name=row.name,
+        )
+    return bool(revoked)

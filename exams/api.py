@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.security import HttpBearer, django_auth
 from pydantic import AfterValidator, WithJsonSchema
 
 from accounts.permissions import Permission
@@ -19,11 +20,12 @@ from exams import actions, imports, levels
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
+    access_centre_for_levels,
     access_session_by_centre_member,
 )
 from exams.forms import CandidateForm, SessionForm
 from exams.levels import Eligibility
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, PlatformToken
 from exams.queries import (
     candidates_with_eligibility,
     pupils_with_eligibility,
@@ -371,10 +373,31 @@ class LevelsInvalid(ImportFailed):
         self.message = gettext_lazy("Aucun niveau n'a été enregistré")
 
 
-@router.get("/centres/{centre_id}/pupils", response=list[PupilOut], url_name="exams_pupils")
+class PlatformBearer(HttpBearer):
+    """`Authorization: Bearer <token>`: the centre's learning platform (exams.PlatformToken).
+    Such a request is never authenticated by a session cookie (vigie/api.py)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken | None:
+        return (
+            PlatformToken.objects.select_related("centre")
+            .filter(token_hash=actions.platform_token_hash(token), revoked_at__isnull=True)
+            .first()
+        )
+
+
+LEVELS_AUTH = [PlatformBearer(), django_auth]
+
+
+@router.get(
+    "/centres/{centre_id}/pupils",
+    response=list[PupilOut],
+    url_name="exams_pupils",
+    auth=LEVELS_AUTH,
+)
 def list_pupils(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
-    """The centre's pupils with their levels, certifiable first (« n / 5 »)."""
-    centre = access_centre(_user(request), centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    """The centre's pupils with their levels, certifiable first (« n / 5 »). For a centre
+    member, or the centre's platform (`Authorization: Bearer`)."""
+    centre = access_centre_for_levels(request.auth, centre_id)  # type: ignore[attr-defined]
     return [
         {
             "student": row.student.key,
@@ -396,12 +419,15 @@ def list_pupils(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
     "/centres/{centre_id}/competence-levels",
     response=LevelsRecordedOut,
     url_name="exams_record_levels",
+    auth=LEVELS_AUTH,
 )
 def record_levels(request: HttpRequest, centre_id: int, payload: PupilLevelsIn) -> dict[str, Any]:
     """Levels reached by the centre's pupils, as its learning platform knows them: all or
-    nothing (400 with one message per « Niveau n » and field); every change audited."""
-    user = _user(request)
-    centre = access_centre(user, centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    nothing (400 with one message per « Niveau n » and field); every change audited. For
+    the centre's platform (`Authorization: Bearer <token>`) or a centre member."""
+    auth = request.auth  # type: ignore[attr-defined]
+    centre = access_centre_for_levels(auth, centre_id)
+    platform = auth if isinstance(auth, PlatformToken) else None
     given = [
         (number, {**item.dict(), "key": item.student})
         for number, item in enumerate(payload.levels, start=1)
@@ -410,5 +436,10 @@ def record_levels(request: HttpRequest, centre_id: int, payload: PupilLevelsIn) 
         rows = levels.validate_rows(given, where=_("Niveau %(line)s"))
     except SpreadsheetError as error:
         raise LevelsInvalid(error.errors) from error
-    changes = actions.do_record_levels(centre, rows, actor=user, source="api")
+    changes = actions.do_record_levels(
+        centre,
+        rows,
+        actor=None if platform else auth,
+        source=f"platform:{platform.name}" if platform else "api",
+    )
     return {"rows": len(rows), "changes": changes}

@@ -302,3 +302,22 @@ class StudentLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competence}: {self.level}"
+
+
+class PlatformToken(models.Model):
+    """What the learning platform a centre's pupils use presents to send their competence
+    levels (`Authorization: Bearer …`). Only its SHA-256 is kept: the token is shown once,
+    when created (`python manage.py platform_token create`); revoking it is immediate."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="platform_tokens")
+    name = models.CharField(_("nom de la plateforme"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton de plateforme")
+        ordering = ["centre", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.centre_id})"

@@ -24,7 +24,7 @@ from certification.models import (
     IssueReport,
     LiveAlert,
 )
-from exams.models import Candidate, ExamSession, Student, StudentLevel
+from exams.models import Candidate, ExamSession, PlatformToken, Student, StudentLevel
 from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.models import InvigilatorAccess, Note, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
@@ -129,6 +129,16 @@ class StudentLevelFactory(factory.django.DjangoModelFactory):
     level = 2
     reached_on = dt.date(2026, 1, 15)
     updated_at = factory.LazyFunction(timezone.now)
+
+
+class PlatformTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlatformToken
+
+    centre = factory.SubFactory(CentreFactory)
+    name = "ENT du lycée"
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"jeton-{n}".encode()).hexdigest())
+    created_at = factory.LazyFunction(timezone.now)
 
 
 class CompetenceLevelFactory(factory.django.DjangoModelFactory):

@@ -13,12 +13,14 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 
 from audit.models import AuditEvent
 from audit.tags import Tag
+from exams.actions import do_create_platform_token
 from exams.levels import Eligibility, eligibility
-from exams.models import Student, StudentLevel
+from exams.models import PlatformToken, Student, StudentLevel
 from exams.queries import candidates_with_eligibility
 from tests.factories import CandidateFactory, CompetenceLevelFactory, UserFactory
 from tests.spreadsheets import make_csv, make_ods
@@ -269,4 +271,82 @@ def test_it_lets_only_the_centre_read_and_send_levels(centre, request, who):
         ).status_code
         == 404
     )
+    assert not StudentLevel.objects.exists()
+
+
+# --- The learning platform's token ---------------------------------------------------------
+
+
+def _platform(client_token: str) -> Client:
+    return Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {client_token}"})
+
+
+LEVELS = {
+    "levels": [
+        {"student": "lea@lycee.fr", "competence": "1.1", "level": 2, "reached_on": "2026-01-15"}
+    ]
+}
+
+
+def test_it_takes_levels_from_the_centre_s_platform_by_its_token(centre, capsys):
+    call_command("platform_token", "create", "--centre", str(centre.pk), "--name", "ENT Pronote")
+    token = capsys.readouterr().out.splitlines()[1]
+    platform = _platform(token)
+
+    sent = platform.post(
+        f"/api/centres/{centre.pk}/competence-levels", LEVELS, content_type="application/json"
+    )
+    read = platform.get(f"/api/centres/{centre.pk}/pupils")
+
+    assert sent.status_code == 200, sent.content  # no CSRF token: none is needed
+    assert read.json()[0]["levels"] == [
+        {"competence": "1.1", "level": 2, "reached_on": "2026-01-15"}
+    ]
+    level = StudentLevel.objects.get()
+    assert level.updated_by is None
+    event = AuditEvent.objects.get(tag=Tag.Centre.LEVELS_RECORD)
+    assert (event.actor, event.data["source"]) == (None, "platform:ENT Pronote")
+    assert PlatformToken.objects.get().token_hash != token  # only its hash is kept
+    assert AuditEvent.objects.filter(tag=Tag.System.PLATFORM_ACCESS_GRANT).count() == 1
+
+
+def test_it_refuses_a_wrong_revoked_or_other_centre_token(centre, other_centre_admin, capsys):
+    other = other_centre_admin.memberships.get().centre
+    _row, token = do_create_platform_token(centre, name="ENT")
+    _other_row, other_token = do_create_platform_token(other, name="ENT voisin")
+    url = f"/api/centres/{centre.pk}/competence-levels"
+
+    wrong = _platform("pas-un-jeton").post(url, LEVELS, content_type="application/json")
+    elsewhere = _platform(other_token).post(url, LEVELS, content_type="application/json")
+    call_command("platform_token", "revoke", "--id", str(_row.pk))
+    revoked = _platform(token).post(url, LEVELS, content_type="application/json")
+    everything_else = _platform(token).get(f"/api/centres/{centre.pk}/sessions")
+
+    # A write the token does not authenticate falls to the session-cookie check, which
+    # wants a CSRF token first (403); a read is simply not authenticated (401).
+    assert (wrong.status_code, elsewhere.status_code, revoked.status_code) == (403, 404, 403)
+    assert _platform(token).get(f"/api/centres/{centre.pk}/pupils").status_code == 401
+    assert everything_else.status_code == 401  # the token opens only the levels
+    assert not StudentLevel.objects.exists()
+
+
+def test_it_never_lets_a_bearer_header_ride_on_a_session_cookie(centre, centre_admin):
+    """A member's browser sending a made-up bearer token is not authenticated by its
+    cookie either: no CSRF check is skipped for a cookie session."""
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": "Bearer x"})
+    client.force_login(centre_admin)
+
+    response = client.post(
+        f"/api/centres/{centre.pk}/competence-levels", LEVELS, content_type="application/json"
+    )
+    without_header = Client(enforce_csrf_checks=True)
+    without_header.force_login(centre_admin)
+    refused = without_header.post(
+        f"/api/centres/{centre.pk}/competence-levels", LEVELS, content_type="application/json"
+    )
+
+    assert response.status_code == 403
+    read = client.get(f"/api/centres/{centre.pk}/pupils")
+    assert read.status_code == 401  # the cookie does not authenticate it
+    assert refused.status_code == 403  # the cookie alone still needs the CSRF token
     assert not StudentLevel.objects.exists()
