@@ -45,10 +45,10 @@ class Command(BaseCommand):
                 state = f"révoqué le {row.revoked_at:%d/%m/%Y}" if row.revoked_at else "actif"
                 self.stdout.write(f"{row.pk}\t{row.centre.name}\t{row.name}\t{state}")
         else:
-            row = PlatformToken.objects.filter(pk=options["id"] or 0).first()
-            if row is None:
+            found = PlatformToken.objects.filter(pk=options["id"] or 0).first()
+            if found is None:
                 raise CommandError("Jeton inconnu : indiquez --id <numéro>.")
-            if do_revoke_platform_token(row):
-                self.stdout.write(f"Jeton n° {row.pk} révoqué.")
+            if do_revoke_platform_token(found):
+                self.stdout.write(f"Jeton n° {found.pk} révoqué.")
             else:
-                self.stdout.write(f"Le jeton n° {row.pk} était déjà révoqué.")
+                self.stdout.write(f"Le jeton n° {found.pk} était déjà révoqué.")
