@@ -26,6 +26,15 @@ FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", [])
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Named in the consent text candidates accept before their test (seed 001, seed 003: « en
+# envoyant un mail à dpd@… »): the deployment's data protection officer (an e-mail address
+# or a postal address). Empty: the text points to the centre's officer.
+DATA_PROTECTION_CONTACT = envstr("DATA_PROTECTION_CONTACT", "").strip()
+# Where candidates install the Vigie Companion extension (the store pages of the package
+# built for this deployment's origin, extension/package.py); shown with « Extension
+# obligatoire » when a session requires it.
+COMPANION_CHROME_URL = envstr("COMPANION_CHROME_URL", "").strip()
+COMPANION_FIREFOX_URL = envstr("COMPANION_FIREFOX_URL", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
