@@ -70,6 +70,9 @@ class Tag:
         SIGN_IN_REFUSE = "person:sign-in:refuse"
 
     class System(StrEnum):
+        ACCOUNT_ANONYMIZE = "system:account:anonymize"
+        ACCOUNT_DELETE = "system:account:delete"
+        ACCOUNT_WARN = "system:account:warn"
         PLATFORM_ACCESS_GRANT = "system:platform-access:grant"
         PLATFORM_ACCESS_REVOKE = "system:platform-access:revoke"
         RECORDS_PURGE = "system:records:purge"
@@ -127,6 +130,9 @@ LABELS: dict[str, Promise] = {
     Tag.Person.ROLE_GRANT: _("Rôle accordé par un fournisseur d'identité"),
     Tag.Person.ROLE_REFUSE: _("Rôle refusé : ce fournisseur d'identité ne peut pas l'accorder"),
     Tag.Person.SIGN_IN_REFUSE: _("Connexion par un fournisseur d'identité refusée"),
+    Tag.System.ACCOUNT_ANONYMIZE: _("Compte inutilisé depuis 5 ans anonymisé"),
+    Tag.System.ACCOUNT_DELETE: _("Compte inutilisé depuis 5 ans supprimé"),
+    Tag.System.ACCOUNT_WARN: _("Compte inutilisé depuis 5 ans : titulaire prévenu"),
     Tag.System.PLATFORM_ACCESS_GRANT: _("Jeton de plateforme créé"),
     Tag.System.PLATFORM_ACCESS_REVOKE: _("Jeton de plateforme révoqué"),
     Tag.System.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),

@@ -24,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--centre", type=int, help="Numéro (id) du centre.")
         parser.add_argument("--name", default="", help="Nom de la plateforme.")
         parser.add_argument("--id", type=int, help="Numéro (id) du jeton à révoquer.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="revoke : affiche le jeton qui serait révoqué, sans le révoquer.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -48,7 +53,10 @@ class Command(BaseCommand):
             found = PlatformToken.objects.filter(pk=options["id"] or 0).first()
             if found is None:
                 raise CommandError("Jeton inconnu : indiquez --id <numéro>.")
-            if do_revoke_platform_token(found):
+            if options["dry_run"]:
+                state = "serait révoqué" if found.revoked_at is None else "est déjà révoqué"
+                self.stdout.write(f"Simulation : le jeton n° {found.pk} ({found.name}) {state}.")
+            elif do_revoke_platform_token(found):
                 self.stdout.write(f"Jeton n° {found.pk} révoqué.")
             else:
                 self.stdout.write(f"Le jeton n° {found.pk} était déjà révoqué.")
