@@ -16,7 +16,7 @@ from certification.models import AbortReason, CertificationCourse, CourseStatus
 from exams.models import IDENTITY_FIELDS
 from finalization import corrections
 from finalization.errors import FinalizationInvalid
-from finalization.models import current_values, field_label
+from finalization.models import current_values, display, field_label
 from invigilation.history import CandidateHistory, Line, SessionHistory
 from lib import issue_reports
 
@@ -304,7 +304,7 @@ def page_rows(history: SessionHistory, submitted: FinalizationInput | None) -> l
         assert candidate.course is not None
         current = current_values(candidate.course.candidate)
         identity = [
-            (name, field_label(name), current[name], typed.get(name, ""))
+            (name, field_label(name), display(name, current[name]), typed.get(name, ""))
             for name in IDENTITY_FIELDS
         ]
         rows.append(PageRow(candidate, values, list(enumerate(issues, start=1)), identity))

@@ -91,7 +91,8 @@ def test_it_offers_the_identity_block_prefilled_with_the_current_values(complete
     assert "Modification des informations du candidat (C1)" in page
     assert f'name="c{lea.pk}-fix-first_name"' in page
     assert "actuellement : Lea" in page
-    assert "actuellement : 2008-03-14" in page
+    assert "actuellement : 14/03/2008" in page
+    assert "actuellement : Femme" in page
 
 
 def test_it_stores_a_c1_report_with_only_the_fields_that_change(corrected):
