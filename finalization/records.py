@@ -21,7 +21,7 @@ from audit.events import describe_alert
 from certification.models import AbortReason, CourseStatus, IssueReport
 from exams.documents import SessionPDF, extra_time_text, render_session
 from exams.models import ExamSession
-from finalization.models import SessionRecord
+from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.history import CandidateHistory, SessionHistory, session_history
 from invigilation.models import InvigilatorAccess, Note
 from lib import issue_reports
@@ -242,6 +242,15 @@ def attendance_pdf(facts: Facts) -> bytes:
 def _report_detail(report: IssueReport, label: str, zone: ZoneInfo) -> str:
     # A report validated live carries its label as description: not printed twice.
     parts = [report.description] if report.description not in ("", label) else []
+    correction = IdentityCorrection.objects.filter(report=report).first()
+    if correction is not None:
+        # The change asked for, as it stood when archived (the jury decides later).
+        parts.append(
+            "Modification demandée : "
+            + " ; ".join(
+                f"{field} : {before} → {after}" for field, before, after in correction.lines()
+            )
+        )
     alert = report.live_alert
     if alert is not None:
         parts.append(

@@ -16,14 +16,14 @@ from audit.models import AuditEvent
 from audit.tags import Tag
 from certification.models import IssueReport
 from exams.models import Candidate
-from finalization.models import IdentityCorrection
+from finalization.models import IdentityCorrection, SessionRecord
 from jury import actions
 from jury import errors as e
 from results.documents import certificate_pdf
 from results.models import Certificate
 from tests import live_record as live
 from tests.factories import CandidateFactory
-from tests.test_documents import all_text
+from tests.test_documents import all_text, compact
 
 API = "/api"
 
@@ -161,6 +161,20 @@ def test_it_refuses_corrected_fields_on_another_report(completed, centre_admin):
     assert response.json()["errors"] == [
         "DUPOND Lea — Signalement 1 (C4) : seul un signalement C1 porte des informations corrigées."
     ]
+
+
+def test_it_prints_the_correction_asked_for_on_the_archived_pv(corrected):
+    session, _lea, _report = corrected
+
+    pv = compact(
+        all_text(bytes(SessionRecord.objects.get(session=session, kind="proces-verbal").content))
+    )
+
+    assert (
+        compact("Modification demandée : prénom : Lea → Léa ; nom de naissance : Dupond → Dupont")
+        in pv
+    )
+    assert compact("date de naissance : 14/03/2008 → 15/03/2008") in pv
 
 
 def test_it_keeps_what_was_typed_when_the_page_is_refused(completed, centre_admin):
