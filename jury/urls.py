@@ -22,5 +22,10 @@ urlpatterns = [
         views.item_statistics_file,
         name="item_statistics_file",
     ),
+    path(
+        "sessions/<id:session_id>/archives/scans/<id:record_id>/",
+        views.session_scan,
+        name="session_scan",
+    ),
     path("signalements/<id:report_id>/traiter/", views.report_resolve, name="report_resolve"),
 ]

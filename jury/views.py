@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
 from certification import itemstats
-from certification.models import CertificationCourse, IssueReport
+from certification.models import CertificationCourse
 from exams.access import access_session_by_jury, has_jury_permission
 from finalization import records
 from invigilation.history import session_history
@@ -98,6 +98,13 @@ def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResp
     return records.download(records.get(session, kind))
 
 
+@login_required
+def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    """A signed document the centre attached to the session's records."""
+    session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
+    return records.download(records.get_scan(session, record_id))
+
+
 def _done(
     request: HttpRequest, session_id: int, call: Callable[[], object], success: str
 ) -> HttpResponse:
@@ -155,10 +162,18 @@ def session_unpublish(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-DECISIONS: dict[str, tuple[Callable[..., IssueReport], str | Promise]] = {
+DECISIONS: dict[str, tuple[Callable[..., object], str | Promise]] = {
     "neutralize": (actions.do_neutralize_question, gettext_lazy("La question est neutralisée.")),
     "reject": (actions.do_reject_report, gettext_lazy("Le signalement est rejeté.")),
     "resolve": (actions.do_resolve_report, gettext_lazy("Le signalement est résolu.")),
+    "accept_correction": (
+        actions.do_accept_identity_correction,
+        gettext_lazy("La modification des informations du candidat est acceptée."),
+    ),
+    "refuse_correction": (
+        actions.do_refuse_identity_correction,
+        gettext_lazy("La modification des informations du candidat est refusée."),
+    ),
 }
 
 

@@ -45,7 +45,8 @@ from accounts.actions import sign_up_token
 from accounts.models import ExternalIdentity, User
 from audit.models import AuditEvent
 from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, StudentLevel
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
@@ -58,6 +59,7 @@ from tests.world import (
     INVIGILATOR,
     JURY,
     PERSONAS,
+    PNG,
     SESSION_PASSWORD,
     SUPERUSER,
     World,
@@ -161,6 +163,24 @@ def _finalization_of_a(w: World) -> Call:
     courses = CertificationCourse.objects.filter(candidate__session=w.a.session)
     reports = [{"candidate_id": c.candidate_id, "abort_reason": "technical"} for c in courses]
     return Call(f"/api/sessions/{w.a.session.pk}/finalization", json={"reports": reports})
+
+
+LEVELS = {
+    "levels": [
+        {"student": "zoe@lycee.fr", "competence": "1.1", "level": 2, "reached_on": "2025-01-15"}
+    ]
+}
+
+
+def _levels_file() -> dict[str, Any]:
+    data = make_csv(
+        [["Élève", "Compétence", "Niveau", "Atteint le"], ["zoe@lycee.fr", "1.1", 2, "15/01/2025"]]
+    )
+    return {"file": SimpleUploadedFile("niveaux.csv", data)}
+
+
+def _scan() -> dict[str, Any]:
+    return {"kind": "pv-signe", "file": SimpleUploadedFile("pv.png", PNG)}
 
 
 def _reset_link(w: World) -> Call:
@@ -419,6 +439,10 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "jury/sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(JURY)
     ),
+    ("get", "jury/sessions/<id:session_id>/archives/scans/<id:record_id>/"): Entry(
+        lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
+        only(JURY),
+    ),
     ("get", "resultats/<id:certificate_id>/"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/"), only(CANDIDATE)
     ),
@@ -442,6 +466,25 @@ PAGES: dict[tuple[str, str], Entry] = {
     # The centre's pages.
     ("get", "centres/<id:centre_id>/sessions/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/"), only(*CENTRE)
+    ),
+    # « Éligibilité des élèves »: the pupils' levels, their import and its template.
+    ("get", "centres/<id:centre_id>/eleves/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/"), only(*CENTRE)
+    ),
+    ("post", "centres/<id:centre_id>/eleves/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/", form=_levels_file()),
+        only(*CENTRE),
+        done=lambda w: StudentLevel.objects.filter(student__centre=w.centre).exists(),
+    ),
+    ("get", "centres/<id:centre_id>/eleves/modele.<str:kind>"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/modele.ods"), only(*CENTRE)
+    ),
+    # « Résultats de l'établissement »: all its published sessions, page and export.
+    ("get", "centres/<id:centre_id>/resultats/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/resultats/?school_class=3e A"), only(*CENTRE)
+    ),
+    ("get", "centres/<id:centre_id>/resultats.<str:kind>"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/resultats.ods"), only(*CENTRE)
     ),
     ("get", "centres/<id:centre_id>/parametres/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/parametres/"), only(*CENTRE)
@@ -487,6 +530,16 @@ PAGES: dict[tuple[str, str], Entry] = {
     # Documents archived at finalization: the centre's copy here, the jury's under jury/.
     ("get", "sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(*CENTRE)
+    ),
+    # Signed scans the centre attaches to them, and their download.
+    ("post", "sessions/<id:session_id>/archives/scans/"): Entry(
+        lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/", form=_scan()),
+        only(*CENTRE),
+        done=lambda w: SessionRecord.objects.filter(session=w.finalized, kind="pv-signe").exists(),
+    ),
+    ("get", "sessions/<id:session_id>/archives/scans/<id:record_id>/"): Entry(
+        lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
+        only(*CENTRE),
     ),
     ("get", "candidats/<id:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
@@ -644,6 +697,17 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/jury/reports/{w.report.pk}/resolve", json={"comment": "Vu."}),
         only(JURY),
     ),
+    ("post", "/api/jury/reports/{report_id}/accept-correction"): Entry(
+        lambda w: Call(f"/api/jury/reports/{w.correction_report.pk}/accept-correction", json={}),
+        only(JURY),
+    ),
+    ("post", "/api/jury/reports/{report_id}/refuse-correction"): Entry(
+        lambda w: Call(
+            f"/api/jury/reports/{w.correction_report.pk}/refuse-correction",
+            json={"comment": "Pièce d'identité non conforme."},
+        ),
+        only(JURY),
+    ),
     # Results.
     ("get", "/api/results/verify/{code}"): Entry(
         lambda w: Call(f"/api/results/verify/{w.certificate.verification_code}"), everyone()
@@ -653,6 +717,17 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ),
     ("get", "/api/results/sessions/{session_id}/results"): Entry(
         lambda w: Call(f"/api/results/sessions/{w.published.pk}/results"), only(*CENTRE)
+    ),
+    ("get", "/api/centres/{centre_id}/pupils"): Entry(
+        lambda w: Call(f"/api/centres/{w.centre.pk}/pupils"), only(*CENTRE)
+    ),
+    ("post", "/api/centres/{centre_id}/competence-levels"): Entry(
+        lambda w: Call(f"/api/centres/{w.centre.pk}/competence-levels", json=LEVELS),
+        only(*CENTRE),
+    ),
+    ("get", "/api/results/centres/{centre_id}"): Entry(
+        lambda w: Call(f"/api/results/centres/{w.centre.pk}?date_from=2020-01-01"),
+        only(*CENTRE),
     ),
     # The centre.
     ("get", "/api/centres/{centre_id}/sessions"): Entry(
@@ -700,6 +775,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/sessions/{w.a.session.pk}/finalization"), only(*CENTRE)
     ),
     ("put", "/api/sessions/{session_id}/finalization"): Entry(_finalization_of_a, only(*CENTRE)),
+    ("post", "/api/sessions/{session_id}/scans"): Entry(
+        lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans", form=_scan()), only(*CENTRE)
+    ),
+    ("get", "/api/sessions/{session_id}/scans/{record_id}"): Entry(
+        lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}"),
+        only(CENTRE_ADMIN, JURY),
+    ),
     ("get", "/api/sessions/{session_id}/records"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/records"), only(CENTRE_ADMIN, JURY)
     ),
@@ -791,6 +873,8 @@ def _snapshot() -> tuple:
     """What any page or operation could change (each write also leaves an audit row)."""
     return (
         AuditEvent.objects.count(),
+        StudentLevel.objects.count(),
+        SessionRecord.objects.count(),
         InvigilatorAccess.objects.count(),
         Note.objects.count(),
         Answer.objects.count(),
