@@ -42,7 +42,7 @@ from tests.factories import ExamSessionFactory, UserFactory
 from vigie.api import api
 
 CSRF = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz"  # any 32 letters: cookie and header must match
-EXAMPLES = 60
+EXAMPLES = 54
 PERSONAS = ["admin", "invigilator", "candidate", "jury", "anonymous"]
 
 
