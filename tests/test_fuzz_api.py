@@ -13,7 +13,8 @@ session with an issue report for the jury) half of the time, and are the generat
 (negative, beyond 64 bits…) otherwise; deletions always take generated ids, so the objects
 stay for the other operations.
 
-Bounded for CI: EXAMPLES per operation (README, « What is tested »: requests and time).
+Hypothesis seldom puts a NUL where it matters, so 2 examples in 5 get one of POISONS (NUL,
+or ESC) in their first string. Bounded for CI: EXAMPLES per operation (README, « What is tested »: requests and time).
 Issue 13's 500s were of the kinds this finds: a NUL in a session number, an id beyond 64
 bits. Races (a PATCH and a DELETE at once) need threads: tests/test_concurrent_edits.py.
 """
@@ -30,6 +31,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from accounts.models import RateLimitCounter
 from certification import actions, engine
 from certification.models import IssueReport, LiveAlert
 from finalization import validation
@@ -40,7 +42,7 @@ from tests.factories import ExamSessionFactory, UserFactory
 from vigie.api import api
 
 CSRF = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz"  # any 32 letters: cookie and header must match
-EXAMPLES = 60
+EXAMPLES = 54
 PERSONAS = ["admin", "invigilator", "candidate", "jury", "anonymous"]
 
 
@@ -150,6 +152,33 @@ OPERATIONS = _operations()
 CALLS: dict[str, int] = {}
 
 
+# A character the database refuses and a control that corrupts documents: hypothesis
+# rarely puts them in the one string that matters, so 2 examples in 5 get one in their
+# first string (issue 13: a NUL in a session number was PostgreSQL's 500). Not a lone
+# surrogate: schemathesis itself cannot encode one (tests/test_free_text.py sweeps it).
+POISONS = ["\x00", "\x1b"]
+
+
+def _poisoned(value, char: str):
+    """`value` with `char` in its first string (depth first); the rest unchanged."""
+    done = False
+
+    def walk(item):
+        nonlocal done
+        if done:
+            return item
+        if isinstance(item, str):
+            done = True
+            return item[:1] + char + item[1:]
+        if isinstance(item, dict):
+            return {key: walk(sub) for key, sub in item.items()}
+        if isinstance(item, list):
+            return [walk(sub) for sub in item]
+        return item
+
+    return walk(value)
+
+
 def _meant_for(path: str) -> str:
     """The persona whose requests reach the operation's validation and action."""
     if path.startswith("/api/accounts/register"):
@@ -181,24 +210,35 @@ def test_it_answers_any_generated_request_without_error_and_as_documented(
         personas = st.sampled_from(["anonymous", "anonymous", "anonymous", "admin", "jury"])
     ids = world["jury_ids"] if path.startswith("/api/jury/") else world["ids"]
 
-    @given(case=st.one_of(strategies), persona=personas, real_ids=st.booleans())
+    @given(
+        case=st.one_of(strategies),
+        persona=personas,
+        real_ids=st.booleans(),
+        poison=st.sampled_from([None, None, None, *POISONS]),
+    )
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
     )
-    def call(case, persona, real_ids):
+    def call(case, persona, real_ids, poison):
         if method != "delete" and real_ids and case.path_parameters:
             case.path_parameters = {
                 name: ids.get(name, world["ids"].get(name, value))
                 for name, value in case.path_parameters.items()
             }
+        if poison:
+            case.body = _poisoned(case.body, poison)
+            case.path_parameters = _poisoned(case.path_parameters, poison)
         cookies = {"csrftoken": CSRF}
         if persona != "anonymous":
             cookies["sessionid"] = world[persona]
         headers = {"X-CSRFToken": CSRF, "X-Run-Token": world["run_token"]}
         response = case.call(headers=headers, cookies=cookies)
+        # The lock-outs are specified elsewhere (tests/test_lockouts.py); here, counted but
+        # forgotten after each request, they would stop the fuzzer at its 11th wrong try.
+        RateLimitCounter.objects.all().delete()
         CALLS[f"{method} {path}"] = CALLS.get(f"{method} {path}", 0) + 1
         case.validate_response(
             response,
