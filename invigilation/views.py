@@ -221,7 +221,8 @@ def _requested_ids(request: HttpRequest, session: ExamSession) -> list[int] | No
 @login_required
 def rows(request: HttpRequest, session_id: int) -> HttpResponse:
     """The rows of `?ids=` (all without it); the counts and the journal with `journal=1`
-    (an answer, most of the events, changes neither: its row is all it costs)."""
+    (the page asks for them with every event it fetches rows for; a client following only
+    some rows may leave them out)."""
     try:
         session = access_session_as_invigilator(_user(request), session_id)
     except Refusal as error:

@@ -200,8 +200,8 @@
       if (event.type === "heartbeat") { return; }
       if (event.op === "answered" && patchAnswered(event)) { return; }
       if (event.type === "candidate" && event.candidate_id) {
-        // An answer changes one row; anything else also writes the timeline.
-        want([event.candidate_id], event.op !== "answered", false);
+        // Its row, the counts and the timeline (a last answer ends the test, too).
+        want([event.candidate_id], true, false);
       } else if (event.type === "session" && (event.op === "note" || event.op === "watchers")) {
         want([], true, false);
       } else {
