@@ -162,7 +162,9 @@ def test_it_shows_eligibility_on_the_enrolment_list(client, exam_session, centre
     CandidateFactory(session=exam_session, last_name="Ccc", email="inconnu@eleve.fr")
     client.force_login(centre_admin)
     response = client.get(f"/sessions/{exam_session.pk}/")
-    assert [ok for _c, ok in response.context["candidates"]] == [True, False, None]
+    found = [e for _c, e in response.context["candidates"]]
+    assert [None if e is None else e.certifiable for e in found] == [True, False, None]
+    assert [None if e is None else str(e) for e in found] == ["5 / 5", "1 / 5", None]
     page = response.content.decode()
-    assert "Non certifiable" in page and "Inconnu (pas de compte)" in page
+    assert "Non certifiable (1 / 5)" in page and "Inconnu (pas de compte ni de niveaux)" in page
     assert eligible.is_certifiable() and not not_eligible.is_certifiable()
