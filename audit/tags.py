@@ -36,12 +36,17 @@ class Tag:
         ALERT_REFUSE = "invigilator:alert:refuse"
         ALERT_VALIDATE = "invigilator:alert:validate"
         COMPANION_CONFIRM = "invigilator:companion:confirm"
+        COURSE_CONTINUE = "invigilator:course:continue"
         COURSE_END = "invigilator:course:end"
+        COURSE_SUSPEND = "invigilator:course:suspend"
         NOTE_ADD = "invigilator:note:add"
         PRESENCE_CANCEL = "invigilator:presence:cancel"
         PRESENCE_CONFIRM = "invigilator:presence:confirm"
         RESUME_AUTHORIZE = "invigilator:resume:authorize"
         SESSION_ENTER = "invigilator:session:enter"
+        SESSION_RESUME = "invigilator:session:resume"
+        SESSION_SUSPEND = "invigilator:session:suspend"
+        TIME_ADD = "invigilator:time:add"
 
     class Jury(StrEnum):
         CERTIFICATES_ISSUE = "jury:certificates:issue"
@@ -95,12 +100,17 @@ LABELS: dict[str, Promise] = {
     Tag.Invigilator.ALERT_REFUSE: _("Signalement refusé"),
     Tag.Invigilator.ALERT_VALIDATE: _("Signalement validé"),
     Tag.Invigilator.COMPANION_CONFIRM: _("Présence de l'extension confirmée"),
+    Tag.Invigilator.COURSE_CONTINUE: _("Test repris après sa suspension"),
     Tag.Invigilator.COURSE_END: _("Test terminé par le surveillant"),
+    Tag.Invigilator.COURSE_SUSPEND: _("Test suspendu par le surveillant"),
     Tag.Invigilator.NOTE_ADD: _("Note ajoutée au PV"),
     Tag.Invigilator.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
     Tag.Invigilator.PRESENCE_CONFIRM: _("Présence confirmée"),
     Tag.Invigilator.RESUME_AUTHORIZE: _("Reprise du test autorisée"),
     Tag.Invigilator.SESSION_ENTER: _("Entrée dans l'Espace Surveillant"),
+    Tag.Invigilator.SESSION_RESUME: _("Session reprise"),
+    Tag.Invigilator.SESSION_SUSPEND: _("Session suspendue"),
+    Tag.Invigilator.TIME_ADD: _("Temps ajouté"),
     Tag.Jury.CERTIFICATES_ISSUE: _("Certificats délivrés"),
     Tag.Jury.CERTIFICATES_WITHDRAW: _("Certificats retirés"),
     Tag.Jury.REPORT_NEUTRALIZE: _("Question neutralisée par le jury"),

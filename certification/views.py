@@ -18,7 +18,7 @@ from certification import actions, engine
 from certification.access import access_own_candidate, access_own_course
 from certification.forms import InstructionsForm, JoinForm
 from certification.models import CertificationCourse
-from exams.models import TEST_DURATION
+from exams.models import ExamDuration
 from lib.errors import Refusal
 
 
@@ -66,7 +66,10 @@ def instructions(request: HttpRequest, candidate_id: int) -> HttpResponse:
         "candidate": candidate,
         "form": form,
         "question_count": engine.TEST_LENGTH,
-        "duration_minutes": int(TEST_DURATION.total_seconds() // 60),
+        # The duration this candidate's test will have (a complementary certification's own).
+        "duration_minutes": int(
+            ExamDuration.of(candidate.complementary_certification).total_seconds() // 60
+        ),
     }
     return render(request, "certification/instructions.html", context)
 
@@ -110,6 +113,7 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
             "empty": _("Choisissez ou saisissez une réponse."),
             "error": _("Une erreur a eu lieu. Merci de réessayer ultérieurement."),
             "paused": _("En attente du surveillant…"),
+            "suspended": _("Épreuve suspendue."),
             "companionMissing": _("L'extension Vigie Companion n'est pas détectée."),
             "validated": _("Votre signalement a été validé : voici une autre question."),
             "refused": _("Votre signalement a été refusé : reprenez la question."),

@@ -44,7 +44,13 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.actions import sign_up_token
 from accounts.models import ExternalIdentity, User
 from audit.models import AuditEvent
-from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
+from certification.models import (
+    Answer,
+    CertificationCourse,
+    IssueReport,
+    LiveAlert,
+    RoomSuspension,
+)
 from exams.models import Candidate, ExamSession
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
@@ -62,6 +68,8 @@ from tests.world import (
     SUPERUSER,
     World,
     persistent_world,
+    suspended_room,
+    suspended_test,
 )
 from vigie.api import api
 
@@ -495,6 +503,39 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/invigilation/sessions/{w.a.session.pk}/end-overtime", json={}),
         only(*ROOM),
     ),
+    ("post", "/api/invigilation/sessions/{session_id}/add-time"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/add-time",
+            json={"candidate_ids": [w.a.running.pk], "minutes": 10, "reason": "Coupure réseau"},
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/suspend"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/suspend",
+            json={"message": "Alarme incendie : sortez dans le calme."},
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/resume"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{suspended_room(w.a.session).pk}/resume",
+            json={"present": [w.a.running.pk]},
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/suspend"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/candidates/{w.a.running.pk}/suspend", json={"reason": "Malaise"}
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/continue"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/candidates/{suspended_test(w.a.running).pk}/continue", json={}
+        ),
+        only(*ROOM),
+    ),
     ("post", "/api/invigilation/alerts/{alert_id}/validate"): Entry(
         lambda w: Call(f"/api/invigilation/alerts/{w.a.alert.pk}/validate", json={"reason": "E11"}),
         only(*ROOM),
@@ -701,9 +742,10 @@ def _snapshot() -> tuple:
         ),
         list(
             CertificationCourse.objects.order_by("pk").values_list(
-                "pk", "status", "run_token_hash", "current_item_id"
+                "pk", "status", "run_token_hash", "current_item_id", "added_time", "suspended_since"
             )
         ),
+        list(RoomSuspension.objects.order_by("pk").values_list("pk", "ended_at")),
         list(LiveAlert.objects.order_by("pk").values_list("pk", "status")),
         list(IssueReport.objects.order_by("pk").values_list("pk", "resolved_at")),
         list(Certificate.objects.order_by("pk").values_list("pk", "visibility")),

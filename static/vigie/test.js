@@ -10,11 +10,11 @@
   var token = sessionStorage.getItem("vigie-run-" + courseId) || "";
   var headers = { "X-Run-Token": token };
   var shownId = null, focusLost = false, countdown = null, poller = null, startedAt = null;
-  var sending = false, finished = false, wasPaused = false;
+  var sending = false, finished = false, wasPaused = false, wasSuspended = false;
   var t = JSON.parse($("test-strings").textContent);
 
   function show(panel) {
-    ["question-panel", "paused-panel", "companion-panel", "stale-panel", "end-panel"].forEach(function (id) {
+    ["question-panel", "paused-panel", "suspended-panel", "companion-panel", "stale-panel", "end-panel"].forEach(function (id) {
       $(id).hidden = id !== panel;
     });
   }
@@ -52,6 +52,19 @@
       return;
     }
     if (!state.run_ok) { stopCountdown(); show("stale-panel"); return; }
+    if (state.suspended) {
+      // « Épreuve suspendue »: the clock stands still, no answer is taken until the
+      // invigilator resumes; the question comes back with the time it had.
+      stopCountdown();
+      $("suspended-message").textContent = state.suspended.message;
+      $("suspended-since").textContent = state.suspended.since;
+      if (!wasSuspended) { announce(t.suspended + " " + state.suspended.message); }
+      wasSuspended = true;
+      shownId = null;
+      show("suspended-panel");
+      return;
+    }
+    wasSuspended = false;
     companion.required = state.companion_required;
     if (state.companion_blocked) {
       stopCountdown();
