@@ -10,6 +10,7 @@ history through invigilation/history.py, which calls these.
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.tags import LABELS, AnyTag, Tag
@@ -57,6 +58,8 @@ def describe(event: AuditEvent, *, by: bool = False) -> str:
         text += f" ({data.get('reason', '')})"
     if event.tag == Tag.Invigilator.SESSION_SUSPEND:
         text += f" : « {data.get('message', '')} »"
+    if event.tag == Tag.Invigilator.MESSAGE_SEND:
+        text += f" : « {data.get('text', '')} »"
     if event.tag in (Tag.Invigilator.SESSION_RESUME, Tag.Invigilator.COURSE_CONTINUE):
         text += _(" (%(minutes)s min d'interruption)") % {"minutes": _lost_minutes(data)}
     return text
@@ -102,6 +105,18 @@ def _sentence_by(tag: str, data: dict[str, Any], actor: str) -> str:
             "by": by,
             "message": data.get("message", ""),
         }
+    if tag == Tag.Invigilator.MESSAGE_SEND and data.get("to_everyone"):
+        return _("Message de %(by)s à toute la salle : « %(text)s ».") % {
+            "by": by,
+            "text": data.get("text", ""),
+        }
+    if tag == Tag.Invigilator.MESSAGE_SEND:
+        count = len(data.get("candidates", []))
+        return ngettext(
+            "Message de %(by)s à %(count)s candidat : « %(text)s ».",
+            "Message de %(by)s à %(count)s candidats : « %(text)s ».",
+            count,
+        ) % {"by": by, "count": count, "text": data.get("text", "")}
     if tag == Tag.Invigilator.SESSION_RESUME:
         return _("Session reprise par %(by)s après %(minutes)s min d'interruption.") % {
             "by": by,

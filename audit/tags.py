@@ -15,6 +15,7 @@ class Tag:
         COURSE_RESUME = "candidate:course:resume"
         COURSE_START = "candidate:course:start"
         FOCUS_LEAVE = "candidate:focus:leave"
+        MESSAGE_READ = "candidate:message:read"
         QUESTION_TIMEOUT = "candidate:question:timeout"
         SESSION_JOIN = "candidate:session:join"
 
@@ -39,6 +40,7 @@ class Tag:
         COURSE_CONTINUE = "invigilator:course:continue"
         COURSE_END = "invigilator:course:end"
         COURSE_SUSPEND = "invigilator:course:suspend"
+        MESSAGE_SEND = "invigilator:message:send"
         NOTE_ADD = "invigilator:note:add"
         PRESENCE_CANCEL = "invigilator:presence:cancel"
         PRESENCE_CONFIRM = "invigilator:presence:confirm"
@@ -83,6 +85,7 @@ LABELS: dict[str, Promise] = {
     Tag.Candidate.COURSE_RESUME: _("Test repris"),
     Tag.Candidate.COURSE_START: _("Test commencé"),
     Tag.Candidate.FOCUS_LEAVE: _("Sortie du cadre d'une question en mode focus"),
+    Tag.Candidate.MESSAGE_READ: _("Message du surveillant lu"),
     Tag.Candidate.QUESTION_TIMEOUT: _("Temps écoulé sur une question chronométrée"),
     Tag.Candidate.SESSION_JOIN: _("Candidat a rejoint la session"),
     Tag.Centre.ALERT_CLOSE: _("Alerte close à la finalisation, sans décision du surveillant"),
@@ -103,6 +106,7 @@ LABELS: dict[str, Promise] = {
     Tag.Invigilator.COURSE_CONTINUE: _("Test repris après sa suspension"),
     Tag.Invigilator.COURSE_END: _("Test terminé par le surveillant"),
     Tag.Invigilator.COURSE_SUSPEND: _("Test suspendu par le surveillant"),
+    Tag.Invigilator.MESSAGE_SEND: _("Message envoyé aux candidats"),
     Tag.Invigilator.NOTE_ADD: _("Note ajoutée au PV"),
     Tag.Invigilator.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
     Tag.Invigilator.PRESENCE_CONFIRM: _("Présence confirmée"),

@@ -32,6 +32,8 @@ from certification.models import (
     CourseStatus,
     IssueReport,
     LiveAlert,
+    MessageReceipt,
+    RoomMessage,
     RoomSuspension,
     Suspension,
     TimeAddition,
@@ -965,3 +967,72 @@ def do_resume_course(course: CertificationCourse, *, actor: User) -> Certificati
     )
     _notify(course.candidate, "clock_resumed")
     return course
+
+
+# --- Speaking to candidates (issue 15) --------------------------------------------------
+
+
+@transaction.atomic
+def do_send_message(
+    session: ExamSession, *, text: str, actor: User, candidates: Sequence[Candidate] | None = None
+) -> RoomMessage:
+    """« Envoyer un message » to the whole room (`candidates=None`), a selection or one
+    candidate: a banner on their page until they acknowledge it."""
+    text = _incident_text(text)
+    if candidates is not None and not candidates:
+        raise e.NoSelection
+    if not ExamSession.objects.filter(pk=session.pk, finalized_at=None).exists():
+        raise e.CertificationSessionClosed
+    to = list(candidates) if candidates is not None else list(session.candidates.all())
+    message = RoomMessage.objects.create(
+        session=session,
+        text=text,
+        to_everyone=candidates is None,
+        sent_by=actor,
+        sent_at=timezone.now(),
+    )
+    MessageReceipt.objects.bulk_create(
+        MessageReceipt(message=message, candidate=candidate) for candidate in to
+    )
+    record_event(
+        Tag.Invigilator.MESSAGE_SEND,
+        actor=actor,
+        session=session,
+        message=message.pk,
+        text=text,
+        to_everyone=message.to_everyone,
+        candidates=[candidate.pk for candidate in to],
+    )
+    groups = [candidate_group(candidate.pk) for candidate in to]
+    publish_on_commit([*groups, session_group(session.pk)], {"type": "message", "op": "sent"})
+    return message
+
+
+@transaction.atomic
+def do_read_message(candidate: Candidate, message_id: int, *, user: User) -> MessageReceipt:
+    """The candidate acknowledges a message (« J'ai lu »); reading it again changes nothing."""
+    if not 0 < message_id < 2**63:  # no such row; SQLite cannot even compare it
+        raise e.UnknownMessage
+    receipt = (
+        MessageReceipt.objects.select_for_update()
+        .select_related("message")
+        .filter(candidate=candidate, message_id=message_id)
+        .first()
+    )
+    if receipt is None:
+        raise e.UnknownMessage
+    if receipt.read_at is None:
+        receipt.read_at = timezone.now()
+        receipt.save(update_fields=["read_at"])
+        record_event(
+            Tag.Candidate.MESSAGE_READ,
+            actor=user,
+            session=candidate.session,
+            candidate=candidate.pk,
+            message=message_id,
+        )
+        publish_on_commit(
+            [session_group(candidate.session_id)],
+            {"type": "message", "op": "read", "candidate_id": candidate.pk},
+        )
+    return receipt

@@ -219,3 +219,8 @@ class InvalidIncidentText(Refusal):
 class NoSelection(Refusal):
     status, code = 400, "no_selection"
     message = _("Sélectionnez au moins un candidat de cette session.")
+
+
+class UnknownMessage(Refusal):
+    status, code = 404, "unknown_message"
+    message = _("Ce message n'existe pas.")

@@ -266,7 +266,9 @@ class RoomSuspension(models.Model):
     """« Suspendre la session » (evacuation, fire alarm, a general network cut): every running
     test stops its clock; open until an invigilator resumes the session."""
 
-    session = models.ForeignKey(ExamSession, on_delete=models.PROTECT, related_name="suspensions")
+    # CASCADE: a session can only be deleted before any test started (`EvidenceKept`), and a
+    # suspension then stopped nobody's test; the tests' own `Suspension` rows are PROTECTed.
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="suspensions")
     message = models.CharField(max_length=300)
     started_at = models.DateTimeField()
     started_by = models.ForeignKey(
@@ -332,3 +334,51 @@ class Suspension(models.Model):
 
     def __str__(self) -> str:
         return f"Suspension du test {self.course_id} {self.started_at:%H:%M}"
+
+
+# Seed-style ready-made messages (issue 15): the invigilator picks one or types their own.
+READY_MESSAGES = (
+    _("Il reste 10 minutes."),
+    _("Merci de rester silencieux."),
+    _("Levez la main, un surveillant arrive."),
+)
+
+
+class RoomMessage(models.Model):
+    """« Envoyer un message » from an invigilator to the room or to some candidates: a banner
+    on their page until they acknowledge it; who read it is shown to the invigilators."""
+
+    # CASCADE here and below: messages are no evidence of a test; a session or a candidate
+    # can only be deleted before any test started (`EvidenceKept`).
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="messages")
+    text = models.CharField(max_length=300)
+    to_everyone = models.BooleanField(default=False)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class MessageReceipt(models.Model):
+    """One candidate's copy of a message: read (acknowledged) or not yet."""
+
+    message = models.ForeignKey(RoomMessage, on_delete=models.CASCADE, related_name="receipts")
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="message_receipts"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["message_id", "candidate_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "candidate"], name="one_receipt_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.candidate_id}"

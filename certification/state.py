@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification import actions, engine
-from certification.models import AlertStatus, CertificationCourse, LiveAlert
+from certification.models import AlertStatus, CertificationCourse, LiveAlert, MessageReceipt
+from exams.models import Candidate
 
 
 def _media(question: engine.Item) -> dict[str, str]:
@@ -99,3 +100,21 @@ def course_state(
         "question": question,
         "end_message": None if course.is_running else engine.end_message(course.status),
     }
+
+
+def unread_messages(candidate: Candidate) -> list[dict[str, Any]]:
+    """The invigilators' messages this candidate has not acknowledged yet, oldest first."""
+    zone = candidate.session.zone
+    receipts = (
+        MessageReceipt.objects.filter(candidate=candidate, read_at=None)
+        .select_related("message")
+        .order_by("message__sent_at", "message_id")
+    )
+    return [
+        {
+            "id": receipt.message_id,
+            "text": receipt.message.text,
+            "at": timezone.localtime(receipt.message.sent_at, zone).strftime("%H:%M"),
+        }
+        for receipt in receipts
+    ]

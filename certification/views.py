@@ -105,7 +105,10 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
         "companion_url": reverse("api:candidate_companion_alert", args=[course.pk]),
         "start_page": reverse("certification:start", args=[course.candidate_id]),
         "ws_path": f"/ws/candidats/{course.candidate_id}/",
+        "messages_url": reverse("api:candidate_messages", args=[course.candidate_id]),
         "strings": {
+            "message": _("Message du surveillant (%s)"),
+            "read": _("J'ai lu"),
             "progress": _("Question %n / %t"),
             "question": _("Question %n"),
             "extra": _("temps majoré %s %"),

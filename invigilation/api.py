@@ -1,12 +1,12 @@
 """JSON API of the Espace Surveillant: every action of the page, used by its JavaScript."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Router, Schema
-from pydantic import StrictInt
+from pydantic import Field, StrictInt
 
 from accounts.models import User
 from accounts.request import client_ip
@@ -55,8 +55,12 @@ class Done(Schema):
     detail: str
 
 
+# A row id as the database can hold it (a larger number is a 422, not a 500 on SQLite).
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class AddTimeIn(Schema):
-    candidate_ids: list[int]
+    candidate_ids: list[RowId]
     minutes: StrictInt  # `true` is not one minute
     reason: str
 
@@ -67,7 +71,7 @@ class SuspendSessionIn(Schema):
 
 class ResumeSessionIn(Schema):
     # Who is back in the room: their tests go on; the others stay suspended until decided.
-    present: list[int]
+    present: list[RowId]
 
 
 class ResumedOut(Schema):
@@ -78,6 +82,12 @@ class ResumedOut(Schema):
 
 class SuspendCourseIn(Schema):
     reason: str
+
+
+class MessageIn(Schema):
+    text: str
+    # None: the whole room; else these candidates of the session.
+    candidate_ids: list[RowId] | None = None
 
 
 class EndedOut(Schema):
@@ -295,3 +305,13 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
         raise Refusal(message=_("La note contient des caractères non autorisés."))
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}
+
+
+@router.post("/sessions/{session_id}/messages", response=Done, url_name="invigilation_message")
+def send_message(request: HttpRequest, session_id: int, payload: MessageIn) -> dict[str, str]:
+    """« Envoyer un message » to the room, a selection or one candidate."""
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    to = None if payload.candidate_ids is None else _selection(session, payload.candidate_ids)
+    test_actions.do_send_message(session, text=payload.text, actor=user, candidates=to)
+    return {"detail": str(_("Message envoyé."))}

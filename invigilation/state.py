@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from certification import engine
 from certification.actions import open_room_suspension
-from certification.models import AlertStatus, CertificationCourse, CourseStatus, LiveAlert
+from certification.models import (
+    READY_MESSAGES,
+    AlertStatus,
+    CertificationCourse,
+    CourseStatus,
+    LiveAlert,
+    RoomMessage,
+)
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.history import session_history
 from invigilation.models import Note, Watcher
@@ -152,6 +159,33 @@ def end_breakdown(course: CertificationCourse, now: dt.datetime) -> str:
     return " + ".join(parts)
 
 
+def messages(session: ExamSession, names: dict[int, str]) -> list[dict[str, Any]]:
+    """The messages sent to the candidates, newest first, with who read them and who not."""
+    zone = session.zone
+    sent = (
+        RoomMessage.objects.filter(session=session)
+        .select_related("sent_by")
+        .prefetch_related("receipts")
+        .order_by("-sent_at", "-id")
+    )
+    return [
+        {
+            "id": message.pk,
+            "text": message.text,
+            "at": timezone.localtime(message.sent_at, zone).strftime("%H:%M"),
+            "by": _name(message.sent_by),
+            "to_everyone": message.to_everyone,
+            "read": sorted(
+                names.get(r.candidate_id, "") for r in message.receipts.all() if r.read_at
+            ),
+            "unread": sorted(
+                names.get(r.candidate_id, "") for r in message.receipts.all() if not r.read_at
+            ),
+        }
+        for message in sent
+    ]
+
+
 def watchers(session: ExamSession) -> list[str]:
     """Who has the Espace Surveillant of this session open (« Qui surveille »)."""
     since = timezone.now() - Watcher.TIMEOUT
@@ -232,6 +266,8 @@ def session_state(session: ExamSession) -> dict[str, Any]:
             for n in notes.get(None, [])
         ],
         "watchers": watchers(session),
+        "messages": messages(session, names),
+        "ready_messages": [str(text) for text in READY_MESSAGES],
         "timeline": [
             {
                 "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),

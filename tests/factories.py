@@ -23,6 +23,8 @@ from certification.models import (
     CertificationReport,
     IssueReport,
     LiveAlert,
+    MessageReceipt,
+    RoomMessage,
     RoomSuspension,
     Suspension,
     TimeAddition,
@@ -280,6 +282,29 @@ class SuspensionFactory(factory.django.DjangoModelFactory):
                 suspended_since=obj.started_at
             )
             obj.course.suspended_since = obj.started_at
+
+
+class RoomMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoomMessage
+
+    session = factory.SubFactory(ExamSessionFactory)
+    text = "Il reste 10 minutes."
+    to_everyone = True
+    sent_by = factory.SubFactory(UserFactory)
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class MessageReceiptFactory(factory.django.DjangoModelFactory):
+    """A candidate's unread copy of a message sent to their session."""
+
+    class Meta:
+        model = MessageReceipt
+
+    candidate = factory.SubFactory(CandidateFactory)
+    message = factory.SubFactory(
+        RoomMessageFactory, session=factory.SelfAttribute("..candidate.session")
+    )
 
 
 class InvigilatorAccessFactory(factory.django.DjangoModelFactory):

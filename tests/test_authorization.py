@@ -10,7 +10,13 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
-from certification.models import CertificationCourse, IssueReport, LiveAlert, RoomSuspension
+from certification.models import (
+    CertificationCourse,
+    IssueReport,
+    LiveAlert,
+    RoomMessage,
+    RoomSuspension,
+)
 from exams.models import Candidate
 from invigilation.models import InvigilatorAccess, Note
 from tests.factories import ExamSessionFactory, UserFactory
@@ -79,6 +85,10 @@ OPERATIONS = {
     ("post", "/api/invigilation/candidates/{candidate_id}/continue"): lambda t, _p: (
         f"/api/invigilation/candidates/{suspended_test(t.running).pk}/continue",
         {},
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/messages"): lambda t, _p: (
+        f"/api/invigilation/sessions/{t.session.pk}/messages",
+        {"text": "Il reste 10 minutes."},
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/validate"): lambda t, _p: (
         f"/api/invigilation/alerts/{t.alert.pk}/validate",
@@ -157,6 +167,7 @@ def _snapshot() -> tuple:
         list(RoomSuspension.objects.order_by("pk").values_list("pk", "ended_at")),
         list(LiveAlert.objects.order_by("pk").values_list("pk", "status", "resolved_by")),
         Note.objects.count(),
+        RoomMessage.objects.count(),
         IssueReport.objects.count(),
         AuditEvent.objects.count(),
         InvigilatorAccess.objects.count(),

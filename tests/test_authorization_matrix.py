@@ -49,6 +49,7 @@ from certification.models import (
     CertificationCourse,
     IssueReport,
     LiveAlert,
+    MessageReceipt,
     RoomSuspension,
 )
 from exams.models import Candidate, ExamSession
@@ -67,6 +68,7 @@ from tests.world import (
     SESSION_PASSWORD,
     SUPERUSER,
     World,
+    message_to,
     persistent_world,
     suspended_room,
     suspended_test,
@@ -468,6 +470,16 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         only(CANDIDATE),
     ),
     ("post", "/api/certification/courses/{course_id}/alerts"): Entry(_own_report, only(CANDIDATE)),
+    ("get", "/api/certification/candidates/{candidate_id}/messages"): Entry(
+        lambda w: Call(f"/api/certification/candidates/{w.own.pk}/messages"), only(CANDIDATE)
+    ),
+    ("post", "/api/certification/candidates/{candidate_id}/messages/{message_id}/read"): Entry(
+        lambda w: Call(
+            f"/api/certification/candidates/{w.own.pk}/messages/{message_to(w.own)}/read",
+            json={},
+        ),
+        only(CANDIDATE),
+    ),
     # The Espace Surveillant of session A. Entering it needs only its number and password.
     ("post", "/api/invigilation/supervise"): Entry(
         lambda w: Call(
@@ -533,6 +545,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ("post", "/api/invigilation/candidates/{candidate_id}/continue"): Entry(
         lambda w: Call(
             f"/api/invigilation/candidates/{suspended_test(w.a.running).pk}/continue", json={}
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/messages"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/messages",
+            json={"text": "Il reste 10 minutes.", "candidate_ids": [w.own.pk]},
         ),
         only(*ROOM),
     ),
@@ -746,6 +765,7 @@ def _snapshot() -> tuple:
             )
         ),
         list(RoomSuspension.objects.order_by("pk").values_list("pk", "ended_at")),
+        list(MessageReceipt.objects.order_by("pk").values_list("pk", "read_at")),
         list(LiveAlert.objects.order_by("pk").values_list("pk", "status")),
         list(IssueReport.objects.order_by("pk").values_list("pk", "resolved_at")),
         list(Certificate.objects.order_by("pk").values_list("pk", "visibility")),

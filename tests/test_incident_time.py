@@ -479,3 +479,88 @@ def test_adding_time_to_a_test_just_ended_is_refused_by_name(exam_session, alice
         actions.do_add_time([lea], minutes=10, reason="coupure", actor=alice)
 
     assert str(refused.value) == "Le test de DUPONT Léa a été terminé par Bruno Petit."
+
+
+# --- Speaking to candidates -------------------------------------------------------------------
+
+
+def _messages(client: Client, candidate) -> list[dict]:
+    return client.get(f"/api/certification/candidates/{candidate.pk}/messages").json()["messages"]
+
+
+@pytest.mark.django_db
+def test_a_message_reaches_its_candidates_who_read_it_is_seen(
+    exam_session, alice, as_alice, lea, hugo, sent_events
+):
+    """« Il reste 10 minutes. » to the whole room, then a word to Hugo alone: each banner
+    stays until « J'ai lu »; the invigilators see who read which; all in the timeline."""
+    lea_client, *_ = _start(lea)
+    hugo_client, *_ = _start(hugo)
+    url = f"{API}/sessions/{exam_session.pk}/messages"
+
+    with time_machine.travel(T0 + dt.timedelta(minutes=95), tick=False), sent_events() as events:
+        everyone = _post(as_alice, url, {"text": "Il reste 10 minutes."})
+        one = _post(as_alice, url, {"text": "Levez la main.", "candidate_ids": [hugo.pk]})
+
+    assert everyone.status_code == one.status_code == 200
+    assert {g for g, _e in events} == {
+        f"candidate-{lea.pk}",
+        f"candidate-{hugo.pk}",
+        f"session-{exam_session.pk}",
+    }
+    assert [m["text"] for m in _messages(lea_client, lea)] == ["Il reste 10 minutes."]
+    hugo_sees = _messages(hugo_client, hugo)
+    assert [(m["text"], m["at"]) for m in hugo_sees] == [
+        ("Il reste 10 minutes.", "15:35"),
+        ("Levez la main.", "15:35"),
+    ]
+
+    read = hugo_client.post(
+        f"/api/certification/candidates/{hugo.pk}/messages/{hugo_sees[0]['id']}/read",
+        content_type="application/json",
+    )
+    again = hugo_client.post(
+        f"/api/certification/candidates/{hugo.pk}/messages/{hugo_sees[0]['id']}/read",
+        content_type="application/json",
+    )
+    # Léa cannot acknowledge for Hugo, nor a message she never got.
+    foreign = lea_client.post(
+        f"/api/certification/candidates/{hugo.pk}/messages/{hugo_sees[0]['id']}/read",
+        content_type="application/json",
+    )
+    not_hers = lea_client.post(
+        f"/api/certification/candidates/{lea.pk}/messages/{hugo_sees[1]['id']}/read",
+        content_type="application/json",
+    )
+
+    assert read.status_code == again.status_code == 204
+    assert foreign.status_code == not_hers.status_code == 404
+    assert [m["text"] for m in _messages(hugo_client, hugo)] == ["Levez la main."]
+    state = as_alice.get(f"{API}/sessions/{exam_session.pk}/state").json()
+    sent = {m["text"]: m for m in state["messages"]}
+    assert sent["Il reste 10 minutes."]["read"] == ["BERNARD Hugo"]
+    assert sent["Il reste 10 minutes."]["unread"] == ["DUPONT Léa"]
+    assert sent["Il reste 10 minutes."]["to_everyone"] is True
+    assert (sent["Levez la main."]["read"], sent["Levez la main."]["unread"]) == (
+        [],
+        ["BERNARD Hugo"],
+    )
+    assert state["ready_messages"][0] == "Il reste 10 minutes."
+    tags = list(AuditEvent.objects.filter(tag__contains=":message:").values_list("tag", flat=True))
+    assert tags == [
+        Tag.Invigilator.MESSAGE_SEND,
+        Tag.Invigilator.MESSAGE_SEND,
+        Tag.Candidate.MESSAGE_READ,
+    ]
+    sentence = describe(AuditEvent.objects.filter(tag=Tag.Invigilator.MESSAGE_SEND)[1], by=True)
+    assert sentence == "Message de Alice Martin à 1 candidat : « Levez la main. »."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["", "   ", "a\x00b", "x" * 301])
+def test_a_message_must_say_something_printable(exam_session, as_alice, lea, text):
+    response = _post(as_alice, f"{API}/sessions/{exam_session.pk}/messages", {"text": text})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_incident_text"
+    assert not AuditEvent.objects.filter(tag=Tag.Invigilator.MESSAGE_SEND).exists()

@@ -45,6 +45,7 @@ from tests.factories import (
     ExamDurationFactory,
     ExamSessionFactory,
     MembershipFactory,
+    MessageReceiptFactory,
     RoomSuspensionFactory,
     SuspensionFactory,
     UserFactory,
@@ -113,6 +114,11 @@ def suspended_room(session: ExamSession) -> ExamSession:
     status, so the after-the-session checks can build the same call)."""
     RoomSuspensionFactory(session=session)
     return session
+
+
+def message_to(candidate: Candidate) -> int:
+    """Setup for « J'ai lu »: a message sent to the candidate; its id."""
+    return MessageReceiptFactory(candidate=candidate).message_id
 
 
 def suspended_test(candidate: Candidate) -> Candidate:

@@ -35,6 +35,48 @@
     }, function () { $("connection").hidden = false; });
   }
 
+  /* The invigilators' messages: a banner each, until « J'ai lu » (they see who read it). */
+  var shownMessages = {};
+  function loadMessages() {
+    return Vigie.api(root.dataset.messagesUrl).then(function (r) {
+      if (r.ok) { renderMessages(r.body.messages); }
+    }, function () {});
+  }
+  function renderMessages(messages) {
+    var box = $("messages"), wanted = {};
+    messages.forEach(function (m) {
+      wanted[m.id] = true;
+      if (shownMessages[m.id]) { return; }
+      var banner = document.createElement("div");
+      banner.className = "banner";
+      banner.setAttribute("role", "alert");
+      var p = document.createElement("p");
+      var title = document.createElement("strong");
+      title.textContent = t.message.replace("%s", m.at);
+      p.appendChild(title);
+      p.appendChild(document.createElement("br"));
+      p.appendChild(document.createTextNode(m.text));
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "primary";
+      button.textContent = t.read;
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        Vigie.api(root.dataset.messagesUrl + "/" + m.id + "/read", { method: "POST", body: {} }).then(
+          function (r) { if (r.ok) { banner.remove(); delete shownMessages[m.id]; } else { button.disabled = false; } },
+          function () { button.disabled = false; }
+        );
+      });
+      banner.appendChild(p);
+      banner.appendChild(button);
+      box.appendChild(banner);
+      shownMessages[m.id] = banner;
+    });
+    Object.keys(shownMessages).forEach(function (id) {
+      if (!wanted[id]) { shownMessages[id].remove(); delete shownMessages[id]; }
+    });
+  }
+
   function render(state) {
     startedAt = new Date(state.started_at_iso).getTime();
     $("started-at").textContent = state.started_at;
@@ -250,10 +292,11 @@
     window.postMessage({ source: "vigie-page", type: "companion:ping", nonce: companion.pending }, location.origin);
   }, 1000);
 
+  function refresh() { loadMessages(); return load(); }
   Vigie.live(root.dataset.wsPath, {
-    onEvent: function () { load(); },
-    onDown: function () { if (!poller) { poller = setInterval(load, 3000); } },
-    onUp: function () { if (poller) { clearInterval(poller); poller = null; } load(); }
+    onEvent: function (event) { if (event && event.type === "message") { loadMessages(); } else { load(); } },
+    onDown: function () { if (!poller) { poller = setInterval(refresh, 3000); } },
+    onUp: function () { if (poller) { clearInterval(poller); poller = null; } refresh(); }
   });
-  load();
+  refresh();
 })();
