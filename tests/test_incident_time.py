@@ -564,3 +564,33 @@ def test_a_message_must_say_something_printable(exam_session, as_alice, lea, tex
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_incident_text"
     assert not AuditEvent.objects.filter(tag=Tag.Invigilator.MESSAGE_SEND).exists()
+
+
+# --- The finalization, pre-filled --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_finalization_comes_pre_filled_with_the_incidents(
+    exam_session, alice, centre_admin, lea, hugo
+):
+    """The alarm and the time added are in the record: « incident » ticked, the session's
+    comment and each affected candidate's comment written from them."""
+    _start(lea)
+    _start(hugo)
+    with time_machine.travel(T0 + dt.timedelta(minutes=20), tick=False):
+        actions.do_suspend_session(exam_session, message="Alarme incendie", actor=alice)
+    with time_machine.travel(T0 + dt.timedelta(minutes=32), tick=False):
+        actions.do_resume_session(exam_session, present=[lea.pk, hugo.pk], actor=alice)
+        actions.do_add_time([lea], minutes=5, reason="ordinateur redémarré", actor=alice)
+
+    page = _login(centre_admin).get(f"/sessions/{exam_session.pk}/finaliser/")
+
+    context = page.context
+    assert context["has_incident"] is True
+    assert context["global_comment"] == (
+        "Session suspendue par Alice Martin : « Alarme incendie ».\n"
+        "Session reprise par Alice Martin après 12 min d'interruption."
+    )
+    comments = {row.record.candidate_id: row.values.comment for row in context["rows"]}
+    assert comments[lea.pk] == "5 min ajoutées par Alice Martin (ordinateur redémarré)."
+    assert comments[hugo.pk] == ""
