@@ -984,6 +984,8 @@ def do_send_message(
     if not ExamSession.objects.filter(pk=session.pk, finalized_at=None).exists():
         raise e.CertificationSessionClosed
     to = list(candidates) if candidates is not None else list(session.candidates.all())
+    if not to:  # a room without candidates: nobody to tell
+        raise e.NoSelection
     message = RoomMessage.objects.create(
         session=session,
         text=text,

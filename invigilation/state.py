@@ -16,7 +16,7 @@ from certification.models import (
     CertificationCourse,
     CourseStatus,
     LiveAlert,
-    RoomMessage,
+    MessageReceipt,
 )
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.history import session_history
@@ -160,30 +160,34 @@ def end_breakdown(course: CertificationCourse, now: dt.datetime) -> str:
 
 
 def messages(session: ExamSession, names: dict[int, str]) -> list[dict[str, Any]]:
-    """The messages sent to the candidates, newest first, with who read them and who not."""
+    """The messages sent to the candidates, newest first, with who read them and who not
+    (one query: every message has at least one receipt, `do_send_message` sees to it)."""
     zone = session.zone
-    sent = (
-        RoomMessage.objects.filter(session=session)
-        .select_related("sent_by")
-        .prefetch_related("receipts")
-        .order_by("-sent_at", "-id")
+    sent: dict[int, dict[str, Any]] = {}
+    receipts = (
+        MessageReceipt.objects.filter(message__session=session)
+        .select_related("message__sent_by")
+        .order_by("-message__sent_at", "-message_id", "candidate_id")
     )
-    return [
-        {
-            "id": message.pk,
-            "text": message.text,
-            "at": timezone.localtime(message.sent_at, zone).strftime("%H:%M"),
-            "by": _name(message.sent_by),
-            "to_everyone": message.to_everyone,
-            "read": sorted(
-                names.get(r.candidate_id, "") for r in message.receipts.all() if r.read_at
-            ),
-            "unread": sorted(
-                names.get(r.candidate_id, "") for r in message.receipts.all() if not r.read_at
-            ),
-        }
-        for message in sent
-    ]
+    for receipt in receipts:
+        message = receipt.message
+        entry = sent.setdefault(
+            message.pk,
+            {
+                "id": message.pk,
+                "text": message.text,
+                "at": timezone.localtime(message.sent_at, zone).strftime("%H:%M"),
+                "by": _name(message.sent_by),
+                "to_everyone": message.to_everyone,
+                "read": [],
+                "unread": [],
+            },
+        )
+        entry["read" if receipt.read_at else "unread"].append(names.get(receipt.candidate_id, ""))
+    for entry in sent.values():
+        entry["read"].sort()
+        entry["unread"].sort()
+    return list(sent.values())
 
 
 def watchers(session: ExamSession) -> list[str]:

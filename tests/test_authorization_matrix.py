@@ -868,9 +868,10 @@ def _refusal(response, *, is_api: bool) -> tuple[int, str]:
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 4 pages, the state and 10 actions (a centre member's « Surveiller cette session » is
-    # one page and one action)
-    assert len(ROOM_KEYS) == 4 + 1 + 10
+    # 4 pages, the state and 16 actions (a centre member's « Surveiller cette session » is
+    # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
+    # session, suspend and resume one test, send a message)
+    assert len(ROOM_KEYS) == 4 + 1 + 16
 
 
 @pytest.mark.django_db
