@@ -11,6 +11,7 @@ from accounts.actions import (
 )
 from accounts.forms import RegistrationForm
 from lib.errors import FormInvalid
+from lib.freetext import Line
 
 router = Router(tags=["accounts"])
 
@@ -21,15 +22,15 @@ SIGN_UP_SENT = gettext_lazy(
 
 
 class RegistrationIn(Schema):
-    first_name: str
-    last_name: str
-    email: str
-    password: str
+    first_name: Line
+    last_name: Line
+    email: Line
+    password: Line
     accept_terms: bool
 
 
 class ActivationIn(Schema):
-    token: str
+    token: Line
 
 
 class UserOut(Schema):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import ratelimit
 from accounts.models import Centre, User
+from lib.freetext import FreeTextForm
 from lib.text import has_letter
 
 # Per e-mail, in ratelimit.WINDOW (15 minutes); per address: ratelimit.SCHOOL_ADDRESS_LIMIT.
@@ -35,7 +36,7 @@ def person_name(value: str) -> str:
     return value
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(FreeTextForm, forms.Form):
     """Seed 003: « Tous les champs sont obligatoires »."""
 
     first_name = forms.CharField(label=gettext_lazy("Prénom"), max_length=150)
@@ -92,7 +93,7 @@ def _address(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") if request else None
 
 
-class LockedOutAfterFailures(AuthenticationForm):
+class LockedOutAfterFailures(FreeTextForm, AuthenticationForm):
     """Failed log-ins are counted per e-mail (10 in 15 minutes lock out, even with the right
     password) and per address (a school's limit). The site's and the Django admin's log-in
     forms share the counters, so guessing on one locks the other too."""
@@ -130,7 +131,7 @@ class AdminLoginForm(LockedOutAfterFailures, AdminAuthenticationForm):
     """The Django admin's log-in (staff only), with the site's lock-out."""
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
+class PasswordResetForm(FreeTextForm, auth_forms.PasswordResetForm):
     """Reset requests are counted per e-mail typed and per address: 5 per e-mail (no mail
     bombing of one inbox) and a school's limit per address (no spraying) in 15 minutes.
 
@@ -155,7 +156,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return data
 
 
-class CentreForm(forms.ModelForm):
+class CentreForm(FreeTextForm, forms.ModelForm):
     class Meta:
         model = Centre
         fields = ["name", "type", "time_zone", "sos_campaign_code", "candidate_password_sign_in"]

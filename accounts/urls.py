@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import TemplateView
 
+import lib.ids  # noqa: F401 - registers the « id » path converter
 from accounts import views
 
 app_name = "accounts"
@@ -17,7 +18,7 @@ urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", views.LogoutView.as_view(), name="logout"),
     path("", views.account, name="account"),
-    path("liens/<int:link_id>/retirer/", views.remove_identity_link, name="remove_identity_link"),
+    path("liens/<id:link_id>/retirer/", views.remove_identity_link, name="remove_identity_link"),
     path("fournisseurs/<slug:key>/connexion/", views.provider_sign_in, name="provider_sign_in"),
     path("oidc/<slug:key>/retour/", views.oidc_callback, name="oidc_callback"),
     path("saml/metadata/", views.saml_metadata, name="saml_metadata"),

@@ -12,15 +12,17 @@ from accounts.request import request_user as _user
 from certification import actions
 from certification.access import access_own_candidate, access_own_course
 from certification.state import course_state, unread_messages
+from lib.freetext import Line
+from lib.ids import Id
 
 router = Router(tags=["candidate"])
 RUN_TOKEN_HEADER = "X-Run-Token"  # noqa: S105 - a header name
 
 
 class JoinIn(Schema):
-    session_number: str
-    first_name: str
-    last_name: str
+    session_number: Line
+    first_name: Line
+    last_name: Line
     birthdate: dt.date
 
 
@@ -30,7 +32,7 @@ class JoinOut(Schema):
 
 
 class StartIn(Schema):
-    access_code: str
+    access_code: Line
 
 
 class StartOut(Schema):
@@ -40,8 +42,8 @@ class StartOut(Schema):
 
 
 class AnswerIn(Schema):
-    item_id: str
-    response: list[int] | str
+    item_id: Line
+    response: list[int] | Line
     focus_lost: bool = False
 
 
@@ -53,7 +55,7 @@ class AnswerOut(Schema):
 
 
 class AlertIn(Schema):
-    item_id: str
+    item_id: Line
 
 
 class AlertOut(Schema):
@@ -85,7 +87,7 @@ def join(request: HttpRequest, payload: JoinIn) -> dict[str, Any]:
     response={204: None},
     url_name="candidate_accept_instructions",
 )
-def accept_instructions(request: HttpRequest, candidate_id: int) -> Status[None]:
+def accept_instructions(request: HttpRequest, candidate_id: Id) -> Status[None]:
     candidate = access_own_candidate(_user(request), candidate_id)
     actions.do_accept_instructions(candidate, user=_user(request))
     return Status(204, None)
@@ -101,7 +103,7 @@ class AuthorizationOut(Schema):
     response=AuthorizationOut,
     url_name="candidate_authorization",
 )
-def authorization(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
+def authorization(request: HttpRequest, candidate_id: Id) -> dict[str, Any]:
     """Polling fallback of the code screen while the push link is down."""
     candidate = access_own_candidate(_user(request), candidate_id)
     course = getattr(candidate, "course", None)
@@ -112,7 +114,7 @@ def authorization(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
 
 
 @router.post("/candidates/{candidate_id}/start", response=StartOut, url_name="candidate_start")
-def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str, Any]:
+def start(request: HttpRequest, candidate_id: Id, payload: StartIn) -> dict[str, Any]:
     user = _user(request)
     candidate = access_own_candidate(user, candidate_id)
     run = actions.do_start_or_resume(
@@ -126,13 +128,13 @@ def start(request: HttpRequest, candidate_id: int, payload: StartIn) -> dict[str
 
 
 @router.get("/courses/{course_id}/state", url_name="candidate_state")
-def state(request: HttpRequest, course_id: int) -> dict[str, Any]:
+def state(request: HttpRequest, course_id: Id) -> dict[str, Any]:
     course = access_own_course(_user(request), course_id)
     return course_state(course, _token(request))
 
 
 @router.post("/courses/{course_id}/answers", response=AnswerOut, url_name="candidate_answer")
-def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
+def answer(request: HttpRequest, course_id: Id, payload: AnswerIn) -> Any:
     token = _token(request)
     saved = actions.do_answer(
         course_id,
@@ -152,7 +154,7 @@ def answer(request: HttpRequest, course_id: int, payload: AnswerIn) -> Any:
 @router.post(
     "/courses/{course_id}/companion-alert", response=AlertOut, url_name="candidate_companion_alert"
 )
-def companion_alert(request: HttpRequest, course_id: int) -> Any:
+def companion_alert(request: HttpRequest, course_id: Id) -> Any:
     """The page no longer detects the companion extension: block and alert the invigilator."""
     user = _user(request)
     course = access_own_course(user, course_id)
@@ -160,7 +162,7 @@ def companion_alert(request: HttpRequest, course_id: int) -> Any:
 
 
 @router.post("/courses/{course_id}/alerts", response=AlertOut, url_name="candidate_report_problem")
-def report_problem(request: HttpRequest, course_id: int, payload: AlertIn) -> Any:
+def report_problem(request: HttpRequest, course_id: Id, payload: AlertIn) -> Any:
     user = _user(request)
     course = access_own_course(user, course_id)
     return actions.do_report_problem(
@@ -181,7 +183,7 @@ class MessagesOut(Schema):
 @router.get(
     "/candidates/{candidate_id}/messages", response=MessagesOut, url_name="candidate_messages"
 )
-def messages(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
+def messages(request: HttpRequest, candidate_id: Id) -> dict[str, Any]:
     """The invigilators' messages not acknowledged yet (banners on the candidate's page)."""
     candidate = access_own_candidate(_user(request), candidate_id)
     return {"messages": unread_messages(candidate)}
@@ -192,7 +194,7 @@ def messages(request: HttpRequest, candidate_id: int) -> dict[str, Any]:
     response={204: None},
     url_name="candidate_read_message",
 )
-def read_message(request: HttpRequest, candidate_id: int, message_id: int) -> Status[None]:
+def read_message(request: HttpRequest, candidate_id: Id, message_id: Id) -> Status[None]:
     """« J'ai lu »: the invigilators see who read it."""
     user = _user(request)
     actions.do_read_message(access_own_candidate(user, candidate_id), message_id, user=user)

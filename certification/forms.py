@@ -3,9 +3,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.forms import person_name
 from exams.forms import DATE_FORMATS
+from lib.freetext import FreeTextForm
 
 
-class JoinForm(forms.Form):
+class JoinForm(FreeTextForm, forms.Form):
     session_number = forms.RegexField(
         label=gettext_lazy("Numéro de session"),
         regex=r"^\s*\d+\s*$",
@@ -32,7 +33,7 @@ class JoinForm(forms.Form):
         return person_name(self.cleaned_data["last_name"])
 
 
-class InstructionsForm(forms.Form):
+class InstructionsForm(FreeTextForm, forms.Form):
     accept = forms.BooleanField(
         label=gettext_lazy(
             "J'ai lu les règles de la certification et je m'engage à les respecter."

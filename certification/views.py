@@ -132,6 +132,8 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
 @login_required
 def media(request: HttpRequest, name: str) -> HttpResponseBase:
     folder = Path(settings.ITEM_BANK_DIR) / "media"
+    if "\x00" in name:
+        raise Http404  # no file has one, and the file system refuses it (ValueError)
     path = (folder / name).resolve()
     if path.parent != folder.resolve() or not path.is_file():
         raise Http404

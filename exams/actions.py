@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -100,6 +101,19 @@ def _json_safe(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, dt.date | dt.time) else v for k, v in data.items()}
 
 
+# Every write re-reads its rows under lock in its transaction (session first, then
+# candidate: one order, no deadlock). What the request read before may have been deleted
+# since by a request that committed first (a PATCH and a DELETE at once, found by fuzzing
+# the API, issue 13): a vanished row is a 404, never DoesNotExist (500) nor a save() that
+# would insert the deleted row again.
+def _locked_session(pk: int) -> ExamSession:
+    return get_object_or_404(ExamSession.objects.select_for_update(), pk=pk)
+
+
+def _locked_candidate(pk: int) -> Candidate:
+    return get_object_or_404(Candidate.objects.select_for_update(), pk=pk)
+
+
 def _assert_editable(session: ExamSession) -> None:
     if not session.is_accessible:
         raise SessionNotEditable
@@ -136,7 +150,7 @@ def do_create_session(centre: Centre, data: Mapping[str, Any], *, actor: User) -
 
 @transaction.atomic
 def do_update_session(session: ExamSession, data: Mapping[str, Any], *, actor: User) -> ExamSession:
-    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    locked = _locked_session(session.pk)
     _assert_editable(locked)
     before = {field: getattr(locked, field) for field in SESSION_FIELDS}
     after = {field: data[field] for field in SESSION_FIELDS if field in data}
@@ -157,7 +171,7 @@ def do_update_session(session: ExamSession, data: Mapping[str, Any], *, actor: U
 
 @transaction.atomic
 def do_delete_session(session: ExamSession, *, actor: User) -> None:
-    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    locked = _locked_session(session.pk)
     _assert_editable(locked)
     # A start locks the session row too: no test can begin between this count and the delete.
     started = started_tests(locked)
@@ -185,7 +199,7 @@ def _add_candidates(session: ExamSession, rows: Iterable[Mapping[str, Any]]) -> 
 
 @transaction.atomic
 def do_enrol_candidate(session: ExamSession, data: Mapping[str, Any], *, actor: User) -> Candidate:
-    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    locked = _locked_session(session.pk)
     _assert_editable(locked)
     (candidate,) = _add_candidates(locked, [data])
     record_event(
@@ -200,10 +214,10 @@ def do_enrol_candidate(session: ExamSession, data: Mapping[str, Any], *, actor: 
 
 @transaction.atomic
 def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor: User) -> Candidate:
-    session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
+    session = _locked_session(candidate.session_id)
     _assert_editable(session)
     # Re-read: a ModelForm bound to `candidate` has already copied the new values onto it.
-    candidate = Candidate.objects.get(pk=candidate.pk)
+    candidate = _locked_candidate(candidate.pk)
     before = {k: getattr(candidate, k) for k in data}
     touched = [k for k in IDENTITY_FIELDS if k in data and data[k] != before[k]]
     if touched and candidate.has_started_test():
@@ -226,8 +240,9 @@ def do_update_candidate(candidate: Candidate, data: Mapping[str, Any], *, actor:
 
 @transaction.atomic
 def do_delete_candidate(candidate: Candidate, *, actor: User) -> None:
-    session = ExamSession.objects.select_for_update().get(pk=candidate.session_id)
+    session = _locked_session(candidate.session_id)
     _assert_editable(session)
+    candidate = _locked_candidate(candidate.pk)
     if candidate.has_started_test():
         raise EvidenceKept.unenrol(candidate)
     # The invigilators' notes (invigilation.Note, reached by its relation's name).
@@ -248,7 +263,7 @@ def do_import_candidates(
     session: ExamSession, rows: Sequence[Mapping[str, Any]], *, actor: User, filename: str
 ) -> list[Candidate]:
     """Adds every validated row or none: the caller validated them all beforehand."""
-    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    locked = _locked_session(session.pk)
     _assert_editable(locked)
     created = _add_candidates(locked, rows)
     record_event(

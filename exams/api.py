@@ -24,6 +24,8 @@ from exams.forms import CandidateForm, SessionForm
 from exams.models import Candidate, ExamSession
 from exams.queries import candidates_with_eligibility, sessions_for_centre
 from lib.errors import FormInvalid, ImportFailed
+from lib.freetext import Line, Lines
+from lib.ids import Id
 from lib.spreadsheets import SpreadsheetError
 
 router = Router(tags=["centre"])
@@ -52,24 +54,24 @@ LocalTime = Annotated[
 
 
 class SessionIn(Schema):
-    site_name: str
-    address: str = ""
-    room: str
+    site_name: Line
+    address: Line = ""
+    room: Line
     date: dt.date
     time: LocalTime
-    examiner: str
-    description: str = ""
+    examiner: Line
+    description: Lines = ""
     companion_required: bool = True
 
 
 class SessionPatch(Schema):
-    site_name: str | None = None
-    address: str | None = None
-    room: str | None = None
+    site_name: Line | None = None
+    address: Line | None = None
+    room: Line | None = None
     date: dt.date | None = None
     time: LocalTime | None = None
-    examiner: str | None = None
-    description: str | None = None
+    examiner: Line | None = None
+    description: Lines | None = None
     companion_required: bool | None = None
 
 
@@ -97,33 +99,33 @@ class SessionSecretsOut(SessionOut):
 
 
 class CandidateIn(Schema):
-    first_name: str
-    last_name: str
+    first_name: Line
+    last_name: Line
     birthdate: dt.date
-    sex: str
-    birth_city: str
-    birth_postal_code: str = ""
-    birth_country: str = "FRANCE"
-    email: str = ""
-    result_recipient_email: str = ""
-    external_id: str = ""
+    sex: Line
+    birth_city: Line
+    birth_postal_code: Line = ""
+    birth_country: Line = "FRANCE"
+    email: Line = ""
+    result_recipient_email: Line = ""
+    external_id: Line = ""
     extra_time_percentage: int = 0
-    complementary_certification: str = ""
+    complementary_certification: Line = ""
 
 
 class CandidatePatch(Schema):
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Line | None = None
+    last_name: Line | None = None
     birthdate: dt.date | None = None
-    sex: str | None = None
-    birth_city: str | None = None
-    birth_postal_code: str | None = None
-    birth_country: str | None = None
-    email: str | None = None
-    result_recipient_email: str | None = None
-    external_id: str | None = None
+    sex: Line | None = None
+    birth_city: Line | None = None
+    birth_postal_code: Line | None = None
+    birth_country: Line | None = None
+    email: Line | None = None
+    result_recipient_email: Line | None = None
+    external_id: Line | None = None
     extra_time_percentage: int | None = None
-    complementary_certification: str | None = None
+    complementary_certification: Line | None = None
 
 
 class CandidateOut(Schema):
@@ -183,13 +185,13 @@ def _read_upload(file: UploadedFile) -> tuple[str, bytes]:
 
 
 @router.get("/centres/{centre_id}/sessions", response=list[SessionOut])
-def list_sessions(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
+def list_sessions(request: HttpRequest, centre_id: Id) -> list[dict[str, Any]]:
     centre = access_centre(_user(request), centre_id, Permission.CENTRE_SESSION_VIEW)
     return [_session_summary(s) for s in sessions_for_centre(centre.pk)]
 
 
 @router.post("/centres/{centre_id}/sessions", response={201: SessionSecretsOut})
-def create_session(request: HttpRequest, centre_id: int, payload: SessionIn) -> Status[Any]:
+def create_session(request: HttpRequest, centre_id: Id, payload: SessionIn) -> Status[Any]:
     user = _user(request)
     centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
     data = _validated(SessionForm(payload.dict()))
@@ -200,7 +202,7 @@ def create_session(request: HttpRequest, centre_id: int, payload: SessionIn) -> 
     "/centres/{centre_id}/sessions/import",
     response={201: list[SessionOut], 400: ImportErrorsOut},
 )
-def import_sessions(request: HttpRequest, centre_id: int, file: File[UploadedFile]) -> Status[Any]:
+def import_sessions(request: HttpRequest, centre_id: Id, file: File[UploadedFile]) -> Status[Any]:
     user = _user(request)
     centre = access_centre(user, centre_id, Permission.CENTRE_SESSION_CREATE)
     name, data = _read_upload(file)
@@ -213,7 +215,7 @@ def import_sessions(request: HttpRequest, centre_id: int, file: File[UploadedFil
 
 
 @router.get("/sessions/{session_id}", response=SessionSecretsOut)
-def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def get_session(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     session = access_session_by_centre_member(
         _user(request), session_id, Permission.CENTRE_SESSION_READ_SECRETS
     )
@@ -221,7 +223,7 @@ def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
 
 
 @router.patch("/sessions/{session_id}", response=SessionSecretsOut)
-def update_session(request: HttpRequest, session_id: int, payload: SessionPatch) -> dict[str, Any]:
+def update_session(request: HttpRequest, session_id: Id, payload: SessionPatch) -> dict[str, Any]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
     if not session.is_accessible:
@@ -232,7 +234,7 @@ def update_session(request: HttpRequest, session_id: int, payload: SessionPatch)
 
 
 @router.delete("/sessions/{session_id}", response={204: None})
-def delete_session(request: HttpRequest, session_id: int) -> Status[None]:
+def delete_session(request: HttpRequest, session_id: Id) -> Status[None]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_MANAGE)
     actions.do_delete_session(session, actor=user)
@@ -245,7 +247,7 @@ def _candidate_out(candidate: Candidate, certifiable: bool | None) -> dict[str, 
 
 
 @router.get("/sessions/{session_id}/candidates", response=list[CandidateOut])
-def list_candidates(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+def list_candidates(request: HttpRequest, session_id: Id) -> list[dict[str, Any]]:
     session = access_session_by_centre_member(
         _user(request), session_id, Permission.CENTRE_SESSION_VIEW
     )
@@ -253,7 +255,7 @@ def list_candidates(request: HttpRequest, session_id: int) -> list[dict[str, Any
 
 
 @router.post("/sessions/{session_id}/candidates", response={201: CandidateOut})
-def enrol_candidate(request: HttpRequest, session_id: int, payload: CandidateIn) -> Status[Any]:
+def enrol_candidate(request: HttpRequest, session_id: Id, payload: CandidateIn) -> Status[Any]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
     data = _validated(CandidateForm(payload.dict(), session=session))
@@ -266,7 +268,7 @@ def enrol_candidate(request: HttpRequest, session_id: int, payload: CandidateIn)
     response={201: list[CandidateOut], 400: ImportErrorsOut},
 )
 def import_candidates(
-    request: HttpRequest, session_id: int, file: File[UploadedFile]
+    request: HttpRequest, session_id: Id, file: File[UploadedFile]
 ) -> Status[Any]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_CANDIDATE_MANAGE)
@@ -281,7 +283,7 @@ def import_candidates(
 
 @router.patch("/candidates/{candidate_id}", response=CandidateOut)
 def update_candidate(
-    request: HttpRequest, candidate_id: int, payload: CandidatePatch
+    request: HttpRequest, candidate_id: Id, payload: CandidatePatch
 ) -> dict[str, Any]:
     user = _user(request)
     candidate = access_candidate_by_centre_member(
@@ -294,7 +296,7 @@ def update_candidate(
 
 
 @router.delete("/candidates/{candidate_id}", response={204: None})
-def delete_candidate(request: HttpRequest, candidate_id: int) -> Status[None]:
+def delete_candidate(request: HttpRequest, candidate_id: Id) -> Status[None]:
     user = _user(request)
     candidate = access_candidate_by_centre_member(
         user, candidate_id, Permission.CENTRE_CANDIDATE_MANAGE

@@ -14,22 +14,20 @@ from exams.models import (
     ExamSession,
     name_key,
 )
-from lib.text import has_control_characters
+from lib.freetext import FreeTextForm
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%Hh%M", "%H:%M:%S", "%Hh"]
 EARLIEST_BIRTHDATE = dt.date(1900, 1, 1)
 
 
-# Fields whose value comes from a person: refuse control characters that would corrupt
-# printed documents; HTML itself is harmless because every output escapes it.
+# Control characters are refused by every form's fields (lib.freetext); HTML itself is
+# harmless because every output escapes it. Spaces are collapsed as a person reads them.
 def _clean_text(value: str) -> str:
-    if has_control_characters(value):
-        raise forms.ValidationError(_("Ce champ contient des caractères non autorisés."))
     return " ".join(value.split())
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(FreeTextForm, forms.ModelForm):
     date = forms.DateField(
         label=gettext_lazy("Date"),
         input_formats=DATE_FORMATS,
@@ -96,7 +94,7 @@ class SessionForm(forms.ModelForm):
         return date
 
 
-class CandidateForm(forms.ModelForm):
+class CandidateForm(FreeTextForm, forms.ModelForm):
     birthdate = forms.DateField(
         label=gettext_lazy("Date de naissance"),
         input_formats=DATE_FORMATS,

@@ -16,6 +16,8 @@ from finalization import actions, records, validation
 from finalization.access import access_session_records
 from finalization.models import SessionRecord
 from invigilation.history import session_history
+from lib.freetext import Line, Lines
+from lib.ids import Id
 
 router = Router(tags=["finalization"])
 
@@ -24,21 +26,21 @@ router = Router(tags=["finalization"])
 
 
 class IssueReportIn(Schema):
-    subcategory: str
-    description: str = ""
+    subcategory: Line
+    description: Lines = ""
     question_number: int | None = None
 
 
 class CandidateReportIn(Schema):
-    candidate_id: int
+    candidate_id: Id
     has_seen_end_screen: bool = False
-    abort_reason: str = ""
-    comment: str = ""
+    abort_reason: Line = ""
+    comment: Lines = ""
     issue_reports: list[IssueReportIn] = []
 
 
 class FinalizationIn(Schema):
-    global_comment: str = ""
+    global_comment: Lines = ""
     has_incident: bool = False
     has_joining_issue: bool = False
     reports: list[CandidateReportIn] = []
@@ -115,7 +117,7 @@ def _finalization_out(session: ExamSession) -> dict[str, Any]:
     response=FinalizationOut,
     url_name="finalization_finalization_record",
 )
-def finalization_record(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def finalization_record(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     """The live record that pre-fills « Finaliser la session »."""
     session = access_session_by_centre_member(
         _user(request), session_id, Permission.CENTRE_SESSION_FINALIZE
@@ -129,7 +131,7 @@ def finalization_record(request: HttpRequest, session_id: int) -> dict[str, Any]
     url_name="finalization_finalize_session",
 )
 def finalize_session(
-    request: HttpRequest, session_id: int, payload: FinalizationIn
+    request: HttpRequest, session_id: Id, payload: FinalizationIn
 ) -> dict[str, Any]:
     user = _user(request)
     session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
@@ -197,7 +199,7 @@ def _record_out(record: SessionRecord) -> dict[str, Any]:
     response=list[RecordOut],
     url_name="finalization_session_records",
 )
-def session_records(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+def session_records(request: HttpRequest, session_id: Id) -> list[dict[str, Any]]:
     """The documents archived at finalization (centre members and the jury)."""
     session = access_session_records(_user(request), session_id)
     return [_record_out(record) for record in records.of_session(session)]
@@ -215,6 +217,6 @@ def session_records(request: HttpRequest, session_id: int) -> list[dict[str, Any
         }
     },
 )
-def session_record(request: HttpRequest, session_id: int, kind: SessionRecord.Kind) -> HttpResponse:
+def session_record(request: HttpRequest, session_id: Id, kind: SessionRecord.Kind) -> HttpResponse:
     session = access_session_records(_user(request), session_id)
     return records.download(records.get(session, kind))

@@ -1,13 +1,14 @@
 from django.urls import path
 
+import lib.ids  # noqa: F401 - registers the « id » path converter
 from finalization import views
 
 app_name = "finalization"
 
 urlpatterns = [
-    path("sessions/<int:session_id>/finaliser/", views.session_finalize, name="session_finalize"),
+    path("sessions/<id:session_id>/finaliser/", views.session_finalize, name="session_finalize"),
     path(
-        "sessions/<int:session_id>/archives/<slug:kind>.pdf",
+        "sessions/<id:session_id>/archives/<slug:kind>.pdf",
         views.session_record,
         name="session_record",
     ),

@@ -10,12 +10,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from certification.models import AbortReason, CertificationCourse, CourseStatus
 from finalization.errors import FinalizationInvalid
 from invigilation.history import CandidateHistory, Line, SessionHistory
-from lib import issue_reports
+from lib import freetext, issue_reports
+from lib.text import whole_number
 
 MAX_COMMENT = 500
 MAX_QUESTION_NUMBER = 500
@@ -30,7 +32,9 @@ REPORT_SLOTS = 3
 class IssueReportInput:
     subcategory: str
     description: str = ""
-    question_number: int | None = None
+    # A str is what the page received when it is not a number (« ² », « 1e3 »): kept to be
+    # shown again, and refused by `validate`.
+    question_number: int | str | None = None
 
 
 @dataclass
@@ -72,7 +76,13 @@ def is_unfinished(course: CertificationCourse) -> bool:
     return course.status in (CourseStatus.STARTED, CourseStatus.ENDED_BY_INVIGILATOR)
 
 
-def _clean_text(value: str) -> str:
+def _clean_text(value: str, where: str, errors: list[str]) -> str:
+    """A comment or description, with the rule of all free text (lib.freetext): the page
+    posts raw fields, the API's schema already refused them."""
+    try:
+        freetext.validate_lines(value)
+    except ValidationError as error:
+        errors.extend(f"{where} : {message}" for message in error.messages)
     return value.strip().replace("\r\n", "\n")
 
 
@@ -85,7 +95,7 @@ def _validate_issue(
         errors.append(_("%(where)s : choisissez une catégorie de la liste.") % {"where": where})
         return None
     code = known.code
-    description = _clean_text(issue.description)
+    description = _clean_text(issue.description, where, errors)
     if known.needs_description and not description:
         errors.append(
             _("%(where)s (%(code)s) : la description est obligatoire.")
@@ -98,7 +108,7 @@ def _validate_issue(
         )
     question = issue.question_number if known.needs_question_number else None
     if known.needs_question_number and (
-        question is None or not 1 <= question <= MAX_QUESTION_NUMBER
+        not isinstance(question, int) or not 1 <= question <= MAX_QUESTION_NUMBER
     ):
         errors.append(
             _(
@@ -130,7 +140,7 @@ def _validate_candidate(
             % {"who": who}
         )
         abort_reason = ""
-    comment = _clean_text(given.comment)
+    comment = _clean_text(given.comment, _("%(who)s — Commentaire") % {"who": who}, errors)
     if len(comment) > MAX_COMMENT:
         errors.append(
             _("%(who)s — Commentaire : %(n)s caractères, %(max)s au maximum.")
@@ -166,7 +176,7 @@ def validate(courses: Iterable[CertificationCourse], data: FinalizationInput) ->
             )
             % {"id": candidate_id}
         )
-    global_comment = _clean_text(data.global_comment)
+    global_comment = _clean_text(data.global_comment, _("Commentaire global"), errors)
     if len(global_comment) > MAX_COMMENT:
         errors.append(
             _("Commentaire global : %(n)s caractères, %(max)s au maximum.")
@@ -201,11 +211,12 @@ def from_post(data: Mapping[str, Any], candidate_ids: Iterable[int]) -> Finaliza
             if not code:
                 continue
             raw_number = text(f"{prefix}r{slot}-question_number").strip()
+            number = whole_number(raw_number)
             issues.append(
                 IssueReportInput(
                     subcategory=code,
                     description=text(f"{prefix}r{slot}-description"),
-                    question_number=int(raw_number) if raw_number.isdigit() else None,
+                    question_number=raw_number or None if number is None else number,
                 )
             )
         reports.append(

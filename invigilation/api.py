@@ -1,12 +1,12 @@
 """JSON API of the Espace Surveillant: every action of the page, used by its JavaScript."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Router, Schema
-from pydantic import Field, StrictInt
+from pydantic import StrictInt
 
 from accounts.models import User
 from accounts.request import client_ip
@@ -22,9 +22,11 @@ from invigilation.access import (
     access_session_as_invigilator,
     access_session_as_member,
 )
+from invigilation.forms import clean_note_text
 from invigilation.state import session_state
 from lib.errors import Refusal
-from lib.text import has_control_characters
+from lib.freetext import Line, Lines
+from lib.ids import Id
 
 router = Router(tags=["invigilation"])
 
@@ -33,8 +35,8 @@ MAX_SELECTION = 500
 
 
 class SuperviseIn(Schema):
-    session_number: str
-    password: str
+    session_number: Line
+    password: Line
 
 
 class SessionRef(Schema):
@@ -43,35 +45,31 @@ class SessionRef(Schema):
 
 
 class ValidateIn(Schema):
-    reason: str
+    reason: Line
 
 
 class NoteIn(Schema):
-    text: str
-    candidate_id: int | None = None
+    text: Lines
+    candidate_id: Id | None = None
 
 
 class Done(Schema):
     detail: str
 
 
-# A row id as the database can hold it (a larger number is a 422, not a 500 on SQLite).
-RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
-
-
 class AddTimeIn(Schema):
-    candidate_ids: list[RowId]
+    candidate_ids: list[Id]
     minutes: StrictInt  # `true` is not one minute
-    reason: str
+    reason: Line
 
 
 class SuspendSessionIn(Schema):
-    message: str
+    message: Line
 
 
 class ResumeSessionIn(Schema):
     # Who is back in the room: their tests go on; the others stay suspended until decided.
-    present: list[RowId]
+    present: list[Id]
 
 
 class ResumedOut(Schema):
@@ -81,13 +79,13 @@ class ResumedOut(Schema):
 
 
 class SuspendCourseIn(Schema):
-    reason: str
+    reason: Line
 
 
 class MessageIn(Schema):
-    text: str
+    text: Line
     # None: the whole room; else these candidates of the session.
-    candidate_ids: list[RowId] | None = None
+    candidate_ids: list[Id] | None = None
 
 
 class EndedOut(Schema):
@@ -112,7 +110,7 @@ def _selection(session: ExamSession, ids: list[int]) -> list[Candidate]:
     return candidates
 
 
-def _question_alert(user: User, alert_id: int) -> LiveAlert:
+def _question_alert(user: User, alert_id: Id) -> LiveAlert:
     alert = access_alert_as_invigilator(user, alert_id)
     if alert.kind != LiveAlert.Kind.QUESTION:
         raise Refusal(message=_("Ce signalement ne concerne pas une question."))
@@ -131,7 +129,7 @@ def supervise(request: HttpRequest, payload: SuperviseIn) -> dict[str, Any]:
 
 
 @router.post("/sessions/{session_id}/enter", response=SessionRef, url_name="invigilation_enter")
-def enter_as_member(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def enter_as_member(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     """« Surveiller cette session » for a member of the session's centre (no password)."""
     user = _user(request)
     session = access_session_as_member(user, session_id)
@@ -140,14 +138,14 @@ def enter_as_member(request: HttpRequest, session_id: int) -> dict[str, Any]:
 
 
 @router.get("/sessions/{session_id}/state", url_name="invigilation_state")
-def state(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def state(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     return session_state(access_session_as_invigilator(_user(request), session_id))
 
 
 @router.post(
     "/candidates/{candidate_id}/confirm-presence", response=Done, url_name="invigilation_confirm"
 )
-def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def confirm_presence(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_confirm_presence(
         access_candidate_as_invigilator(user, candidate_id), actor=user
@@ -158,7 +156,7 @@ def confirm_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 @router.post(
     "/candidates/{candidate_id}/cancel-presence", response=Done, url_name="invigilation_cancel"
 )
-def cancel_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def cancel_presence(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_cancel_presence(access_candidate_as_invigilator(user, candidate_id), actor=user)
     return {"detail": str(_("ok"))}
@@ -167,7 +165,7 @@ def cancel_presence(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 @router.post(
     "/candidates/{candidate_id}/authorize-resume", response=Done, url_name="invigilation_resume"
 )
-def authorize_resume(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def authorize_resume(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_authorize_resume(
         access_candidate_as_invigilator(user, candidate_id), actor=user
@@ -176,7 +174,7 @@ def authorize_resume(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 
 
 @router.post("/candidates/{candidate_id}/end", response=Done, url_name="invigilation_end")
-def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def end_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     course = _course(access_candidate_as_invigilator(user, candidate_id))
     test_actions.do_end_by_invigilator(course, actor=user)
@@ -184,7 +182,7 @@ def end_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 
 
 @router.post("/sessions/{session_id}/add-time", response=Done, url_name="invigilation_add_time")
-def add_time(request: HttpRequest, session_id: int, payload: AddTimeIn) -> dict[str, str]:
+def add_time(request: HttpRequest, session_id: Id, payload: AddTimeIn) -> dict[str, str]:
     """« Ajouter du temps » to one candidate or a selection (all or nothing)."""
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
@@ -206,7 +204,7 @@ def add_time(request: HttpRequest, session_id: int, payload: AddTimeIn) -> dict[
 
 @router.post("/sessions/{session_id}/suspend", response=Done, url_name="invigilation_suspend")
 def suspend_session(
-    request: HttpRequest, session_id: int, payload: SuspendSessionIn
+    request: HttpRequest, session_id: Id, payload: SuspendSessionIn
 ) -> dict[str, str]:
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
@@ -218,7 +216,7 @@ def suspend_session(
     "/sessions/{session_id}/resume", response=ResumedOut, url_name="invigilation_resume_session"
 )
 def resume_session(
-    request: HttpRequest, session_id: int, payload: ResumeSessionIn
+    request: HttpRequest, session_id: Id, payload: ResumeSessionIn
 ) -> dict[str, Any]:
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
@@ -236,7 +234,7 @@ def resume_session(
     "/candidates/{candidate_id}/suspend", response=Done, url_name="invigilation_suspend_test"
 )
 def suspend_test(
-    request: HttpRequest, candidate_id: int, payload: SuspendCourseIn
+    request: HttpRequest, candidate_id: Id, payload: SuspendCourseIn
 ) -> dict[str, str]:
     user = _user(request)
     course = _course(access_candidate_as_invigilator(user, candidate_id))
@@ -247,7 +245,7 @@ def suspend_test(
 @router.post(
     "/candidates/{candidate_id}/continue", response=Done, url_name="invigilation_continue_test"
 )
-def continue_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
+def continue_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
     course = _course(access_candidate_as_invigilator(user, candidate_id))
     test_actions.do_resume_course(course, actor=user)
@@ -257,14 +255,14 @@ def continue_test(request: HttpRequest, candidate_id: int) -> dict[str, str]:
 @router.post(
     "/sessions/{session_id}/end-overtime", response=EndedOut, url_name="invigilation_end_overtime"
 )
-def end_overtime(request: HttpRequest, session_id: int) -> dict[str, int]:
+def end_overtime(request: HttpRequest, session_id: Id) -> dict[str, int]:
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
     return {"ended": actions.do_end_overtime(session, actor=user)}
 
 
 @router.post("/alerts/{alert_id}/validate", response=Done, url_name="invigilation_validate")
-def validate_alert(request: HttpRequest, alert_id: int, payload: ValidateIn) -> dict[str, str]:
+def validate_alert(request: HttpRequest, alert_id: Id, payload: ValidateIn) -> dict[str, str]:
     user = _user(request)
     test_actions.do_validate_alert(
         _question_alert(user, alert_id), actor=user, reason=payload.reason
@@ -273,7 +271,7 @@ def validate_alert(request: HttpRequest, alert_id: int, payload: ValidateIn) -> 
 
 
 @router.post("/alerts/{alert_id}/companion", response=Done, url_name="invigilation_companion")
-def confirm_companion(request: HttpRequest, alert_id: int) -> dict[str, str]:
+def confirm_companion(request: HttpRequest, alert_id: Id) -> dict[str, str]:
     user = _user(request)
     alert = access_alert_as_invigilator(user, alert_id)
     if alert.kind != LiveAlert.Kind.COMPANION:
@@ -283,14 +281,14 @@ def confirm_companion(request: HttpRequest, alert_id: int) -> dict[str, str]:
 
 
 @router.post("/alerts/{alert_id}/refuse", response=Done, url_name="invigilation_refuse")
-def refuse_alert(request: HttpRequest, alert_id: int) -> dict[str, str]:
+def refuse_alert(request: HttpRequest, alert_id: Id) -> dict[str, str]:
     user = _user(request)
     test_actions.do_refuse_alert(_question_alert(user, alert_id), actor=user)
     return {"detail": str(_("Le signalement a bien été refusé."))}
 
 
 @router.post("/sessions/{session_id}/notes", response=Done, url_name="invigilation_note")
-def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str, str]:
+def add_note(request: HttpRequest, session_id: Id, payload: NoteIn) -> dict[str, str]:
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)
     candidate = None
@@ -298,17 +296,13 @@ def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> dict[str
         candidate = access_candidate_as_invigilator(user, payload.candidate_id)
         if candidate.session_id != session.pk:
             raise Refusal(message=_("Ce candidat n'appartient pas à cette session."))
-    text = payload.text.strip()
-    if not text or len(text) > 2000:
-        raise Refusal(message=_("La note doit contenir entre 1 et 2 000 caractères."))
-    if has_control_characters(text, multiline=True):
-        raise Refusal(message=_("La note contient des caractères non autorisés."))
+    text = clean_note_text(payload.text)
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}
 
 
 @router.post("/sessions/{session_id}/messages", response=Done, url_name="invigilation_message")
-def send_message(request: HttpRequest, session_id: int, payload: MessageIn) -> dict[str, str]:
+def send_message(request: HttpRequest, session_id: Id, payload: MessageIn) -> dict[str, str]:
     """« Envoyer un message » to the room, a selection or one candidate."""
     user = _user(request)
     session = access_session_as_invigilator(user, session_id)

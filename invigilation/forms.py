@@ -1,8 +1,13 @@
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lib.errors import Refusal
+from lib.freetext import FreeTextForm
+from lib.text import has_control_characters
 
-class SuperviseForm(forms.Form):
+
+class SuperviseForm(FreeTextForm, forms.Form):
     session_number = forms.CharField(
         label=gettext_lazy("Numéro de la session"),
         max_length=12,
@@ -16,3 +21,17 @@ class SuperviseForm(forms.Form):
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
     )
+
+
+NOTE_MAX_LENGTH = 2000
+
+
+def clean_note_text(text: str) -> str:
+    """A note's text, stripped; a refusal when it is empty, too long or holds control
+    characters (the page's form and the API alike)."""
+    text = text.strip()
+    if not text or len(text) > NOTE_MAX_LENGTH:
+        raise Refusal(message=_("La note doit contenir entre 1 et 2 000 caractères."))
+    if has_control_characters(text, multiline=True):
+        raise Refusal(message=_("La note contient des caractères non autorisés."))
+    return text

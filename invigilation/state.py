@@ -21,6 +21,7 @@ from certification.models import (
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.history import session_history
 from invigilation.models import Note, Watcher
+from invigilation.rows import row_actions
 from lib import issue_reports
 
 STATUS_LABELS = {
@@ -129,6 +130,8 @@ def _row(
     row["attention"] = (
         0 if row["companion_alert"] else 1 if row["alert"] else 2 if row["time_over"] else 3
     )
+    # What the row offers (invigilation/rows.py): API clients follow the page's rule.
+    row["actions"] = [action.value for action in row_actions(row)]
     return row
 
 
@@ -201,10 +204,15 @@ def watchers(session: ExamSession) -> list[str]:
     return sorted({f"{first} {last}".strip() for first, last in users})
 
 
-def session_state(session: ExamSession) -> dict[str, Any]:
-    now = timezone.now()
+def candidate_rows(
+    session: ExamSession, ids: list[int] | None = None, *, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """The rows of the session's candidates (of those `ids` only, when given), those needing
+    attention first, in a constant number of queries."""
+    now = now or timezone.now()
+    query = session.candidates.all() if ids is None else session.candidates.filter(pk__in=ids)
     candidates = list(
-        session.candidates.select_related("course__ended_by", "session__centre")
+        query.select_related("course__ended_by", "session__centre")
         .annotate(
             answered=Count("course__answers"),
             focus_lost=Count("course__answers", filter=Q(course__answers__focus_lost=True)),
@@ -221,14 +229,97 @@ def session_state(session: ExamSession) -> dict[str, Any]:
         .order_by("last_name_key", "first_name_key", "birthdate")
     )
     notes: dict[int | None, list[Note]] = {}
-    for note in session.notes.select_related("author"):
+    note_query = session.notes.filter(candidate__isnull=False)
+    if ids is not None:
+        note_query = note_query.filter(candidate_id__in=ids)
+    for note in note_query.select_related("author"):
         notes.setdefault(note.candidate_id, []).append(note)
     rows = []
     for candidate in candidates:
         course = getattr(candidate, "course", None)
         ongoing = {a.kind: a for a in getattr(course, "ongoing", [])} if course else {}
-        rows.append(_row(candidate, ongoing, notes.get(candidate.pk, []), now))
+        row = _row(candidate, ongoing, notes.get(candidate.pk, []), now)
+        # Its place among the session's candidates by name: rows fetched one at a time
+        # find their place in the page's list (attention first, then this key).
+        row["sort_key"] = (
+            "\x1f".join(
+                (candidate.last_name_key, candidate.first_name_key, candidate.birthdate.isoformat())
+            )
+            + f"\x1f{candidate.pk:012d}"
+        )
+        rows.append(row)
     rows.sort(key=lambda r: r["attention"])
+    return rows
+
+
+def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """The counts of the page's head (present, alerts, time over) without reading the rows:
+    a live event re-renders one row, and these."""
+    now = now or timezone.now()
+    totals = session.candidates.aggregate(
+        total=Count("pk"),
+        present=Count(
+            "pk", filter=Q(authorized_to_start_at__isnull=False) | Q(course__isnull=False)
+        ),
+    )
+    alerts = (
+        LiveAlert.objects.filter(course__candidate__session=session, status=AlertStatus.ONGOING)
+        .values("course_id")
+        .distinct()
+        .count()
+    )
+    running = session.candidates.filter(course__status=CourseStatus.STARTED).values_list(
+        "course__started_at", "extra_time_percentage"
+    )
+    time_over = sum(
+        1
+        for started_at, percentage in running
+        if now > started_at + TEST_DURATION + TEST_DURATION * percentage / 100
+    )
+    return {
+        "present": totals["present"],
+        "total": totals["total"],
+        "alerts": alerts,
+        "time_over": time_over,
+    }
+
+
+def session_notes(session: ExamSession) -> list[dict[str, str]]:
+    """The session's own notes (« PV d'incident de la session »), oldest first."""
+    zone = session.zone
+    return [
+        {
+            "author": _name(n.author),
+            "at": timezone.localtime(n.created_at, zone).strftime("%H:%M"),
+            "text": n.text,
+        }
+        for n in session.notes.filter(candidate__isnull=True).select_related("author")
+    ]
+
+
+def timeline(session: ExamSession, names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+    """The session's last 50 events, newest first."""
+    zone = session.zone
+    if names is None:
+        names = {
+            pk: f"{last.upper()} {first}"
+            for pk, first, last in session.candidates.values_list("pk", "first_name", "last_name")
+        }
+    return [
+        {
+            "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),
+            "actor": entry.actor,
+            "tag": entry.tag,
+            "label": entry.label,
+            "candidate": entry.candidate,
+        }
+        for entry in session_history(session).recent(50, names=names)
+    ]
+
+
+def session_state(session: ExamSession) -> dict[str, Any]:
+    now = timezone.now()
+    rows = candidate_rows(session, now=now)
     zone = session.zone
     room = open_room_suspension(session)
     names = {r["id"]: f"{r['last_name']} {r['first_name']}" for r in rows}
@@ -261,26 +352,10 @@ def session_state(session: ExamSession) -> dict[str, Any]:
             "time_over": sum(1 for r in rows if r["time_over"]),
         },
         "candidates": rows,
-        "session_notes": [
-            {
-                "author": _name(n.author),
-                "at": timezone.localtime(n.created_at, zone).strftime("%H:%M"),
-                "text": n.text,
-            }
-            for n in notes.get(None, [])
-        ],
+        "session_notes": session_notes(session),
         "watchers": watchers(session),
         "messages": messages(session, names),
         "ready_messages": [str(text) for text in READY_MESSAGES],
-        "timeline": [
-            {
-                "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),
-                "actor": entry.actor,
-                "tag": entry.tag,
-                "label": entry.label,
-                "candidate": entry.candidate,
-            }
-            for entry in session_history(session).recent(50, names=names)
-        ],
+        "timeline": timeline(session, names),
         "server_time": now.isoformat(),
     }

@@ -1,13 +1,30 @@
 from django.urls import path
 
+import lib.ids  # noqa: F401 - registers the « id » path converter
 from invigilation import views
 
 app_name = "invigilation"
 
+session = "sessions/<id:session_id>/"
+candidate = session + "candidats/<id:candidate_id>/"
+alert = session + "signalements/<id:alert_id>/"
+
 urlpatterns = [
     path("", views.enter, name="enter"),
-    path("sessions/<int:session_id>/", views.session_page, name="session"),
-    path("sessions/<int:session_id>/entrer/", views.enter_as_member, name="enter_as_member"),
-    path("sessions/<int:session_id>/quitter/", views.leave, name="leave"),
-    path("sessions/<int:session_id>/kit.pdf", views.kit, name="kit"),
+    path(session, views.session_page, name="session"),
+    path(session + "entrer/", views.enter_as_member, name="enter_as_member"),
+    path(session + "quitter/", views.leave, name="leave"),
+    path(session + "kit.pdf", views.kit, name="kit"),
+    # The live page's fragments (htmx): rows, and the actions that give their row back.
+    path(session + "lignes/", views.rows, name="rows"),
+    path(session + "notes/", views.session_note, name="session_note"),
+    path(session + "terminer-temps-ecoule/", views.end_overtime, name="end_overtime"),
+    path(candidate + "confirmer/", views.confirm_presence, name="confirm"),
+    path(candidate + "annuler-confirmation/", views.cancel_presence, name="cancel"),
+    path(candidate + "autoriser-reprise/", views.authorize_resume, name="resume"),
+    path(candidate + "terminer/", views.end_test, name="end"),
+    path(candidate + "notes/", views.candidate_note, name="note"),
+    path(alert + "valider/", views.validate_alert, name="validate"),
+    path(alert + "refuser/", views.refuse_alert, name="refuse"),
+    path(alert + "extension/", views.confirm_companion, name="companion"),
 ]

@@ -1,92 +1,46 @@
 """The Espace Surveillant's pages: entering a session, and the live session page."""
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from accounts.request import client_ip
 from accounts.request import request_user as _user
+from certification import actions as test_actions
+from certification.models import CertificationCourse, LiveAlert
 from exams import documents
+from exams.models import Candidate, ExamSession
 from invigilation import actions
 from invigilation.access import (
+    access_alert_as_invigilator,
+    access_candidate_as_invigilator,
     access_session_as_invigilator,
     access_session_as_member,
     has_entered,
 )
-from invigilation.forms import SuperviseForm
+from invigilation.forms import SuperviseForm, clean_note_text
+from invigilation.rows import row_tags, shows_countdown
+from invigilation.state import (
+    candidate_rows,
+    session_counts,
+    session_notes,
+    session_state,
+    timeline,
+    watchers,
+)
 from lib.errors import Refusal
-
-
-def _strings() -> dict[str, str]:
-    return {
-        "counter": _("%p / %t candidats présents"),
-        "confirm": _("Confirmer la présence"),
-        "confirmAria": _("Confirmer la présence de l'élève %n"),
-        "cancel": _("Annuler la confirmation"),
-        "cancelAria": _("Annuler la confirmation de présence de l'élève %n"),
-        "cancelTitle": _("Annuler la confirmation de présence de %n ?"),
-        "cancelText": _(
-            "Le candidat ne pourra pas commencer son test tant que sa présence n'aura pas été "
-            "confirmée de nouveau."
-        ),
-        "cancelYes": _("Je confirme l'annulation"),
-        "cancelDone": _("La confirmation de présence de %n est annulée."),
-        "manage": _("Gérer le signalement"),
-        "companion": _("Confirmer la présence de l'extension"),
-        "companionTitle": _("Confirmer que %n a bien l'extension ?"),
-        "companionText": _(
-            "L'extension doit être réactivée sur l'ordinateur du candidat avant de confirmer."
-        ),
-        "companionYes": _("Confirmer la présence de l'extension et traiter le signalement"),
-        "companionDone": _("La présence de l'extension est confirmée."),
-        "resume": _("Autoriser la reprise du test"),
-        "end": _("Terminer le test"),
-        "resumeTitle": _("Autoriser %n à reprendre son test ?"),
-        "resumeText": _(
-            "Le test reprendra à la question où il s'est arrêté ; le temps continue de courir."
-        ),
-        "resumeYes": _("Je confirme l'autorisation"),
-        "resumeDone": _("Succès ! %n peut reprendre son test de certification."),
-        "endTitle": _("Terminer le test de %n ?"),
-        "endText": _(
-            "Attention : cette action entraîne la fin de son test de certification et est irréversible."
-        ),
-        "endDone": _("Le test de %n est terminé."),
-        "overtimeTitle": _("Terminer les tests dont le temps est écoulé ?"),
-        "overtimeText": _(
-            "Attention : %c test(s) vont être terminés. Cette action est irréversible."
-        ),
-        "overtimeDone": _("%c test(s) terminé(s)."),
-        "alertTitle": _("Signalement du candidat : %n"),
-        "alertQuestion": _("Question n° %q"),
-        "validated": _("Le signalement a bien été validé."),
-        "refused": _("Le signalement a bien été refusé."),
-        "chooseReason": _("Sélectionnez un motif pour valider le signalement."),
-        "newAlert": _("Nouveau signalement : %n, question %q."),
-        "start": _("Début : %s"),
-        "end_": _("Fin théorique : %s"),
-        "remaining": _("Temps restant : %s"),
-        "timeOver": _("Temps écoulé"),
-        "extra": _("Temps majoré %s %"),
-        "enrolled": _("Inscription à %s"),
-        "endedBy": _("par %s"),
-        "progress": _("%a / %t questions"),
-        "notes": _("Notes (%c)"),
-        "addNote": _("Ajouter une note"),
-        "noteLabel": _("Note sur %n"),
-        "watchers": _("Qui surveille : %s"),
-        "live": _("Mises à jour en direct."),
-        "down": _("Connexion directe perdue : la page se met à jour toutes les 5 secondes."),
-        "soundOn": _("Désactiver le son des alertes"),
-        "soundOff": _("Activer le son des alertes"),
-        "error": _("Une erreur a eu lieu. Merci de réessayer ultérieurement."),
-        "title": _("Session %s · Espace Surveillant"),
-    }
 
 
 @login_required
@@ -127,13 +81,18 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         return _refused(request, error)
     if not has_entered(user, session):
         return render(request, "invigilation/enter_as_member.html", {"session": session})
+    state = session_state(session)
     context = {
         "session": session,
-        "state_url": reverse("api:invigilation_state", args=[session.pk]),
-        "api_base": "/api/invigilation",
+        "rows": _decorated(state["candidates"]),
+        "counts": state["counts"],
+        "watchers": state["watchers"],
+        "session_notes": state["session_notes"],
+        "timeline": state["timeline"],
+        "server_time": state["server_time"],
+        "rows_url": reverse("invigilation:rows", args=[session.pk]),
         "ws_path": f"/ws/surveillance/{session.pk}/",
         "kit_url": reverse("invigilation:kit", args=[session.pk]),
-        "strings": _strings(),
     }
     return render(request, "invigilation/session.html", context)
 
@@ -179,3 +138,290 @@ def kit(request: HttpRequest, session_id: int) -> HttpResponse:
             "Content-Disposition": f'attachment; filename="kit-surveillant-{session.number}.pdf"'
         },
     )
+
+
+def _decorated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The state's rows with what the row template shows: tags (invigilation/rows.py),
+    the countdown, the name as said aloud."""
+    return [
+        {
+            **row,
+            "tags": row_tags(row),
+            "countdown": shows_countdown(row),
+            "name": f"{row['first_name']} {row['last_name']}",
+        }
+        for row in rows
+    ]
+
+
+# --- The rows of the live page, rendered by the server (htmx) ------------------------------
+#
+# The page shows the rows rendered with it; afterwards a live event makes it fetch the rows
+# that changed (GET …/lignes/?ids=), and each action posts a form and gets its row back.
+# These answer fragments, never a redirect: a refusal of the access is its status (404;
+# 412 once the session is finalized, 403 once an access by password has expired), which
+# the page answers by reloading itself (and so shows the reason).
+
+_ID = re.compile(r"^[1-9][0-9]{0,11}$")
+MAX_ROWS = 500  # a session's candidates fit in far fewer: more is no page's request
+
+
+def _fragment(
+    request: HttpRequest,
+    session: ExamSession,
+    *,
+    rows: list[dict[str, Any]] | None,
+    all_rows: bool = False,
+    journal: bool = False,
+    counts: bool = True,
+    flash: tuple[str, bool] | None = None,
+    notes_open: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The main content (the rows, if any), then out-of-band parts: the counts, the journal
+    (who is watching, the session's notes, the timeline) and a message."""
+    context: dict[str, Any] = {
+        "session": session,
+        "rows": _decorated(rows or []),
+        "all_rows": all_rows,
+        "counts": session_counts(session) if counts else None,
+        "flash": flash,
+        "notes_open": notes_open,
+        "oob": True,
+    }
+    if journal:
+        context.update(
+            journal=True,
+            watchers=watchers(session),
+            session_notes=session_notes(session),
+            timeline=timeline(session),
+        )
+    return render(request, "invigilation/_fragment.html", context, status=status)
+
+
+def _refused_fragment(error: Refusal) -> HttpResponse:
+    return HttpResponse(str(error.message), status=error.status, content_type="text/plain")
+
+
+def _requested_ids(request: HttpRequest, session: ExamSession) -> list[int] | None:
+    """`?ids=1,2`: those candidates of the session (`ids=` none); no `ids`: all of them."""
+    raw = request.GET.get("ids")
+    if raw is None:
+        return None
+    parts = [part for part in raw.split(",") if part != ""]
+    if len(parts) > MAX_ROWS or not all(_ID.match(part) for part in parts):
+        raise BadRequest("ids: comma-separated candidate numbers")
+    ids = sorted({int(part) for part in parts})
+    known = set(session.candidates.filter(pk__in=ids).values_list("pk", flat=True))
+    if known != set(ids):
+        raise BadRequest("ids: candidates of another session")
+    return ids
+
+
+@login_required
+def rows(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The rows of `?ids=` (all without it); the counts and the journal with `journal=1`
+    (an answer, most of the events, changes neither: its row is all it costs)."""
+    try:
+        session = access_session_as_invigilator(_user(request), session_id)
+    except Refusal as error:
+        return _refused_fragment(error)
+    try:
+        ids = _requested_ids(request, session)
+    except BadRequest as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
+    journal = ids is None or request.GET.get("journal") == "1"
+    return _fragment(
+        request,
+        session,
+        rows=candidate_rows(session, ids) if ids is None or ids else [],
+        all_rows=ids is None,
+        journal=journal,
+        counts=journal,
+    )
+
+
+CandidateDo = Callable[[User, Candidate, HttpRequest], str | None]
+
+
+def _candidate_action(
+    do: CandidateDo, *, opens_notes: bool = False
+) -> Callable[[HttpRequest, int, int], HttpResponse]:
+    """A POST on one candidate of the session: the action, then its row (and its message,
+    or the refusal's, with the refusal's status)."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, session_id: int, candidate_id: int) -> HttpResponse:
+        user = _user(request)
+        try:
+            session = access_session_as_invigilator(user, session_id)
+            candidate = access_candidate_as_invigilator(user, candidate_id)
+        except Refusal as error:
+            return _refused_fragment(error)
+        if candidate.session_id != session.pk:
+            raise Http404
+        status, flash = 200, None
+        try:
+            message = do(user, candidate, request)
+        except Refusal as error:
+            status, flash = error.status, (str(error.message), False)
+        else:
+            flash = (message, True) if message else None
+        return _fragment(
+            request,
+            session,
+            rows=candidate_rows(session, [candidate.pk]),
+            flash=flash,
+            notes_open=candidate.pk if opens_notes else None,
+            status=status,
+        )
+
+    return view
+
+
+def _full_name(candidate: Candidate) -> str:
+    return f"{candidate.first_name} {candidate.last_name.upper()}"
+
+
+def _confirm(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    test_actions.do_confirm_presence(candidate, actor=user)
+    return None
+
+
+def _cancel(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    test_actions.do_cancel_presence(candidate, actor=user)
+    return _("La confirmation de présence de %(name)s est annulée.") % {
+        "name": _full_name(candidate)
+    }
+
+
+def _resume(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    test_actions.do_authorize_resume(candidate, actor=user)
+    return _("Succès ! %(name)s peut reprendre son test de certification.") % {
+        "name": _full_name(candidate)
+    }
+
+
+def _end(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    if course is None:
+        raise Refusal(message=_("Ce candidat n'a pas commencé son test."))
+    test_actions.do_end_by_invigilator(course, actor=user)
+    return _("Le test de %(name)s est terminé.") % {"name": _full_name(candidate)}
+
+
+def _note(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    text = clean_note_text(request.POST.get("text", ""))
+    actions.do_add_note(candidate.session, author=user, text=text, candidate=candidate)
+    return None
+
+
+confirm_presence = _candidate_action(_confirm)
+cancel_presence = _candidate_action(_cancel)
+authorize_resume = _candidate_action(_resume)
+end_test = _candidate_action(_end)
+
+
+candidate_note = _candidate_action(_note, opens_notes=True)
+
+
+def _alert_action(
+    kind: str, do: Callable[[User, LiveAlert, HttpRequest], str]
+) -> Callable[[HttpRequest, int, int], HttpResponse]:
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, session_id: int, alert_id: int) -> HttpResponse:
+        user = _user(request)
+        try:
+            session = access_session_as_invigilator(user, session_id)
+            alert = access_alert_as_invigilator(user, alert_id)
+        except Refusal as error:
+            return _refused_fragment(error)
+        candidate_id = alert.course.candidate_id
+        if alert.course.candidate.session_id != session.pk:
+            raise Http404
+        status, flash = 200, None
+        try:
+            if alert.kind != kind:
+                raise Refusal(message=_("Ce signalement ne concerne pas cette action."))
+            flash = (do(user, alert, request), True)
+        except Refusal as error:
+            status, flash = error.status, (str(error.message), False)
+        return _fragment(
+            request,
+            session,
+            rows=candidate_rows(session, [candidate_id]),
+            flash=flash,
+            status=status,
+        )
+
+    return view
+
+
+def _validate(user: User, alert: LiveAlert, request: HttpRequest) -> str:
+    test_actions.do_validate_alert(alert, actor=user, reason=request.POST.get("reason", ""))
+    return _("Le signalement a bien été validé.")
+
+
+def _refuse(user: User, alert: LiveAlert, request: HttpRequest) -> str:
+    test_actions.do_refuse_alert(alert, actor=user)
+    return _("Le signalement a bien été refusé.")
+
+
+def _companion(user: User, alert: LiveAlert, request: HttpRequest) -> str:
+    test_actions.do_clear_companion_alert(alert, actor=user)
+    return _("La présence de l'extension est confirmée.")
+
+
+validate_alert = _alert_action(LiveAlert.Kind.QUESTION, _validate)
+refuse_alert = _alert_action(LiveAlert.Kind.QUESTION, _refuse)
+confirm_companion = _alert_action(LiveAlert.Kind.COMPANION, _companion)
+
+
+@login_required
+@require_POST
+def end_overtime(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Terminer les tests dont le temps est écoulé »: every row comes back."""
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused_fragment(error)
+    status = 200
+    try:
+        ended = actions.do_end_overtime(session, actor=user)
+    except Refusal as error:
+        status, flash = error.status, (str(error.message), False)
+    else:
+        flash = (
+            ngettext("%(count)s test terminé.", "%(count)s tests terminés.", ended)
+            % {"count": ended},
+            True,
+        )
+    return _fragment(
+        request,
+        session,
+        rows=candidate_rows(session),
+        all_rows=True,
+        flash=flash,
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
+    """A note on the session's own PV d'incident: the journal comes back."""
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused_fragment(error)
+    status, flash = 200, None
+    try:
+        text = clean_note_text(request.POST.get("text", ""))
+        actions.do_add_note(session, author=user, text=text)
+    except Refusal as error:
+        status, flash = error.status, (str(error.message), False)
+    return _fragment(request, session, rows=None, journal=True, flash=flash, status=status)

@@ -15,6 +15,8 @@ from exams.models import ExamSession
 from invigilation.history import session_history
 from jury import actions, queries
 from jury.access import access_report_by_jury
+from lib.freetext import Lines
+from lib.ids import Id
 
 router = Router(tags=["jury"])
 
@@ -79,11 +81,11 @@ class SessionReviewOut(Schema):
 
 
 class AssignIn(Schema):
-    officer_id: int | None = None
+    officer_id: Id | None = None
 
 
 class DecisionIn(Schema):
-    comment: str = ""
+    comment: Lines = ""
 
 
 def _summary(summary: queries.SessionSummary) -> dict[str, Any]:
@@ -157,7 +159,7 @@ def list_sessions(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/sessions/{session_id}", response=SessionReviewOut, url_name="jury_session_detail")
-def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def get_session(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
     return _review(session)
 
@@ -165,7 +167,7 @@ def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
 @router.post(
     "/sessions/{session_id}/assign", response=SessionReviewOut, url_name="jury_session_assign"
 )
-def assign(request: HttpRequest, session_id: int, payload: AssignIn) -> dict[str, Any]:
+def assign(request: HttpRequest, session_id: Id, payload: AssignIn) -> dict[str, Any]:
     user = _user(request)
     session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_ASSIGN)
     officer = user
@@ -180,7 +182,7 @@ def assign(request: HttpRequest, session_id: int, payload: AssignIn) -> dict[str
 @router.post(
     "/sessions/{session_id}/publish", response=SessionReviewOut, url_name="jury_session_publish"
 )
-def publish(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def publish(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     user = _user(request)
     session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_PUBLISH)
     return _review(actions.do_publish_session(session, actor=user))
@@ -191,7 +193,7 @@ def publish(request: HttpRequest, session_id: int) -> dict[str, Any]:
     response=SessionReviewOut,
     url_name="jury_session_unpublish",
 )
-def unpublish(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def unpublish(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     user = _user(request)
     session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_PUBLISH)
     return _review(actions.do_unpublish_session(session, actor=user))
@@ -200,14 +202,14 @@ def unpublish(request: HttpRequest, session_id: int) -> dict[str, Any]:
 @router.post(
     "/reports/{report_id}/neutralize", response=IssueReportOut, url_name="jury_report_neutralize"
 )
-def neutralize(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+def neutralize(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[str, Any]:
     user = _user(request)
     report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
     return _report(actions.do_neutralize_question(report, actor=user, comment=payload.comment))
 
 
 @router.post("/reports/{report_id}/reject", response=IssueReportOut, url_name="jury_report_reject")
-def reject(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+def reject(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[str, Any]:
     user = _user(request)
     report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
     return _report(actions.do_reject_report(report, actor=user, comment=payload.comment))
@@ -216,7 +218,7 @@ def reject(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[st
 @router.post(
     "/reports/{report_id}/resolve", response=IssueReportOut, url_name="jury_report_resolve"
 )
-def resolve(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+def resolve(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[str, Any]:
     user = _user(request)
     report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
     return _report(actions.do_resolve_report(report, actor=user, comment=payload.comment))

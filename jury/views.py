@@ -20,8 +20,10 @@ from finalization import records
 from invigilation.history import session_history
 from jury import actions, queries
 from jury.access import access_report_by_jury
+from jury.forms import DecisionForm
 from lib.errors import Refusal
 from lib.issue_reports import IN_CHALLENGE
+from lib.text import whole_number
 
 # The text a live-alert report is resolved with (reference §2.7, Pix's wording).
 LIVE_ALERT_RESOLUTION = gettext_lazy(
@@ -80,8 +82,8 @@ def _done(
 def session_assign(request: HttpRequest, session_id: int) -> HttpResponse:
     user = _user(request)
     session = access_session_by_jury(user, session_id, Permission.JURY_SESSION_ASSIGN)
-    officer_id = request.POST.get("officer") or str(user.pk)
-    officer = User.objects.filter(pk=officer_id if officer_id.isdigit() else 0).first()
+    officer_id = whole_number(request.POST.get("officer") or str(user.pk))
+    officer = User.objects.filter(pk=officer_id).first() if officer_id else None
     if officer is None:
         messages.error(request, str(actions.e.NotJuryMember.message))
         return redirect("jury:session_detail", session_id=session.pk)
@@ -136,10 +138,13 @@ def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
     if decision not in DECISIONS:
         raise Http404
     action, success = DECISIONS[decision]
-    comment = request.POST.get("comment", "")
+    form = DecisionForm(request.POST)
+    session_id = report.course.candidate.session_id
+    if not form.is_valid():
+        for message in form.errors["comment"]:
+            messages.error(request, str(message))
+        return redirect("jury:session_detail", session_id=session_id)
+    comment = form.cleaned_data["comment"]
     return _done(
-        request,
-        report.course.candidate.session_id,
-        lambda: action(report, actor=user, comment=comment),
-        str(success),
+        request, session_id, lambda: action(report, actor=user, comment=comment), str(success)
     )

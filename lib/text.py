@@ -44,10 +44,24 @@ def spreadsheet_safe(value: str) -> str:
 
 
 # Control characters: NUL is refused by PostgreSQL, the others corrupt printed documents.
-# Tabs are text everywhere; line breaks only in multi-line fields (notes).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Tabs are text everywhere; line breaks only in multi-line fields (notes). C1 controls
+# (U+0080–U+009F) are never typed; a lone surrogate cannot be encoded for the database.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:
     return bool((_CONTROL_MULTILINE if multiline else _CONTROL).search(value))
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(value: str) -> int | None:
+    """A whole number a person typed (a question number, an id in a form field), or None.
+
+    Only ASCII digits: « ² ».isdigit() is true but int() refuses it, int() takes « ١٢ » and
+    « 1_000 », and a few thousand digits exceed int()'s limit. 18 digits stay within a
+    64-bit database integer."""
+    value = value.strip()
+    return int(value) if _WHOLE_NUMBER.fullmatch(value) else None

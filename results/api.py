@@ -11,6 +11,8 @@ from ninja import Router, Schema
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification.scoring import level_name
+from lib.freetext import Line
+from lib.ids import Id
 from results import actions, documents, exports
 from results.access import access_own_certificate, access_results_by_centre_member
 from results.models import Certificate
@@ -63,7 +65,7 @@ def _verification(certificate: Certificate) -> dict[str, Any]:
 
 
 @router.get("/verify/{code}", auth=None, response=VerificationOut, url_name="results_verify")
-def verify(request: HttpRequest, code: str) -> dict[str, Any]:
+def verify(request: HttpRequest, code: Line) -> dict[str, Any]:
     """Public, rate-limited per address: 404 unknown code, 410 withdrawn, 429 too many."""
     return _verification(actions.do_verify(code, ip=client_ip(request)))
 
@@ -71,7 +73,7 @@ def verify(request: HttpRequest, code: str) -> dict[str, Any]:
 @router.get(
     "/certificates/{certificate_id}", response=CertificateOut, url_name="results_certificate"
 )
-def certificate(request: HttpRequest, certificate_id: int) -> dict[str, Any]:
+def certificate(request: HttpRequest, certificate_id: Id) -> dict[str, Any]:
     found = access_own_certificate(_user(request), certificate_id)
     return {
         **_verification(found),
@@ -85,6 +87,6 @@ def certificate(request: HttpRequest, certificate_id: int) -> dict[str, Any]:
 @router.get(
     "/sessions/{session_id}/results", response=SessionResultsOut, url_name="results_session"
 )
-def session_results(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def session_results(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     session = access_results_by_centre_member(_user(request), session_id)
     return {"headers": exports.headers(), "rows": exports.result_rows(session)}

@@ -1,8 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from lib.freetext import FreeTextForm
 
-class VerifyForm(forms.Form):
+
+class VerifyForm(FreeTextForm, forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code de vérification"),
         max_length=20,

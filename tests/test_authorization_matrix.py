@@ -3,7 +3,7 @@ OpenAPI schema, tried by each of the eight personas of tests/world.py.
 
 Adding an entry — the rule checked by the first two tests below: every URL pattern and every
 OpenAPI operation needs an entry keyed by (method, route), the route written as in the
-URLconf for pages (« sessions/<int:session_id>/ ») and as in the schema for the API
+URLconf for pages (« sessions/<id:session_id>/ ») and as in the schema for the API
 (« /api/sessions/{session_id} »). The entry says how to call it on the world (URL, body,
 headers) and what each persona gets (`only(CENTRE_ADMIN)`, `signed_in()`, …). A new page or
 operation fails the test until it has one; an entry whose route no longer exists fails too.
@@ -223,7 +223,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "compte/connexion/"): Entry(lambda w: Call("/compte/connexion/"), everyone()),
     # « Mon compte » and its links to identity providers (tests/test_oidc.py, test_saml.py).
     ("get", "compte/"): Entry(lambda w: Call("/compte/"), signed_in()),
-    ("post", "compte/liens/<int:link_id>/retirer/"): Entry(
+    ("post", "compte/liens/<id:link_id>/retirer/"): Entry(
         lambda w: Call(f"/compte/liens/{_own_link(w).pk}/retirer/", form={}),
         only(CANDIDATE),
         done=lambda w: not ExternalIdentity.objects.filter(provider="ent").exists(),
@@ -264,75 +264,176 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "certification/rejoindre/"): Entry(
         lambda w: Call("/certification/rejoindre/"), signed_in()
     ),
-    ("get", "certification/candidats/<int:candidate_id>/instructions/"): Entry(
+    ("get", "certification/candidats/<id:candidate_id>/instructions/"): Entry(
         lambda w: Call(f"/certification/candidats/{w.own.pk}/instructions/"), only(CANDIDATE)
     ),
-    ("get", "certification/candidats/<int:candidate_id>/commencer/"): Entry(
+    ("get", "certification/candidats/<id:candidate_id>/commencer/"): Entry(
         lambda w: Call(f"/certification/candidats/{w.own.pk}/commencer/"), only(CANDIDATE)
     ),
-    ("get", "certification/tests/<int:course_id>/"): Entry(
+    ("get", "certification/tests/<id:course_id>/"): Entry(
         lambda w: Call(f"/certification/tests/{w.own_course.pk}/"), only(CANDIDATE)
     ),
     ("get", "certification/media/<str:name>"): Entry(
         lambda w: Call(f"/certification/media/{w.media}"), signed_in()
     ),
     ("get", "surveillance/"): Entry(lambda w: Call("/surveillance/"), signed_in()),
-    ("get", "surveillance/sessions/<int:session_id>/"): Entry(
+    ("get", "surveillance/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/"), only(*ROOM)
     ),
     # « Surveiller cette session »: a centre member's entry, recorded (the page records none).
-    ("post", "surveillance/sessions/<int:session_id>/entrer/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/entrer/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/entrer/", form={}),
         only(CENTRE_ADMIN),
         done=lambda w: InvigilatorAccess.objects.filter(
             session=w.a.session, via="membership"
         ).exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/quitter/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/quitter/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/quitter/", form={}), only(*ROOM)
     ),
-    ("get", "surveillance/sessions/<int:session_id>/kit.pdf"): Entry(
+    ("get", "surveillance/sessions/<id:session_id>/kit.pdf"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/kit.pdf"), only(*ROOM)
     ),
+    # The live page's fragments (htmx): the rows, and each action giving its row back.
+    ("get", "surveillance/sessions/<int:session_id>/lignes/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/lignes/?ids={w.a.running.pk}&journal=1"
+        ),
+        only(*ROOM),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/notes/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/notes/", form={"text": "PV"}),
+        only(*ROOM),
+        done=lambda w: Note.objects.filter(session=w.a.session, text="PV").exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/terminer-temps-ecoule/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/terminer-temps-ecoule/", form={}),
+        only(*ROOM),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/confirmer/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.absent.pk}/confirmer/", form={}
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.absent.pk, authorized_to_start_at__isnull=False
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/annuler-confirmation/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.confirmed.pk}"
+            "/annuler-confirmation/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.confirmed.pk, authorized_to_start_at__isnull=True
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/autoriser-reprise/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/autoriser-reprise/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.running.pk, authorized_to_start_at__isnull=False
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/terminer/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/terminer/", form={}
+        ),
+        only(*ROOM),
+        done=lambda w: CertificationCourse.objects.filter(
+            candidate=w.a.running, status="ended_by_invigilator"
+        ).exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/notes/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/notes/",
+            form={"text": "Incident"},
+        ),
+        only(*ROOM),
+        done=lambda w: Note.objects.filter(candidate=w.a.running, text="Incident").exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/valider/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/valider/",
+            form={"reason": "E11"},
+        ),
+        only(*ROOM),
+        done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, status="validated").exists(),
+    ),
+    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/refuser/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/refuser/", form={}
+        ),
+        only(*ROOM),
+        done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, status="refused").exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/extension/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.companion.pk}/extension/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: not LiveAlert.objects.filter(pk=w.a.companion.pk, status="ongoing").exists(),
+    ),
     ("get", "jury/"): Entry(lambda w: Call("/jury/"), only(JURY)),
-    ("get", "jury/sessions/<int:session_id>/"): Entry(
+    ("get", "jury/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/"), only(JURY)
     ),
-    ("post", "jury/sessions/<int:session_id>/attribuer/"): Entry(
+    ("post", "jury/sessions/<id:session_id>/attribuer/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/attribuer/", form={}),
         only(JURY),
         done=lambda w: ExamSession.objects.filter(
             pk=w.finalized.pk, assigned_officer=w.users[JURY]
         ).exists(),
     ),
-    ("post", "jury/sessions/<int:session_id>/publier/"): Entry(
+    ("post", "jury/sessions/<id:session_id>/publier/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/publier/", form={}),
         only(JURY),
         done=lambda w: ExamSession.objects.get(pk=w.finalized.pk).published_at is not None,
     ),
-    ("post", "jury/sessions/<int:session_id>/depublier/"): Entry(
+    ("post", "jury/sessions/<id:session_id>/depublier/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.published.pk}/depublier/", form={}),
         only(JURY),
         done=lambda w: ExamSession.objects.get(pk=w.published.pk).published_at is None,
     ),
-    ("post", "jury/signalements/<int:report_id>/traiter/"): Entry(
+    ("post", "jury/signalements/<id:report_id>/traiter/"): Entry(
         lambda w: Call(f"/jury/signalements/{w.report.pk}/traiter/", form={"decision": "reject"}),
         only(JURY),
         done=lambda w: IssueReport.objects.get(pk=w.report.pk).resolved_at is not None,
     ),
-    ("get", "jury/sessions/<int:session_id>/archives/<slug:kind>.pdf"): Entry(
+    ("get", "jury/sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(JURY)
     ),
-    ("get", "resultats/<int:certificate_id>/"): Entry(
+    ("get", "resultats/<id:certificate_id>/"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/"), only(CANDIDATE)
     ),
-    ("get", "resultats/<int:certificate_id>/certificat.pdf"): Entry(
+    ("get", "resultats/<id:certificate_id>/certificat.pdf"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/certificat.pdf"), only(CANDIDATE)
     ),
     ("get", "verifier/"): Entry(
         lambda w: Call(f"/verifier/?code={w.certificate.verification_code}"), everyone()
     ),
-    ("get", "sessions/<int:session_id>/resultats.<str:kind>"): Entry(
+    ("get", "sessions/<id:session_id>/resultats.<str:kind>"): Entry(
         lambda w: Call(f"/sessions/{w.published.pk}/resultats.csv"), only(*CENTRE)
     ),
     ("post", "i18n/setlang/"): Entry(
@@ -344,58 +445,58 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "api/docs"): Entry(lambda w: Call("/api/docs"), everyone()),
     ("get", "api/"): Entry(lambda w: Call("/api/"), nobody(404)),  # django-ninja's empty root
     # The centre's pages.
-    ("get", "centres/<int:centre_id>/sessions/"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/parametres/"): Entry(
+    ("get", "centres/<id:centre_id>/parametres/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/parametres/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/sessions/nouvelle/"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/nouvelle/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/nouvelle/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/sessions/import/"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/import/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/import/"), only(*CENTRE)
     ),
-    ("get", "centres/<int:centre_id>/sessions/modele.<str:kind>"): Entry(
+    ("get", "centres/<id:centre_id>/sessions/modele.<str:kind>"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/modele.csv"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/"): Entry(
+    ("get", "sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/modifier/"): Entry(
+    ("get", "sessions/<id:session_id>/modifier/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/modifier/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/supprimer/"): Entry(
+    ("get", "sessions/<id:session_id>/supprimer/"): Entry(
         lambda w: Call(f"/sessions/{w.b.pk}/supprimer/"), only(*CENTRE)
     ),
-    ("post", "sessions/<int:session_id>/supprimer/"): Entry(
+    ("post", "sessions/<id:session_id>/supprimer/"): Entry(
         lambda w: Call(f"/sessions/{w.b.pk}/supprimer/", form={}),
         only(*CENTRE),
         done=lambda w: not ExamSession.objects.filter(pk=w.b.pk).exists(),
     ),
-    ("get", "sessions/<int:session_id>/finaliser/"): Entry(
+    ("get", "sessions/<id:session_id>/finaliser/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/finaliser/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/candidats/ajouter/"): Entry(
+    ("get", "sessions/<id:session_id>/candidats/ajouter/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/candidats/ajouter/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/candidats/import/"): Entry(
+    ("get", "sessions/<id:session_id>/candidats/import/"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/candidats/import/"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/candidats/modele.<str:kind>"): Entry(
+    ("get", "sessions/<id:session_id>/candidats/modele.<str:kind>"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/candidats/modele.csv"), only(*CENTRE)
     ),
-    ("get", "sessions/<int:session_id>/documents/<slug:kind>.pdf"): Entry(
+    ("get", "sessions/<id:session_id>/documents/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.a.session.pk}/documents/kit-surveillant.pdf"), only(*CENTRE)
     ),
     # Documents archived at finalization: the centre's copy here, the jury's under jury/.
-    ("get", "sessions/<int:session_id>/archives/<slug:kind>.pdf"): Entry(
+    ("get", "sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(*CENTRE)
     ),
-    ("get", "candidats/<int:candidate_id>/modifier/"): Entry(
+    ("get", "candidats/<id:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
     ),
-    ("post", "candidats/<int:candidate_id>/supprimer/"): Entry(
+    ("post", "candidats/<id:candidate_id>/supprimer/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/supprimer/", form={}),
         only(*CENTRE),
         done=lambda w: not Candidate.objects.filter(pk=w.a.absent.pk).exists(),
@@ -851,16 +952,25 @@ ROOM_KEYS = [
     if key[1].startswith(("surveillance/sessions/", "/api/invigilation/"))
     and key != ("post", "/api/invigilation/supervise")
 ]
+# The live page's fragments answer a refused access with its status and reason (the page
+# reloads itself and shows it), like the API, not with a redirect.
+FRAGMENTS = {
+    key
+    for key in ROOM_KEYS
+    if re.search(r"/(lignes|notes|terminer-temps-ecoule|candidats|signalements)/", key[1])
+}
 NOT_SUPERVISABLE = (
     "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
 )
 
 
-def _refusal(response, *, is_api: bool) -> tuple[int, str]:
-    """(status, message) of a refusal: the API's detail, or the message a page redirected
-    to « Surveiller une session » with."""
+def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, str]:
+    """(status, message) of a refusal: the API's detail, a fragment's text, or the message a
+    page redirected to « Surveiller une session » with."""
     if is_api:
         return response.status_code, response.json()["detail"]
+    if fragment:
+        return response.status_code, response.content.decode()
     assert response.status_code == 302 and response["Location"] == "/surveillance/"
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert len(messages) == 1, messages
@@ -870,8 +980,10 @@ def _refusal(response, *, is_api: bool) -> tuple[int, str]:
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
     # 4 pages, the state and 16 actions (a centre member's « Surveiller cette session » is
     # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
-    # session, suspend and resume one test, send a message)
-    assert len(ROOM_KEYS) == 4 + 1 + 16
+    # session, suspend and resume one test, send a message), and the live page's 11
+    # fragments (its rows, 10 actions)
+    assert len(ROOM_KEYS) == 4 + 1 + 16 + 11
+    assert len(FRAGMENTS) == 11
 
 
 @pytest.mark.django_db
@@ -886,10 +998,13 @@ def test_it_ends_the_invigilator_access_the_morning_after_the_session(world, key
     end = world.a.session.supervision_ends_at
     with time_machine.travel(end, tick=False):
         before = _snapshot()
+        fragment = key in FRAGMENTS
         status, message = _refusal(
-            _send(_client(world.users[INVIGILATOR]), method, call), is_api=is_api
+            _send(_client(world.users[INVIGILATOR]), method, call),
+            is_api=is_api,
+            fragment=fragment,
         )
-        assert status == (403 if is_api else 302)
+        assert status == (403 if is_api or fragment else 302)
         assert message.startswith("Votre accès à l'Espace Surveillant de cette session a pris fin")
         assert _snapshot() == before
         _check(_send(_client(world.users[CENTRE_ADMIN]), method, call), ALLOWED, is_api=is_api)
@@ -907,7 +1022,11 @@ def test_it_closes_the_espace_surveillant_of_a_finalized_session(world, key):
     for persona in (INVIGILATOR, CENTRE_ADMIN):
         before = _snapshot()
         response = _send(_client(world.users[persona]), method, call)
-        assert _refusal(response, is_api=is_api) == (412 if is_api else 302, NOT_SUPERVISABLE)
+        fragment = key in FRAGMENTS
+        assert _refusal(response, is_api=is_api, fragment=fragment) == (
+            412 if is_api or fragment else 302,
+            NOT_SUPERVISABLE,
+        )
         assert _snapshot() == before
 
 

@@ -5,8 +5,10 @@ What « confirmed » means:
 - on a page, the button that does it sits either on a confirmation page of its own (reached
   by a link; opening that page changes nothing) or inside a closed <details> or <dialog> that
   must be opened first; the request is a POST carrying Django's CSRF token;
-- in the Espace Surveillant (JavaScript), the page calls the API only from a button inside a
-  <dialog> (the « Oui » of `confirmDialog`, or a button of the alert dialog);
+- in the Espace Surveillant (rendered by the server, htmx), the button posting it either sits
+  inside a closed <dialog> (the report's dialog) or carries `hx-confirm`, which
+  supervision.js answers with the page's closed confirmation <dialog>: only its « Oui »
+  (`confirm-yes`) issues the request;
 - on the API, the operation is never a GET (no link, prefetch or crawler can trigger it) and
   needs both the session cookie and the CSRF token, so only Vigie's own pages, which show the
   confirmations above, can send it from a browser; a script calling the API confirms by
@@ -25,7 +27,6 @@ import importlib.util
 import inspect
 import io
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -94,12 +95,12 @@ class ClosedDisclosure:
 
 
 @dataclass(frozen=True)
-class ScriptDialog:
-    """On `origin`, supervision.js calls the API path ending in `fragment` only from a button
-    inside a <dialog> of the page."""
+class HtmxDialog:
+    """On `origin`, every element posting (htmx) to `action` sits inside a closed <dialog>,
+    or asks `hx-confirm`, answered by supervision.js with the page's confirmation <dialog>."""
 
     origin: Callable[[World], str]
-    fragment: str
+    action: Callable[[World], str]
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Destructive:
     action: str  # module.function
     tag: AnyTag  # the audit row it writes
     actor: str | None  # the persona allowed to do it (None: the system, from cron)
-    offer: ConfirmationPage | ClosedDisclosure | ScriptDialog | Command
+    offer: ConfirmationPage | ClosedDisclosure | HtmxDialog | Command
     calls: tuple[Callable[[World], Call], ...] = ()  # every way to do it (API, page)
     operation: tuple[str, str] | None = None  # (method, OpenAPI path)
 
@@ -205,10 +206,15 @@ DESTRUCTIVE = [
         "certification.actions.do_cancel_presence",
         Tag.Invigilator.PRESENCE_CANCEL,
         INVIGILATOR,
-        ScriptDialog(_room, '"/cancel-presence"'),
+        HtmxDialog(
+            _room, lambda w: f"{_room(w)}candidats/{w.a.confirmed.pk}/annuler-confirmation/"
+        ),
         calls=(
             lambda w: Call(
                 "post", f"/api/invigilation/candidates/{w.a.confirmed.pk}/cancel-presence", json={}
+            ),
+            lambda w: Call(
+                "post", f"{_room(w)}candidats/{w.a.confirmed.pk}/annuler-confirmation/", form={}
             ),
         ),
         operation=("post", "/api/invigilation/candidates/{candidate_id}/cancel-presence"),
@@ -217,9 +223,10 @@ DESTRUCTIVE = [
         "certification.actions.do_end_by_invigilator",
         Tag.Invigilator.COURSE_END,
         INVIGILATOR,
-        ScriptDialog(_room, '"/end"'),
+        HtmxDialog(_room, lambda w: f"{_room(w)}candidats/{w.a.running.pk}/terminer/"),
         calls=(
             lambda w: Call("post", f"/api/invigilation/candidates/{w.a.running.pk}/end", json={}),
+            lambda w: Call("post", f"{_room(w)}candidats/{w.a.running.pk}/terminer/", form={}),
         ),
         operation=("post", "/api/invigilation/candidates/{candidate_id}/end"),
     ),
@@ -227,11 +234,12 @@ DESTRUCTIVE = [
         "invigilation.actions.do_end_overtime",
         Tag.Invigilator.COURSE_END,  # one row per test ended
         INVIGILATOR,
-        ScriptDialog(_room, '"/end-overtime"'),
+        HtmxDialog(_room, lambda w: f"{_room(w)}terminer-temps-ecoule/"),
         calls=(
             lambda w: Call(
                 "post", f"/api/invigilation/sessions/{w.a.session.pk}/end-overtime", json={}
             ),
+            lambda w: Call("post", f"{_room(w)}terminer-temps-ecoule/", form={}),
         ),
         operation=("post", "/api/invigilation/sessions/{session_id}/end-overtime"),
     ),
@@ -239,8 +247,11 @@ DESTRUCTIVE = [
         "certification.actions.do_refuse_alert",
         Tag.Invigilator.ALERT_REFUSE,
         INVIGILATOR,
-        ScriptDialog(_room, '"/refuse"'),
-        calls=(lambda w: Call("post", f"/api/invigilation/alerts/{w.a.alert.pk}/refuse", json={}),),
+        HtmxDialog(_room, lambda w: f"{_room(w)}signalements/{w.a.alert.pk}/refuser/"),
+        calls=(
+            lambda w: Call("post", f"/api/invigilation/alerts/{w.a.alert.pk}/refuse", json={}),
+            lambda w: Call("post", f"{_room(w)}signalements/{w.a.alert.pk}/refuser/", form={}),
+        ),
         operation=("post", "/api/invigilation/alerts/{alert_id}/refuse"),
     ),
     Destructive(
@@ -358,6 +369,7 @@ class _Page(HTMLParser):
         self.links: list[str] = []
         self.scripts: list[str] = []
         self.buttons: list[tuple[dict[str, str | None], list[Element]]] = []
+        self.htmx_posts: list[tuple[dict[str, str | None], list[Element]]] = []
         self.ancestors_of: dict[str, list[Element]] = {}
         self.feed(html)
 
@@ -369,6 +381,8 @@ class _Page(HTMLParser):
             self.links.append(str(attributes["href"]))
         if tag == "script" and attributes.get("src"):
             self.scripts.append(str(attributes["src"]))
+        if attributes.get("hx-post"):
+            self.htmx_posts.append((attributes, list(self.stack)))
         default = "submit" if tag == "button" else "text"
         if tag in ("button", "input") and attributes.get("type", default) == "submit":
             self.buttons.append((attributes, list(self.stack)))
@@ -511,50 +525,42 @@ def test_it_hides_the_button_in_a_closed_disclosure(world, action):
     assert all(_closed(ancestors) for _attrs, ancestors in buttons)
 
 
-def _script_triggers(script: str, fragment: str) -> list[str]:
-    """The id of the button behind each call the script makes to a path ending in
-    `fragment`: `confirm-yes` for calls made by `confirmDialog(…, function () { … })`, or
-    the element whose `onclick` makes the call."""
-    triggers = []
-    for found in re.finditer(re.escape(fragment), script):
-        before = script[: found.start()]
-        statement = before[before.rfind(";") + 1 :]
-        handler = re.search(r'\$\("([\w-]+)"\)\.onclick = function \(\) \{[^}]*$', before)
-        if "confirmDialog(" in statement:
-            triggers.append("confirm-yes")
-        elif handler is not None:
-            triggers.append(handler.group(1))
-        else:
-            triggers.append(f"no dialog before {script[found.start() - 80 : found.end()]!r}")
-    return triggers
+def _confirm_handler(script: str) -> str:
+    """supervision.js's answer to htmx's `htmx:confirm` event."""
+    start = script.index('addEventListener("htmx:confirm"')
+    return script[start : script.index("\n  });\n", start)]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, ScriptDialog)]
+    "action", [e.action for e in DESTRUCTIVE if isinstance(e.offer, HtmxDialog)]
 )
-def test_it_calls_the_api_only_from_a_dialog_in_the_espace_surveillant(world, action):
-    """supervision.js makes the call only from a button inside a <dialog> of the page (closed
-    until the invigilator opens it); `confirmDialog` wires its « Oui » to the action."""
+def test_it_posts_only_from_a_dialog_in_the_espace_surveillant(world, action):
+    """Every element posting it sits inside a closed <dialog>, or asks `hx-confirm`: then
+    supervision.js stops htmx's request and issues it only from the « Oui » (`confirm-yes`)
+    of the page's confirmation <dialog>, closed until the invigilator asks."""
     entry = BY_ACTION[action]
     offer = entry.offer
-    assert isinstance(offer, ScriptDialog)
+    assert isinstance(offer, HtmxDialog)
     page = _page(_client(world, entry.actor), offer.origin(world))
     path = finders.find(SCRIPT)
     assert path is not None
-    script = Path(str(path)).read_text(encoding="utf-8")
-    confirm = script[script.index("function confirmDialog(") :]
-    confirm = confirm[: confirm.index("\n  }\n")]
+    handler = _confirm_handler(Path(str(path)).read_text(encoding="utf-8"))
 
-    triggers = _script_triggers(script, offer.fragment)
+    posting = [(a, up) for a, up in page.htmx_posts if a.get("hx-post") == offer.action(world)]
 
     assert any(src.endswith(SCRIPT) for src in page.scripts)
-    assert '$("confirm-yes")' in confirm and "onYes();" in confirm
-    assert triggers != []
-    for trigger in triggers:
-        assert trigger in page.ancestors_of, trigger
-        dialogs = [attrs for tag, attrs in page.ancestors_of[trigger] if tag == "dialog"]
-        assert dialogs and all("open" not in attrs for attrs in dialogs), trigger
+    assert posting != [], "the page no longer offers it"
+    assert "event.preventDefault();" in handler
+    assert 'yes = $("confirm-yes")' in handler
+    assert "yes.onclick = function () { dialog.close(); event.detail.issueRequest(true); };" in (
+        handler
+    )
+    assert handler.count("issueRequest(") == 1
+    confirm_dialogs = [attrs for tag, attrs in page.ancestors_of["confirm-yes"] if tag == "dialog"]
+    assert confirm_dialogs and all("open" not in attrs for attrs in confirm_dialogs)
+    for attributes, ancestors in posting:
+        assert _closed(ancestors) or attributes.get("hx-confirm"), attributes
 
 
 @pytest.mark.django_db

@@ -986,8 +986,10 @@ def test_it_refuses_notes_with_control_characters(session, as_alice, text):
 
     refused = _post(as_alice, notes, {"text": text})
 
-    assert refused.status_code == 400
-    assert refused.json()["detail"] == "La note contient des caractères non autorisés."
+    assert refused.status_code == 422  # the rule of all free text (lib/freetext.py)
+    assert refused.json()["detail"][0]["msg"].startswith(
+        "Ce texte contient un caractère invisible non autorisé"
+    )
     assert not Note.objects.exists() and _tags(session) == []
     assert _post(as_alice, notes, {"text": "Alarme\n\tà 14 h 05\r\n"}).status_code == 200
 

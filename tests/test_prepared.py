@@ -57,6 +57,9 @@ def test_it_gives_the_instances_and_relations_the_orm_gives(exam_session, small_
             f.value_from_object(expected) for f in expected._meta.concrete_fields
         ]
     assert prepared.first(courses[-1].pk + 1000) is None
+    # Beyond 64 bits no row can match: SQLite raised OverflowError (issue 13).
+    for beyond in (2**63, 2**64, -(2**63) - 1):
+        assert prepared.first(beyond) is None
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""Reads never write: the candidate's state and the Espace Surveillant (its page and its
-state) issue no INSERT, UPDATE, DELETE nor row lock, whatever the course's situation.
+"""Reads never write: the candidate's state and the Espace Surveillant (its page, its
+state and its rows) issue no INSERT, UPDATE, DELETE nor row lock, whatever the course's situation.
 
 The next question is drawn by the action that leaves a running test without one (the start,
 a validated report, an answer; the resume, a refused report and a cleared companion alert
@@ -165,17 +165,22 @@ def test_it_reads_the_candidate_state_without_writing(
 def test_it_reads_the_espace_surveillant_without_writing(
     small_bank, exam_session, alice, centre_admin, other_centre_admin, situation
 ):
-    """The page and its state, for the invigilator who typed the password and for a centre
-    member, only read; the member's entry is recorded by the POST, once."""
+    """The page, its state and its rows (all, and one with the journal), for the invigilator
+    who typed the password and for a centre member, only read; the member's entry is
+    recorded by the POST, once."""
     _situation(situation, exam_session, alice, centre_admin)
     page = f"/surveillance/sessions/{exam_session.pk}/"
     state = f"{API}/sessions/{exam_session.pk}/state"
     entries = AuditEvent.objects.filter(tag="invigilator:session:enter").count()
     as_alice, as_admin = _login(alice), _login(centre_admin)
 
+    rows = f"/surveillance/sessions/{exam_session.pk}/lignes/"
+    one = f"{rows}?ids={exam_session.candidates.first().pk}&journal=1"
     for client in (as_alice, as_admin):
         _read(client, page)
         _read(client, state)
+        _read(client, rows)
+        _read(client, one)
     assert _login(other_centre_admin).get(page).status_code == 404
     assert AuditEvent.objects.filter(tag="invigilator:session:enter").count() == entries
     assert not InvigilatorAccess.objects.filter(user=centre_admin).exists()

@@ -429,7 +429,7 @@ def test_it_refuses_every_form_post_without_a_csrf_token(centre_admin, exam_sess
     accepted = []
     for client in (attacker, anonymous):
         for route in routes:
-            path = re.sub(r"<int:[^>]+>", str(candidate.pk), route)
+            path = re.sub(r"<id:[^>]+>", str(candidate.pk), route)
             path = re.sub(r"<[^>]+>", "x", path)
             response = client.post("/" + path, {"first_name": "Pirate"})
             if response.status_code != 403 or CSRF_REFUSED not in _page_text(response):

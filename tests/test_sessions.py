@@ -75,7 +75,7 @@ def test_it_stores_the_invigilator_password_encrypted(client, centre, centre_adm
         ("room", "", "Ce champ est obligatoire."),
         ("site_name", "", "Ce champ est obligatoire."),
         ("examiner", "", "Ce champ est obligatoire."),
-        ("room", "B\x0712", "caractères non autorisés"),
+        ("room", "B\x0712", "caractère invisible non autorisé"),
         ("room", "B\x0012", "Le caractère nul"),
     ],
 )

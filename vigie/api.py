@@ -2,6 +2,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_protect
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
@@ -33,6 +34,15 @@ api.add_decorator(csrf_protect, mode="view")
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, {"detail": "Accès refusé."}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # An id in the path that no row can have (negative, beyond 64 bits: lib/ids.py) names
+    # nothing: 404, as an id that does not exist. Any other invalid input: 422.
+    if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        return api.create_response(request, {"detail": "Not Found"}, status=404)
+    return api.create_response(request, {"detail": exc.errors}, status=422)
 
 
 @api.exception_handler(SessionNotEditable)

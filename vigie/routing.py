@@ -1,9 +1,10 @@
 from django.urls import path
 
+import lib.ids  # noqa: F401 - registers the « id » path converter
 from certification.consumers import CandidateConsumer
 from invigilation.consumers import SessionConsumer
 
 websocket_urlpatterns = [
-    path("ws/candidats/<int:candidate_id>/", CandidateConsumer.as_asgi()),
-    path("ws/surveillance/<int:session_id>/", SessionConsumer.as_asgi()),
+    path("ws/candidats/<id:candidate_id>/", CandidateConsumer.as_asgi()),
+    path("ws/surveillance/<id:session_id>/", SessionConsumer.as_asgi()),
 ]

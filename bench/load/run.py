@@ -12,9 +12,10 @@ What it does, in one run:
 4. runs the exam as the pages do: each candidate starts and reads its state once, then
    answers a question every `--interval` s on average (exponential pauses; the answer's
    response carries the next question, test.js); each invigilator's page patches the row
-   of an answer and re-reads the session state once per burst of other events (a start,
+   of an answer and fetches the rows other events changed, once per burst (a start,
    an alert, a test completed), like supervision.js.
-   Measured: answer POST, candidate state GET, invigilator state GET, event-to-screen push
+   Measured: answer POST, candidate state GET, invigilator read (« invigilator_state »: the
+   rows fetched, since issue 14; the whole state before), event-to-screen push
    (candidate's request → event on every invigilator's socket), errors, CPU and memory of
    every worker;
 5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
@@ -283,6 +284,8 @@ async def vigie_load(
         if status != 200:
             stats.errors.append(f"{kind} {status} {body[:100]!r}")
             return None
+        if kind == "invigilator_state":
+            return body  # the rows' HTML (the name kept: results stay comparable)
         return json.loads(body)
 
     async def candidate(session: dict, info: dict, rand: random.Random) -> None:
@@ -332,19 +335,19 @@ async def vigie_load(
             state = answered["state"] if answered else None
 
     async def invigilator(session: dict, cookie: str, ws: Any) -> None:
-        waiting: list[float] = []
+        waiting: list[int] = []
         wake = asyncio.Event()
-        url = f"/api/invigilation/sessions/{session['session_id']}/state"
+        url = f"/surveillance/sessions/{session['session_id']}/lignes/"
 
         async def reread() -> None:
-            # supervision.js: one state read at a time, covering the events before it.
+            # supervision.js: one read at a time of the rows the events before it changed,
+            # with the counts and the journal (these events are not answers).
             while time.monotonic() < stop_at + 2:
                 await wake.wait()
                 wake.clear()
-                batch = list(waiting)
+                ids = ",".join(str(i) for i in sorted(set(waiting)))
                 waiting.clear()
-                await request("invigilator_state", "GET", url, cookie)
-                del batch
+                await request("invigilator_state", "GET", f"{url}?ids={ids}&journal=1", cookie)
 
         reader = asyncio.create_task(reread())
         try:
@@ -362,8 +365,8 @@ async def vigie_load(
                 # supervision.js patches the row of an answer still running; anything else
                 # (a start, an alert, a test completed…) re-reads the session's state.
                 patched = event.get("op") == "answered" and event.get("status") == "started"
-                if event.get("type") != "heartbeat" and not patched:
-                    waiting.append(received)
+                if event.get("type") != "heartbeat" and not patched and event.get("candidate_id"):
+                    waiting.append(int(event["candidate_id"]))
                     wake.set()
         except asyncio.CancelledError:
             pass

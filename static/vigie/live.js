@@ -1,5 +1,7 @@
-/* Vigie live link: a WebSocket pushing events, with polling while it is down.
-   Pages call Vigie.live(path, handlers) and Vigie.api(url, options). */
+/* Vigie live link: a WebSocket pushing events, with polling while it is down, and the
+   countdowns. The one JS module every live page shares: Vigie.follow(path, options) (the
+   socket and its polling fallback), Vigie.live(path, handlers) (the socket alone),
+   Vigie.api(url, options) and Vigie.countdowns(root, strings, serverTime). */
 (function () {
   "use strict";
   var Vigie = (window.Vigie = window.Vigie || {});
@@ -93,5 +95,50 @@
         if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(data)); }
       }
     };
+  };
+
+  /* The socket, and polling while it is down: refresh() is called every options.every ms
+     (default 5 s) between a drop and the link's return, and once when it comes back (to
+     resynchronize). options: onEvent(event), refresh(), every, onDown(), onUp(). */
+  Vigie.follow = function (path, options) {
+    var poller = null;
+    return Vigie.live(path, {
+      onEvent: options.onEvent,
+      onDown: function () {
+        if (options.onDown) { options.onDown(); }
+        if (!poller) { poller = setInterval(options.refresh, options.every || 5000); }
+      },
+      onUp: function () {
+        if (poller) { clearInterval(poller); poller = null; }
+        if (options.onUp) { options.onUp(); }
+        options.refresh();
+      }
+    });
+  };
+
+  /* Every second, each `.countdown[data-end]` under root shows the time left until its
+     ISO end, by the server's clock (serverTime: the ISO time the page was rendered at).
+     strings: remaining (« … {left} »), over. At zero, the node's `.countdown-over` (an icon)
+     shows and the node gets the class `over`. */
+  Vigie.countdowns = function (root, strings, serverTime) {
+    var offset = serverTime ? new Date(serverTime).getTime() - Date.now() : 0;
+    function two(n) { return String(n).padStart(2, "0"); }
+    function tick() {
+      var now = Date.now() + offset;
+      root.querySelectorAll(".countdown[data-end]").forEach(function (node) {
+        var text = node.querySelector(".countdown-text") || node;
+        var icon = node.querySelector(".countdown-over");
+        var left = Math.round((new Date(node.dataset.end).getTime() - now) / 1000);
+        var over = left <= 0;
+        node.classList.toggle("over", over);
+        if (icon) { icon.hidden = !over; }
+        if (over) { text.textContent = strings.over; return; }
+        var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+        text.textContent = strings.remaining.replace("{left}", (h ? h + ":" : "") + two(m) + ":" + two(s));
+      });
+    }
+    tick();
+    setInterval(tick, 1000);
+    return tick;
   };
 })();

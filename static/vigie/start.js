@@ -9,7 +9,6 @@
   var statusBox = document.getElementById("start-status");
   var input = document.getElementById("access_code");
   var waitingForInvigilator = false;
-  var poller = null;
 
   function showError(message) {
     statusBox.hidden = true;
@@ -57,12 +56,9 @@
       });
   });
 
-  Vigie.live(root.dataset.wsPath, {
+  Vigie.follow(root.dataset.wsPath, {
     onEvent: function (event) { if (event.op === "authorized") { unlocked(); } },
-    onDown: function () { if (!poller) { poller = setInterval(checkAuthorization, 3000); } },
-    onUp: function () {
-      if (poller) { clearInterval(poller); poller = null; }
-      checkAuthorization();
-    }
+    refresh: checkAuthorization,
+    every: 3000
   });
 })();

@@ -9,7 +9,7 @@
   var courseId = root.dataset.courseId;
   var token = sessionStorage.getItem("vigie-run-" + courseId) || "";
   var headers = { "X-Run-Token": token };
-  var shownId = null, focusLost = false, countdown = null, poller = null, startedAt = null;
+  var shownId = null, focusLost = false, countdown = null, startedAt = null;
   var sending = false, finished = false, wasPaused = false, wasSuspended = false;
   var t = JSON.parse($("test-strings").textContent);
 
@@ -134,13 +134,22 @@
     var resolved = wasPaused && state.last_alert;
     wasPaused = false;
     if (state.question.id !== shownId) { renderQuestion(state.question); }
-    if (resolved) { announce(state.last_alert.status === "validated" ? t.validated : t.refused); }
+    if (resolved) {
+      // The decision is shown, not only announced; the report panel closes, so « Oui, je
+      // suis sûr(e) » is no longer one tap away (issue 13).
+      var decision = state.last_alert.status === "validated" ? t.validated : t.refused;
+      $("report").open = false;
+      $("decision").textContent = decision;
+      $("decision").hidden = false;
+      announce(decision);
+    }
   }
 
   function renderQuestion(q) {
     shownId = q.id;
     focusLost = false;
     $("report").open = false;
+    $("decision").hidden = true;
     $("answer-error").hidden = true;
     $("question-title").textContent = t.question.replace("%n", q.number);
     $("question-prompt").textContent = q.prompt;
@@ -293,10 +302,10 @@
   }, 1000);
 
   function refresh() { loadMessages(); return load(); }
-  Vigie.live(root.dataset.wsPath, {
+  Vigie.follow(root.dataset.wsPath, {
     onEvent: function (event) { if (event && event.type === "message") { loadMessages(); } else { load(); } },
-    onDown: function () { if (!poller) { poller = setInterval(refresh, 3000); } },
-    onUp: function () { if (poller) { clearInterval(poller); poller = null; } refresh(); }
+    refresh: refresh,
+    every: 3000
   });
   refresh();
 })();

@@ -145,10 +145,13 @@ def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     # An answer costs one request: its response carries the next question, and the
     # invigilators' pages patch the row from the pushed event instead of re-reading all.
     state_reads = {"candidate": 0, "invigilator": 0}
+    row_reads = []
 
     def count(who: str):
         def on_request(request) -> None:
             state_reads[who] += request.url.endswith("/state")
+            if "/lignes/" in request.url:
+                row_reads.append(request.url)
 
         return on_request
 
@@ -160,6 +163,7 @@ def test_it_unlocks_the_candidate_when_confirmed_and_runs_to_the_end(
     expect(student.locator("#progress")).to_have_text("Question 4 / 32")
     expect(_row(inv2, "DUPONT Léa")).to_contain_text("3 / 32 questions")
     assert state_reads == {"candidate": 0, "invigilator": 0}
+    assert row_reads == []  # not even the row: the event carries the number
     for number in range(4, 33):
         expect(student.locator("#progress")).to_have_text(f"Question {number} / 32")
         _answer_current(student)
@@ -207,6 +211,9 @@ def test_it_handles_a_reported_problem_both_ways(
 
     expect(student.locator("#question-prompt")).not_to_have_text(first_prompt)
     expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    expect(student.locator("#decision")).to_have_text(
+        "Votre signalement a été validé : voici une autre question."
+    )
     second_prompt = student.locator("#question-prompt").inner_text()
 
     student.get_by_text("Signaler un problème avec la question").click()
@@ -216,6 +223,14 @@ def test_it_handles_a_reported_problem_both_ways(
     inv1.get_by_role("dialog").get_by_role("button", name="Refuser le signalement").click()
     expect(inv1.locator("#flash")).to_have_text("Le signalement a bien été refusé.")
     expect(student.locator("#question-prompt")).to_have_text(second_prompt)
+    # Issue 13: the candidate sees the decision, and the report panel is closed (« Oui, je
+    # suis sûr(e) » no longer one tap away).
+    expect(student.locator("#decision")).to_have_text(
+        "Votre signalement a été refusé : reprenez la question."
+    )
+    expect(student.locator("#decision")).to_be_visible()
+    expect(student.locator("#report")).not_to_have_attribute("open", "")
+    expect(student.get_by_role("button", name="Oui, je suis sûr(e)")).to_be_hidden()
     # The other invigilator's page dropped the alert too, without reloading.
     expect(_row(inv2, "DUPONT Léa")).to_contain_text("En cours")
     axe.check(inv1)
@@ -267,6 +282,8 @@ def test_it_resumes_after_authorization_and_ends_by_the_invigilator(
     expect(again.locator("#end-message")).to_contain_text(
         "Votre surveillant a mis fin à votre test"
     )
-    expect(row).to_contain_text("Terminé par le surveillant par Alice Martin")
+    # Issue 13: the tag no longer repeats itself (« … par le surveillant par … »).
+    expect(row).to_contain_text("Terminé par Alice Martin")
+    expect(row).not_to_contain_text("par le surveillant par")
     axe.check(again)
     assert CertificationCourse.objects.get(candidate=hugo).answers.count() == 2

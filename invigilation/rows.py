@@ -1,0 +1,141 @@
+"""What one candidate row of the Espace Surveillant shows and offers, at each status.
+
+One place for the rule « which buttons at which status »: the server-rendered row
+(templates/invigilation/_row.html), the JSON state (`actions`, for API clients) and the
+tests (tests/test_rows.py, every status without a browser) all read it. The row is the
+dict built by `invigilation.state` (its `status`, `alert`, `companion_alert`,
+`time_over`, `focus_lost`, `timed_out`, `ended_by`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from certification.models import CourseStatus
+
+
+class Status(StrEnum):
+    """A row's status (`invigilation.state._status`): before the test, while it runs (with
+    or without a pending alert), and the three ways it ends."""
+
+    NOT_CONFIRMED = "not_confirmed"
+    CONFIRMED = "confirmed"
+    STARTED = "started"
+    ALERT = "alert"
+    RESUME_AUTHORIZED = "resume_authorized"
+    COMPANION = "companion"
+    # Its clock stopped by an invigilator (issue 15): alone, or with the whole room.
+    SUSPENDED = "suspended"
+    COMPLETED = CourseStatus.COMPLETED.value
+    ENDED_BY_INVIGILATOR = CourseStatus.ENDED_BY_INVIGILATOR.value
+    ENDED_DUE_TO_FINALIZATION = CourseStatus.ENDED_DUE_TO_FINALIZATION.value
+
+
+# The test is running: it may be resumed elsewhere or ended by the invigilator.
+RUNNING = frozenset(
+    {Status.STARTED, Status.ALERT, Status.RESUME_AUTHORIZED, Status.COMPANION, Status.SUSPENDED}
+)
+ENDED = frozenset({Status.COMPLETED, Status.ENDED_BY_INVIGILATOR, Status.ENDED_DUE_TO_FINALIZATION})
+
+
+class Action(StrEnum):
+    CONFIRM = "confirm"  # confirm the presence
+    CANCEL = "cancel"  # cancel the confirmation (before the start)
+    COMPANION = "companion"  # the extension is back: clear its alert
+    MANAGE = "manage"  # decide a question report (validate or refuse)
+    RESUME = "resume"  # authorize a resume on another device
+    END = "end"  # end the test
+
+
+def row_actions(row: Mapping[str, Any]) -> tuple[Action, ...]:
+    """The actions a row offers, in the order of its buttons."""
+    status = Status(row["status"])
+    offered: list[Action] = []
+    if status == Status.NOT_CONFIRMED:
+        offered.append(Action.CONFIRM)
+    if status == Status.CONFIRMED:
+        offered.append(Action.CANCEL)
+    if status in RUNNING:
+        # Alerts belong to a running test only: once it ended they are closed.
+        if row.get("companion_alert"):
+            offered.append(Action.COMPANION)
+        if row.get("alert"):
+            offered.append(Action.MANAGE)
+        if status != Status.RESUME_AUTHORIZED:
+            offered.append(Action.RESUME)
+        offered.append(Action.END)
+    return tuple(offered)
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A label on the row: its text, its tone (ok, ko, info or neutral) and an icon name
+    (static/vigie/icons/<name>.svg), or none."""
+
+    text: str
+    tone: str = ""
+    icon: str = ""
+
+
+_TONES = {
+    Status.ALERT: ("ko", "warning"),
+    Status.COMPANION: ("ko", "warning"),
+    Status.SUSPENDED: ("ko", "pause"),
+    Status.STARTED: ("info", "play"),
+    Status.RESUME_AUTHORIZED: ("info", "play"),
+    Status.CONFIRMED: ("ok", "check"),
+    Status.COMPLETED: ("", "stop"),
+    Status.ENDED_BY_INVIGILATOR: ("", "stop"),
+    Status.ENDED_DUE_TO_FINALIZATION: ("", "stop"),
+}
+
+
+def row_tags(row: Mapping[str, Any]) -> list[Tag]:
+    """The row's tags: its status (who ended the test, when an invigilator did), time over,
+    and the answers counted wrong that the candidate was told the invigilator would see."""
+    status = Status(row["status"])
+    tone, icon = _TONES.get(status, ("", ""))
+    label = str(row["status_label"])
+    if status == Status.ENDED_BY_INVIGILATOR and row.get("ended_by"):
+        label = _("Terminé par %(name)s") % {"name": row["ended_by"]}
+    tags = [Tag(label, tone, icon)]
+    if row.get("time_over"):
+        tags.append(Tag(_("Temps écoulé"), "ko", "timer"))
+    if row.get("focus_lost"):
+        count = row["focus_lost"]
+        tags.append(
+            Tag(
+                ngettext(
+                    "%(count)s réponse après une sortie du mode focus",
+                    "%(count)s réponses après une sortie du mode focus",
+                    count,
+                )
+                % {"count": count},
+                "ko",
+                "eye-off",
+            )
+        )
+    if row.get("timed_out"):
+        count = row["timed_out"]
+        tags.append(
+            Tag(
+                ngettext(
+                    "%(count)s question au temps écoulé",
+                    "%(count)s questions au temps écoulé",
+                    count,
+                )
+                % {"count": count},
+                "",
+                "timer",
+            )
+        )
+    return tags
+
+
+def shows_countdown(row: Mapping[str, Any]) -> bool:
+    """The remaining time is shown while the test runs."""
+    return bool(row.get("theoretical_end_iso")) and Status(row["status"]) not in ENDED

@@ -1,0 +1,143 @@
+"""The Espace Surveillant on a phone (360 × 740, issue 13): no page and no dialog is wider
+than the screen, whatever the candidates' statuses, the longest names and tags included
+(« Terminé par … » used to stretch the page to 450 px and cut every dialog off)."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from certification.models import CourseStatus, LiveAlert
+from invigilation.models import InvigilatorAccess
+from invigilation.rows import Status
+from tests.browser.conftest import AccessibilityChecker
+from tests.factories import (
+    CandidateFactory,
+    CertificationCourseFactory,
+    ExamSessionFactory,
+    LiveAlertFactory,
+    NoteFactory,
+    UserFactory,
+)
+
+WIDTH = 360
+LONG = "Marie-Bénédicte-Hortense"
+LONGER = "de La Tour d'Auvergne-Lauraguais"
+
+
+@pytest.fixture
+def crowded(small_bank):
+    """A candidate at each status, with long names, extra time, notes, time over."""
+    session = ExamSessionFactory(site_name="Lycée polyvalent Jean-Baptiste de La Salle")
+    invigilator = UserFactory(first_name=LONG, last_name=LONGER)
+    InvigilatorAccess.objects.create(session=session, user=invigilator, via="password")
+    long_ago = timezone.now() - dt.timedelta(hours=3)
+    made = {}
+    for index, status in enumerate(Status):
+        candidate = CandidateFactory(
+            session=session,
+            first_name=f"{LONG}{index}",
+            last_name=f"{LONGER} {status.value}",
+            extra_time_percentage=33 if index % 2 else 0,
+        )
+        NoteFactory(session=session, candidate=candidate, author=invigilator, text="x" * 300)
+        made[status] = candidate
+        if status == Status.CONFIRMED:
+            candidate.authorized_to_start_at = timezone.now()
+            candidate.save(update_fields=["authorized_to_start_at"])
+        if status in (Status.NOT_CONFIRMED, Status.CONFIRMED):
+            continue
+        ended = status in (
+            Status.COMPLETED,
+            Status.ENDED_BY_INVIGILATOR,
+            Status.ENDED_DUE_TO_FINALIZATION,
+        )
+        course = CertificationCourseFactory(
+            candidate=candidate,
+            started_at=long_ago,  # time over for the running ones
+            status=status.value if ended else CourseStatus.STARTED,
+            ended_at=timezone.now() if ended else None,
+            ended_by=invigilator if status == Status.ENDED_BY_INVIGILATOR else None,
+            current_item_id="" if ended else "1.1-000",
+        )
+        if status == Status.RESUME_AUTHORIZED:
+            candidate.authorized_to_start_at = timezone.now()
+            candidate.save(update_fields=["authorized_to_start_at"])
+        if status == Status.ALERT:
+            LiveAlertFactory(course=course, item_id="1.1-000", question_number=12)
+        if status == Status.COMPANION:
+            LiveAlertFactory(course=course, kind=LiveAlert.Kind.COMPANION)
+    return session, invigilator, made
+
+
+def _fits(page: Page, what: str) -> None:
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
+    )
+    assert max(widths[:2]) <= WIDTH, f"{what}: page {widths}"
+
+
+def _dialog_fits(page: Page, what: str) -> None:
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert box is not None
+    inner = dialog.evaluate("d => [d.scrollWidth, d.clientWidth]")
+    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{what}: dialog {box}"
+    assert inner[0] <= inner[1], f"{what}: dialog content {inner}"
+    _fits(page, what)
+
+
+def _row(page: Page, candidate) -> object:
+    return page.locator(f"#candidate-{candidate.pk}")
+
+
+def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, crowded
+) -> None:
+    session, invigilator, made = crowded
+    phone = browser_as(invigilator, phone=True)
+    phone.goto(f"{asgi_server}/surveillance/")
+    _fits(phone, "« Surveiller une session »")
+    axe.check(phone)
+    phone.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+    expect(phone.locator("li.candidate")).to_have_count(len(Status))
+    for status, candidate in made.items():
+        row = _row(phone, candidate)
+        row.locator("summary").click()  # the notes, open
+        expect(row).to_be_visible()
+        box = row.bounding_box()
+        assert box and box["x"] + box["width"] <= WIDTH, (status, box)
+    expect(_row(phone, made[Status.ENDED_BY_INVIGILATOR])).to_contain_text(
+        f"Terminé par {LONG} {LONGER}"
+    )
+    _fits(phone, "Espace Surveillant")
+    axe.check(phone)
+
+    # Every dialog a row opens, at each status that offers it.
+    buttons = {
+        Status.CONFIRMED: "Annuler la confirmation",
+        Status.STARTED: "Autoriser la reprise du test",
+        Status.RESUME_AUTHORIZED: "Terminer le test",
+        Status.COMPANION: "Confirmer la présence de l'extension",
+        Status.ALERT: "Gérer le signalement",
+    }
+    for status, label in buttons.items():
+        _row(phone, made[status]).get_by_role("button", name=label).first.click()
+        _dialog_fits(phone, f"{status}: {label}")
+        axe.check(phone)
+        phone.keyboard.press("Escape")
+        expect(phone.locator("dialog[open]")).to_have_count(0)
+
+    end_all = phone.get_by_role("button", name="Terminer les tests dont le temps est écoulé")
+    end_all.click()
+    _dialog_fits(phone, "bulk end")
+    # Plural, and styled as a dangerous action (issue 13).
+    yes = phone.locator("#confirm-yes")
+    expect(yes).to_have_text("Terminer les 4 tests")
+    expect(yes).to_have_class("danger-action")
+    phone.keyboard.press("Escape")
+
+    phone.get_by_role("button", name="Quitter la surveillance").first.click()
+    _dialog_fits(phone, "leave")

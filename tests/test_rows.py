@@ -1,0 +1,131 @@
+"""Which actions a candidate row of the Espace Surveillant offers, and which tags it shows,
+at every status (invigilation/rows.py): the rule the server-rendered row and the JSON
+state follow, specified without a browser or a database."""
+
+from typing import Any
+
+import pytest
+
+from invigilation.rows import (
+    ENDED,
+    RUNNING,
+    Action,
+    Status,
+    Tag,
+    row_actions,
+    row_tags,
+    shows_countdown,
+)
+from invigilation.state import STATUS_LABELS
+
+ALERT = {"id": 7, "question_number": 3, "reasons": []}
+COMPANION = {"id": 8, "question_number": None}
+
+
+def _row(status: Status, **marks: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "status": status.value,
+        "status_label": str(STATUS_LABELS[status.value]),
+        "alert": None,
+        "companion_alert": None,
+        "time_over": False,
+        "focus_lost": 0,
+        "timed_out": 0,
+        "ended_by": "",
+        "theoretical_end_iso": None if status in (Status.NOT_CONFIRMED, Status.CONFIRMED) else "x",
+    }
+    row.update(marks)
+    return row
+
+
+# Every status with the marks it can carry, and the buttons it must show, in order.
+CASES: list[tuple[Status, dict[str, Any], tuple[Action, ...]]] = [
+    (Status.NOT_CONFIRMED, {}, (Action.CONFIRM,)),
+    (Status.CONFIRMED, {}, (Action.CANCEL,)),
+    (Status.STARTED, {}, (Action.RESUME, Action.END)),
+    (Status.STARTED, {"time_over": True}, (Action.RESUME, Action.END)),
+    (Status.STARTED, {"focus_lost": 2, "timed_out": 1}, (Action.RESUME, Action.END)),
+    (Status.ALERT, {"alert": ALERT}, (Action.MANAGE, Action.RESUME, Action.END)),
+    (
+        Status.COMPANION,
+        {"companion_alert": COMPANION},
+        (Action.COMPANION, Action.RESUME, Action.END),
+    ),
+    (
+        Status.COMPANION,
+        {"companion_alert": COMPANION, "alert": ALERT},
+        (Action.COMPANION, Action.MANAGE, Action.RESUME, Action.END),
+    ),
+    (Status.RESUME_AUTHORIZED, {}, (Action.END,)),
+    (Status.RESUME_AUTHORIZED, {"time_over": True}, (Action.END,)),
+    (Status.COMPLETED, {}, ()),
+    (Status.COMPLETED, {"focus_lost": 1, "timed_out": 3}, ()),
+    (Status.ENDED_BY_INVIGILATOR, {"ended_by": "Alice Martin"}, ()),
+    (Status.ENDED_BY_INVIGILATOR, {"ended_by": ""}, ()),
+    (Status.ENDED_DUE_TO_FINALIZATION, {}, ()),
+]
+
+
+def test_it_covers_every_status():
+    assert {status for status, _marks, _actions in CASES} == set(Status)
+    assert set(STATUS_LABELS) == {status.value for status in Status}
+
+
+@pytest.mark.parametrize(
+    ("status", "marks", "expected"),
+    CASES,
+    ids=[f"{s.value}-{'-'.join(m) or 'plain'}" for s, m, _e in CASES],
+)
+def test_it_offers_the_actions_of_each_status(status, marks, expected):
+    assert row_actions(_row(status, **marks)) == expected
+
+
+@pytest.mark.parametrize("status", sorted(ENDED))
+def test_it_offers_nothing_once_the_test_ended_even_with_a_stale_alert(status):
+    """An ended test's alerts are closed; a row read meanwhile offers no decision on them."""
+    assert row_actions(_row(status, alert=ALERT, companion_alert=COMPANION)) == ()
+
+
+@pytest.mark.parametrize("status", sorted(RUNNING))
+def test_it_always_lets_the_invigilator_end_a_running_test(status):
+    assert row_actions(_row(status))[-1] == Action.END
+
+
+@pytest.mark.parametrize("status", [Status.NOT_CONFIRMED, Status.CONFIRMED])
+def test_it_offers_no_alert_decision_before_the_test(status):
+    actions = row_actions(_row(status, alert=ALERT, companion_alert=COMPANION))
+    assert Action.MANAGE not in actions and Action.COMPANION not in actions
+
+
+def test_it_refuses_an_unknown_status():
+    with pytest.raises(ValueError):
+        row_actions({"status": "paused"})
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_it_tags_each_status_with_its_label_and_an_icon_for_running_and_ended_tests(status):
+    tags = row_tags(_row(status))
+    assert tags[0].text == str(STATUS_LABELS[status.value])
+    assert len(tags) == 1
+    assert bool(tags[0].icon) == (status != Status.NOT_CONFIRMED)
+
+
+def test_it_names_who_ended_the_test_without_repeating_itself():
+    tag = row_tags(_row(Status.ENDED_BY_INVIGILATOR, ended_by="Alice Martin"))[0]
+    assert tag.text == "Terminé par Alice Martin"
+    anonymous = row_tags(_row(Status.ENDED_BY_INVIGILATOR))[0]
+    assert anonymous.text == "Terminé par le surveillant"
+
+
+def test_it_tags_time_over_focus_lost_and_timed_out_answers():
+    tags = row_tags(_row(Status.STARTED, time_over=True, focus_lost=2, timed_out=1))
+    assert tags[1:] == [
+        Tag("Temps écoulé", "ko", "timer"),
+        Tag("2 réponses après une sortie du mode focus", "ko", "eye-off"),
+        Tag("1 question au temps écoulé", "", "timer"),
+    ]
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_it_counts_down_only_while_the_test_runs(status):
+    assert shows_countdown(_row(status)) == (status in RUNNING)
