@@ -4,12 +4,15 @@ created), removing such a link, and a centre's settings."""
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -353,3 +356,127 @@ def do_update_centre(centre: Centre, data: dict[str, Any], *, actor: User) -> Ce
             after=changed,
         )
     return centre
+
+
+# --- Unused accounts (seed 003: « 5 ans maximum à compter du dernier accès au compte ») ------
+
+RETENTION_YEARS = 5
+# Between the warning e-mail and the deletion: time to sign in and keep the account.
+RETENTION_NOTICE = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class RetentionStep:
+    user_id: int
+    action: str  # "warn", "delete" or "anonymize"
+    last_access: dt.datetime
+
+
+def _years_before(now: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+def _last_access(user: User) -> dt.datetime:
+    return max(user.last_login or user.date_joined, user.date_joined)
+
+
+def _anonymize(user: User, now: dt.datetime) -> None:
+    """What the archived records must keep stays (the candidate lines carry their own
+    identity; tests and Espace Surveillant entries keep pointing to this row); everything
+    that identifies the person goes, and nobody can sign in to it again."""
+    ExternalIdentity.objects.filter(user=user).delete()
+    user.competences.all().delete()
+    user.memberships.all().delete()
+    User.objects.filter(pk=user.pk).update(
+        email=None,
+        first_name="",
+        last_name="",
+        password=make_password(None),
+        is_active=False,
+        is_staff=False,
+        is_superuser=False,
+        terms_accepted_at=None,
+        anonymized_at=now,
+    )
+
+
+def retention_plan(now: dt.datetime) -> list[RetentionStep]:
+    """What `do_purge_unused_accounts` would do now: warn the accounts unused for 5 years,
+    delete (or anonymize) those warned RETENTION_NOTICE ago and still unused. Staff accounts
+    are the administrators' to manage."""
+    cutoff = _years_before(now, RETENTION_YEARS)
+    steps = []
+    candidates = User.objects.filter(anonymized_at__isnull=True, is_staff=False).filter(
+        date_joined__lte=cutoff
+    )
+    for user in candidates.exclude(last_login__gt=cutoff).order_by("pk"):
+        last = _last_access(user)
+        warned = user.retention_warned_at
+        if warned is None or warned < last:
+            steps.append(RetentionStep(user.pk, "warn", last))
+        elif now >= warned + RETENTION_NOTICE:
+            steps.append(RetentionStep(user.pk, "delete", last))
+    return steps
+
+
+@transaction.atomic
+def do_purge_unused_accounts(*, now: dt.datetime, dry_run: bool = False) -> list[RetentionStep]:
+    """Warns, then deletes the accounts unused for RETENTION_YEARS; an account the archived
+    records still point to (a test taken, an Espace Surveillant entered) is anonymized
+    instead. One audit row per account, naming only its number. Running it again does
+    nothing more; `dry_run` only says what would happen."""
+    steps = retention_plan(now)
+    if dry_run:
+        return steps
+    done = []
+    for step in steps:
+        user = User.objects.select_for_update().filter(pk=step.user_id).first()
+        if user is None:
+            continue
+        if step.action == "warn":
+            User.objects.filter(pk=user.pk).update(retention_warned_at=now)
+            if user.email:
+                _send_retention_warning(user, now)
+            record_event(
+                Tag.System.ACCOUNT_WARN,
+                actor=None,
+                session=None,
+                user=user.pk,
+                last_access=step.last_access.isoformat(),
+                e_mail_sent=bool(user.email),
+            )
+            done.append(step)
+            continue
+        try:
+            with transaction.atomic():
+                User.objects.filter(pk=user.pk).delete()
+            action = "delete"
+        except ProtectedError:
+            _anonymize(user, now)
+            action = "anonymize"
+        record_event(
+            Tag.System.ACCOUNT_DELETE if action == "delete" else Tag.System.ACCOUNT_ANONYMIZE,
+            actor=None,
+            session=None,
+            user=step.user_id,
+            last_access=step.last_access.isoformat(),
+        )
+        done.append(RetentionStep(step.user_id, action, step.last_access))
+    return done
+
+
+def _send_retention_warning(user: User, now: dt.datetime) -> None:
+    context = {
+        "user": user,
+        "deadline": timezone.localdate(now + RETENTION_NOTICE),
+        "site_url": settings.SITE_URL,
+        "years": RETENTION_YEARS,
+    }
+    subject = render_to_string("accounts/retention_warning_subject.txt", context).strip()
+    body = render_to_string("accounts/retention_warning.txt", context)
+    email = user.email
+    assert email is not None
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))

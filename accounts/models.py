@@ -35,6 +35,10 @@ class User(AbstractUser):
     # gives none for pupils): such an account signs in only through its provider.
     email = models.EmailField(_("adresse e-mail"), unique=True, null=True, blank=True)  # type: ignore[assignment]
     terms_accepted_at = models.DateTimeField(_("CGU acceptées le"), null=True, blank=True)
+    # Seed 003: data kept « 5 ans maximum à compter du dernier accès au compte »
+    # (accounts/actions.py do_purge_unused_accounts): warned, then deleted or anonymized.
+    retention_warned_at = models.DateTimeField(null=True, blank=True)
+    anonymized_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]

@@ -26,7 +26,9 @@ class Tag:
         CANDIDATE_IMPORT = "centre:candidate:import"
         CANDIDATE_UPDATE = "centre:candidate:update"
         CENTRE_UPDATE = "centre:centre:update"
+        LEVELS_RECORD = "centre:levels:record"
         RECORDS_ARCHIVE = "centre:records:archive"
+        SCAN_ATTACH = "centre:scan:attach"
         SESSION_CREATE = "centre:session:create"
         SESSION_DELETE = "centre:session:delete"
         SESSION_FINALIZE = "centre:session:finalize"
@@ -53,6 +55,8 @@ class Tag:
     class Jury(StrEnum):
         CERTIFICATES_ISSUE = "jury:certificates:issue"
         CERTIFICATES_WITHDRAW = "jury:certificates:withdraw"
+        IDENTITY_CORRECT = "jury:identity:correct"
+        IDENTITY_REFUSE = "jury:identity:refuse"
         REPORT_NEUTRALIZE = "jury:report:neutralize"
         REPORT_REJECT = "jury:report:reject"
         REPORT_RESOLVE = "jury:report:resolve"
@@ -73,6 +77,12 @@ class Tag:
         SIGN_IN_REFUSE = "person:sign-in:refuse"
 
     class System(StrEnum):
+        ACCOUNT_ANONYMIZE = "system:account:anonymize"
+        ACCOUNT_DELETE = "system:account:delete"
+        ACCOUNT_WARN = "system:account:warn"
+        BANK_RECALIBRATE = "system:bank:recalibrate"
+        PLATFORM_ACCESS_GRANT = "system:platform-access:grant"
+        PLATFORM_ACCESS_REVOKE = "system:platform-access:revoke"
         RECORDS_PURGE = "system:records:purge"
 
 
@@ -94,7 +104,9 @@ LABELS: dict[str, Promise] = {
     Tag.Centre.CANDIDATE_IMPORT: _("Liste de candidats importée"),
     Tag.Centre.CANDIDATE_UPDATE: _("Candidat modifié"),
     Tag.Centre.CENTRE_UPDATE: _("Paramètres du centre modifiés"),
+    Tag.Centre.LEVELS_RECORD: _("Niveaux de compétence des élèves enregistrés"),
     Tag.Centre.RECORDS_ARCHIVE: _("Documents archivés"),
+    Tag.Centre.SCAN_ATTACH: _("Document signé ajouté aux documents archivés"),
     Tag.Centre.SESSION_CREATE: _("Session créée"),
     Tag.Centre.SESSION_DELETE: _("Session supprimée"),
     Tag.Centre.SESSION_FINALIZE: _("Session finalisée par le centre"),
@@ -117,6 +129,8 @@ LABELS: dict[str, Promise] = {
     Tag.Invigilator.TIME_ADD: _("Temps ajouté"),
     Tag.Jury.CERTIFICATES_ISSUE: _("Certificats délivrés"),
     Tag.Jury.CERTIFICATES_WITHDRAW: _("Certificats retirés"),
+    Tag.Jury.IDENTITY_CORRECT: _("Informations du candidat modifiées par le jury"),
+    Tag.Jury.IDENTITY_REFUSE: _("Modification des informations du candidat refusée"),
     Tag.Jury.REPORT_NEUTRALIZE: _("Question neutralisée par le jury"),
     Tag.Jury.REPORT_REJECT: _("Signalement rejeté par le jury"),
     Tag.Jury.REPORT_RESOLVE: _("Signalement résolu par le jury"),
@@ -131,5 +145,11 @@ LABELS: dict[str, Promise] = {
     Tag.Person.ROLE_GRANT: _("Rôle accordé par un fournisseur d'identité"),
     Tag.Person.ROLE_REFUSE: _("Rôle refusé : ce fournisseur d'identité ne peut pas l'accorder"),
     Tag.Person.SIGN_IN_REFUSE: _("Connexion par un fournisseur d'identité refusée"),
+    Tag.System.ACCOUNT_ANONYMIZE: _("Compte inutilisé depuis 5 ans anonymisé"),
+    Tag.System.ACCOUNT_DELETE: _("Compte inutilisé depuis 5 ans supprimé"),
+    Tag.System.ACCOUNT_WARN: _("Compte inutilisé depuis 5 ans : titulaire prévenu"),
+    Tag.System.BANK_RECALIBRATE: _("Nouvelle version de la banque de questions (recalibration)"),
+    Tag.System.PLATFORM_ACCESS_GRANT: _("Jeton de plateforme créé"),
+    Tag.System.PLATFORM_ACCESS_REVOKE: _("Jeton de plateforme révoqué"),
     Tag.System.RECORDS_PURGE: _("Documents archivés supprimés (durée de conservation écoulée)"),
 }

@@ -303,11 +303,11 @@ def _start_or_resume(
             seed=secrets.randbits(48),
             run_token_hash=_hash(token),
             duration=ExamDuration.of(candidate.complementary_certification),
+            bank_version=engine.get_bank().version,
         )
         # The first question comes with the course: the page's first state read shows it.
         first = engine.next_item(course, engine.Progress(answers=[], alerts=[]))
-        if first is not None:
-            course.current_item_id, course.current_asked_at = first.id, now
+        _set_current(course, first, now)
         course.save(force_insert=True)
         record_event(
             Tag.Candidate.COURSE_START, actor=user, session=session, candidate=candidate.pk
@@ -356,13 +356,22 @@ def _show_next_question(
     if progress.ongoing(LiveAlert.Kind.QUESTION) is not None:
         return
     item = engine.next_item(course, progress)
+    # Nothing left to ask (None): the question that was stored cannot be shown either.
+    _set_current(course, item, timezone.now())
     if item is not None:
-        course.current_item_id, course.current_asked_at = item.id, timezone.now()
         course.avoid_competence = ""
-    else:
-        # Nothing left to ask: the question that was stored cannot be shown either.
-        course.current_item_id, course.current_asked_at = "", None
-    course.save(update_fields=["current_item_id", "current_asked_at", "avoid_competence"])
+    course.save(update_fields=[*CURRENT_FIELDS, "avoid_competence"])
+
+
+# What _set_current writes.
+CURRENT_FIELDS = ["current_item_id", "current_asked_at", "current_choice_order"]
+
+
+def _set_current(course: CertificationCourse, item: engine.Item | None, now: dt.datetime) -> None:
+    """The question now on screen, with the order its choices are shown in, or none."""
+    course.current_item_id = item.id if item else ""
+    course.current_asked_at = now if item else None
+    course.current_choice_order = engine.choice_order(course.seed, item) if item else []
 
 
 def _locked_course(course_id: int) -> CertificationCourse:
@@ -403,7 +412,10 @@ def do_answer(
     progress = engine.progress(course)
     if any(answered_id == item_id for _position, answered_id, _correct in progress.answers):
         existing = course.answers.get(item_id=item_id)
-        if existing.response == engine.clean_response(engine.item(item_id), response):
+        again = engine.clean_response(engine.item(item_id), response)
+        if again is not None and existing.response == engine.to_bank_indices(
+            again, existing.choice_order
+        ):
             return Answered(existing, course, progress)
         raise e.AlreadyAnswered
     check_run(course, token)
@@ -426,6 +438,9 @@ def do_answer(
     # An empty answer is only accepted when the question's own time is over.
     if cleaned is None or (not cleaned and not timed_out):
         raise e.InvalidResponse
+    # The candidate clicked positions in the order shown: check and keep the bank's indices.
+    shown_order = engine.valid_order(item, course.current_choice_order)
+    cleaned = engine.to_bank_indices(cleaned, shown_order)
     position = progress.answered + 1
     # Leaving the frame only means something on a focus-mode question.
     focus_lost = focus_lost and "focus" in item.flags
@@ -439,6 +454,7 @@ def do_answer(
             item_id=item.id,
             competence=item.competence,
             response=cleaned,
+            choice_order=shown_order,
             correct=correct,
             timed_out=timed_out,
             focus_lost=focus_lost,
@@ -451,11 +467,10 @@ def do_answer(
         answers=[*progress.answers, (position, item.id, correct)], alerts=progress.alerts
     )
     course.theta, course.theta_sd = engine.estimate(progress.history)
-    fields = ["theta", "theta_sd", "current_item_id", "current_asked_at", "avoid_competence"]
+    fields = ["theta", "theta_sd", *CURRENT_FIELDS, "avoid_competence"]
     # The next question is drawn now, in the same transaction, and shown from now on.
     following = engine.next_item(course, progress) if position < engine.TEST_LENGTH else None
-    course.current_item_id = following.id if following else ""
-    course.current_asked_at = now if following else None
+    _set_current(course, following, now)
     course.avoid_competence = ""
     if position >= engine.TEST_LENGTH:
         course.status = CourseStatus.COMPLETED

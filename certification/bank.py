@@ -1,6 +1,9 @@
 """Loading and validating the item bank (format: certification/bank/README.md)."""
 
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,12 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "bank"
 TYPES = ("single", "multiple", "free")
 FLAGS = ("image", "attachment", "simulator", "focus")
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+# Sympson–Hetter parameters of the bank (docs/scoring.md, « Exposure control »), written by
+# `scripts/simulate_adaptive.py --calibrate-exposure`. JSON, so the *.yaml glob skips it.
+EXPOSURE_FILE = "exposure.json"
+# Written with each new version of the bank by a recalibration (certification/calibration.py):
+# {"version": n, ...}. No file: version 0, the bank as shipped.
+VERSION_FILE = "calibration.json"
 _MEDIA_FOR_FLAG = {"image": "image", "attachment": "attachment", "simulator": "simulator"}
 
 
@@ -54,10 +63,22 @@ class Item:
         return sorted(set(response)) == sorted(self.answer)
 
 
+def parameters_digest(items: tuple[Item, ...] | list[Item]) -> str:
+    """A fingerprint of what the adaptive engine uses of a bank (ids, competences, 2PL
+    parameters): exposure parameters computed for another fingerprint are stale."""
+    lines = sorted(f"{i.id}|{i.competence}|{i.difficulty!r}|{i.discrimination!r}" for i in items)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Bank:
     items: tuple[Item, ...]
     directory: Path
+    # Sympson–Hetter probability of administering each item once selected (1 when absent).
+    exposure: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    # Whether the exposure parameters were computed for these very items and parameters.
+    exposure_current: bool = True
+    version: int = 0
 
     def by_id(self) -> dict[str, Item]:
         # Built once per bank: every answer looks items up (the bank is immutable).
@@ -220,6 +241,52 @@ def load_bank(directory: Path | str = DEFAULT_DIR) -> Bank:
                 continue
             seen[item.id] = path.name
             items.append(item)
+    exposure, current = _load_exposure(directory / EXPOSURE_FILE, items, errors)
     if errors:
         raise BankError(errors)
-    return Bank(items=tuple(items), directory=directory)
+    return Bank(
+        items=tuple(items),
+        directory=directory,
+        exposure=exposure,
+        exposure_current=current,
+        version=bank_version(directory),
+    )
+
+
+def bank_version(directory: Path) -> int:
+    """A bank folder's version: 0 for the shipped bank, n after the n-th recalibration."""
+    path = directory / VERSION_FILE
+    if not path.is_file():
+        return 0
+    try:
+        version = json.loads(path.read_text(encoding="utf-8")).get("version", 0)
+    except (ValueError, AttributeError):
+        return 0
+    return version if isinstance(version, int) and version >= 0 else 0
+
+
+def _load_exposure(
+    path: Path, items: list[Item], errors: list[str]
+) -> tuple[dict[str, float], bool]:
+    """The bank's exposure parameters, or none (no control) when the file is absent."""
+    if not path.is_file():
+        return {}, True
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        errors.append(f"{path.name}: not valid JSON: {exc}")
+        return {}, True
+    parameters = document.get("parameters") if isinstance(document, dict) else None
+    if not isinstance(parameters, dict):
+        errors.append(f"{path.name}: expected 'parameters': {{item id: probability}}")
+        return {}, True
+    known = {item.id for item in items}
+    exposure: dict[str, float] = {}
+    for item_id, value in sorted(parameters.items()):
+        if item_id not in known:
+            errors.append(f"{path.name}: item {item_id}: not in the bank")
+        elif not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
+            errors.append(f"{path.name}: item {item_id}: must be a probability in (0, 1]")
+        else:
+            exposure[item_id] = float(value)
+    return exposure, document.get("bank_digest") == parameters_digest(items)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from certification import irt
 from certification.bank import Bank, Item, load_bank
 from certification.models import AlertStatus, Answer, CertificationCourse, CourseStatus, LiveAlert
+from lib.framework import COMPETENCE_CODES
 from lib.prepared import Prepared
 
 __all__ = ["TEST_LENGTH", "Item"]
@@ -90,6 +91,23 @@ def progress(course: CertificationCourse) -> Progress:
     return Progress(answers=list(_ANSWERS.rows(course.pk)), alerts=list(_ALERTS.rows(course.pk)))
 
 
+# Tests whose lotteries a worker keeps (a frozenset of ~100 ids each): beyond, start again.
+_BLOCKED_KEPT = 4096
+
+
+def _blocked(bank: Bank, seed: int) -> frozenset[str]:
+    """The items that lost their Sympson–Hetter lottery for the test of this seed. The draws
+    are a function of the seed, the same at every step, so they are recomputed rather than
+    stored (docs/scoring.md) and kept per bank for the test's next questions."""
+    kept: dict[int, frozenset[str]] | None = bank.__dict__.get("_blocked")
+    if kept is None or len(kept) >= _BLOCKED_KEPT:
+        kept = {}
+        object.__setattr__(bank, "_blocked", kept)
+    if seed not in kept:
+        kept[seed] = irt.blocked_by_exposure(bank.items, bank.exposure, seed)
+    return kept[seed]
+
+
 def next_item(course: CertificationCourse, state: Progress | None = None) -> Item | None:
     state = state or progress(course)
     history = state.history
@@ -100,9 +118,50 @@ def next_item(course: CertificationCourse, state: Progress | None = None) -> Ite
     # Seeded per course and step: reproducible for an audit, different between candidates.
     rng = random.Random(f"{course.seed}:{len(history)}:{len(reported)}")
     avoid = frozenset({course.avoid_competence}) if course.avoid_competence else frozenset()
+    bank = get_bank()
+    blocked = _blocked(bank, course.seed)
     return irt.select_next(
-        get_bank().items, history, rng=rng, excluded=excluded, excluded_competences=avoid
+        bank.items,
+        history,
+        rng=rng,
+        excluded=excluded,
+        excluded_competences=avoid,
+        blocked=blocked,
+        cover=COMPETENCE_CODES,
     )
+
+
+def choice_order(seed: int, question: Item) -> list[int]:
+    """The order a candidate sees a question's choices in: a permutation of the bank's
+    indices drawn from the test's seed and the item (the same on every read and resume),
+    or [] for a free answer. Stored with the question shown and with the answer."""
+    if not question.choices:
+        return []
+    order = list(range(len(question.choices)))
+    random.Random(f"{seed}:choices:{question.id}").shuffle(order)
+    return order
+
+
+def valid_order(question: Item, order: list[int]) -> list[int]:
+    """`order` if it is a permutation of the question's choices, else [] (the bank's order):
+    a stored order that does not fit the question (a bank changed under a running test)
+    is never applied."""
+    return list(order) if sorted(order) == list(range(len(question.choices))) else []
+
+
+def shown_choices(question: Item, order: list[int]) -> list[str]:
+    """The choices in the order the candidate saw them."""
+    order = valid_order(question, order) or list(range(len(question.choices)))
+    return [question.choices[i] for i in order]
+
+
+def to_bank_indices(response: list[int] | str, order: list[int]) -> list[int] | str:
+    """A response given on the shown order, as indices into the bank's `choices` (sorted):
+    what `Item.is_correct` checks and what is stored. The identity for a free answer or
+    an empty order."""
+    if isinstance(response, str) or not order:
+        return response
+    return sorted(order[i] for i in response)
 
 
 def estimate(history: list[tuple[Item, bool]]) -> tuple[float, float]:

@@ -7,9 +7,10 @@ explained in docs/scoring.md.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, TypeVar
@@ -18,8 +19,10 @@ from typing import Protocol, TypeVar
 TEST_LENGTH = 32
 # Reference §6: challengesBetweenSameCompetence = 2.
 COMPETENCE_GAP = 2
-# The next item is drawn among this many best items, so the best item is not always shown.
-TOP_K = 5
+# The next item is drawn among this many best items that pass the exposure lottery
+# (randomesque, Kingsbury & Zara 1989): two candidates of the same level rarely take the
+# same path even where Sympson–Hetter leaves an item always eligible.
+TOP_K = 2
 
 # Fixed quadrature grid for EAP: 81 points, every 0.1 from -4 to +4.
 GRID: tuple[float, ...] = tuple(round(-4.0 + 0.1 * k, 10) for k in range(81))
@@ -121,6 +124,30 @@ def estimate(
     return Estimate(theta=mean, sd=math.sqrt(max(second - mean * mean, 0.0)))
 
 
+def lottery_draw(seed: int | str, item_id: str) -> float:
+    """The candidate's uniform draw in [0, 1) for one item's Sympson–Hetter lottery.
+
+    A pure function of the test's seed and the item: drawn once per candidate and item, so
+    the lottery of an item is the same each time it comes first, which is exactly the
+    original procedure (an item that loses its lottery is never offered again to that
+    candidate, one that wins is administered). The engine can then recompute it at every
+    step, in the action that holds the row lock, without storing anything."""
+    digest = hashlib.blake2b(f"{seed}:{item_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def blocked_by_exposure(
+    bank_items: Sequence[SelectableItem], parameters: Mapping[str, float], seed: int | str
+) -> frozenset[str]:
+    """Ids of the items that lose their Sympson–Hetter lottery for this candidate: item `i`
+    is administered when selected with probability `parameters[i]` (1 when absent)."""
+    return frozenset(
+        item.id
+        for item in bank_items
+        if parameters.get(item.id, 1.0) < 1.0 and lottery_draw(seed, item.id) >= parameters[item.id]
+    )
+
+
 def select_next(
     bank_items: Sequence[ItemT],
     history: Sequence[tuple[ItemT, bool | None]],
@@ -131,6 +158,9 @@ def select_next(
     top_k: int = TOP_K,
     competence_gap: int = COMPETENCE_GAP,
     theta: float | None = None,
+    blocked: Collection[str] = frozenset(),
+    cover: Collection[str] = frozenset(),
+    test_length: int = TEST_LENGTH,
 ) -> ItemT | None:
     """The next item to ask, or None when every item has been asked or excluded.
 
@@ -140,14 +170,20 @@ def select_next(
     - Not from `excluded_competences`: after a validated problem report, pass the reported
       item's id in `excluded` (it is never asked again) and its competence here (the
       replacement comes from another competence); the reported item stays out of `history`.
+    - **Coverage**: when the questions left (`test_length` minus those asked) are no more
+      than the competences of `cover` not asked yet (and still having items), the next item
+      comes from one of them, so every competence is asked at least once.
+    - **Exposure** (Sympson–Hetter): not an item of `blocked`, the items that lost their
+      lottery for this candidate (`blocked_by_exposure`).
     - Among the eligible items, ranks by Fisher information at the current EAP estimate
       (`theta`, computed from `history` when not given) and draws uniformly among the
-      `top_k` best, to limit the exposure of the most informative items.
+      `top_k` best.
 
     When no item satisfies every rule (a tiny bank), the rules are relaxed in this order,
-    keeping the first step that leaves a candidate: the competence gap shrinks one step at a
-    time down to 0 (only the most recent competences stay forbidden), then
-    `excluded_competences` is dropped. `excluded` ids and « never twice » are never relaxed.
+    keeping the first step that leaves a candidate, and at each step the exposure lottery
+    is dropped before going on: the competence gap shrinks one step at a time down to 0
+    (only the most recent competences stay forbidden), then coverage is dropped, then
+    `excluded_competences`. `excluded` ids and « never twice » are never relaxed.
     """
     if top_k < 1:
         raise ValueError("top_k must be at least 1")
@@ -156,14 +192,23 @@ def select_next(
     if not pool:
         return None
     recent = [item.competence for item, _ in history]
+    uncovered = (set(cover) - set(recent)) & {item.competence for item in pool}
+    must_cover = bool(uncovered) and test_length - len(history) <= len(uncovered)
+    steps = [(g, True, must_cover) for g in range(max(competence_gap, 0), -1, -1)]
+    if must_cover:
+        steps.append((0, True, False))
+    steps.append((0, False, False))
     eligible: list[ItemT] = []
-    for gap, avoid_reported in [(g, True) for g in range(max(competence_gap, 0), -1, -1)] + [
-        (0, False)
-    ]:
+    for gap, avoid_reported, covering in steps:
         forbidden = set(recent[-gap:]) if gap else set()
         if avoid_reported:
             forbidden |= set(excluded_competences)
-        eligible = [item for item in pool if item.competence not in forbidden]
+        allowed = [
+            item
+            for item in pool
+            if item.competence not in forbidden and (not covering or item.competence in uncovered)
+        ]
+        eligible = [item for item in allowed if item.id not in blocked] or allowed
         if eligible:
             break
     if theta is None:

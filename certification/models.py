@@ -37,10 +37,16 @@ class CertificationCourse(models.Model):
     seed = models.BigIntegerField()
     current_item_id = models.CharField(max_length=40, blank=True)
     current_asked_at = models.DateTimeField(null=True, blank=True)
+    # The order in which the current question's choices are shown: indices into the bank's
+    # `choices` (engine.choice_order); empty for a free answer, or the bank's own order.
+    current_choice_order = models.JSONField(default=list, blank=True)
     # Set after a validated report: the next question must come from another competence.
     avoid_competence = models.CharField(max_length=4, blank=True)
     theta = models.FloatField(default=0.0)
     theta_sd = models.FloatField(default=1.0)
+    # The version of the item bank the test was taken and scored with (0: as shipped; n:
+    # the n-th recalibration, certification/calibration.py).
+    bank_version = models.PositiveIntegerField(default=0)
     # The test's clock (issue 15): its duration read at the start (`exams.ExamDuration`), the
     # time the invigilators added, the time its clock stood still (ended suspensions), and
     # since when it stands still now. Sums of `TimeAddition` and `Suspension`, kept on the row
@@ -101,7 +107,11 @@ class Answer(models.Model):
     position = models.PositiveSmallIntegerField()
     item_id = models.CharField(max_length=40)
     competence = models.CharField(max_length=4)
+    # Indices into the bank's `choices` (whatever order they were shown in), or the text.
     response = models.JSONField()
+    # The order the candidate saw the choices in (indices into the bank's `choices`, first
+    # shown first); empty: the bank's order (free answers, tests begun before shuffling).
+    choice_order = models.JSONField(default=list, blank=True)
     correct = models.BooleanField()
     timed_out = models.BooleanField(default=False)
     focus_lost = models.BooleanField(default=False)

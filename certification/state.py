@@ -34,7 +34,8 @@ def _question(course: CertificationCourse, question: engine.Item, number: int) -
         "number": number,
         "type": question.type,
         "prompt": question.prompt,
-        "choices": list(question.choices),
+        # In the order drawn for this candidate; the answer's indices are positions in it.
+        "choices": engine.shown_choices(question, course.current_choice_order),
         "flags": sorted(question.flags),
         "timed": question.timed,
         "remaining_seconds": remaining,

@@ -18,7 +18,7 @@ from certification import actions, engine
 from certification.access import access_own_candidate, access_own_course
 from certification.forms import InstructionsForm, JoinForm
 from certification.models import CertificationCourse
-from exams.models import ExamDuration
+from exams.models import Candidate, ExamDuration
 from lib.errors import Refusal
 
 
@@ -70,8 +70,18 @@ def instructions(request: HttpRequest, candidate_id: int) -> HttpResponse:
         "duration_minutes": int(
             ExamDuration.of(candidate.complementary_certification).total_seconds() // 60
         ),
+        **companion_links(candidate),
     }
     return render(request, "certification/instructions.html", context)
+
+
+def companion_links(candidate: Candidate) -> dict[str, object]:
+    """« Extension obligatoire » and where to install it, when the session requires it."""
+    return {
+        "companion_required": candidate.session.companion_required,
+        "companion_chrome_url": settings.COMPANION_CHROME_URL,
+        "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
+    }
 
 
 @login_required
@@ -89,6 +99,8 @@ def start(request: HttpRequest, candidate_id: int) -> HttpResponse:
         "start_url": reverse("api:candidate_start", args=[candidate.pk]),
         "status_url": reverse("api:candidate_authorization", args=[candidate.pk]),
         "ws_path": f"/ws/candidats/{candidate.pk}/",
+        "data_protection_contact": settings.DATA_PROTECTION_CONTACT,
+        **companion_links(candidate),
     }
     return render(request, "certification/start.html", context)
 

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from accounts.models import Centre, User
 from accounts.permissions import MEMBERSHIP_ROLES, Permission, Role, permissions_for
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, PlatformToken
 
 
 def roles_in_centre(user: User, centre_id: int) -> set[Role]:
@@ -87,3 +87,15 @@ def access_session_by_jury(user: User, session_id: int, permission: Permission) 
     if session.finalized_at is None:
         raise Http404
     return session
+
+
+def access_centre_for_levels(auth: object, centre_id: int) -> Centre:
+    """The centre whose pupils' levels the caller may read and send: its own platform (a
+    token not revoked, authenticated by the API) or a member who manages candidates; 404
+    for any other centre."""
+    if isinstance(auth, PlatformToken):
+        if auth.centre_id != centre_id:
+            raise Http404
+        return auth.centre
+    assert isinstance(auth, User)
+    return access_centre(auth, centre_id, Permission.CENTRE_CANDIDATE_MANAGE)

@@ -1,18 +1,28 @@
 """Writes with side effects. Views and the API call these; nothing else writes sessions."""
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Centre, User
 from audit.events import record_event
 from audit.tags import Tag
-from exams.models import IDENTITY_FIELDS, Candidate, ExamSession
+from exams.models import (
+    IDENTITY_FIELDS,
+    Candidate,
+    ExamSession,
+    PlatformToken,
+    Student,
+    StudentLevel,
+)
 from lib.codes import generate_access_code, generate_invigilator_password, generate_session_number
 
 SESSION_FIELDS = [
@@ -299,3 +309,116 @@ def do_import_sessions(
         )
         sessions.append(session)
     return sessions
+
+
+# --- Pupils' competence levels (eligibility before enrolment) -------------------------------
+
+
+@transaction.atomic
+def do_record_levels(
+    centre: Centre, rows: Sequence[Mapping[str, Any]], *, actor: User | None, source: str
+) -> list[dict[str, Any]]:
+    """Records validated rows (exams/levels.py) for the centre's pupils, all or nothing;
+    returns the changes (pupil, competence, before, after), every one of them in the single
+    audit row. A row that changes nothing is no change."""
+    now = timezone.now()
+    keys = {row["key"] for row in rows}
+    students = {
+        s.key: s for s in Student.objects.select_for_update().filter(centre=centre, key__in=keys)
+    }
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        student = students.get(row["key"])
+        if student is None:
+            student = Student.objects.create(centre=centre, key=row["key"])
+            students[student.key] = student
+        named = {f: row[f] for f in ("first_name", "last_name", "school_class") if row.get(f)}
+        if any(getattr(student, f) != v for f, v in named.items()):
+            for name, value in named.items():
+                setattr(student, name, value)
+            student.save(update_fields=list(named))
+        current = StudentLevel.objects.filter(student=student, competence=row["competence"]).first()
+        before = (
+            {"level": current.level, "reached_on": current.reached_on.isoformat()}
+            if current
+            else None
+        )
+        after = {"level": row["level"], "reached_on": row["reached_on"].isoformat()}
+        if before == after:
+            continue
+        StudentLevel.objects.update_or_create(
+            student=student,
+            competence=row["competence"],
+            defaults={
+                "level": row["level"],
+                "reached_on": row["reached_on"],
+                "updated_at": now,
+                "updated_by": actor,
+            },
+        )
+        changes.append(
+            {
+                "student": student.key,
+                "competence": row["competence"],
+                "before": before,
+                "after": after,
+            }
+        )
+    record_event(
+        Tag.Centre.LEVELS_RECORD,
+        actor=actor,
+        session=None,
+        centre=centre.pk,
+        source=source,
+        rows=len(rows),
+        changes=changes,
+    )
+    return changes
+
+
+# --- The learning platform's tokens ----------------------------------------------------------
+
+PLATFORM_TOKEN_BYTES = 32
+
+
+def platform_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def do_create_platform_token(centre: Centre, *, name: str) -> tuple[PlatformToken, str]:
+    """A new token for the centre's platform: (row, the token, shown this once)."""
+    token = secrets.token_urlsafe(PLATFORM_TOKEN_BYTES)
+    row = PlatformToken.objects.create(
+        centre=centre,
+        name=name.strip()[:100],
+        token_hash=platform_token_hash(token),
+        created_at=timezone.now(),
+    )
+    record_event(
+        Tag.System.PLATFORM_ACCESS_GRANT,
+        actor=None,
+        session=None,
+        centre=centre.pk,
+        token=row.pk,
+        name=row.name,
+    )
+    return row, token
+
+
+@transaction.atomic
+def do_revoke_platform_token(row: PlatformToken) -> bool:
+    """Revokes the token at once; revoking twice changes nothing (False)."""
+    revoked = PlatformToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        record_event(
+            Tag.System.PLATFORM_ACCESS_REVOKE,
+            actor=None,
+            session=None,
+            centre=row.centre_id,
+            token=row.pk,
+            name=row.name,
+        )
+    return bool(revoked)

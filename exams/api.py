@@ -8,21 +8,29 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.security import HttpBearer, django_auth
 from pydantic import AfterValidator, WithJsonSchema
 
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from exams import actions, imports
+from exams import actions, imports, levels
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
+    access_centre_for_levels,
     access_session_by_centre_member,
 )
 from exams.forms import CandidateForm, SessionForm
-from exams.models import Candidate, ExamSession
-from exams.queries import candidates_with_eligibility, sessions_for_centre
+from exams.levels import Eligibility
+from exams.models import Candidate, ExamSession, PlatformToken
+from exams.queries import (
+    candidates_with_eligibility,
+    pupils_with_eligibility,
+    sessions_for_centre,
+)
 from lib.errors import FormInvalid, ImportFailed
 from lib.freetext import Line, Lines
 from lib.ids import Id
@@ -109,6 +117,7 @@ class CandidateIn(Schema):
     email: Line = ""
     result_recipient_email: Line = ""
     external_id: Line = ""
+    school_class: Line = ""
     extra_time_percentage: int = 0
     complementary_certification: Line = ""
 
@@ -124,6 +133,7 @@ class CandidatePatch(Schema):
     email: Line | None = None
     result_recipient_email: Line | None = None
     external_id: Line | None = None
+    school_class: Line | None = None
     extra_time_percentage: int | None = None
     complementary_certification: Line | None = None
 
@@ -141,9 +151,12 @@ class CandidateOut(Schema):
     email: str
     result_recipient_email: str
     external_id: str
+    school_class: str
     extra_time_percentage: int
     complementary_certification: str
     certifiable: bool | None = None
+    # Competences at level ≥ 1 (5 needed), from the account and the centre's pupil record.
+    competences_reached: int | None = None
 
 
 class ImportErrorsOut(Schema):
@@ -241,9 +254,15 @@ def delete_session(request: HttpRequest, session_id: Id) -> Status[None]:
     return Status(204, None)
 
 
-def _candidate_out(candidate: Candidate, certifiable: bool | None) -> dict[str, Any]:
-    fields = [f for f in CandidateOut.model_fields if f != "certifiable"]
-    return {**{f: getattr(candidate, f) for f in fields}, "certifiable": certifiable}
+def _candidate_out(candidate: Candidate, known: Eligibility | None = None) -> dict[str, Any]:
+    fields = [
+        f for f in CandidateOut.model_fields if f not in ("certifiable", "competences_reached")
+    ]
+    return {
+        **{f: getattr(candidate, f) for f in fields},
+        "certifiable": known.certifiable if known is not None else None,
+        "competences_reached": known.reached if known is not None else None,
+    }
 
 
 @router.get("/sessions/{session_id}/candidates", response=list[CandidateOut])
@@ -303,3 +322,126 @@ def delete_candidate(request: HttpRequest, candidate_id: Id) -> Status[None]:
     )
     actions.do_delete_candidate(candidate, actor=user)
     return Status(204, None)
+
+
+# --- Pupils' competence levels -------------------------------------------------------------
+
+
+class PupilLevelIn(Schema):
+    student: str  # the pupil's e-mail or « identifiant externe »
+    first_name: str = ""
+    last_name: str = ""
+    school_class: str = ""
+    competence: str  # « 1.1 » … « 5.2 »
+    level: int  # 0–8
+    reached_on: str  # AAAA-MM-JJ or JJ/MM/AAAA
+
+
+class PupilLevelsIn(Schema):
+    levels: list[PupilLevelIn]
+
+
+class LevelOut(Schema):
+    competence: str
+    level: int
+    reached_on: dt.date
+
+
+class PupilOut(Schema):
+    student: str
+    first_name: str
+    last_name: str
+    school_class: str
+    competences_reached: int
+    certifiable: bool
+    levels: list[LevelOut]
+
+
+class LevelChangeOut(Schema):
+    student: str
+    competence: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+class LevelsRecordedOut(Schema):
+    rows: int
+    changes: list[LevelChangeOut]
+
+
+class LevelsInvalid(ImportFailed):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(errors)
+        self.message = gettext_lazy("Aucun niveau n'a été enregistré")
+
+
+class PlatformBearer(HttpBearer):
+    """`Authorization: Bearer <token>`: the centre's learning platform (exams.PlatformToken).
+    Such a request is never authenticated by a session cookie (vigie/api.py)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken | None:
+        return (
+            PlatformToken.objects.select_related("centre")
+            .filter(token_hash=actions.platform_token_hash(token), revoked_at__isnull=True)
+            .first()
+        )
+
+
+LEVELS_AUTH = [PlatformBearer(), django_auth]
+
+
+@router.get(
+    "/centres/{centre_id}/pupils",
+    response=list[PupilOut],
+    url_name="exams_pupils",
+    auth=LEVELS_AUTH,
+)
+def list_pupils(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
+    """The centre's pupils with their levels, certifiable first (« n / 5 »). For a centre
+    member, or the centre's platform (`Authorization: Bearer`)."""
+    centre = access_centre_for_levels(request.auth, centre_id)  # type: ignore[attr-defined]
+    return [
+        {
+            "student": row.student.key,
+            "first_name": row.student.first_name,
+            "last_name": row.student.last_name,
+            "school_class": row.student.school_class,
+            "competences_reached": row.eligibility.reached,
+            "certifiable": row.eligibility.certifiable,
+            "levels": [
+                {"competence": c, "level": lv.level, "reached_on": lv.reached_on}
+                for c, lv in row.levels.items()
+            ],
+        }
+        for row in pupils_with_eligibility(centre.pk)
+    ]
+
+
+@router.post(
+    "/centres/{centre_id}/competence-levels",
+    response=LevelsRecordedOut,
+    url_name="exams_record_levels",
+    auth=LEVELS_AUTH,
+)
+def record_levels(request: HttpRequest, centre_id: int, payload: PupilLevelsIn) -> dict[str, Any]:
+    """Levels reached by the centre's pupils, as its learning platform knows them: all or
+    nothing (400 with one message per « Niveau n » and field); every change audited. For
+    the centre's platform (`Authorization: Bearer <token>`) or a centre member."""
+    auth = request.auth  # type: ignore[attr-defined]
+    centre = access_centre_for_levels(auth, centre_id)
+    platform = auth if isinstance(auth, PlatformToken) else None
+    given = [
+        (number, {**item.dict(), "key": item.student})
+        for number, item in enumerate(payload.levels, start=1)
+    ]
+    try:
+        rows = levels.validate_rows(given, where=_("Niveau %(line)s"))
+    except SpreadsheetError as error:
+        raise LevelsInvalid(error.errors) from error
+    changes = actions.do_record_levels(
+        centre,
+        rows,
+        actor=None if platform else auth,
+        source=f"platform:{platform.name}" if platform else "api",
+    )
+    return {"rows": len(rows), "changes": changes}

@@ -174,6 +174,19 @@ def invigilator_kit_pdf(session: ExamSession, *, site_url: str) -> bytes:
             "(voir la feuille d'émargement).",
             size=9,
         )
+        # Seed 004: pupils sign in on shared school computers.
+        pdf.boxed(
+            [
+                ("Après la session : ordinateurs partagés", 10, True),
+                (
+                    "Sur chaque poste, déconnectez le compte Vigie de l'élève, fermez toutes les "
+                    "fenêtres du navigateur et effacez les données de navigation si le poste "
+                    "sert à d'autres élèves.",
+                    9,
+                    False,
+                ),
+            ]
+        )
 
     return render_session(session, "Kit surveillant", draw)
 

@@ -126,6 +126,7 @@ class CandidateForm(FreeTextForm, forms.ModelForm):
             "email",
             "result_recipient_email",
             "external_id",
+            "school_class",
             "extra_time_percentage",
             "complementary_certification",
         ]
@@ -139,6 +140,7 @@ class CandidateForm(FreeTextForm, forms.ModelForm):
             "email": gettext_lazy("E-mail du candidat"),
             "result_recipient_email": gettext_lazy("E-mail du destinataire des résultats"),
             "external_id": gettext_lazy("Identifiant externe"),
+            "school_class": gettext_lazy("Classe"),
             "complementary_certification": gettext_lazy("Certification complémentaire"),
         }
 
@@ -169,6 +171,9 @@ class CandidateForm(FreeTextForm, forms.ModelForm):
 
     def _clean_name(self, field: str) -> str:
         return person_name(_clean_text(self.cleaned_data[field]))
+
+    def clean_school_class(self) -> str:
+        return _clean_text(self.cleaned_data["school_class"])
 
     def clean_birth_city(self) -> str:
         return _clean_text(self.cleaned_data["birth_city"])

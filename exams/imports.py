@@ -52,6 +52,7 @@ CANDIDATE_COLUMNS = [
         False,
         ("Complementary certification",),
     ),
+    Column("school_class", "Classe", False, ("Class", "Division")),
 ]
 
 SESSION_COLUMNS = [

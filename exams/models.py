@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Centre
 from lib import crypto
 from lib.codes import password_matches
-from lib.framework import is_certifiable
+from lib.framework import COMPETENCE_CODES, MAX_LEVEL, is_certifiable
 from lib.text import normalize_name, split_names
 
 # Seed 004: « Il prévoit la présence d'un surveillant pour 20 élèves maximum ».
@@ -217,6 +217,8 @@ class Candidate(models.Model):
         _("e-mail du destinataire des résultats"), blank=True
     )
     external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
+    # The pupil's class (« 3e B », « Terminale 2 »): the establishment's results by class.
+    school_class = models.CharField(_("classe"), max_length=40, blank=True)
     extra_time_percentage = models.PositiveSmallIntegerField(_("temps majoré (%)"), default=0)
     complementary_certification = models.CharField(
         _("certification complémentaire"),
@@ -286,3 +288,80 @@ class Candidate(models.Model):
         if levels is None:
             return None
         return is_certifiable(levels)
+
+
+class Student(models.Model):
+    """A pupil as the centre (or the learning platform its pupils use) knows them, before
+    any enrolment: who they are and the competence levels they reached (seed 004: « atteint
+    un niveau 1 minimum dans au moins 5 compétences »). `key` is the centre's identifier for
+    the pupil, their e-mail or the candidate lines' « identifiant externe » (INE…), compared
+    without case; a candidate of the centre's sessions with that e-mail or identifier gets
+    these levels for its eligibility."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="students")
+    key = models.CharField(_("identifiant de l'élève"), max_length=254)
+    first_name = models.CharField(_("prénom"), max_length=100, blank=True)
+    last_name = models.CharField(_("nom de naissance"), max_length=100, blank=True)
+    school_class = models.CharField(_("classe"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("élève")
+        ordering = ["centre", "last_name", "first_name", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "key"], name="one_student_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name}".strip() or self.key
+
+
+def student_key(value: str) -> str:
+    """The stored form of a pupil's identifier: trimmed, lower-case."""
+    return value.strip().lower()
+
+
+class StudentLevel(models.Model):
+    """A competence level a pupil reached, and the day they reached it."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="levels")
+    competence = models.CharField(max_length=4, choices=[(c, c) for c in COMPETENCE_CODES])
+    level = models.PositiveSmallIntegerField()
+    reached_on = models.DateField(_("atteint le"))
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("niveau de compétence d'un élève")
+        ordering = ["student", "competence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "competence"], name="one_student_level_per_competence"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__lte=MAX_LEVEL), name="student_level_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competence}: {self.level}"
+
+
+class PlatformToken(models.Model):
+    """What the learning platform a centre's pupils use presents to send their competence
+    levels (`Authorization: Bearer …`). Only its SHA-256 is kept: the token is shown once,
+    when created (`python manage.py platform_token create`); revoking it is immediate."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="platform_tokens")
+    name = models.CharField(_("nom de la plateforme"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton de plateforme")
+        ordering = ["centre", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.centre_id})"

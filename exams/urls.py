@@ -15,6 +15,12 @@ urlpatterns = [
         views.session_template,
         name="session_template",
     ),
+    path("centres/<id:centre_id>/eleves/", views.pupils, name="pupils"),
+    path(
+        "centres/<id:centre_id>/eleves/modele.<str:kind>",
+        views.pupils_template,
+        name="pupils_template",
+    ),
     path("sessions/<id:session_id>/", views.session_detail, name="session_detail"),
     path("sessions/<id:session_id>/modifier/", views.session_edit, name="session_edit"),
     path("sessions/<id:session_id>/supprimer/", views.session_delete, name="session_delete"),

@@ -18,7 +18,7 @@ from accounts.actions import do_update_centre
 from accounts.forms import CentreForm
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from exams import actions, documents, imports
+from exams import actions, documents, imports, levels
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
@@ -26,7 +26,12 @@ from exams.access import (
 )
 from exams.forms import CandidateForm, SessionForm
 from exams.models import MAX_CANDIDATES_PER_INVIGILATOR
-from exams.queries import candidates_with_eligibility, sessions_for_centre
+from exams.queries import (
+    candidates_with_eligibility,
+    pupils_with_eligibility,
+    sessions_for_centre,
+)
+from lib.framework import COMPETENCE_CODES
 from lib.spreadsheets import SpreadsheetError, write_csv, write_ods
 
 
@@ -312,3 +317,46 @@ def session_document(request: HttpRequest, session_id: int, kind: str) -> HttpRe
         content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
     )
+
+
+# --- Pupils' competence levels: eligibility before enrolment --------------------------------
+
+
+@login_required
+def pupils(request: HttpRequest, centre_id: int) -> HttpResponse:
+    """« Éligibilité des élèves »: the pupils the centre sent levels for, certifiable first,
+    each with « n / 5 »; and the import of their levels (.ods/.csv, all or nothing)."""
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    errors: list[str] = []
+    if request.method == "POST":
+
+        def run(name: str, data: bytes) -> int:
+            rows = levels.parse_levels(name, data)
+            return len(actions.do_record_levels(centre, rows, actor=user, source=f"import:{name}"))
+
+        count, errors = _run_import(request, run)
+        if not errors:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s niveau enregistré ou modifié.",
+                    "%(count)s niveaux enregistrés ou modifiés.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return redirect("exams:pupils", centre_id=centre.pk)
+    context = {
+        "centre": centre,
+        "rows": pupils_with_eligibility(centre.pk),
+        "competences": COMPETENCE_CODES,
+        "errors": errors,
+    }
+    return render(request, "exams/pupils.html", context, status=400 if errors else 200)
+
+
+@login_required
+def pupils_template(request: HttpRequest, centre_id: int, kind: str) -> HttpResponse:
+    access_centre(_user(request), centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
+    return _template_response(levels.template_headers(), kind, "modele-niveaux-eleves")

@@ -24,8 +24,8 @@ from certification.models import (
     RoomSuspension,
 )
 from exams.models import ExamSession
-from finalization import errors, records, validation
-from finalization.models import SessionRecord
+from finalization import errors, records, scans, validation
+from finalization.models import IdentityCorrection, SessionRecord
 from lib import issue_reports
 from live.events import candidate_group, publish_on_commit, session_group
 
@@ -69,7 +69,7 @@ def do_finalize_session(
             comment=report.comment,
         )
         for issue in report.issue_reports:
-            IssueReport.objects.create(
+            created = IssueReport.objects.create(
                 course=report.course,
                 category=issue_reports.BY_CODE[issue.subcategory].category,
                 subcategory=issue.subcategory,
@@ -77,6 +77,8 @@ def do_finalize_session(
                 question_number=issue.question_number,
                 created_by=actor,
             )
+            if issue.correction:
+                IdentityCorrection.objects.create(report=created, changes=issue.correction)
     closed = _close_ongoing_alerts(session, courses, actor=actor, now=now)
     running = [course for course in courses if course.status == CourseStatus.STARTED]
     ended = CertificationCourse.objects.filter(
@@ -102,6 +104,12 @@ def do_finalize_session(
         has_incident=valid.has_incident,
         has_joining_issue=valid.has_joining_issue,
         global_comment=bool(valid.global_comment),
+        identity_corrections=[
+            {"candidate": r.course.candidate_id, "changes": i.correction}
+            for r in valid.reports
+            for i in r.issue_reports
+            if i.correction
+        ],
         closed_alerts=closed,
     )
     for course in running:
@@ -190,6 +198,46 @@ def do_archive_session_records(session: ExamSession, *, actor: User | None) -> l
         ],
     )
     return created
+
+
+@transaction.atomic
+def do_attach_scan(
+    session: ExamSession, *, kind: str, name: str, data: bytes, actor: User
+) -> SessionRecord:
+    """A signed document scanned by the centre joins the archived records, with a hash, a
+    size and the same retention date as the documents generated at finalization."""
+    locked = ExamSession.objects.select_for_update().filter(pk=session.pk).first()
+    if locked is None or locked.finalized_at is None:
+        raise errors.NotFinalized
+    try:
+        media_type = scans.check(kind, name, data)
+    except scans.ScanRefused as refused:
+        raise errors.ScanInvalid(refused.message) from refused
+    record = SessionRecord.objects.create(
+        session=session,
+        kind=kind,
+        content=data,
+        media_type=media_type,
+        sha256=records.sha256(data),
+        size=len(data),
+        created_at=timezone.now(),
+        retain_until=records.retain_until(locked.finalized_at, locked.zone),
+        uploaded_by=actor,
+        original_name=name[: scans.MAX_NAME],
+    )
+    record_event(
+        Tag.Centre.SCAN_ATTACH,
+        actor=actor,
+        session=session,
+        record=record.pk,
+        kind=kind,
+        media_type=media_type,
+        sha256=record.sha256,
+        size=record.size,
+        name=record.original_name,
+        retain_until=record.retain_until.isoformat(),
+    )
+    return record
 
 
 @dataclass(frozen=True)

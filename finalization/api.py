@@ -2,11 +2,13 @@
 and actions as the pages."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
@@ -29,6 +31,9 @@ class IssueReportIn(Schema):
     subcategory: Line
     description: Lines = ""
     question_number: int | None = None
+    # C1 only: the corrected identity (first_name, last_name, birthdate as AAAA-MM-JJ, sex,
+    # birth_city, birth_postal_code, birth_country); fields left out stay as they are.
+    correction: dict[str, str] | None = None
 
 
 class CandidateReportIn(Schema):
@@ -150,6 +155,7 @@ def finalize_session(
                         subcategory=i.subcategory,
                         description=i.description,
                         question_number=i.question_number,
+                        correction=i.correction,
                     )
                     for i in r.issue_reports
                 ],
@@ -174,10 +180,22 @@ class RecordOut(Schema):
     sha256: str
     created_at: dt.datetime
     retain_until: dt.date
+    media_type: str
+    scan: bool
     download_url: str
 
 
 def _record_out(record: SessionRecord) -> dict[str, Any]:
+    if record.is_scan:
+        url = reverse(
+            "api:finalization_session_scan",
+            kwargs={"session_id": record.session_id, "record_id": record.pk},
+        )
+    else:
+        url = reverse(
+            "api:finalization_session_record",
+            kwargs={"session_id": record.session_id, "kind": record.kind},
+        )
     return {
         "id": record.pk,
         "kind": record.kind,
@@ -187,10 +205,9 @@ def _record_out(record: SessionRecord) -> dict[str, Any]:
         "sha256": record.sha256,
         "created_at": record.created_at,
         "retain_until": record.retain_until,
-        "download_url": reverse(
-            "api:finalization_session_record",
-            kwargs={"session_id": record.session_id, "kind": record.kind},
-        ),
+        "media_type": record.media_type,
+        "scan": record.is_scan,
+        "download_url": url,
     }
 
 
@@ -220,3 +237,43 @@ def session_records(request: HttpRequest, session_id: Id) -> list[dict[str, Any]
 def session_record(request: HttpRequest, session_id: Id, kind: SessionRecord.Kind) -> HttpResponse:
     session = access_session_records(_user(request), session_id)
     return records.download(records.get(session, kind))
+
+
+SCAN_KIND = Literal["emargement-signe", "pv-signe"]
+
+
+@router.post(
+    "/sessions/{session_id}/scans",
+    response={201: RecordOut},
+    url_name="finalization_attach_scan",
+)
+def attach_scan(
+    request: HttpRequest, session_id: int, kind: Form[SCAN_KIND], file: File[UploadedFile]
+) -> Status[Any]:
+    """Attaches a signed document (PDF, PNG or JPEG, recognized by its content) to a
+    finalized session's archived records, kept until the same date as the others."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    data = file.read(settings.SCAN_MAX_BYTES + 1)
+    record = actions.do_attach_scan(session, kind=kind, name=file.name or "", data=data, actor=user)
+    return Status(201, _record_out(record))
+
+
+@router.get(
+    "/sessions/{session_id}/scans/{record_id}",
+    url_name="finalization_session_scan",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Le document signé tel qu'ajouté (ETag : son SHA-256)",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in ("application/pdf", "image/png", "image/jpeg")
+                },
+            }
+        }
+    },
+)
+def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    session = access_session_records(_user(request), session_id)
+    return records.download(records.get_scan(session, record_id))

@@ -24,3 +24,15 @@ class NoStartedTest(Refusal):
     message = gettext_lazy(
         "Aucun candidat n'a commencé son test : la session ne peut pas être finalisée."
     )
+
+
+class NotFinalized(Refusal):
+    status, code = 409, "not_finalized"
+    message = gettext_lazy(
+        "La session n'est pas finalisée : les documents signés s'ajoutent aux documents "
+        "archivés à la finalisation."
+    )
+
+
+class ScanInvalid(Refusal):
+    status, code = 400, "scan_invalid"

@@ -18,10 +18,11 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from audit.events import describe_alert
+from certification import review
 from certification.models import AbortReason, CourseStatus, IssueReport
 from exams.documents import SessionPDF, extra_time_text, render_session
 from exams.models import ExamSession
-from finalization.models import SessionRecord
+from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.history import CandidateHistory, SessionHistory, session_history
 from invigilation.models import InvigilatorAccess, Note
 from lib import issue_reports
@@ -242,6 +243,15 @@ def attendance_pdf(facts: Facts) -> bytes:
 def _report_detail(report: IssueReport, label: str, zone: ZoneInfo) -> str:
     # A report validated live carries its label as description: not printed twice.
     parts = [report.description] if report.description not in ("", label) else []
+    correction = IdentityCorrection.objects.filter(report=report).first()
+    if correction is not None:
+        # The change asked for, as it stood when archived (the jury decides later).
+        parts.append(
+            "Modification demandée : "
+            + " ; ".join(
+                f"{field} : {before} → {after}" for field, before, after in correction.lines()
+            )
+        )
     alert = report.live_alert
     if alert is not None:
         parts.append(
@@ -250,6 +260,11 @@ def _report_detail(report: IssueReport, label: str, zone: ZoneInfo) -> str:
         )
     else:
         parts.append("Ajouté à la finalisation")
+    # The question in the order the candidate saw its choices, so a later review reads what
+    # was on the screen.
+    seen = review.reported_question(report)
+    if seen is not None:
+        parts.append(f"Question vue : {seen.summary()}")
     return " — ".join(parts)
 
 
@@ -464,7 +479,11 @@ def build(session: ExamSession, archived_at: dt.datetime) -> tuple[Facts, dict[s
 
 
 def ordered(records: list[SessionRecord]) -> list[SessionRecord]:
-    return sorted(records, key=lambda record: KINDS.index(Kind(record.kind)))
+    """The generated documents in KINDS order, then the scans as they were attached."""
+    return sorted(
+        records,
+        key=lambda r: (KINDS.index(Kind(r.kind)) if not r.is_scan else len(KINDS), r.pk),
+    )
 
 
 # --- Reading the archive ----------------------------------------------------------------------
@@ -476,17 +495,25 @@ def of_session(session: ExamSession) -> list[SessionRecord]:
 
 
 def get(session: ExamSession, kind: str) -> SessionRecord:
-    record = session.records.filter(kind=kind).first()
+    record = session.records.filter(kind=kind, kind__in=KINDS).first()
+    if record is None:
+        raise Http404
+    return record
+
+
+def get_scan(session: ExamSession, record_id: int) -> SessionRecord:
+    record = session.records.filter(pk=record_id).exclude(kind__in=KINDS).first()
     if record is None:
         raise Http404
     return record
 
 
 def download(record: SessionRecord) -> HttpResponse:
-    """The PDF exactly as archived; its SHA-256 is the ETag."""
+    """The file exactly as archived, with the type read from its content; its SHA-256 is
+    the ETag."""
     return HttpResponse(
         bytes(record.content),
-        content_type="application/pdf",
+        content_type=record.media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{record.filename}"',
             "ETag": f'"{record.sha256}"',

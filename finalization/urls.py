@@ -12,4 +12,10 @@ urlpatterns = [
         views.session_record,
         name="session_record",
     ),
+    path("sessions/<id:session_id>/archives/scans/", views.scan_attach, name="scan_attach"),
+    path(
+        "sessions/<id:session_id>/archives/scans/<id:record_id>/",
+        views.session_scan,
+        name="session_scan",
+    ),
 ]

@@ -14,7 +14,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from certification.models import AbortReason, CertificationCourse, CourseStatus
+from exams.models import IDENTITY_FIELDS
+from finalization import corrections
 from finalization.errors import FinalizationInvalid
+from finalization.models import current_values, display, field_label
 from invigilation.history import CandidateHistory, Line, SessionHistory
 from lib import freetext, issue_reports
 from lib.text import whole_number
@@ -35,6 +38,8 @@ class IssueReportInput:
     # A str is what the page received when it is not a number (« ² », « 1e3 »): kept to be
     # shown again, and refused by `validate`.
     question_number: int | str | None = None
+    # C1 only: the identity as it should read (field → value; blank fields unchanged).
+    correction: dict[str, str] | None = None
 
 
 @dataclass
@@ -87,8 +92,9 @@ def _clean_text(value: str, where: str, errors: list[str]) -> str:
 
 
 def _validate_issue(
-    who: str, number: int, issue: IssueReportInput, errors: list[str]
+    course: CertificationCourse, number: int, issue: IssueReportInput, errors: list[str]
 ) -> IssueReportInput | None:
+    who = str(course.candidate)
     where = _("%(who)s — Signalement %(n)s") % {"who": who, "n": number}
     known = issue_reports.get(issue.subcategory)
     if known is None:
@@ -117,7 +123,21 @@ def _validate_issue(
             )
             % {"where": where, "code": code, "max": MAX_QUESTION_NUMBER}
         )
-    return IssueReportInput(subcategory=code, description=description, question_number=question)
+    changes = None
+    if code == corrections.CODE:
+        changes, wrong = corrections.validate(course.candidate, issue.correction or {})
+        errors += [
+            _("%(where)s (%(code)s) : %(error)s") % {"where": where, "code": code, "error": error}
+            for error in wrong
+        ]
+    elif issue.correction:
+        errors.append(
+            _("%(where)s (%(code)s) : seul un signalement C1 porte des informations corrigées.")
+            % {"where": where, "code": code}
+        )
+    return IssueReportInput(
+        subcategory=code, description=description, question_number=question, correction=changes
+    )
 
 
 def _validate_candidate(
@@ -149,7 +169,7 @@ def _validate_candidate(
     issues = [
         valid
         for number, issue in enumerate(given.issue_reports, start=1)
-        if (valid := _validate_issue(who, number, issue, errors)) is not None
+        if (valid := _validate_issue(course, number, issue, errors)) is not None
     ]
     return ValidReport(
         course=course,
@@ -219,6 +239,20 @@ def from_post(data: Mapping[str, Any], candidate_ids: Iterable[int]) -> Finaliza
                     question_number=raw_number or None if number is None else number,
                 )
             )
+        correction = {
+            name: text(f"{prefix}fix-{name}").strip()
+            for name in IDENTITY_FIELDS
+            if text(f"{prefix}fix-{name}").strip()
+        }
+        if correction:
+            # The identity block is the C1 report's content: on the first C1 slot, or one more.
+            c1 = next(
+                (i for i in issues if i.subcategory.strip().upper() == corrections.CODE), None
+            )
+            if c1 is None:
+                issues.append(IssueReportInput(subcategory=corrections.CODE))
+                c1 = issues[-1]
+            c1.correction = correction
         reports.append(
             CandidateReportInput(
                 candidate_id=candidate_id,
@@ -252,6 +286,8 @@ class PageRow:
     record: CandidateHistory
     values: CandidateReportInput
     slots: list[tuple[int, IssueReportInput]]
+    # The identity block: (field, label, current value, corrected value as typed).
+    identity: list[tuple[str, str, str, str]]
 
     @property
     def unfinished(self) -> bool:
@@ -268,7 +304,19 @@ def page_rows(history: SessionHistory, submitted: FinalizationInput | None) -> l
             candidate_id=candidate.candidate_id,
             comment="" if submitted else notes_text(candidate.lines),
         )
-        issues = list(values.issue_reports)[:REPORT_SLOTS]
+        typed = next((i.correction for i in values.issue_reports if i.correction), None) or {}
+        # The C1 the identity block added is shown by the block, not in a slot.
+        issues = [
+            i
+            for i in values.issue_reports
+            if not (i.correction and i.subcategory == corrections.CODE)
+        ][:REPORT_SLOTS]
         issues += [IssueReportInput(subcategory="")] * (REPORT_SLOTS - len(issues))
-        rows.append(PageRow(candidate, values, list(enumerate(issues, start=1))))
+        assert candidate.course is not None
+        current = current_values(candidate.course.candidate)
+        identity = [
+            (name, field_label(name), display(name, current[name]), typed.get(name, ""))
+            for name in IDENTITY_FIELDS
+        ]
+        rows.append(PageRow(candidate, values, list(enumerate(issues, start=1)), identity))
     return rows

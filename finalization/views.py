@@ -1,17 +1,20 @@
 """The centre's « Finaliser la session » page and the archived documents' downloads."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
 from certification.models import AbortReason
 from exams.access import access_session_by_centre_member
 from finalization import actions, records, validation
-from finalization.errors import FinalizationInvalid
+from finalization.errors import FinalizationInvalid, ScanInvalid
 from invigilation.history import session_history
 from lib import issue_reports
 from lib.errors import Refusal
@@ -24,6 +27,43 @@ def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResp
         _user(request), session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD
     )
     return records.download(records.get(session, kind))
+
+
+@login_required
+def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    """A signed document the centre attached, exactly as sent."""
+    session = access_session_by_centre_member(
+        _user(request), session_id, Permission.CENTRE_DOCUMENT_DOWNLOAD
+    )
+    return records.download(records.get_scan(session, record_id))
+
+
+@login_required
+@require_POST
+def scan_attach(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Ajouter un document signé » on the session page: back to it with the outcome."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ScanInvalid(_("Choisissez un fichier à ajouter."))
+        record = actions.do_attach_scan(
+            session,
+            kind=request.POST.get("kind", ""),
+            name=upload.name or "",
+            data=upload.read(settings.SCAN_MAX_BYTES + 1),
+            actor=user,
+        )
+    except Refusal as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("« %(label)s » a été ajouté aux documents archivés.")
+            % {"label": record.get_kind_display()},
+        )
+    return redirect(reverse("exams:session_detail", args=[session.pk]) + "#records-title")
 
 
 @login_required

@@ -12,7 +12,9 @@ from accounts.models import User
 from audit.events import record_event
 from audit.tags import Tag
 from certification.models import Answer, IssueReport
-from exams.models import ExamSession
+from exams.models import Candidate, ExamSession
+from finalization import corrections
+from finalization.models import IdentityCorrection, current_values
 from jury import errors as e
 from lib.issue_reports import IN_CHALLENGE
 from results import actions as result_actions
@@ -166,6 +168,8 @@ def do_reject_report(report: IssueReport, *, actor: User, comment: str = "") -> 
 def do_resolve_report(report: IssueReport, *, actor: User, comment: str) -> IssueReport:
     """Any report: resolved with the jury's comment (required)."""
     session = _check_open(report)
+    if _correction(report) is not None:
+        raise e.CorrectionToDecide
     resolution = _clean(comment)
     if not resolution:
         raise e.CommentRequired
@@ -178,3 +182,82 @@ def do_resolve_report(report: IssueReport, *, actor: User, comment: str) -> Issu
         report=report.pk,
     )
     return report
+
+
+# --- Identity corrections (C1) ---------------------------------------------------------------
+
+
+def _correction(report: IssueReport) -> IdentityCorrection | None:
+    return IdentityCorrection.objects.filter(report=report).first()
+
+
+def _decide(correction: IdentityCorrection, status: str, *, actor: User, **fields: object) -> None:
+    """Pending → accepted or refused, once: the second of two jury members loses."""
+    updated = IdentityCorrection.objects.filter(
+        pk=correction.pk, status=IdentityCorrection.Status.PENDING
+    ).update(status=status, decided_at=timezone.now(), decided_by=actor, **fields)
+    if not updated:
+        correction.refresh_from_db()
+        raise e.AlreadyResolved(_name(correction.decided_by))
+
+
+@transaction.atomic
+def do_accept_identity_correction(
+    report: IssueReport, *, actor: User, comment: str = ""
+) -> IdentityCorrection:
+    """« Accepter la modification »: the candidate's line takes the corrected identity, so
+    the certificate issued at publication bears it; the audit row keeps before and after."""
+    session = _check_open(report)
+    correction = _correction(report)
+    if correction is None:
+        raise e.NoIdentityCorrection
+    candidate = Candidate.objects.select_for_update().get(pk=report.course.candidate_id)
+    # Checked again with the candidate form's rules: another correction accepted since may
+    # have given a second line of the session this very identity.
+    changes, errors = corrections.validate(candidate, correction.changes)
+    if errors:
+        raise e.CorrectionInvalid(errors)
+    current = current_values(candidate)
+    before = {name: current[name] for name in changes}
+    _decide(correction, IdentityCorrection.Status.ACCEPTED, actor=actor, before=before)
+    corrections.apply(candidate, changes)
+    candidate.save()
+    resolution = _clean(comment) or _("Modification des informations du candidat acceptée.")
+    _resolve(report, actor=actor, resolution=resolution, neutralized=False)
+    record_event(
+        Tag.Jury.IDENTITY_CORRECT,
+        actor=actor,
+        session=session,
+        candidate=candidate.pk,
+        report=report.pk,
+        before=before,
+        after=changes,
+    )
+    correction.refresh_from_db()
+    return correction
+
+
+@transaction.atomic
+def do_refuse_identity_correction(
+    report: IssueReport, *, actor: User, comment: str = ""
+) -> IdentityCorrection:
+    """« Refuser la modification »: the line keeps its identity; the jury says why."""
+    session = _check_open(report)
+    correction = _correction(report)
+    if correction is None:
+        raise e.NoIdentityCorrection
+    resolution = _clean(comment)
+    if not resolution:
+        raise e.CommentRequired
+    _decide(correction, IdentityCorrection.Status.REFUSED, actor=actor)
+    _resolve(report, actor=actor, resolution=resolution, neutralized=False)
+    record_event(
+        Tag.Jury.IDENTITY_REFUSE,
+        actor=actor,
+        session=session,
+        candidate=report.course.candidate_id,
+        report=report.pk,
+        changes=dict(correction.changes),
+    )
+    correction.refresh_from_db()
+    return correction

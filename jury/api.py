@@ -11,7 +11,8 @@ from accounts.permissions import Permission
 from accounts.request import request_user as _user
 from certification.models import IssueReport
 from exams.access import access_session_by_jury, has_jury_permission
-from exams.models import ExamSession
+from exams.models import IDENTITY_FIELDS, ExamSession
+from finalization.models import IdentityCorrection
 from invigilation.history import session_history
 from jury import actions, queries
 from jury.access import access_report_by_jury
@@ -37,6 +38,21 @@ class SessionSummaryOut(Schema):
     needs_attention: bool
 
 
+class CorrectedFieldOut(Schema):
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+class IdentityCorrectionOut(Schema):
+    status: str
+    changes: dict[str, str]
+    before: dict[str, str]
+    decided_at: dt.datetime | None
+    lines: list[CorrectedFieldOut]
+
+
 class IssueReportOut(Schema):
     id: int
     category: str
@@ -49,6 +65,7 @@ class IssueReportOut(Schema):
     resolved_at: dt.datetime | None
     resolution: str
     neutralized: bool
+    identity_correction: IdentityCorrectionOut | None
 
 
 class CandidateReviewOut(Schema):
@@ -120,6 +137,24 @@ def _report(report: IssueReport) -> dict[str, Any]:
         "resolved_at": report.resolved_at,
         "resolution": report.resolution,
         "neutralized": report.neutralized,
+        "identity_correction": _correction(report),
+    }
+
+
+def _correction(report: IssueReport) -> dict[str, Any] | None:
+    correction = IdentityCorrection.objects.filter(report=report).first()
+    if correction is None:
+        return None
+    names = [name for name in IDENTITY_FIELDS if name in correction.changes]
+    return {
+        "status": correction.status,
+        "changes": correction.changes,
+        "before": correction.before,
+        "decided_at": correction.decided_at,
+        "lines": [
+            {"field": name, "label": label, "before": before, "after": after}
+            for name, (label, before, after) in zip(names, correction.lines(), strict=True)
+        ],
     }
 
 
@@ -222,3 +257,31 @@ def resolve(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[st
     user = _user(request)
     report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
     return _report(actions.do_resolve_report(report, actor=user, comment=payload.comment))
+
+
+@router.post(
+    "/reports/{report_id}/accept-correction",
+    response=IssueReportOut,
+    url_name="jury_report_accept_correction",
+)
+def accept_correction(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+    """« Accepter la modification » of a C1 report: the candidate's identity is corrected."""
+    user = _user(request)
+    report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
+    actions.do_accept_identity_correction(report, actor=user, comment=payload.comment)
+    report.refresh_from_db()
+    return _report(report)
+
+
+@router.post(
+    "/reports/{report_id}/refuse-correction",
+    response=IssueReportOut,
+    url_name="jury_report_refuse_correction",
+)
+def refuse_correction(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+    """« Refuser la modification »: the identity stays; the comment says why (required)."""
+    user = _user(request)
+    report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
+    actions.do_refuse_identity_correction(report, actor=user, comment=payload.comment)
+    report.refresh_from_db()
+    return _report(report)

@@ -80,3 +80,29 @@ class CommentRequired(Refusal):
 class NotJuryMember(Refusal):
     status, code = 400, "not_jury_member"
     message = _("Ce compte n'est pas membre du jury : la session ne peut pas lui être attribuée.")
+
+
+class NoIdentityCorrection(Refusal):
+    status, code = 400, "no_identity_correction"
+    message = _(
+        "Ce signalement ne porte pas de modification des informations du candidat : "
+        "résolvez-le avec un commentaire."
+    )
+
+
+class CorrectionToDecide(Refusal):
+    status, code = 400, "correction_to_decide"
+    message = _(
+        "Ce signalement porte une modification des informations du candidat : acceptez-la ou "
+        "refusez-la."
+    )
+
+
+class CorrectionInvalid(Refusal):
+    status, code = 409, "correction_invalid"
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(
+            _("La modification ne peut pas être acceptée : %(errors)s")
+            % {"errors": " ".join(errors)}
+        )

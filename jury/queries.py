@@ -4,7 +4,7 @@ invigilation/history.py, which also gives the timeline)."""
 
 from dataclasses import dataclass, field
 
-from certification import scoring
+from certification import review, scoring
 from certification.models import (
     AbortReason,
     CertificationCourse,
@@ -82,6 +82,11 @@ class CandidateReview:
     # Answers after leaving a focus-mode question's frame / to a timed question run out.
     focus_lost: int = 0
     timed_out: int = 0
+
+    @property
+    def reports_seen(self) -> list[tuple[IssueReport, review.QuestionAsSeen | None]]:
+        """Each report with the question it is about, as the candidate saw it."""
+        return [(report, review.reported_question(report)) for report in self.issue_reports]
 
     @property
     def abort_reason_label(self) -> str:

@@ -16,5 +16,16 @@ urlpatterns = [
         views.session_record,
         name="session_record",
     ),
+    path("questions/", views.item_statistics, name="item_statistics"),
+    path(
+        "questions/statistiques.<str:fmt>",
+        views.item_statistics_file,
+        name="item_statistics_file",
+    ),
+    path(
+        "sessions/<id:session_id>/archives/scans/<id:record_id>/",
+        views.session_scan,
+        name="session_scan",
+    ),
     path("signalements/<id:report_id>/traiter/", views.report_resolve, name="report_resolve"),
 ]

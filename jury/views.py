@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from certification.models import IssueReport
+from certification import itemstats
+from certification.models import CertificationCourse
 from exams.access import access_session_by_jury, has_jury_permission
 from finalization import records
 from invigilation.history import session_history
@@ -23,6 +24,7 @@ from jury.access import access_report_by_jury
 from jury.forms import DecisionForm
 from lib.errors import Refusal
 from lib.issue_reports import IN_CHALLENGE
+from lib.spreadsheets import write_csv, write_ods
 from lib.text import whole_number
 
 # The text a live-alert report is resolved with (reference §2.7, Pix's wording).
@@ -37,6 +39,37 @@ def session_list(request: HttpRequest) -> HttpResponse:
     if not has_jury_permission(_user(request), Permission.JURY_SESSION_REVIEW):
         raise Http404
     return render(request, "jury/session_list.html", {"summaries": queries.finalized_sessions()})
+
+
+@login_required
+def item_statistics(request: HttpRequest) -> HttpResponse:
+    """How each question of the bank behaves with real candidates (staff, i.e. the jury)."""
+    if not has_jury_permission(_user(request), Permission.JURY_SESSION_REVIEW):
+        raise Http404
+    stats = itemstats.item_statistics()
+    context = {
+        "headers": itemstats.HEADERS,
+        "rows": itemstats.rows(stats),
+        "flagged": sum(1 for s in stats if s.flags),
+        "tests": CertificationCourse.objects.count(),
+    }
+    return render(request, "jury/item_statistics.html", context)
+
+
+@login_required
+def item_statistics_file(request: HttpRequest, fmt: str) -> HttpResponse:
+    if not has_jury_permission(_user(request), Permission.JURY_SESSION_REVIEW):
+        raise Http404
+    if fmt not in ("csv", "ods"):
+        raise Http404
+    table = itemstats.table(itemstats.item_statistics())
+    if fmt == "csv":
+        data, mime = write_csv(table), "text/csv; charset=utf-8"
+    else:
+        data, mime = write_ods(table, "Questions"), "application/vnd.oasis.opendocument.spreadsheet"
+    response = HttpResponse(data, content_type=mime)
+    response["Content-Disposition"] = f'attachment; filename="statistiques-questions.{fmt}"'
+    return response
 
 
 @login_required
@@ -63,6 +96,13 @@ def session_record(request: HttpRequest, session_id: int, kind: str) -> HttpResp
     """A document the centre's finalization archived, exactly as it was then."""
     session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
     return records.download(records.get(session, kind))
+
+
+@login_required
+def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    """A signed document the centre attached to the session's records."""
+    session = access_session_by_jury(_user(request), session_id, Permission.JURY_SESSION_REVIEW)
+    return records.download(records.get_scan(session, record_id))
 
 
 def _done(
@@ -122,10 +162,18 @@ def session_unpublish(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-DECISIONS: dict[str, tuple[Callable[..., IssueReport], str | Promise]] = {
+DECISIONS: dict[str, tuple[Callable[..., object], str | Promise]] = {
     "neutralize": (actions.do_neutralize_question, gettext_lazy("La question est neutralisée.")),
     "reject": (actions.do_reject_report, gettext_lazy("Le signalement est rejeté.")),
     "resolve": (actions.do_resolve_report, gettext_lazy("Le signalement est résolu.")),
+    "accept_correction": (
+        actions.do_accept_identity_correction,
+        gettext_lazy("La modification des informations du candidat est acceptée."),
+    ),
+    "refuse_correction": (
+        actions.do_refuse_identity_correction,
+        gettext_lazy("La modification des informations du candidat est refusée."),
+    ),
 }
 
 

@@ -316,7 +316,7 @@ def read_table(filename: str, data: bytes, *, max_bytes: int, max_rows: int = MA
     return Table(headers=[str(h) for h in headers], rows=body)
 
 
-Cell = str | int | None
+Cell = str | int | float | None
 
 
 def _written(value: Cell) -> str:
@@ -333,7 +333,7 @@ def write_csv(rows: Sequence[Sequence[Cell]]) -> bytes:
 
 
 def _ods_cell(value: Cell) -> TableCell:
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         element = TableCell(valuetype="float", value=str(value))
         element.addElement(P(text=str(value)))
     elif value is None:
@@ -345,7 +345,7 @@ def _ods_cell(value: Cell) -> TableCell:
 
 
 def write_ods(rows: Sequence[Sequence[Cell]], sheet_name: str) -> bytes:
-    """One sheet; whole numbers as numbers, text as text, None as an empty cell."""
+    """One sheet; numbers as numbers, text as text, None as an empty cell."""
     document = OpenDocumentSpreadsheet()
     sheet = OdfTable(name=sheet_name)
     for values in rows:

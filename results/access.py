@@ -3,9 +3,9 @@ its own sessions' results, once published. 404 for everyone else."""
 
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import Centre, User
 from accounts.permissions import Permission
-from exams.access import access_session_by_centre_member
+from exams.access import access_centre, access_session_by_centre_member
 from exams.models import ExamSession
 from results.errors import ResultsNotPublished
 from results.models import Certificate
@@ -33,3 +33,9 @@ def access_results_by_centre_member(user: User, session_id: int) -> ExamSession:
     if session.published_at is None:
         raise ResultsNotPublished
     return session
+
+
+def access_establishment_results(user: User, centre_id: int) -> Centre:
+    """The centre whose results across its published sessions the user may read and export:
+    a member with the results permission; 404 for everyone else."""
+    return access_centre(user, centre_id, Permission.CENTRE_RESULTS_EXPORT)

@@ -5,16 +5,22 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from ninja import Router, Schema
 
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification.scoring import level_name
+from lib.errors import FormInvalid
 from lib.freetext import Line
 from lib.ids import Id
 from results import actions, documents, exports
-from results.access import access_own_certificate, access_results_by_centre_member
+from results.access import (
+    access_establishment_results,
+    access_own_certificate,
+    access_results_by_centre_member,
+)
+from results.forms import establishment_filter
 from results.models import Certificate
 
 router = Router(tags=["results"])
@@ -90,3 +96,42 @@ def certificate(request: HttpRequest, certificate_id: Id) -> dict[str, Any]:
 def session_results(request: HttpRequest, session_id: Id) -> dict[str, Any]:
     session = access_results_by_centre_member(_user(request), session_id)
     return {"headers": exports.headers(), "rows": exports.result_rows(session)}
+
+
+class EstablishmentResultsOut(Schema):
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+@router.get(
+    "/centres/{centre_id}",
+    response=EstablishmentResultsOut,
+    url_name="results_establishment",
+)
+def establishment_results(
+    request: HttpRequest,
+    centre_id: int,
+    date_from: str = "",
+    date_to: str = "",
+    school_class: str = "",
+    complementary_certification: str = "",
+) -> dict[str, Any]:
+    """Every published session's results of the centre, filtered like the page (dates as
+    AAAA-MM-JJ or JJ/MM/AAAA); a wrong filter is 400 with the form's errors."""
+    centre = access_establishment_results(_user(request), centre_id)
+    query = QueryDict(mutable=True)
+    for name, value in (
+        ("date_from", date_from),
+        ("date_to", date_to),
+        ("school_class", school_class),
+        ("complementary_certification", complementary_certification),
+    ):
+        if value:
+            query[name] = value
+    form, given = establishment_filter(centre, query)
+    if given is None:
+        raise FormInvalid(form)
+    return {
+        "headers": exports.establishment_headers(),
+        "rows": exports.establishment_rows(centre, given),
+    }

@@ -18,4 +18,14 @@ urlpatterns = [
         views.session_export,
         name="session_export",
     ),
+    path(
+        "centres/<id:centre_id>/resultats/",
+        views.establishment_results,
+        name="establishment",
+    ),
+    path(
+        "centres/<id:centre_id>/resultats.<str:kind>",
+        views.establishment_export,
+        name="establishment_export",
+    ),
 ]

@@ -6,20 +6,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification.scoring import MAX_LEVEL, MAX_SCORE, level_name
 from results import actions, documents, exports
-from results.access import access_own_certificate, access_results_by_centre_member
+from results.access import (
+    access_establishment_results,
+    access_own_certificate,
+    access_results_by_centre_member,
+)
 from results.errors import (
     CertificateWithdrawn,
     ResultsNotPublished,
     TooManyVerifications,
     UnknownCertificate,
 )
-from results.forms import VerifyForm
+from results.forms import VerifyForm, establishment_filter
 
 
 @login_required
@@ -87,6 +93,54 @@ def session_export(request: HttpRequest, session_id: int, kind: str) -> HttpResp
     filename = f"resultats-session-{session.number}.{kind}"
     return HttpResponse(
         build(session),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- The establishment's results ---------------------------------------------------------------
+
+# The page shows the columns up to the level's name; the exports add the 16 competences and
+# the verification code.
+PAGE_COLUMNS = 12
+ESTABLISHMENT_EXPORTS = {
+    "csv": (exports.establishment_csv, "text/csv; charset=utf-8"),
+    "ods": (exports.establishment_ods, "application/vnd.oasis.opendocument.spreadsheet"),
+}
+
+
+@login_required
+def establishment_results(request: HttpRequest, centre_id: int) -> HttpResponse:
+    """« Résultats de l'établissement »: every published session's results, filtered."""
+    centre = access_establishment_results(_user(request), centre_id)
+    form, given = establishment_filter(centre, request.GET)
+    context = {
+        "centre": centre,
+        "form": form,
+        "headers": exports.establishment_headers()[:PAGE_COLUMNS],
+        "rows": [row[:PAGE_COLUMNS] for row in exports.establishment_rows(centre, given)]
+        if given
+        else [],
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "results/establishment.html", context, status=200 if given else 400)
+
+
+@login_required
+def establishment_export(request: HttpRequest, centre_id: int, kind: str) -> HttpResponse:
+    centre = access_establishment_results(_user(request), centre_id)
+    if kind not in ESTABLISHMENT_EXPORTS:
+        raise Http404
+    form, given = establishment_filter(centre, request.GET)
+    if given is None:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(
+            reverse("results:establishment", args=[centre.pk]) + "?" + request.GET.urlencode()
+        )
+    build, content_type = ESTABLISHMENT_EXPORTS[kind]
+    filename = f"resultats-etablissement-{timezone.localdate():%Y-%m-%d}.{kind}"
+    return HttpResponse(
+        build(centre, given),
         content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -29,8 +29,8 @@ from certification.models import (
     Suspension,
     TimeAddition,
 )
-from exams.models import Candidate, ExamDuration, ExamSession
-from finalization.models import SessionRecord
+from exams.models import Candidate, ExamDuration, ExamSession, PlatformToken, Student, StudentLevel
+from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.models import InvigilatorAccess, Note, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
 from results.models import Certificate, CertificateStatus
@@ -113,6 +113,37 @@ class CandidateFactory(factory.django.DjangoModelFactory):
     birth_city = "Lyon"
     birth_postal_code = "69001"
     birth_country = "FRANCE"
+
+
+class StudentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Student
+
+    centre = factory.SubFactory(CentreFactory)
+    key = factory.Sequence(lambda n: f"eleve{n}@lycee.fr")
+    first_name = "Léa"
+    last_name = factory.Sequence(lambda n: f"Eleve{n}")
+
+
+class StudentLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StudentLevel
+
+    student = factory.SubFactory(StudentFactory)
+    competence = "1.1"
+    level = 2
+    reached_on = dt.date(2026, 1, 15)
+    updated_at = factory.LazyFunction(timezone.now)
+
+
+class PlatformTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlatformToken
+
+    centre = factory.SubFactory(CentreFactory)
+    name = "ENT du lycée"
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"jeton-{n}".encode()).hexdigest())
+    created_at = factory.LazyFunction(timezone.now)
 
 
 class CompetenceLevelFactory(factory.django.DjangoModelFactory):
@@ -219,6 +250,18 @@ class IssueReportFactory(factory.django.DjangoModelFactory):
     subcategory = "E4"
     question_number = 2
     created_by = factory.SubFactory(UserFactory)
+
+
+class IdentityCorrectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdentityCorrection
+
+    report = factory.SubFactory(
+        "tests.factories.IssueReportFactory",
+        category="CANDIDATE_INFORMATIONS_CHANGES",
+        subcategory="C1",
+    )
+    changes = factory.LazyFunction(lambda: {"first_name": "Léa"})
 
 
 class CertificationReportFactory(factory.django.DjangoModelFactory):

@@ -3,6 +3,7 @@
 import textwrap
 from pathlib import Path
 
+from certification import engine
 from lib.framework import COMPETENCE_CODES
 
 
@@ -51,3 +52,22 @@ def write_bank(directory: Path, per_competence: int = 3) -> Path:
     ).splitlines()
     (directory / "items.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory
+
+
+def right_response(question: dict) -> list[int] | str:
+    """The right response to a question of the state JSON, on the order it shows the
+    choices in (drawn per candidate): the positions of the bank's right choices."""
+    item = engine.item(question["id"])
+    if item.type == "free":
+        return item.accepted[0]
+    right = {item.choices[i] for i in item.answer}
+    return [n for n, text in enumerate(question["choices"]) if text in right]
+
+
+def wrong_response(question: dict) -> list[int] | str:
+    """A wrong response to a question of the state JSON."""
+    item = engine.item(question["id"])
+    if item.type == "free":
+        return "sans rapport"
+    right = {item.choices[i] for i in item.answer}
+    return [next(n for n, text in enumerate(question["choices"]) if text not in right)]

@@ -52,7 +52,8 @@ from certification.models import (
     MessageReceipt,
     RoomSuspension,
 )
-from exams.models import Candidate, ExamSession
+from exams.models import Candidate, ExamSession, StudentLevel
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
@@ -65,6 +66,7 @@ from tests.world import (
     INVIGILATOR,
     JURY,
     PERSONAS,
+    PNG,
     SESSION_PASSWORD,
     SUPERUSER,
     World,
@@ -171,6 +173,24 @@ def _finalization_of_a(w: World) -> Call:
     courses = CertificationCourse.objects.filter(candidate__session=w.a.session)
     reports = [{"candidate_id": c.candidate_id, "abort_reason": "technical"} for c in courses]
     return Call(f"/api/sessions/{w.a.session.pk}/finalization", json={"reports": reports})
+
+
+LEVELS = {
+    "levels": [
+        {"student": "zoe@lycee.fr", "competence": "1.1", "level": 2, "reached_on": "2025-01-15"}
+    ]
+}
+
+
+def _levels_file() -> dict[str, Any]:
+    data = make_csv(
+        [["Élève", "Compétence", "Niveau", "Atteint le"], ["zoe@lycee.fr", "1.1", 2, "15/01/2025"]]
+    )
+    return {"file": SimpleUploadedFile("niveaux.csv", data)}
+
+
+def _scan() -> dict[str, Any]:
+    return {"kind": "pv-signe", "file": SimpleUploadedFile("pv.png", PNG)}
 
 
 def _reset_link(w: World) -> Call:
@@ -295,24 +315,24 @@ PAGES: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/kit.pdf"), only(*ROOM)
     ),
     # The live page's fragments (htmx): the rows, and each action giving its row back.
-    ("get", "surveillance/sessions/<int:session_id>/lignes/"): Entry(
+    ("get", "surveillance/sessions/<id:session_id>/lignes/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/lignes/?ids={w.a.running.pk}&journal=1"
         ),
         only(*ROOM),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/notes/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/notes/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/notes/", form={"text": "PV"}),
         only(*ROOM),
         done=lambda w: Note.objects.filter(session=w.a.session, text="PV").exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/terminer-temps-ecoule/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/terminer-temps-ecoule/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/terminer-temps-ecoule/", form={}),
         only(*ROOM),
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/confirmer/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/confirmer/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.absent.pk}/confirmer/", form={}
@@ -324,7 +344,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/annuler-confirmation/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/annuler-confirmation/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.confirmed.pk}"
@@ -338,7 +358,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/autoriser-reprise/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/autoriser-reprise/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/autoriser-reprise/",
@@ -351,7 +371,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/terminer/",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/terminer/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/terminer/", form={}
@@ -361,7 +381,7 @@ PAGES: dict[tuple[str, str], Entry] = {
             candidate=w.a.running, status="ended_by_invigilator"
         ).exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/candidats/<int:candidate_id>/notes/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/notes/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/notes/",
             form={"text": "Incident"},
@@ -369,7 +389,7 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: Note.objects.filter(candidate=w.a.running, text="Incident").exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/valider/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/valider/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/valider/",
             form={"reason": "E11"},
@@ -377,7 +397,7 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, status="validated").exists(),
     ),
-    ("post", "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/refuser/"): Entry(
+    ("post", "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/refuser/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/refuser/", form={}
         ),
@@ -386,7 +406,7 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     (
         "post",
-        "surveillance/sessions/<int:session_id>/signalements/<int:alert_id>/extension/",
+        "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/extension/",
     ): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.companion.pk}/extension/",
@@ -421,8 +441,17 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(JURY),
         done=lambda w: IssueReport.objects.get(pk=w.report.pk).resolved_at is not None,
     ),
+    # Issue 18: the item statistics, page and files, for the jury (staff) only.
+    ("get", "jury/questions/"): Entry(lambda w: Call("/jury/questions/"), only(JURY)),
+    ("get", "jury/questions/statistiques.<str:fmt>"): Entry(
+        lambda w: Call("/jury/questions/statistiques.ods"), only(JURY)
+    ),
     ("get", "jury/sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(JURY)
+    ),
+    ("get", "jury/sessions/<id:session_id>/archives/scans/<id:record_id>/"): Entry(
+        lambda w: Call(f"/jury/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
+        only(JURY),
     ),
     ("get", "resultats/<id:certificate_id>/"): Entry(
         lambda w: Call(f"/resultats/{w.certificate.pk}/"), only(CANDIDATE)
@@ -447,6 +476,25 @@ PAGES: dict[tuple[str, str], Entry] = {
     # The centre's pages.
     ("get", "centres/<id:centre_id>/sessions/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/sessions/"), only(*CENTRE)
+    ),
+    # « Éligibilité des élèves »: the pupils' levels, their import and its template.
+    ("get", "centres/<id:centre_id>/eleves/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/"), only(*CENTRE)
+    ),
+    ("post", "centres/<id:centre_id>/eleves/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/", form=_levels_file()),
+        only(*CENTRE),
+        done=lambda w: StudentLevel.objects.filter(student__centre=w.centre).exists(),
+    ),
+    ("get", "centres/<id:centre_id>/eleves/modele.<str:kind>"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/eleves/modele.ods"), only(*CENTRE)
+    ),
+    # « Résultats de l'établissement »: all its published sessions, page and export.
+    ("get", "centres/<id:centre_id>/resultats/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/resultats/?school_class=3e A"), only(*CENTRE)
+    ),
+    ("get", "centres/<id:centre_id>/resultats.<str:kind>"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/resultats.ods"), only(*CENTRE)
     ),
     ("get", "centres/<id:centre_id>/parametres/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/parametres/"), only(*CENTRE)
@@ -492,6 +540,16 @@ PAGES: dict[tuple[str, str], Entry] = {
     # Documents archived at finalization: the centre's copy here, the jury's under jury/.
     ("get", "sessions/<id:session_id>/archives/<slug:kind>.pdf"): Entry(
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/proces-verbal.pdf"), only(*CENTRE)
+    ),
+    # Signed scans the centre attaches to them, and their download.
+    ("post", "sessions/<id:session_id>/archives/scans/"): Entry(
+        lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/", form=_scan()),
+        only(*CENTRE),
+        done=lambda w: SessionRecord.objects.filter(session=w.finalized, kind="pv-signe").exists(),
+    ),
+    ("get", "sessions/<id:session_id>/archives/scans/<id:record_id>/"): Entry(
+        lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
+        only(*CENTRE),
     ),
     ("get", "candidats/<id:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
@@ -699,6 +757,17 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/jury/reports/{w.report.pk}/resolve", json={"comment": "Vu."}),
         only(JURY),
     ),
+    ("post", "/api/jury/reports/{report_id}/accept-correction"): Entry(
+        lambda w: Call(f"/api/jury/reports/{w.correction_report.pk}/accept-correction", json={}),
+        only(JURY),
+    ),
+    ("post", "/api/jury/reports/{report_id}/refuse-correction"): Entry(
+        lambda w: Call(
+            f"/api/jury/reports/{w.correction_report.pk}/refuse-correction",
+            json={"comment": "Pièce d'identité non conforme."},
+        ),
+        only(JURY),
+    ),
     # Results.
     ("get", "/api/results/verify/{code}"): Entry(
         lambda w: Call(f"/api/results/verify/{w.certificate.verification_code}"), everyone()
@@ -708,6 +777,17 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ),
     ("get", "/api/results/sessions/{session_id}/results"): Entry(
         lambda w: Call(f"/api/results/sessions/{w.published.pk}/results"), only(*CENTRE)
+    ),
+    ("get", "/api/centres/{centre_id}/pupils"): Entry(
+        lambda w: Call(f"/api/centres/{w.centre.pk}/pupils"), only(*CENTRE)
+    ),
+    ("post", "/api/centres/{centre_id}/competence-levels"): Entry(
+        lambda w: Call(f"/api/centres/{w.centre.pk}/competence-levels", json=LEVELS),
+        only(*CENTRE),
+    ),
+    ("get", "/api/results/centres/{centre_id}"): Entry(
+        lambda w: Call(f"/api/results/centres/{w.centre.pk}?date_from=2020-01-01"),
+        only(*CENTRE),
     ),
     # The centre.
     ("get", "/api/centres/{centre_id}/sessions"): Entry(
@@ -755,6 +835,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/sessions/{w.a.session.pk}/finalization"), only(*CENTRE)
     ),
     ("put", "/api/sessions/{session_id}/finalization"): Entry(_finalization_of_a, only(*CENTRE)),
+    ("post", "/api/sessions/{session_id}/scans"): Entry(
+        lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans", form=_scan()), only(*CENTRE)
+    ),
+    ("get", "/api/sessions/{session_id}/scans/{record_id}"): Entry(
+        lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}"),
+        only(CENTRE_ADMIN, JURY),
+    ),
     ("get", "/api/sessions/{session_id}/records"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/records"), only(CENTRE_ADMIN, JURY)
     ),
@@ -846,6 +933,8 @@ def _snapshot() -> tuple:
     """What any page or operation could change (each write also leaves an audit row)."""
     return (
         AuditEvent.objects.count(),
+        StudentLevel.objects.count(),
+        SessionRecord.objects.count(),
         InvigilatorAccess.objects.count(),
         Note.objects.count(),
         Answer.objects.count(),

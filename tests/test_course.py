@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from certification import actions
 from certification.models import AlertStatus, Answer, CertificationCourse, CourseStatus
 from tests.factories import UserFactory
+from tests.journey import right_response
 
 NOT_CONFIRMED = (
     "Votre surveillant n'a pas confirmé votre présence dans la salle de test. "
@@ -47,9 +48,8 @@ def _answer(client, course_id, token, item_id, response, **extra):
 
 
 def _right(item):
-    if item["type"] == "free":
-        return "pdf"
-    return [0, 1] if item["type"] == "multiple" else [0]
+    """The right response to a question of the state, on the order it shows the choices."""
+    return right_response(item)
 
 
 @pytest.fixture
@@ -169,7 +169,8 @@ def test_it_saves_a_double_submit_once(client, started):
     changed = _answer(client, course_id, token, item["id"], [1])
     assert changed.status_code == 409
     assert "première réponse est conservée" in changed.json()["detail"]
-    assert Answer.objects.get().response == [0]
+    saved = Answer.objects.get()
+    assert saved.response == [saved.choice_order[0]]  # the choice shown first
 
 
 @pytest.mark.django_db

@@ -22,6 +22,7 @@ test_it_lists_every_destructive_action until DESTRUCTIVE has an entry for it.
 Personas: those of tests/world.py; each action is done by the persona allowed to do it.
 """
 
+import datetime as dt
 import importlib
 import importlib.util
 import inspect
@@ -39,11 +40,14 @@ from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
-from accounts.models import Centre, ExternalIdentity
+from accounts.models import Centre, ExternalIdentity, User
 from audit.models import AuditEvent
 from audit.tags import AnyTag, Tag
 from certification.models import CertificationCourse
+from exams.actions import do_create_platform_token
+from exams.models import PlatformToken
 from finalization.models import SessionRecord
 from tests.factories import CentreFactory
 from tests.world import (
@@ -109,6 +113,7 @@ class Command:
 
     name: str
     prepare: Callable[[World], None]
+    args: Callable[[World], tuple[str, ...]] = lambda w: ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,20 @@ def _finalization_form(w: World) -> dict[str, str]:
 
 def _expire_records(w: World) -> None:
     SessionRecord.objects.filter(session=w.finalized).update(retain_until="2000-01-01")
+
+
+def _age_accounts(w: World) -> None:
+    """Every account last seen six years ago and warned long since: all due."""
+    long_ago = timezone.now() - dt.timedelta(days=366 * 6)
+    User.objects.update(date_joined=long_ago, last_login=long_ago, retention_warned_at=long_ago)
+
+
+def _platform_token(w: World) -> None:
+    do_create_platform_token(w.centre, name="ENT du lycée")
+
+
+def _token_to_revoke(w: World) -> tuple[str, ...]:
+    return ("revoke", "--id", str(PlatformToken.objects.get(name="ENT du lycée").pk))
 
 
 def _room(w: World) -> str:
@@ -201,6 +220,18 @@ DESTRUCTIVE = [
         Tag.System.RECORDS_PURGE,
         None,
         Command("purge_records", prepare=_expire_records),
+    ),
+    Destructive(
+        "accounts.actions.do_purge_unused_accounts",
+        Tag.System.ACCOUNT_DELETE,
+        None,
+        Command("purge_accounts", prepare=_age_accounts),
+    ),
+    Destructive(
+        "exams.actions.do_revoke_platform_token",
+        Tag.System.PLATFORM_ACCESS_REVOKE,
+        None,
+        Command("platform_token", prepare=_platform_token, args=_token_to_revoke),
     ),
     Destructive(
         "certification.actions.do_cancel_presence",
@@ -316,6 +347,29 @@ DESTRUCTIVE = [
             lambda w: Call("post", f"/api/jury/reports/{w.report.pk}/neutralize", json={}),
         ),
         operation=("post", "/api/jury/reports/{report_id}/neutralize"),
+    ),
+    Destructive(
+        "jury.actions.do_refuse_identity_correction",
+        Tag.Jury.IDENTITY_REFUSE,
+        JURY,
+        ClosedDisclosure(
+            origin=lambda w: f"/jury/sessions/{w.reviewed.pk}/",
+            action=lambda w: f"/jury/signalements/{w.correction_report.pk}/traiter/",
+            decision="refuse_correction",
+        ),
+        calls=(
+            lambda w: Call(
+                "post",
+                f"/jury/signalements/{w.correction_report.pk}/traiter/",
+                form={"decision": "refuse_correction", "comment": "Pièce non présentée."},
+            ),
+            lambda w: Call(
+                "post",
+                f"/api/jury/reports/{w.correction_report.pk}/refuse-correction",
+                json={"comment": "Pièce non présentée."},
+            ),
+        ),
+        operation=("post", "/api/jury/reports/{report_id}/refuse-correction"),
     ),
 ]
 
@@ -592,11 +646,23 @@ def test_it_deletes_nothing_on_a_dry_run(world, action):
     offer = entry.offer
     assert isinstance(offer, Command)
     offer.prepare(world)
-    before = (SessionRecord.objects.count(), AuditEvent.objects.count())
+    before = (
+        SessionRecord.objects.count(),
+        AuditEvent.objects.count(),
+        list(User.objects.order_by("pk").values_list("pk", "email", "retention_warned_at")),
+        list(PlatformToken.objects.order_by("pk").values_list("pk", "revoked_at")),
+    )
 
-    call_command(offer.name, "--dry-run", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command(offer.name, *offer.args(world), "--dry-run", stdout=out)
 
-    assert (SessionRecord.objects.count(), AuditEvent.objects.count()) == before
+    assert "serai" in out.getvalue()  # it had something to do
+    assert (
+        SessionRecord.objects.count(),
+        AuditEvent.objects.count(),
+        list(User.objects.order_by("pk").values_list("pk", "email", "retention_warned_at")),
+        list(PlatformToken.objects.order_by("pk").values_list("pk", "revoked_at")),
+    ) == before
 
 
 # --- (b) Audited, with who did it --------------------------------------------------------------
@@ -629,7 +695,7 @@ def test_it_audits_the_cron_job_as_the_system(world, action):
     offer.prepare(world)
     before = _audited(entry, world)
 
-    call_command(offer.name, stdout=io.StringIO())
+    call_command(offer.name, *offer.args(world), stdout=io.StringIO())
 
     assert entry.actor is None and entry.tag.startswith("system:")
     assert _audited(entry, world) > before

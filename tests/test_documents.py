@@ -60,6 +60,14 @@ def test_it_prints_what_the_invigilator_needs_in_the_kit(exam_session):
     assert "1 h 45 hors temps majoré" in text
 
 
+def test_it_reminds_the_invigilator_to_clear_shared_computers(exam_session):
+    """Seed 004 (issue 20): after the session, shared computers are cleared."""
+    text = compact(all_text(invigilator_kit_pdf(exam_session, site_url=SITE_URL)))
+
+    assert compact("Après la session : ordinateurs partagés") in text
+    assert compact("déconnectez le compte Vigie de l'élève, fermez toutes les fenêtres") in text
+
+
 def test_it_prints_the_time_zone_of_the_centre(exam_session):
     """An overseas centre's session shows its own time zone next to the local time."""
     exam_session.centre.time_zone = "Indian/Reunion"

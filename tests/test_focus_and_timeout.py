@@ -74,9 +74,10 @@ def bank(small_bank, settings):
 
 
 def _show(course_id: int, item_id: str, *, asked: dt.datetime | None = None) -> None:
-    """Put `item_id` on the candidate's screen, asked at `asked` (now by default)."""
+    """Put `item_id` on the candidate's screen, asked at `asked` (now by default), its
+    choices in the bank's order."""
     CertificationCourse.objects.filter(pk=course_id).update(
-        current_item_id=item_id, current_asked_at=asked or timezone.now()
+        current_item_id=item_id, current_asked_at=asked or timezone.now(), current_choice_order=[]
     )
 
 

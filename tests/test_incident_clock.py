@@ -23,6 +23,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -99,6 +100,15 @@ class ClockMachine(RuleBasedStateMachine):
             lambda: actions.do_resume_session(self.session, present=present, actor=self.alice),
         )
 
+    def _some(self, wanted) -> bool:
+        return (
+            hasattr(self, "candidates")
+            and CertificationCourse.objects.filter(candidate__in=self.candidates, **wanted).exists()
+        )
+
+    # Drawn only when it can be accepted, so every run order (rule choice varies with the
+    # process) gets there: a running test to suspend, a suspended one to resume.
+    @precondition(lambda self: self._some({"status": "started", "suspended_since": None}))
     @rule(who=PEOPLE)
     def suspend_one_test(self, who: int) -> None:
         course = self._course(self.candidates[who])
@@ -107,6 +117,7 @@ class ClockMachine(RuleBasedStateMachine):
             lambda: actions.do_suspend_course(course, reason="Malaise", actor=self.alice),
         )
 
+    @precondition(lambda self: self._some({"suspended_since__isnull": False}))
     @rule(who=PEOPLE)
     def resume_one_test(self, who: int) -> None:
         course = self._course(self.candidates[who])

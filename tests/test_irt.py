@@ -211,7 +211,7 @@ def test_it_picks_the_most_informative_eligible_item_with_top_k_1(bank):
 
 
 def test_it_picks_among_the_top_k_items(bank):
-    """Every pick is one of the 5 most informative eligible items."""
+    """With top_k=5, every pick is one of the 5 most informative eligible items."""
     history = run_test(bank, seed=4, length=10)
     theta = estimate(history).theta
     asked = {item.id for item, _ in history}
@@ -219,7 +219,7 @@ def test_it_picks_among_the_top_k_items(bank):
     eligible = [i for i in bank if i.id not in asked and i.competence not in recent]
     eligible.sort(key=lambda i: -information(theta, i.discrimination, i.difficulty))
     top = {i.id for i in eligible[:5]}
-    picks = {select_next(bank, history, rng=random.Random(s)).id for s in range(60)}
+    picks = {select_next(bank, history, rng=random.Random(s), top_k=5).id for s in range(60)}
     assert picks == top
 
 

@@ -408,6 +408,8 @@ def test_it_guards_every_jury_and_finalization_operation_of_the_openapi_schema(
         ("post", "/api/jury/reports/{report_id}/neutralize"),
         ("post", "/api/jury/reports/{report_id}/reject"),
         ("post", "/api/jury/reports/{report_id}/resolve"),
+        ("post", "/api/jury/reports/{report_id}/accept-correction"),
+        ("post", "/api/jury/reports/{report_id}/refuse-correction"),
         ("get", "/api/sessions/{session_id}/finalization"),
         ("put", "/api/sessions/{session_id}/finalization"),
     }

@@ -81,6 +81,9 @@ class SessionMachine(RuleBasedStateMachine):
             )
         self.tokens: dict[int, str] = {}
         self.saved: dict[int, dict[str, object]] = {c.pk: {} for c in self.candidates}
+        # What was sent for each saved answer: positions in the shuffled order shown, where
+        # the saved response holds the bank's indices.
+        self.sent: dict[int, dict[str, object]] = {c.pk: {} for c in self.candidates}
         self.expected: Counter[str] = Counter()
         self.finalized = False
         self.steps = 0
@@ -260,7 +263,8 @@ class SessionMachine(RuleBasedStateMachine):
             return
         saved = self.saved[candidate.pk]
         if how in ("same again", "changed again") and saved:
-            item_id, response = next(reversed(saved.items()))
+            item_id = next(reversed(saved))
+            response = self.sent[candidate.pk][item_id]
             if how == "changed again":
                 response = (
                     _wrong(engine.item(item_id))
@@ -291,6 +295,7 @@ class SessionMachine(RuleBasedStateMachine):
             return
         assert was_running, "an ended test took an answer"
         saved[item_id] = answer.response
+        self.sent[candidate.pk][item_id] = response
         SEEN["answer"] += 1
         # Leaving a focus-mode question's frame and a timed question run out are audited.
         if answer.focus_lost:

@@ -3,8 +3,8 @@ shared by the authorization matrix and the destructive-actions tests.
 
 Two centres: the centre admin's (sessions A, B, F, R, P) and the other centre admin's
 (session C). Sessions A and C are in `created` with a candidate in every situation the
-Espace Surveillant needs (`Target`); F is finalized and ready to publish, R is finalized
-with an unresolved question report, P is published. The eight personas:
+Espace Surveillant needs (`Target`); F is finalized (a signed attendance sheet scanned) and ready to publish, R is finalized
+with an unresolved question report and an identity correction (C1), P is published. The eight personas:
 
 - anonymous (no user);
 - candidate: linked to a line of A, test started (this tab's run token is kept) and
@@ -35,7 +35,8 @@ from certification.bank import Bank
 from certification.models import Answer, CertificationCourse, CourseStatus, IssueReport, LiveAlert
 from exams.models import Candidate, ExamSession
 from finalization import validation
-from finalization.actions import do_finalize_session
+from finalization.actions import do_attach_scan, do_finalize_session
+from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess
 from jury.actions import do_publish_session
 from results.models import Certificate
@@ -53,6 +54,8 @@ from tests.factories import (
 from tests.journey import write_bank
 
 SESSION_PASSWORD = "BCDF-GHJK-MNPQ"
+# The smallest scan: a PNG's signature and header (Vigie reads only the signature).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
 
 ANONYMOUS = "anonymous"
 CANDIDATE = "candidate"
@@ -138,8 +141,11 @@ class World:
     own: Candidate  # the candidate persona's line of A
     run_token: str  # the run token of the candidate persona's tab
     finalized: ExamSession  # F: finalized, nothing unresolved, ready to publish
+    scan: SessionRecord  # F's signed attendance sheet, scanned (a PNG)
     reviewed: ExamSession  # R: finalized, one unresolved report on question 2
     report: IssueReport
+    # R's other candidate: a C1 report asking to correct the first name (« Lea » → « Léa »).
+    correction_report: IssueReport
     published: ExamSession  # P: published
     certificate: Certificate  # the candidate persona's, in P
     reset_user: User  # never logs in: a password-reset link for them stays valid
@@ -244,12 +250,35 @@ def build_world(bank: Bank) -> World:
     done_f = CandidateFactory(session=session_f, user=runner)
     _completed(done_f, bank, runner=runner)
     _finalized(session_f, done_f, centre_admin, issues=[])
+    scan = do_attach_scan(
+        session_f, kind="emargement-signe", name="emargement.png", data=PNG, actor=centre_admin
+    )
 
     session_r = ExamSessionFactory(centre=centre, password=SESSION_PASSWORD)
     done_r = CandidateFactory(session=session_r, user=runner)
     _completed(done_r, bank, runner=runner)
-    _finalized(session_r, done_r, centre_admin, issues=["E9"])
+    renamed_r = CandidateFactory(session=session_r, first_name="Lea")
+    _completed(renamed_r, bank, runner=runner)
+    reports = [
+        validation.CandidateReportInput(
+            candidate_id=done_r.pk,
+            has_seen_end_screen=True,
+            issue_reports=[validation.IssueReportInput(subcategory="E9", question_number=2)],
+        ),
+        validation.CandidateReportInput(
+            candidate_id=renamed_r.pk,
+            has_seen_end_screen=True,
+            issue_reports=[
+                validation.IssueReportInput(subcategory="C1", correction={"first_name": "Léa"})
+            ],
+        ),
+    ]
+    do_finalize_session(
+        session_r, validation.FinalizationInput(reports=reports), actor=centre_admin
+    )
+    session_r.refresh_from_db()
     report = IssueReport.objects.get(course__candidate=done_r)
+    correction_report = IssueReport.objects.get(course__candidate=renamed_r)
 
     session_p = ExamSessionFactory(centre=centre, password=SESSION_PASSWORD)
     mine_p = _joined(session_p, candidate_user)
@@ -282,8 +311,10 @@ def build_world(bank: Bank) -> World:
         own=own,
         run_token=run.token,
         finalized=session_f,
+        scan=scan,
         reviewed=session_r,
         report=report,
+        correction_report=correction_report,
         published=session_p,
         certificate=Certificate.objects.get(course__candidate=mine_p),
         reset_user=runner,

@@ -1,3 +1,8 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_protect
@@ -23,12 +28,32 @@ api = NinjaAPI(
     auth=django_auth,
     urls_namespace="api",
 )
+
+
 # django-ninja exempts its views from Django's CSRF middleware and checks the token only for
 # cookie auth (django_auth), so an `auth=None` write was open to any site: a cross-site
 # sign-up logged the victim's browser in to the attacker's account. Every write of the API
 # now passes Django's check (token and Origin) before anything else, whatever its auth, and
 # a refusal answers through settings.CSRF_FAILURE_VIEW (French JSON).
-api.add_decorator(csrf_protect, mode="view")
+#
+# One exception: a request carrying `Authorization: Bearer` (a learning platform's token,
+# exams.PlatformToken). A browser cannot add that header to a cross-site request without a
+# CORS preflight Vigie never grants, so forging one is not possible; and such a request is
+# never authenticated by the session cookie it may also carry (its user is made anonymous).
+def _csrf_unless_bearer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            request.user = AnonymousUser()
+            return view(request, *args, **kwargs)
+        return protected(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(_csrf_unless_bearer, mode="view")
 
 
 @api.exception_handler(PermissionDenied)

@@ -26,6 +26,15 @@ FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", [])
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Named in the consent text candidates accept before their test (seed 001, seed 003: « en
+# envoyant un mail à dpd@… »): the deployment's data protection officer (an e-mail address
+# or a postal address). Empty: the text points to the centre's officer.
+DATA_PROTECTION_CONTACT = envstr("DATA_PROTECTION_CONTACT", "").strip()
+# Where candidates install the Vigie Companion extension (the store pages of the package
+# built for this deployment's origin, extension/package.py); shown with « Extension
+# obligatoire » when a session requires it.
+COMPANION_CHROME_URL = envstr("COMPANION_CHROME_URL", "").strip()
+COMPANION_FIREFOX_URL = envstr("COMPANION_FIREFOX_URL", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -229,7 +238,11 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 # announced or received, it is refused (413) without reading further; not all there after
 # REQUEST_BODY_TIMEOUT seconds, it is refused (408). The largest legitimate body is an
 # import: the file and its multipart envelope. 30 s lets 2 MiB through a 600 kbit/s uplink.
-REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", IMPORT_MAX_BYTES + 64 * 1024, minimum=1024)
+# Scans of signed documents attached to a session's records (finalization/scans.py).
+SCAN_MAX_BYTES = envint("SCAN_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+REQUEST_MAX_BYTES = envint(
+    "REQUEST_MAX_BYTES", max(IMPORT_MAX_BYTES, SCAN_MAX_BYTES) + 64 * 1024, minimum=1024
+)
 REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 30, minimum=1)
 # uvicorn waits for a request's headers for ever; the production command closes the
 # connection after this many seconds (vigie/serving.py). Browsers send them at once.

@@ -1,21 +1,36 @@
-"""`{% archived_records session url_name %}`: the archived documents' panel, shown on the
-centre's session page and the jury's (pages of lower and higher layers than this one)."""
+"""`{% archived_records session url_name scan_url_name attach=… %}`: the archived
+documents' panel, shown on the centre's session page (with « Ajouter un document signé »)
+and the jury's (pages of lower and higher layers than this one)."""
 
 from typing import Any
 
 from django import template
+from django.conf import settings
 
 from exams.models import ExamSession
-from finalization import records
+from finalization import records, scans
 
 register = template.Library()
 
 
-@register.inclusion_tag("finalization/records.html")
-def archived_records(session: ExamSession, url_name: str) -> dict[str, Any]:
+@register.inclusion_tag("finalization/records.html", takes_context=True)
+def archived_records(
+    context: dict[str, Any],
+    session: ExamSession,
+    url_name: str,
+    scan_url_name: str,
+    attach: bool = False,
+) -> dict[str, Any]:
     return {
         "session": session,
         "records": records.of_session(session),
         "retention_years": records.RETENTION_YEARS,
         "url_name": url_name,
+        "scan_url_name": scan_url_name,
+        # The centre attaches signed scans once the session is finalized.
+        "attach": attach and session.finalized_at is not None,
+        "scan_kinds": [(kind.value, kind.label) for kind in scans.SCAN_KINDS],
+        "scan_limit": scans.limit_text(),
+        "scan_max_bytes": settings.SCAN_MAX_BYTES,
+        "csrf_token": context.get("csrf_token"),
     }

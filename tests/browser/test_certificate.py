@@ -16,13 +16,16 @@ from tests.browser.conftest import AccessibilityChecker, screenshot
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 
-def _response(item, position: int) -> list[int] | str:
-    """Right answers, except one single-choice question in three."""
+def _response(item, position: int, order: list[int]) -> list[int] | str:
+    """Right answers, except one single-choice question in three; positions in the order
+    the choices are shown (drawn per candidate)."""
     if item.type == "free":
         return "pdf"
-    if item.type == "multiple":
-        return [0, 1]
-    return [1] if position % 3 == 0 else [0]
+    shown = order or list(range(len(item.choices)))
+    right = sorted(shown.index(i) for i in item.answer)
+    if item.type == "single" and position % 3 == 0:
+        return [next(n for n in range(len(shown)) if n not in right)]
+    return right
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def published(small_bank):
             user=user,
             token=run.token,
             item_id=item.id,
-            response=_response(item, course.answers.count()),
+            response=_response(item, course.answers.count(), course.current_choice_order),
         )
         course.refresh_from_db()
     assert course.status == CourseStatus.COMPLETED

@@ -36,3 +36,11 @@ class Command(BaseCommand):
             + ", ".join(f"{k}: {v}" for k, v in sorted(flags.items()))
             + f", timed: {timed}"
         )
+        if bank.exposure:
+            state = "current" if bank.exposure_current else "STALE, recompute it"
+            self.stdout.write(
+                f"  exposure control: Sympson-Hetter, {len(bank.exposure)} items with K < 1"
+                f" ({state})"
+            )
+        else:
+            self.stdout.write("  exposure control: none (no exposure.json)")

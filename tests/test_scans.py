@@ -1,0 +1,256 @@
+"""Signed scans: the centre attaches the signed attendance sheet and signed PVs to a
+finalized session's archived records; only PDF, PNG or JPEG, recognized by content, within
+SCAN_MAX_BYTES; kept with a hash, a size and the generated documents' retention date.
+
+Personas: the centre admin attaches and downloads; the jury downloads; the admin of another
+centre and a candidate get 404; an invigilator is not a member (404).
+"""
+
+import datetime as dt
+import hashlib
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from audit.models import AuditEvent
+from audit.tags import Tag
+from finalization import validation
+from finalization.actions import do_finalize_session, do_purge_records
+from finalization.models import SessionRecord
+from tests import live_record as live
+
+API = "/api"
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(20) + b"\xff\xd9"
+
+
+def _login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def finalized(small_bank, exam_session, invigilator, centre_admin):
+    lea = live.joined(exam_session, "Léa", "Dupont")
+    live.answer(live.start(lea, invigilator), 32)
+    report = validation.CandidateReportInput(candidate_id=lea.pk, has_seen_end_screen=True)
+    do_finalize_session(
+        exam_session, validation.FinalizationInput(reports=[report]), actor=centre_admin
+    )
+    exam_session.refresh_from_db()
+    return exam_session
+
+
+def _attach_page(client, session, name, data, kind="emargement-signe"):
+    return client.post(
+        f"/sessions/{session.pk}/archives/scans/",
+        {"kind": kind, "file": SimpleUploadedFile(name, data)},
+    )
+
+
+def _attach_api(client, session, name, data, kind="pv-signe"):
+    return client.post(
+        f"{API}/sessions/{session.pk}/scans",
+        {"kind": kind, "file": SimpleUploadedFile(name, data)},
+    )
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def test_it_offers_the_form_on_the_centre_page_of_a_finalized_session(finalized, centre_admin):
+    page = _login(centre_admin).get(f"/sessions/{finalized.pk}/").content.decode()
+
+    assert 'data-testid="scan-form"' in page
+    assert "Feuille d&#x27;émargement signée (scan)" in page
+    assert 'accept="application/pdf,image/png,image/jpeg"' in page
+    assert "PDF, PNG ou JPEG, 2 Mo au maximum." in page
+
+
+def test_it_archives_a_signed_sheet_like_the_generated_documents(finalized, centre_admin, jury):
+    """Hash, size and retention date as the PDFs archived at finalization; one audit row;
+    listed and downloaded, bytes unchanged, by the centre and the jury."""
+    client = _login(centre_admin)
+
+    response = _attach_page(client, finalized, "scan emargement.pdf", PDF)
+
+    assert response.status_code == 302
+    assert _messages(response) == [
+        "« Feuille d'émargement signée (scan) » a été ajouté aux documents archivés."
+    ]
+    scan = SessionRecord.objects.get(session=finalized, kind="emargement-signe")
+    generated = SessionRecord.objects.get(session=finalized, kind="proces-verbal")
+    assert scan.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert scan.size == len(PDF)
+    assert scan.retain_until == generated.retain_until
+    assert (scan.media_type, scan.uploaded_by, scan.original_name) == (
+        "application/pdf",
+        centre_admin,
+        "scan emargement.pdf",
+    )
+    event = AuditEvent.objects.get(tag=Tag.Centre.SCAN_ATTACH)
+    assert event.actor == centre_admin
+    assert event.data["sha256"] == scan.sha256
+    assert event.data["retain_until"] == generated.retain_until.isoformat()
+    page = client.get(f"/sessions/{finalized.pk}/").content.decode()
+    assert f"/sessions/{finalized.pk}/archives/scans/{scan.pk}/" in page
+    for url, who in (
+        (f"/sessions/{finalized.pk}/archives/scans/{scan.pk}/", centre_admin),
+        (f"/jury/sessions/{finalized.pk}/archives/scans/{scan.pk}/", jury),
+        (f"{API}/sessions/{finalized.pk}/scans/{scan.pk}", jury),
+    ):
+        download = _login(who).get(url)
+        assert download.status_code == 200, url
+        assert download.content == PDF
+        assert download["Content-Type"] == "application/pdf"
+        assert download["ETag"] == f'"{scan.sha256}"'
+        assert (
+            f"emargement-signe-session-{finalized.number}-{scan.pk}.pdf"
+            in (download["Content-Disposition"])
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "media_type", "extension"),
+    [("pv.png", PNG, "image/png", "png"), ("pv.JPG", JPEG, "image/jpeg", "jpg")],
+)
+def test_it_takes_png_and_jpeg_through_the_api(
+    finalized, centre_admin, name, data, media_type, extension
+):
+    response = _attach_api(_login(centre_admin), finalized, name, data)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["kind"], body["media_type"], body["scan"]) == ("pv-signe", media_type, True)
+    assert body["filename"].endswith(f".{extension}")
+    listed = _login(centre_admin).get(f"{API}/sessions/{finalized.pk}/records").json()
+    assert [r["kind"] for r in listed] == [
+        "feuille-emargement",
+        "proces-verbal",
+        "deroulement",
+        "pv-signe",
+    ]
+    assert listed[-1]["download_url"] == f"/api/sessions/{finalized.pk}/scans/{body['id']}"
+
+
+def test_it_keeps_several_signed_pvs(finalized, centre_admin):
+    client = _login(centre_admin)
+
+    for name in ("pv-incident.pdf", "pv-fraude.pdf"):
+        assert _attach_api(client, finalized, name, PDF).status_code == 201
+
+    assert SessionRecord.objects.filter(session=finalized, kind="pv-signe").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("scan.pdf", b"Bonjour, ceci n'est pas un PDF."),
+        ("photo.png", b"<html><script>alert(1)</script></html>"),
+        ("image.jpg", b"GIF89a\x01\x00\x01\x00"),
+        ("document.pdf", b"PK\x03\x04 an .odt or .docx"),
+        ("vide.pdf", b""),
+    ],
+)
+def test_it_recognizes_the_format_by_content_not_by_name(finalized, centre_admin, name, data):
+    client = _login(centre_admin)
+
+    api = _attach_api(client, finalized, name, data)
+    page = _attach_page(client, finalized, name, data)
+
+    assert api.status_code == 400
+    assert api.json()["code"] == "scan_invalid"
+    expected = (
+        "Le fichier est vide."
+        if not data
+        else f"« {name} » n'est ni un PDF, ni une image PNG ou JPEG (vérifié d'après son "
+        "contenu, pas son nom)."
+    )
+    assert api.json()["detail"] == expected
+    assert _messages(page) == [expected]
+    assert not SessionRecord.objects.filter(
+        session=finalized, kind__in=["pv-signe", "emargement-signe"]
+    ).exists()
+    assert not AuditEvent.objects.filter(tag=Tag.Centre.SCAN_ATTACH).exists()
+
+
+def test_it_refuses_a_scan_over_the_size_limit(finalized, centre_admin, settings):
+    settings.SCAN_MAX_BYTES = 4096
+    client = _login(centre_admin)
+
+    at_limit = _attach_api(client, finalized, "a.pdf", PDF + bytes(4096 - len(PDF)))
+    over = _attach_api(client, finalized, "b.pdf", PDF + bytes(4097 - len(PDF)))
+
+    assert at_limit.status_code == 201
+    assert over.status_code == 400
+    assert over.json()["detail"] == (
+        "Le fichier dépasse 4 Ko : numérisez-le en plus basse résolution."
+    )
+    assert SessionRecord.objects.filter(session=finalized, kind="pv-signe").count() == 1
+
+
+def test_it_answers_400_to_a_multipart_body_without_boundary(finalized, centre_admin):
+    client = _login(centre_admin)
+    body = b'--x\r\nContent-Disposition: form-data; name="kind"\r\n\r\npv-signe\r\n--x--\r\n'
+
+    for url in (
+        f"/sessions/{finalized.pk}/archives/scans/",
+        f"{API}/sessions/{finalized.pk}/scans",
+    ):
+        response = client.generic("POST", url, body, content_type="multipart/form-data")
+        assert response.status_code == 400, url
+
+    assert not SessionRecord.objects.filter(session=finalized, kind="pv-signe").exists()
+
+
+def test_it_refuses_a_session_not_finalized_and_a_generated_kind(
+    exam_session, finalized, centre_admin
+):
+    client = _login(centre_admin)
+    other = type(exam_session).objects.create(
+        centre=exam_session.centre,
+        number="99887766",
+        site_name="Lycée",
+        room="B2",
+        date=exam_session.date,
+        time=exam_session.time,
+        examiner="M. Roy",
+        access_code="ABCD12",
+        invigilator_password_encrypted=exam_session.invigilator_password_encrypted,
+    )
+
+    not_finalized = _attach_api(client, other, "pv.pdf", PDF)
+    generated_kind = _attach_page(client, finalized, "pv.pdf", PDF, kind="proces-verbal")
+
+    assert not_finalized.status_code == 409
+    assert not_finalized.json()["code"] == "not_finalized"
+    assert _messages(generated_kind) == [
+        "Choisissez le document : feuille d'émargement signée ou PV signé."
+    ]
+    assert SessionRecord.objects.filter(session=finalized, kind="proces-verbal").count() == 1
+
+
+@pytest.mark.parametrize("who", ["other_centre_admin", "candidate_user", "invigilator", "jury"])
+def test_it_lets_only_the_centre_attach(finalized, request, who):
+    client = _login(request.getfixturevalue(who))
+
+    assert _attach_api(client, finalized, "pv.pdf", PDF).status_code == 404
+    assert _attach_page(client, finalized, "pv.pdf", PDF).status_code == 404
+    assert not AuditEvent.objects.filter(tag=Tag.Centre.SCAN_ATTACH).exists()
+
+
+def test_it_purges_the_scans_with_the_other_records(finalized, centre_admin):
+    _attach_api(_login(centre_admin), finalized, "pv.png", PNG)
+    retain_until = SessionRecord.objects.get(kind="pv-signe").retain_until
+    after = dt.datetime.combine(retain_until + dt.timedelta(days=2), dt.time(12), tzinfo=dt.UTC)
+
+    with time_machine.travel(after, tick=False):
+        purged = do_purge_records(now=after)
+
+    assert {r.kind for item in purged for r in item.records} >= {"pv-signe", "proces-verbal"}
+    assert not SessionRecord.objects.filter(session=finalized).exists()
