@@ -22,13 +22,10 @@ from invigilation.models import InvigilatorAccess, Note
 from tests.factories import ExamSessionFactory, UserFactory
 from tests.world import Target, build_target, suspended_room, suspended_test
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PASSWORD = "BCDF-GHJK-MNPQ"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not under test: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # Every operation under /api/invigilation/: (method, OpenAPI path) → (URL, JSON body) on a

@@ -37,12 +37,6 @@ API = "/api/invigilation"
 T0 = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _post(client: Client, url: str, body: dict | None = None):
     return client.post(url, body or {}, content_type="application/json")
 
@@ -57,8 +51,8 @@ def alice(exam_session):
 
 
 @pytest.fixture
-def as_alice(alice) -> Client:
-    return _login(alice)
+def as_alice(login, alice) -> Client:
+    return login(alice)
 
 
 def _start(candidate, *, at: dt.datetime = T0) -> tuple[Client, int, str]:
@@ -69,7 +63,8 @@ def _start(candidate, *, at: dt.datetime = T0) -> tuple[Client, int, str]:
         candidate.instructions_accepted_at = at
         candidate.save()
     actions.do_confirm_presence(candidate, actor=UserFactory())
-    client = _login(user)
+    client = Client()
+    client.force_login(user)
     with time_machine.travel(at, tick=False):
         body = _post(
             client,
@@ -192,7 +187,7 @@ def test_it_refuses_a_wrong_addition_and_writes_nothing(exam_session, as_alice, 
 
 @pytest.mark.django_db
 def test_a_selection_is_all_or_nothing_and_says_who_stopped_it(
-    exam_session, alice, as_alice, lea, hugo, centre_admin
+    login, exam_session, alice, as_alice, lea, hugo, centre_admin
 ):
     """Hugo's test was ended meanwhile: nothing is added to Léa's either, and the message
     names who ended Hugo's; a candidate of another session is no part of a selection."""
@@ -202,7 +197,7 @@ def test_a_selection_is_all_or_nothing_and_says_who_stopped_it(
     url = f"{API}/sessions/{exam_session.pk}/add-time"
     body = {"candidate_ids": [lea.pk, hugo.pk], "minutes": 5, "reason": "coupure"}
 
-    response = _post(_login(centre_admin), url, body)
+    response = _post(login(centre_admin), url, body)
     stranger = CandidateFactory()
     foreign = _post(as_alice, url, {**body, "candidate_ids": [lea.pk, stranger.pk]})
 
@@ -213,13 +208,15 @@ def test_a_selection_is_all_or_nothing_and_says_who_stopped_it(
 
 
 @pytest.mark.django_db
-def test_who_may_not_invigilate_cannot_add_time(exam_session, lea, other_centre_admin, invigilator):
+def test_who_may_not_invigilate_cannot_add_time(
+    login, exam_session, lea, other_centre_admin, invigilator
+):
     client, _course_id, _token = _start(lea)
     url = f"{API}/sessions/{exam_session.pk}/add-time"
     body = {"candidate_ids": [lea.pk], "minutes": 30, "reason": "pour moi"}
 
-    assert _post(_login(other_centre_admin), url, body).status_code == 404
-    assert _post(_login(invigilator), url, body).status_code == 404
+    assert _post(login(other_centre_admin), url, body).status_code == 404
+    assert _post(login(invigilator), url, body).status_code == 404
     assert _post(client, url, body).status_code == 404  # the candidate themself
     assert not TimeAddition.objects.exists()
 
@@ -229,7 +226,7 @@ def test_who_may_not_invigilate_cannot_add_time(exam_session, lea, other_centre_
 
 @pytest.mark.django_db
 def test_a_suspended_session_stops_every_clock_and_takes_no_answer(
-    exam_session, alice, as_alice, lea, hugo, small_bank
+    login, exam_session, alice, as_alice, lea, hugo, small_bank
 ):
     """Fire alarm at 14:20: both tests stop; Léa's answer is refused; her timed question's
     countdown stands still; a candidate who had not started cannot start; every page says so."""
@@ -279,7 +276,7 @@ def test_a_suspended_session_stops_every_clock_and_takes_no_answer(
     late.save()
     actions.do_confirm_presence(late, actor=alice)
     start = _post(
-        _login(late.user),
+        login(late.user),
         f"/api/certification/candidates/{late.pk}/start",
         {"access_code": exam_session.access_code},
     )
@@ -441,7 +438,7 @@ def test_the_finalization_ends_what_is_still_suspended(exam_session, alice, cent
 
 @pytest.mark.django_db
 def test_a_complementary_certification_has_the_duration_the_operator_set(
-    exam_session, lea, small_bank
+    login, exam_session, lea, small_bank
 ):
     """CléA Numérique set to 60 min by the operator: the instructions say so, the test keeps
     the duration it started with whatever the operator changes later."""
@@ -454,7 +451,7 @@ def test_a_complementary_certification_has_the_duration_the_operator_set(
     )
     clea.user = UserFactory()
     clea.save()
-    page = _login(clea.user).get(f"/certification/candidats/{clea.pk}/instructions/")
+    page = login(clea.user).get(f"/certification/candidats/{clea.pk}/instructions/")
     _, course_id, _token = _start(clea)
     _, lea_course, _token = _start(lea)
     ExamDuration.objects.filter(complementary_certification="CLEA").update(minutes=90)
@@ -572,7 +569,7 @@ def test_a_message_must_say_something_printable(exam_session, as_alice, lea, tex
 
 @pytest.mark.django_db
 def test_the_finalization_comes_pre_filled_with_the_incidents(
-    exam_session, alice, centre_admin, lea, hugo
+    login, exam_session, alice, centre_admin, lea, hugo
 ):
     """The alarm and the time added are in the record: « incident » ticked, the session's
     comment and each affected candidate's comment written from them."""
@@ -584,7 +581,7 @@ def test_the_finalization_comes_pre_filled_with_the_incidents(
         actions.do_resume_session(exam_session, present=[lea.pk, hugo.pk], actor=alice)
         actions.do_add_time([lea], minutes=5, reason="ordinateur redémarré", actor=alice)
 
-    page = _login(centre_admin).get(f"/sessions/{exam_session.pk}/finaliser/")
+    page = login(centre_admin).get(f"/sessions/{exam_session.pk}/finaliser/")
 
     context = page.context
     assert context["has_incident"] is True
