@@ -10,6 +10,7 @@ history through invigilation/history.py, which calls these.
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.tags import LABELS, AnyTag, Tag
@@ -48,7 +49,24 @@ def describe(event: AuditEvent, *, by: bool = False) -> str:
         text += _(" — question %(n)s") % {"n": number}
     if event.tag == Tag.Invigilator.ALERT_VALIDATE and data.get("reason"):
         text += f" ({data['reason']})"
+    if event.tag == Tag.Invigilator.TIME_ADD:
+        text += _(" : %(minutes)s min (%(reason)s)") % {
+            "minutes": data.get("minutes"),
+            "reason": data.get("reason", ""),
+        }
+    if event.tag == Tag.Invigilator.COURSE_SUSPEND:
+        text += f" ({data.get('reason', '')})"
+    if event.tag == Tag.Invigilator.SESSION_SUSPEND:
+        text += f" : « {data.get('message', '')} »"
+    if event.tag == Tag.Invigilator.MESSAGE_SEND:
+        text += f" : « {data.get('text', '')} »"
+    if event.tag in (Tag.Invigilator.SESSION_RESUME, Tag.Invigilator.COURSE_CONTINUE):
+        text += _(" (%(minutes)s min d'interruption)") % {"minutes": _lost_minutes(data)}
     return text
+
+
+def _lost_minutes(data: dict[str, Any]) -> int:
+    return round(int(data.get("seconds_lost", 0)) / 60)
 
 
 def _sentence_by(tag: str, data: dict[str, Any], actor: str) -> str:
@@ -76,6 +94,44 @@ def _sentence_by(tag: str, data: dict[str, Any], actor: str) -> str:
         ) % {"n": number, "by": actor or "—"}
     if tag == Tag.Invigilator.COURSE_END:
         return _("Test terminé par %(by)s.") % {"by": by}
+    if tag == Tag.Invigilator.TIME_ADD:
+        return _("%(minutes)s min ajoutées par %(by)s (%(reason)s).") % {
+            "minutes": data.get("minutes"),
+            "by": by,
+            "reason": data.get("reason", ""),
+        }
+    if tag == Tag.Invigilator.SESSION_SUSPEND:
+        return _("Session suspendue par %(by)s : « %(message)s ».") % {
+            "by": by,
+            "message": data.get("message", ""),
+        }
+    if tag == Tag.Invigilator.MESSAGE_SEND and data.get("to_everyone"):
+        return _("Message de %(by)s à toute la salle : « %(text)s ».") % {
+            "by": by,
+            "text": data.get("text", ""),
+        }
+    if tag == Tag.Invigilator.MESSAGE_SEND:
+        count = len(data.get("candidates", []))
+        return ngettext(
+            "Message de %(by)s à %(count)s candidat : « %(text)s ».",
+            "Message de %(by)s à %(count)s candidats : « %(text)s ».",
+            count,
+        ) % {"by": by, "count": count, "text": data.get("text", "")}
+    if tag == Tag.Invigilator.SESSION_RESUME:
+        return _("Session reprise par %(by)s après %(minutes)s min d'interruption.") % {
+            "by": by,
+            "minutes": _lost_minutes(data),
+        }
+    if tag == Tag.Invigilator.COURSE_SUSPEND:
+        return _("Test suspendu par %(by)s (%(reason)s).") % {
+            "by": by,
+            "reason": data.get("reason", ""),
+        }
+    if tag == Tag.Invigilator.COURSE_CONTINUE:
+        return _("Test repris par %(by)s après %(minutes)s min de suspension.") % {
+            "by": by,
+            "minutes": _lost_minutes(data),
+        }
     if tag == Tag.Candidate.FOCUS_LEAVE:
         return _("Question %(n)s : sortie du cadre (mode focus), réponse comptée fausse.") % {
             "n": number

@@ -15,6 +15,7 @@ class Tag:
         COURSE_RESUME = "candidate:course:resume"
         COURSE_START = "candidate:course:start"
         FOCUS_LEAVE = "candidate:focus:leave"
+        MESSAGE_READ = "candidate:message:read"
         QUESTION_TIMEOUT = "candidate:question:timeout"
         SESSION_JOIN = "candidate:session:join"
 
@@ -38,12 +39,18 @@ class Tag:
         ALERT_REFUSE = "invigilator:alert:refuse"
         ALERT_VALIDATE = "invigilator:alert:validate"
         COMPANION_CONFIRM = "invigilator:companion:confirm"
+        COURSE_CONTINUE = "invigilator:course:continue"
         COURSE_END = "invigilator:course:end"
+        COURSE_SUSPEND = "invigilator:course:suspend"
+        MESSAGE_SEND = "invigilator:message:send"
         NOTE_ADD = "invigilator:note:add"
         PRESENCE_CANCEL = "invigilator:presence:cancel"
         PRESENCE_CONFIRM = "invigilator:presence:confirm"
         RESUME_AUTHORIZE = "invigilator:resume:authorize"
         SESSION_ENTER = "invigilator:session:enter"
+        SESSION_RESUME = "invigilator:session:resume"
+        SESSION_SUSPEND = "invigilator:session:suspend"
+        TIME_ADD = "invigilator:time:add"
 
     class Jury(StrEnum):
         CERTIFICATES_ISSUE = "jury:certificates:issue"
@@ -88,6 +95,7 @@ LABELS: dict[str, Promise] = {
     Tag.Candidate.COURSE_RESUME: _("Test repris"),
     Tag.Candidate.COURSE_START: _("Test commencé"),
     Tag.Candidate.FOCUS_LEAVE: _("Sortie du cadre d'une question en mode focus"),
+    Tag.Candidate.MESSAGE_READ: _("Message du surveillant lu"),
     Tag.Candidate.QUESTION_TIMEOUT: _("Temps écoulé sur une question chronométrée"),
     Tag.Candidate.SESSION_JOIN: _("Candidat a rejoint la session"),
     Tag.Centre.ALERT_CLOSE: _("Alerte close à la finalisation, sans décision du surveillant"),
@@ -107,12 +115,18 @@ LABELS: dict[str, Promise] = {
     Tag.Invigilator.ALERT_REFUSE: _("Signalement refusé"),
     Tag.Invigilator.ALERT_VALIDATE: _("Signalement validé"),
     Tag.Invigilator.COMPANION_CONFIRM: _("Présence de l'extension confirmée"),
+    Tag.Invigilator.COURSE_CONTINUE: _("Test repris après sa suspension"),
     Tag.Invigilator.COURSE_END: _("Test terminé par le surveillant"),
+    Tag.Invigilator.COURSE_SUSPEND: _("Test suspendu par le surveillant"),
+    Tag.Invigilator.MESSAGE_SEND: _("Message envoyé aux candidats"),
     Tag.Invigilator.NOTE_ADD: _("Note ajoutée au PV"),
     Tag.Invigilator.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
     Tag.Invigilator.PRESENCE_CONFIRM: _("Présence confirmée"),
     Tag.Invigilator.RESUME_AUTHORIZE: _("Reprise du test autorisée"),
     Tag.Invigilator.SESSION_ENTER: _("Entrée dans l'Espace Surveillant"),
+    Tag.Invigilator.SESSION_RESUME: _("Session reprise"),
+    Tag.Invigilator.SESSION_SUSPEND: _("Session suspendue"),
+    Tag.Invigilator.TIME_ADD: _("Temps ajouté"),
     Tag.Jury.CERTIFICATES_ISSUE: _("Certificats délivrés"),
     Tag.Jury.CERTIFICATES_WITHDRAW: _("Certificats retirés"),
     Tag.Jury.IDENTITY_CORRECT: _("Informations du candidat modifiées par le jury"),

@@ -9,12 +9,14 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import ratelimit
 from accounts.models import User
@@ -30,10 +32,16 @@ from certification.models import (
     CourseStatus,
     IssueReport,
     LiveAlert,
+    MessageReceipt,
+    RoomMessage,
+    RoomSuspension,
+    Suspension,
+    TimeAddition,
 )
-from exams.models import Candidate, ExamSession, name_key
+from exams.models import Candidate, ExamDuration, ExamSession, name_key
 from lib import issue_reports
 from lib.codes import password_matches
+from lib.text import has_control_characters
 from live.events import candidate_group, publish_on_commit, session_group
 
 
@@ -278,6 +286,8 @@ def _start_or_resume(
         raise e.TestEnded(engine.end_message(course.status))
     if course is None and not session.is_accessible:
         raise e.CertificationSessionClosed
+    if course is None and RoomSuspension.objects.filter(session=session, ended_at=None).exists():
+        raise e.SessionSuspended
     consumed = Candidate.objects.filter(
         pk=candidate.pk, authorized_to_start_at__isnull=False
     ).update(authorized_to_start_at=None)
@@ -292,6 +302,7 @@ def _start_or_resume(
             started_at=now,
             seed=secrets.randbits(48),
             run_token_hash=_hash(token),
+            duration=ExamDuration.of(candidate.complementary_certification),
             bank_version=engine.get_bank().version,
         )
         # The first question comes with the course: the page's first state read shows it.
@@ -410,6 +421,8 @@ def do_answer(
     check_run(course, token)
     if not course.is_running:
         raise e.TestEnded(engine.end_message(course.status))
+    if course.is_suspended:
+        raise e.CourseSuspended
     # No question drawn yet ("" on both sides) is not a match (found by tests/test_fuzz_api.py).
     if not item_id or item_id != course.current_item_id:
         raise e.NotCurrentQuestion
@@ -518,6 +531,8 @@ def do_report_problem(
     check_run(course, token)
     if not course.is_running:
         raise e.TestEnded(engine.end_message(course.status))
+    if course.is_suspended:
+        raise e.CourseSuspended
     ongoing = _ongoing_question_alert(course)
     if ongoing is not None and ongoing.item_id == item_id:
         return ongoing
@@ -681,9 +696,358 @@ def do_end_by_invigilator(course: CertificationCourse, *, actor: User) -> Certif
     course.refresh_from_db()
     if not updated:
         raise e.AlreadyHandled(_name(course.ended_by))
+    close_suspensions([course], now=now, actor=actor)
     candidate = course.candidate
     record_event(
         Tag.Invigilator.COURSE_END, actor=actor, session=candidate.session, candidate=candidate.pk
     )
     _notify(candidate, "ended", status=course.status)
     return course
+
+
+# --- Time the invigilator controls (issue 15) ------------------------------------------
+#
+# A test's end is start + duration + extra time + time added + time suspended
+# (`CertificationCourse.end_at`). Suspending stops the test's clock (its timed question's
+# too); resuming moves its end, and the shown question's start, by exactly the time lost.
+
+MAX_ADDED_MINUTES = 120
+INCIDENT_TEXT_LENGTH = 300
+
+
+def _incident_text(text: str, limit: int = INCIDENT_TEXT_LENGTH) -> str:
+    """A reason or a message for the candidates: it goes to the PV, so it must be there."""
+    text = (text or "").strip()
+    if not text or len(text) > limit or has_control_characters(text):
+        raise e.InvalidIncidentText
+    return text
+
+
+def _locked_courses(candidates: Sequence[Candidate]) -> list[CertificationCourse]:
+    """Their tests, locked in one order (two invigilators selecting overlapping rows cannot
+    deadlock), every one running: a selection is all or nothing, and says who stopped it."""
+    if not candidates:
+        raise e.NoSelection
+    by_candidate = {
+        course.candidate_id: course
+        for course in CertificationCourse.objects.select_for_update(of=("self",))
+        .select_related("candidate__session", "ended_by")
+        .filter(candidate__in=[c.pk for c in candidates])
+        .order_by("pk")
+    }
+    courses = []
+    for candidate in candidates:
+        course = by_candidate.get(candidate.pk)
+        if course is None:
+            raise e.NotRunning(_("%(name)s n'a pas commencé son test.") % {"name": str(candidate)})
+        if not course.is_running:
+            by = _name(course.ended_by)
+            raise e.AlreadyHandled(
+                message=(
+                    _("Le test de %(name)s a été terminé par %(by)s.")
+                    % {"name": str(candidate), "by": by}
+                    if by
+                    else _("Le test de %(name)s est terminé.") % {"name": str(candidate)}
+                )
+            )
+        courses.append(course)
+    return courses
+
+
+@transaction.atomic
+def do_add_time(
+    candidates: Sequence[Candidate], *, minutes: int, reason: str, actor: User
+) -> list[CertificationCourse]:
+    """« Ajouter du temps » to one candidate or a selection, apart from the planned extra
+    time; each test's end moves by `minutes`. All or nothing."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise e.InvalidMinutes
+    if not 1 <= minutes <= MAX_ADDED_MINUTES:
+        raise e.InvalidMinutes
+    reason = _incident_text(reason, 200)
+    courses = _locked_courses(candidates)
+    now = timezone.now()
+    for course in courses:
+        TimeAddition.objects.create(
+            course=course, minutes=minutes, reason=reason, added_by=actor, added_at=now
+        )
+        course.added_time += dt.timedelta(minutes=minutes)
+        course.save(update_fields=["added_time"])
+        record_event(
+            Tag.Invigilator.TIME_ADD,
+            actor=actor,
+            session=course.candidate.session,
+            candidate=course.candidate_id,
+            minutes=minutes,
+            reason=reason,
+        )
+        _notify(course.candidate, "time_added", minutes=minutes)
+    return courses
+
+
+def _suspend(
+    course: CertificationCourse,
+    *,
+    reason: str,
+    actor: User,
+    now: dt.datetime,
+    room: RoomSuspension | None = None,
+) -> None:
+    Suspension.objects.create(
+        course=course, room=room, reason=reason, started_at=now, started_by=actor
+    )
+    CertificationCourse.objects.filter(pk=course.pk).update(suspended_since=now)
+    course.suspended_since = now
+
+
+def _resume(
+    course: CertificationCourse, suspension: Suspension, *, actor: User, now: dt.datetime
+) -> dt.timedelta:
+    """The test goes on where it was: its end and its shown question's start move by the
+    time lost, so neither the test nor a timed question loses a second."""
+    lost = max(now - suspension.started_at, dt.timedelta())
+    course.suspended_time += lost
+    course.suspended_since = None
+    if course.current_asked_at is not None:
+        course.current_asked_at += lost
+    course.save(update_fields=["suspended_time", "suspended_since", "current_asked_at"])
+    Suspension.objects.filter(pk=suspension.pk).update(
+        ended_at=now, ended_by=actor, outcome=Suspension.Outcome.RESUMED
+    )
+    return lost
+
+
+def close_suspensions(
+    courses: Iterable[CertificationCourse], *, now: dt.datetime, actor: User
+) -> None:
+    """Tests ended while suspended (by an invigilator, or at the finalization): their
+    suspension ends with them, its time counted. Inside the ending action's transaction,
+    the courses' rows locked."""
+    ids = [course.pk for course in courses]
+    for suspension in Suspension.objects.filter(course__in=ids, ended_at=None).select_related(
+        "course"
+    ):
+        course = suspension.course
+        lost = max(now - suspension.started_at, dt.timedelta())
+        CertificationCourse.objects.filter(pk=course.pk).update(
+            suspended_time=course.suspended_time + lost, suspended_since=None
+        )
+        Suspension.objects.filter(pk=suspension.pk).update(
+            ended_at=now, ended_by=actor, outcome=Suspension.Outcome.ENDED
+        )
+
+
+def _locked_session(session: ExamSession) -> ExamSession:
+    locked = ExamSession.objects.select_for_update().get(pk=session.pk)
+    if not locked.is_accessible:
+        raise e.CertificationSessionClosed
+    return locked
+
+
+def open_room_suspension(session: ExamSession) -> RoomSuspension | None:
+    return RoomSuspension.objects.filter(session=session, ended_at=None).first()
+
+
+def _notify_room(session: ExamSession, op: str, **extra: Any) -> None:
+    """Every candidate's page of the session and every invigilator's."""
+    groups = [candidate_group(pk) for pk in session.candidates.values_list("pk", flat=True)]
+    publish_on_commit([*groups, session_group(session.pk)], {"type": "session", "op": op, **extra})
+
+
+@transaction.atomic
+def do_suspend_session(session: ExamSession, *, message: str, actor: User) -> RoomSuspension:
+    """« Suspendre la session » (evacuation, fire alarm, a general network cut): every
+    running test stops its clock at once; the candidates' pages show the message."""
+    message = _incident_text(message)
+    session = _locked_session(session)
+    if open_room_suspension(session) is not None:
+        raise e.SessionAlreadySuspended
+    now = timezone.now()
+    room = RoomSuspension.objects.create(
+        session=session, message=message, started_at=now, started_by=actor
+    )
+    running = list(
+        CertificationCourse.objects.select_for_update()
+        .filter(candidate__session=session, status=CourseStatus.STARTED)
+        .order_by("pk")
+    )
+    # A test already suspended on its own keeps its suspension (and its own decision).
+    stopped = [course for course in running if not course.is_suspended]
+    for course in stopped:
+        _suspend(course, reason=message, actor=actor, now=now, room=room)
+    record_event(
+        Tag.Invigilator.SESSION_SUSPEND,
+        actor=actor,
+        session=session,
+        message=message,
+        candidates=[course.candidate_id for course in stopped],
+    )
+    _notify_room(session, "suspended")
+    return room
+
+
+@dataclass(frozen=True)
+class Resumed:
+    resumed: list[int]
+    still_suspended: list[int]
+    lost: dt.timedelta
+
+
+@transaction.atomic
+def do_resume_session(session: ExamSession, *, present: Iterable[int], actor: User) -> Resumed:
+    """« Reprendre la session »: the invigilator names who is back in the room; their tests go
+    on where they were, their end moved by exactly the time lost. The others stay suspended
+    until decided (seed 004: a candidate who left the room may not resume)."""
+    session = _locked_session(session)
+    room = open_room_suspension(session)
+    if room is None:
+        raise e.SessionNotSuspended
+    present_ids = set(present)
+    if not present_ids <= set(session.candidates.values_list("pk", flat=True)):
+        raise e.NoSelection
+    now = timezone.now()
+    RoomSuspension.objects.filter(pk=room.pk).update(ended_at=now, ended_by=actor)
+    suspensions = list(
+        Suspension.objects.filter(room=room, ended_at=None)
+        .select_related("course")
+        .order_by("course_id")
+    )
+    courses = {
+        course.pk: course
+        for course in CertificationCourse.objects.select_for_update().filter(
+            pk__in=[s.course_id for s in suspensions]
+        )
+    }
+    resumed, kept = [], []
+    for suspension in suspensions:
+        course = courses[suspension.course_id]
+        if course.candidate_id in present_ids and course.is_running:
+            _resume(course, suspension, actor=actor, now=now)
+            resumed.append(course.candidate_id)
+        else:
+            kept.append(course.candidate_id)
+    lost = now - room.started_at
+    record_event(
+        Tag.Invigilator.SESSION_RESUME,
+        actor=actor,
+        session=session,
+        resumed=resumed,
+        still_suspended=kept,
+        seconds_lost=int(lost.total_seconds()),
+    )
+    _notify_room(session, "resumed")
+    return Resumed(resumed, kept, lost)
+
+
+@transaction.atomic
+def do_suspend_course(
+    course: CertificationCourse, *, reason: str, actor: User
+) -> CertificationCourse:
+    """« Suspendre ce test » (illness, a broken computer): this test's clock stops."""
+    reason = _incident_text(reason)
+    course = _locked_courses([course.candidate])[0]
+    if course.is_suspended:
+        raise e.AlreadySuspended
+    _suspend(course, reason=reason, actor=actor, now=timezone.now())
+    record_event(
+        Tag.Invigilator.COURSE_SUSPEND,
+        actor=actor,
+        session=course.candidate.session,
+        candidate=course.candidate_id,
+        reason=reason,
+    )
+    _notify(course.candidate, "suspended")
+    return course
+
+
+@transaction.atomic
+def do_resume_course(course: CertificationCourse, *, actor: User) -> CertificationCourse:
+    """« Reprendre ce test »: one suspended test goes on, its end moved by the time lost;
+    refused while its room is still suspended (the session is resumed first)."""
+    course = _locked_courses([course.candidate])[0]
+    suspension = Suspension.objects.filter(course=course, ended_at=None).first()
+    if suspension is None:
+        raise e.NotSuspended
+    if suspension.room_id is not None and open_room_suspension(course.candidate.session):
+        raise e.SessionAlreadySuspended(
+            _("La session est suspendue : reprenez d'abord la session.")
+        )
+    lost = _resume(course, suspension, actor=actor, now=timezone.now())
+    record_event(
+        Tag.Invigilator.COURSE_CONTINUE,
+        actor=actor,
+        session=course.candidate.session,
+        candidate=course.candidate_id,
+        seconds_lost=int(lost.total_seconds()),
+    )
+    _notify(course.candidate, "clock_resumed")
+    return course
+
+
+# --- Speaking to candidates (issue 15) --------------------------------------------------
+
+
+@transaction.atomic
+def do_send_message(
+    session: ExamSession, *, text: str, actor: User, candidates: Sequence[Candidate] | None = None
+) -> RoomMessage:
+    """« Envoyer un message » to the whole room (`candidates=None`), a selection or one
+    candidate: a banner on their page until they acknowledge it."""
+    text = _incident_text(text)
+    if candidates is not None and not candidates:
+        raise e.NoSelection
+    if not ExamSession.objects.filter(pk=session.pk, finalized_at=None).exists():
+        raise e.CertificationSessionClosed
+    to = list(candidates) if candidates is not None else list(session.candidates.all())
+    if not to:  # a room without candidates: nobody to tell
+        raise e.NoSelection
+    message = RoomMessage.objects.create(
+        session=session,
+        text=text,
+        to_everyone=candidates is None,
+        sent_by=actor,
+        sent_at=timezone.now(),
+    )
+    MessageReceipt.objects.bulk_create(
+        MessageReceipt(message=message, candidate=candidate) for candidate in to
+    )
+    record_event(
+        Tag.Invigilator.MESSAGE_SEND,
+        actor=actor,
+        session=session,
+        message=message.pk,
+        text=text,
+        to_everyone=message.to_everyone,
+        candidates=[candidate.pk for candidate in to],
+    )
+    groups = [candidate_group(candidate.pk) for candidate in to]
+    publish_on_commit([*groups, session_group(session.pk)], {"type": "message", "op": "sent"})
+    return message
+
+
+@transaction.atomic
+def do_read_message(candidate: Candidate, message_id: int, *, user: User) -> MessageReceipt:
+    """The candidate acknowledges a message (« J'ai lu »); reading it again changes nothing."""
+    receipt = (
+        MessageReceipt.objects.select_for_update()
+        .select_related("message")
+        .filter(candidate=candidate, message_id=message_id)
+        .first()
+    )
+    if receipt is None:
+        raise e.UnknownMessage
+    if receipt.read_at is None:
+        receipt.read_at = timezone.now()
+        receipt.save(update_fields=["read_at"])
+        record_event(
+            Tag.Candidate.MESSAGE_READ,
+            actor=user,
+            session=candidate.session,
+            candidate=candidate.pk,
+            message=message_id,
+        )
+        publish_on_commit(
+            [session_group(candidate.session_id)],
+            {"type": "message", "op": "read", "candidate_id": candidate.pk},
+        )
+    return receipt

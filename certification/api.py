@@ -11,7 +11,7 @@ from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions
 from certification.access import access_own_candidate, access_own_course
-from certification.state import course_state
+from certification.state import course_state, unread_messages
 from lib.freetext import Line
 from lib.ids import Id
 
@@ -168,3 +168,34 @@ def report_problem(request: HttpRequest, course_id: Id, payload: AlertIn) -> Any
     return actions.do_report_problem(
         course, user=user, token=_token(request), item_id=payload.item_id
     )
+
+
+class MessageOut(Schema):
+    id: int
+    text: str
+    at: str
+
+
+class MessagesOut(Schema):
+    messages: list[MessageOut]
+
+
+@router.get(
+    "/candidates/{candidate_id}/messages", response=MessagesOut, url_name="candidate_messages"
+)
+def messages(request: HttpRequest, candidate_id: Id) -> dict[str, Any]:
+    """The invigilators' messages not acknowledged yet (banners on the candidate's page)."""
+    candidate = access_own_candidate(_user(request), candidate_id)
+    return {"messages": unread_messages(candidate)}
+
+
+@router.post(
+    "/candidates/{candidate_id}/messages/{message_id}/read",
+    response={204: None},
+    url_name="candidate_read_message",
+)
+def read_message(request: HttpRequest, candidate_id: Id, message_id: Id) -> Status[None]:
+    """« J'ai lu »: the invigilators see who read it."""
+    user = _user(request)
+    actions.do_read_message(access_own_candidate(user, candidate_id), message_id, user=user)
+    return Status(204, None)

@@ -157,3 +157,70 @@ class CompanionMissing(Refusal):
         "L'extension Vigie Companion n'est pas détectée. "
         "Merci de contacter votre surveillant afin qu'il confirme la présence de l'extension."
     )
+
+
+# --- Incidents: time the invigilator controls (issue 15) ---------------------------------
+
+
+class CourseSuspended(Refusal):
+    status, code = 409, "test_suspended"
+    message = _(
+        "Épreuve suspendue : votre surveillant a arrêté le temps. "
+        "Restez à votre place et attendez ses instructions."
+    )
+
+
+class SessionSuspended(Refusal):
+    status, code = 409, "session_suspended"
+    message = _(
+        "La session est suspendue par le surveillant : aucun test ne peut commencer avant sa "
+        "reprise."
+    )
+
+
+class AlreadySuspended(Refusal):
+    status, code = 409, "already_suspended"
+    message = _("Ce test est déjà suspendu.")
+
+
+class SessionAlreadySuspended(Refusal):
+    status, code = 409, "session_already_suspended"
+    message = _("La session est déjà suspendue.")
+
+
+class NotSuspended(Refusal):
+    status, code = 409, "not_suspended"
+    message = _("Ce test n'est pas suspendu.")
+
+
+class SessionNotSuspended(Refusal):
+    status, code = 409, "session_not_suspended"
+    message = _("La session n'est pas suspendue.")
+
+
+class NotRunning(Refusal):
+    status, code = 409, "not_running"
+    message = _("Ce test n'est pas en cours.")
+
+
+class InvalidMinutes(Refusal):
+    status, code = 400, "invalid_minutes"
+    message = _("Indiquez un nombre entier de minutes entre 1 et 120.")
+
+
+class InvalidIncidentText(Refusal):
+    status, code = 400, "invalid_incident_text"
+    message = _(
+        "Indiquez le motif en 1 à 300 caractères, sans caractère de contrôle "
+        "(il figurera au procès-verbal)."
+    )
+
+
+class NoSelection(Refusal):
+    status, code = 400, "no_selection"
+    message = _("Sélectionnez au moins un candidat de cette session.")
+
+
+class UnknownMessage(Refusal):
+    status, code = 404, "unknown_message"
+    message = _("Ce message n'existe pas.")

@@ -2,9 +2,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exams.models import TEST_DURATION, Candidate
+from exams.models import TEST_DURATION, Candidate, ExamSession
 from lib import issue_reports
 
 
@@ -46,6 +47,14 @@ class CertificationCourse(models.Model):
     # The version of the item bank the test was taken and scored with (0: as shipped; n:
     # the n-th recalibration, certification/calibration.py).
     bank_version = models.PositiveIntegerField(default=0)
+    # The test's clock (issue 15): its duration read at the start (`exams.ExamDuration`), the
+    # time the invigilators added, the time its clock stood still (ended suspensions), and
+    # since when it stands still now. Sums of `TimeAddition` and `Suspension`, kept on the row
+    # the answer already locks, so the end time costs no query.
+    duration = models.DurationField(default=TEST_DURATION)
+    added_time = models.DurationField(default=dt.timedelta)
+    suspended_time = models.DurationField(default=dt.timedelta)
+    suspended_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("test de certification")
@@ -58,9 +67,37 @@ class CertificationCourse(models.Model):
         return self.status == CourseStatus.STARTED
 
     @property
+    def is_suspended(self) -> bool:
+        return self.suspended_since is not None
+
+    @property
+    def extra_time(self) -> dt.timedelta:
+        return self.candidate.extra_time_for(self.duration)
+
+    def stood_still(self, now: dt.datetime) -> dt.timedelta:
+        """Time lost to suspensions, the one still going on included (counted up to `now`)."""
+        ongoing = now - self.suspended_since if self.suspended_since else dt.timedelta()
+        return self.suspended_time + max(ongoing, dt.timedelta())
+
+    def end_at(self, now: dt.datetime) -> dt.datetime:
+        """Start + duration + extra time (Pix leaves it out) + time added + time suspended;
+        while suspended, the end moves with the clock that stands still."""
+        return (
+            self.started_at
+            + self.duration
+            + self.extra_time
+            + self.added_time
+            + self.stood_still(now)
+        )
+
+    @property
     def theoretical_end(self) -> dt.datetime:
-        """Start + 1 h 45 + the candidate's extra time (Pix leaves the extra time out)."""
-        return self.started_at + TEST_DURATION + self.candidate.extra_time
+        return self.end_at(timezone.now())
+
+    def clock(self, now: dt.datetime) -> dt.datetime:
+        """The test's own time: stopped at the suspension's start while suspended (a timed
+        question's countdown stops with it)."""
+        return self.suspended_since or now
 
 
 class Answer(models.Model):
@@ -207,3 +244,151 @@ class CertificationReport(models.Model):
 
     def __str__(self) -> str:
         return f"Compte rendu du test {self.course_id}"
+
+
+class TimeAddition(models.Model):
+    """« Ajouter du temps »: minutes an invigilator gave a candidate, with the reason (a network
+    cut, a broken computer), apart from the planned extra time."""
+
+    course = models.ForeignKey(
+        CertificationCourse, on_delete=models.PROTECT, related_name="time_additions"
+    )
+    minutes = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=200)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=120), name="time_addition_bounds"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.minutes} min ({self.course_id})"
+
+
+class RoomSuspension(models.Model):
+    """« Suspendre la session » (evacuation, fire alarm, a general network cut): every running
+    test stops its clock; open until an invigilator resumes the session."""
+
+    # CASCADE: a session can only be deleted before any test started (`EvidenceKept`), and a
+    # suspension then stopped nobody's test; the tests' own `Suspension` rows are PROTECTed.
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="suspensions")
+    message = models.CharField(max_length=300)
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_suspension_per_session",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Suspension {self.session_id} {self.started_at:%H:%M}"
+
+
+class Suspension(models.Model):
+    """A test whose clock stood still: alone (« Suspendre ce test »: illness, a broken
+    computer) or with its room. Ends when the invigilator resumes it, or with the test."""
+
+    class Outcome(models.TextChoices):
+        RESUMED = "resumed", _("Repris")
+        ENDED = "ended", _("Test terminé")
+
+    course = models.ForeignKey(
+        CertificationCourse, on_delete=models.PROTECT, related_name="suspensions"
+    )
+    room = models.ForeignKey(
+        RoomSuspension,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="course_suspensions",
+    )
+    reason = models.CharField(max_length=300)
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_suspension_per_course",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Suspension du test {self.course_id} {self.started_at:%H:%M}"
+
+
+# Seed-style ready-made messages (issue 15): the invigilator picks one or types their own.
+READY_MESSAGES = (
+    _("Il reste 10 minutes."),
+    _("Merci de rester silencieux."),
+    _("Levez la main, un surveillant arrive."),
+)
+
+
+class RoomMessage(models.Model):
+    """« Envoyer un message » from an invigilator to the room or to some candidates: a banner
+    on their page until they acknowledge it; who read it is shown to the invigilators."""
+
+    # CASCADE here and below: messages are no evidence of a test; a session or a candidate
+    # can only be deleted before any test started (`EvidenceKept`).
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="messages")
+    text = models.CharField(max_length=300)
+    to_everyone = models.BooleanField(default=False)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class MessageReceipt(models.Model):
+    """One candidate's copy of a message: read (acknowledged) or not yet."""
+
+    message = models.ForeignKey(RoomMessage, on_delete=models.CASCADE, related_name="receipts")
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="message_receipts"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["message_id", "candidate_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "candidate"], name="one_receipt_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.candidate_id}"

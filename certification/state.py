@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification import actions, engine
-from certification.models import AlertStatus, CertificationCourse, LiveAlert
+from certification.models import AlertStatus, CertificationCourse, LiveAlert, MessageReceipt
+from exams.models import Candidate
 
 
 def _media(question: engine.Item) -> dict[str, str]:
@@ -25,7 +26,8 @@ def _media(question: engine.Item) -> dict[str, str]:
 def _question(course: CertificationCourse, question: engine.Item, number: int) -> dict[str, Any]:
     remaining = None
     if question.timed and course.current_asked_at:
-        elapsed = (timezone.now() - course.current_asked_at).total_seconds()
+        # The test's own clock: it stands still while the test is suspended.
+        elapsed = (course.clock(timezone.now()) - course.current_asked_at).total_seconds()
         remaining = max(0, int(question.timed - elapsed))
     return {
         "id": question.id,
@@ -60,11 +62,30 @@ def course_state(
     current = engine.current_item(course) if course.is_running and run_ok else None
     if current is not None:
         question = _question(course, current, progress.answered + 1)
+    now = timezone.now()
+    end = course.end_at(now)
+    suspension = (
+        course.suspensions.filter(ended_at=None).select_related("room").first()
+        if course.is_running and course.is_suspended
+        else None
+    )
     return {
         "status": course.status,
         "running": course.is_running,
         "run_ok": run_ok,
         "paused": paused,
+        # « Épreuve suspendue », with the invigilator's words (the room's message, or the
+        # reason this test was suspended); no answer is accepted meanwhile.
+        "suspended": (
+            {
+                "since": timezone.localtime(suspension.started_at, zone).strftime("%H:%M"),
+                "message": suspension.room.message if suspension.room else suspension.reason,
+                "room": suspension.room_id is not None,
+            }
+            if suspension
+            else None
+        ),
+        "added_minutes": int(course.added_time.total_seconds() // 60),
         "companion_required": candidate.session.companion_required,
         "companion_blocked": progress.ongoing(LiveAlert.Kind.COMPANION) is not None,
         "last_alert": (
@@ -74,9 +95,27 @@ def course_state(
         "total": engine.TEST_LENGTH,
         "started_at": timezone.localtime(course.started_at, zone).strftime("%H:%M"),
         "started_at_iso": course.started_at.isoformat(),
-        "theoretical_end": timezone.localtime(course.theoretical_end, zone).strftime("%H:%M"),
-        "theoretical_end_iso": course.theoretical_end.isoformat(),
+        "theoretical_end": timezone.localtime(end, zone).strftime("%H:%M"),
+        "theoretical_end_iso": end.isoformat(),
         "extra_time_percentage": candidate.extra_time_percentage,
         "question": question,
         "end_message": None if course.is_running else engine.end_message(course.status),
     }
+
+
+def unread_messages(candidate: Candidate) -> list[dict[str, Any]]:
+    """The invigilators' messages this candidate has not acknowledged yet, oldest first."""
+    zone = candidate.session.zone
+    receipts = (
+        MessageReceipt.objects.filter(candidate=candidate, read_at=None)
+        .select_related("message")
+        .order_by("message__sent_at", "message_id")
+    )
+    return [
+        {
+            "id": receipt.message_id,
+            "text": receipt.message.text,
+            "at": timezone.localtime(receipt.message.sent_at, zone).strftime("%H:%M"),
+        }
+        for receipt in receipts
+    ]

@@ -18,7 +18,7 @@ from certification import actions, engine
 from certification.access import access_own_candidate, access_own_course
 from certification.forms import InstructionsForm, JoinForm
 from certification.models import CertificationCourse
-from exams.models import TEST_DURATION, Candidate
+from exams.models import Candidate, ExamDuration
 from lib.errors import Refusal
 
 
@@ -66,7 +66,10 @@ def instructions(request: HttpRequest, candidate_id: int) -> HttpResponse:
         "candidate": candidate,
         "form": form,
         "question_count": engine.TEST_LENGTH,
-        "duration_minutes": int(TEST_DURATION.total_seconds() // 60),
+        # The duration this candidate's test will have (a complementary certification's own).
+        "duration_minutes": int(
+            ExamDuration.of(candidate.complementary_certification).total_seconds() // 60
+        ),
         **companion_links(candidate),
     }
     return render(request, "certification/instructions.html", context)
@@ -114,7 +117,10 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
         "companion_url": reverse("api:candidate_companion_alert", args=[course.pk]),
         "start_page": reverse("certification:start", args=[course.candidate_id]),
         "ws_path": f"/ws/candidats/{course.candidate_id}/",
+        "messages_url": reverse("api:candidate_messages", args=[course.candidate_id]),
         "strings": {
+            "message": _("Message du surveillant (%s)"),
+            "read": _("J'ai lu"),
             "progress": _("Question %n / %t"),
             "question": _("Question %n"),
             "extra": _("temps majoré %s %"),
@@ -122,6 +128,7 @@ def test(request: HttpRequest, course_id: int) -> HttpResponse:
             "empty": _("Choisissez ou saisissez une réponse."),
             "error": _("Une erreur a eu lieu. Merci de réessayer ultérieurement."),
             "paused": _("En attente du surveillant…"),
+            "suspended": _("Épreuve suspendue."),
             "companionMissing": _("L'extension Vigie Companion n'est pas détectée."),
             "validated": _("Votre signalement a été validé : voici une autre question."),
             "refused": _("Votre signalement a été refusé : reprenez la question."),

@@ -2,6 +2,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,8 @@ from lib.text import normalize_name, split_names
 
 # Seed 004: « Il prévoit la présence d'un surveillant pour 20 élèves maximum ».
 MAX_CANDIDATES_PER_INVIGILATOR = 20
-# Seed 004 / reference §6: « maximum 1h45 (hors temps majoré) ».
+# Seed 004 / reference §6: « maximum 1h45 (hors temps majoré) ». A complementary
+# certification may last otherwise: `ExamDuration`, set by the operator.
 TEST_DURATION = dt.timedelta(minutes=105)
 # An access by the session's password ends at 06:00 the day after the session, in the
 # centre's time zone: the longest test (1 h 45 + 100 % extra time = 3 h 30) of a session
@@ -146,6 +148,44 @@ class ComplementaryCertification(models.TextChoices):
     PRO_SANTE = "PRO_SANTE", _("Pix+ Pro Santé")
 
 
+class ExamDuration(models.Model):
+    """How long a test lasts when a complementary certification is taken with it, set by the
+    operator in the administration; without a line, the certification's 1 h 45. Read once, at
+    the test's start: the course keeps its duration, whatever the operator changes later."""
+
+    complementary_certification = models.CharField(
+        _("certification complémentaire"),
+        max_length=20,
+        choices=ComplementaryCertification.choices,
+        unique=True,
+        blank=True,
+    )
+    minutes = models.PositiveSmallIntegerField(
+        _("durée (minutes)"), validators=[MinValueValidator(10), MaxValueValidator(300)]
+    )
+
+    class Meta:
+        verbose_name = _("durée d'épreuve")
+        verbose_name_plural = _("durées d'épreuve")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=10, minutes__lte=300), name="test_duration_bounds"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_complementary_certification_display()} : {self.minutes} min"
+
+    @classmethod
+    def of(cls, complementary_certification: str) -> dt.timedelta:
+        minutes = (
+            cls.objects.filter(complementary_certification=complementary_certification)
+            .values_list("minutes", flat=True)
+            .first()
+        )
+        return dt.timedelta(minutes=minutes) if minutes else TEST_DURATION
+
+
 # A candidate's civil identity: frozen once the test started (corrections go through the
 # finalization's C1 report), since the answers and the certificate are about this person.
 IDENTITY_FIELDS = (
@@ -237,7 +277,11 @@ class Candidate(models.Model):
 
     @property
     def extra_time(self) -> dt.timedelta:
-        return TEST_DURATION * self.extra_time_percentage / 100
+        return self.extra_time_for(TEST_DURATION)
+
+    def extra_time_for(self, duration: dt.timedelta) -> dt.timedelta:
+        """« Temps majoré »: a percentage of the test's own duration."""
+        return duration * self.extra_time_percentage / 100
 
     def eligibility(self, levels: dict[str, int] | None) -> bool | None:
         """Certifiable or not, or None when no Vigie account is known for the candidate."""

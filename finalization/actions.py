@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.events import record_event
 from audit.tags import Tag
+from certification.actions import close_suspensions
 from certification.models import (
     AlertStatus,
     CertificationCourse,
@@ -20,6 +21,7 @@ from certification.models import (
     CourseStatus,
     IssueReport,
     LiveAlert,
+    RoomSuspension,
 )
 from exams.models import ExamSession
 from finalization import errors, records, scans, validation
@@ -86,6 +88,11 @@ def do_finalize_session(
         ended_at=now,
         current_item_id="",
         run_token_hash="",
+    )
+    # A suspension still open ends with the session: its time counted, the room's closed.
+    close_suspensions(running, now=now, actor=actor)
+    RoomSuspension.objects.filter(session=session, ended_at=None).update(
+        ended_at=now, ended_by=actor
     )
     record_event(
         Tag.Centre.SESSION_FINALIZE,

@@ -96,7 +96,7 @@ def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
         "global_comment": submitted.global_comment
         if submitted
         else validation.notes_text(history.session_lines),
-        "has_incident": submitted.has_incident if submitted else False,
+        "has_incident": submitted.has_incident if submitted else history.had_incident,
         "has_joining_issue": submitted.has_joining_issue if submitted else False,
         "categories": issue_reports.category_choices(),
         "abort_reasons": AbortReason.choices,

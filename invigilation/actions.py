@@ -91,7 +91,8 @@ def do_end_overtime(session: ExamSession, *, actor: User) -> int:
     running = CertificationCourse.objects.select_related("candidate__session").filter(
         candidate__session=session, status=CourseStatus.STARTED
     )
-    overdue = [course for course in running if course.theoretical_end < now]
+    # A suspended test's clock stands still: it is never « overdue » (its end moves with it).
+    overdue = [course for course in running if not course.is_suspended and course.end_at(now) < now]
     if not overdue:
         raise e.NoCandidate
     ended = 0

@@ -4,13 +4,17 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Router, Schema
+from pydantic import StrictInt
 
 from accounts.models import User
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions as test_actions
+from certification.errors import NoSelection
 from certification.models import CertificationCourse, LiveAlert
+from exams.models import Candidate, ExamSession
 from invigilation import actions
 from invigilation.access import (
     access_alert_as_invigilator,
@@ -25,6 +29,9 @@ from lib.freetext import Line, Lines
 from lib.ids import Id
 
 router = Router(tags=["invigilation"])
+
+# A room's candidates (20 per invigilator; a large room has a few invigilators).
+MAX_SELECTION = 500
 
 
 class SuperviseIn(Schema):
@@ -50,8 +57,57 @@ class Done(Schema):
     detail: str
 
 
+class AddTimeIn(Schema):
+    candidate_ids: list[Id]
+    minutes: StrictInt  # `true` is not one minute
+    reason: Line
+
+
+class SuspendSessionIn(Schema):
+    message: Line
+
+
+class ResumeSessionIn(Schema):
+    # Who is back in the room: their tests go on; the others stay suspended until decided.
+    present: list[Id]
+
+
+class ResumedOut(Schema):
+    resumed: list[int]
+    still_suspended: list[int]
+    minutes_lost: int
+
+
+class SuspendCourseIn(Schema):
+    reason: Line
+
+
+class MessageIn(Schema):
+    text: Line
+    # None: the whole room; else these candidates of the session.
+    candidate_ids: list[Id] | None = None
+
+
 class EndedOut(Schema):
     ended: int
+
+
+def _course(candidate: Candidate) -> CertificationCourse:
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    if course is None:
+        raise Refusal(message=_("Ce candidat n'a pas commencé son test."))
+    return course
+
+
+def _selection(session: ExamSession, ids: list[int]) -> list[Candidate]:
+    """Candidates of this session only, each named once (a selection from its page)."""
+    wanted = set(ids)
+    if not wanted or len(wanted) > MAX_SELECTION:
+        raise NoSelection
+    candidates = list(session.candidates.filter(pk__in=wanted).order_by("pk"))
+    if len(candidates) != len(wanted):
+        raise NoSelection
+    return candidates
 
 
 def _question_alert(user: User, alert_id: Id) -> LiveAlert:
@@ -120,12 +176,80 @@ def authorize_resume(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
 @router.post("/candidates/{candidate_id}/end", response=Done, url_name="invigilation_end")
 def end_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
-    candidate = access_candidate_as_invigilator(user, candidate_id)
-    course = CertificationCourse.objects.filter(candidate=candidate).first()
-    if course is None:
-        raise Refusal(message=_("Ce candidat n'a pas commencé son test."))
+    course = _course(access_candidate_as_invigilator(user, candidate_id))
     test_actions.do_end_by_invigilator(course, actor=user)
     return {"detail": str(_("ok"))}
+
+
+@router.post("/sessions/{session_id}/add-time", response=Done, url_name="invigilation_add_time")
+def add_time(request: HttpRequest, session_id: Id, payload: AddTimeIn) -> dict[str, str]:
+    """« Ajouter du temps » to one candidate or a selection (all or nothing)."""
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    courses = test_actions.do_add_time(
+        _selection(session, payload.candidate_ids),
+        minutes=payload.minutes,
+        reason=payload.reason,
+        actor=user,
+    )
+    return {
+        "detail": ngettext(
+            "%(minutes)s min ajoutées au test de %(count)s candidat.",
+            "%(minutes)s min ajoutées aux tests de %(count)s candidats.",
+            len(courses),
+        )
+        % {"minutes": payload.minutes, "count": len(courses)}
+    }
+
+
+@router.post("/sessions/{session_id}/suspend", response=Done, url_name="invigilation_suspend")
+def suspend_session(
+    request: HttpRequest, session_id: Id, payload: SuspendSessionIn
+) -> dict[str, str]:
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    test_actions.do_suspend_session(session, message=payload.message, actor=user)
+    return {"detail": str(_("La session est suspendue : le temps de chaque test est arrêté."))}
+
+
+@router.post(
+    "/sessions/{session_id}/resume", response=ResumedOut, url_name="invigilation_resume_session"
+)
+def resume_session(
+    request: HttpRequest, session_id: Id, payload: ResumeSessionIn
+) -> dict[str, Any]:
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    if len(payload.present) > MAX_SELECTION:
+        raise NoSelection
+    done = test_actions.do_resume_session(session, present=payload.present, actor=user)
+    return {
+        "resumed": done.resumed,
+        "still_suspended": done.still_suspended,
+        "minutes_lost": round(done.lost.total_seconds() / 60),
+    }
+
+
+@router.post(
+    "/candidates/{candidate_id}/suspend", response=Done, url_name="invigilation_suspend_test"
+)
+def suspend_test(
+    request: HttpRequest, candidate_id: Id, payload: SuspendCourseIn
+) -> dict[str, str]:
+    user = _user(request)
+    course = _course(access_candidate_as_invigilator(user, candidate_id))
+    test_actions.do_suspend_course(course, reason=payload.reason, actor=user)
+    return {"detail": str(_("Le test est suspendu : son temps est arrêté."))}
+
+
+@router.post(
+    "/candidates/{candidate_id}/continue", response=Done, url_name="invigilation_continue_test"
+)
+def continue_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
+    user = _user(request)
+    course = _course(access_candidate_as_invigilator(user, candidate_id))
+    test_actions.do_resume_course(course, actor=user)
+    return {"detail": str(_("Le test reprend là où il s'était arrêté."))}
 
 
 @router.post(
@@ -175,3 +299,13 @@ def add_note(request: HttpRequest, session_id: Id, payload: NoteIn) -> dict[str,
     text = clean_note_text(payload.text)
     actions.do_add_note(session, author=user, text=text, candidate=candidate)
     return {"detail": str(_("ok"))}
+
+
+@router.post("/sessions/{session_id}/messages", response=Done, url_name="invigilation_message")
+def send_message(request: HttpRequest, session_id: Id, payload: MessageIn) -> dict[str, str]:
+    """« Envoyer un message » to the room, a selection or one candidate."""
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    to = None if payload.candidate_ids is None else _selection(session, payload.candidate_ids)
+    test_actions.do_send_message(session, text=payload.text, actor=user, candidates=to)
+    return {"detail": str(_("Message envoyé."))}

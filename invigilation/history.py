@@ -32,6 +32,14 @@ from certification.models import (
 from exams.models import Candidate, ExamSession
 from invigilation.models import InvigilatorAccess, Note
 
+# Incidents (issue 15): time added, tests or the room suspended and resumed.
+INCIDENT_TAGS = (
+    Tag.Invigilator.TIME_ADD,
+    Tag.Invigilator.COURSE_SUSPEND,
+    Tag.Invigilator.COURSE_CONTINUE,
+    Tag.Invigilator.SESSION_SUSPEND,
+    Tag.Invigilator.SESSION_RESUME,
+)
 # The invigilators' decisions the record lists per candidate (with who took them).
 RECORD_TAGS = (
     Tag.Candidate.FOCUS_LEAVE,
@@ -41,6 +49,7 @@ RECORD_TAGS = (
     Tag.Invigilator.ALERT_VALIDATE,
     Tag.Invigilator.RESUME_AUTHORIZE,
     Tag.Invigilator.COURSE_END,
+    *INCIDENT_TAGS,
 )
 
 
@@ -129,7 +138,14 @@ class CandidateHistory:
 
 
 def _lines(events: list[AuditEvent], pending: list[LiveAlert], notes: list[Note]) -> list[Line]:
-    lines = [Line(e.at, describe(e, by=True)) for e in events if e.tag in RECORD_TAGS]
+    # An incident (time added, a suspension) is also written into the comment the
+    # finalization pre-fills, as an invigilator's note is: the centre need not copy it.
+    lines = [
+        Line(e.at, text, text if e.tag in INCIDENT_TAGS else "")
+        for e in events
+        if e.tag in RECORD_TAGS
+        for text in [describe(e, by=True)]
+    ]
     lines += [
         Line(a.created_at, describe_pending_alert(a.kind, a.question_number)) for a in pending
     ]
@@ -216,6 +232,11 @@ class SessionHistory:
             return {entry.candidate_id: str(entry.candidate) for entry in self.candidates}
         rows = Candidate.objects.filter(session=self.session).only("pk", "first_name", "last_name")
         return {candidate.pk: str(candidate) for candidate in rows}
+
+    @property
+    def had_incident(self) -> bool:
+        """Time added or a test suspended: the finalization's « incident » box comes ticked."""
+        return any(event.tag in INCIDENT_TAGS for event in self.events)
 
     @property
     def session_notes(self) -> list[Note]:

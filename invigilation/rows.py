@@ -28,13 +28,17 @@ class Status(StrEnum):
     ALERT = "alert"
     RESUME_AUTHORIZED = "resume_authorized"
     COMPANION = "companion"
+    # Its clock stopped by an invigilator (issue 15): alone, or with the whole room.
+    SUSPENDED = "suspended"
     COMPLETED = CourseStatus.COMPLETED.value
     ENDED_BY_INVIGILATOR = CourseStatus.ENDED_BY_INVIGILATOR.value
     ENDED_DUE_TO_FINALIZATION = CourseStatus.ENDED_DUE_TO_FINALIZATION.value
 
 
 # The test is running: it may be resumed elsewhere or ended by the invigilator.
-RUNNING = frozenset({Status.STARTED, Status.ALERT, Status.RESUME_AUTHORIZED, Status.COMPANION})
+RUNNING = frozenset(
+    {Status.STARTED, Status.ALERT, Status.RESUME_AUTHORIZED, Status.COMPANION, Status.SUSPENDED}
+)
 ENDED = frozenset({Status.COMPLETED, Status.ENDED_BY_INVIGILATOR, Status.ENDED_DUE_TO_FINALIZATION})
 
 
@@ -80,6 +84,7 @@ class Tag:
 _TONES = {
     Status.ALERT: ("ko", "warning"),
     Status.COMPANION: ("ko", "warning"),
+    Status.SUSPENDED: ("ko", "pause"),
     Status.STARTED: ("info", "play"),
     Status.RESUME_AUTHORIZED: ("info", "play"),
     Status.CONFIRMED: ("ok", "check"),

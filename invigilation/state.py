@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification import engine
-from certification.models import AlertStatus, CourseStatus, LiveAlert
+from certification.actions import open_room_suspension
+from certification.models import (
+    READY_MESSAGES,
+    AlertStatus,
+    CertificationCourse,
+    CourseStatus,
+    LiveAlert,
+    MessageReceipt,
+)
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.history import session_history
 from invigilation.models import Note, Watcher
@@ -23,6 +31,7 @@ STATUS_LABELS = {
     "alert": _("Signalement en cours"),
     "resume_authorized": _("Autorisé à reprendre"),
     "companion": _("Extension non détectée"),
+    "suspended": _("Suspendu"),
     CourseStatus.COMPLETED: _("Terminé"),
     CourseStatus.ENDED_BY_INVIGILATOR: _("Terminé par le surveillant"),
     CourseStatus.ENDED_DUE_TO_FINALIZATION: _("Terminé à la finalisation"),
@@ -45,6 +54,8 @@ def _status(candidate: Candidate, alerts: dict[str, LiveAlert]) -> str:
         return "confirmed" if candidate.authorized_to_start_at else "not_confirmed"
     if not course.is_running:
         return str(course.status)
+    if course.is_suspended:
+        return "suspended"
     if "companion" in alerts:
         return "companion"
     if "question" in alerts:
@@ -102,21 +113,19 @@ def _row(
         "theoretical_end_iso": None,
         "breakdown": None,
         "time_over": False,
+        "suspended": False,
+        "added_minutes": 0,
     }
     if course is not None:
-        end = course.theoretical_end
-        breakdown = _("1 h 45")
-        if candidate.extra_time_percentage:
-            breakdown += " + " + _("%(duration)s de temps majoré (%(pct)s %%)") % {
-                "duration": _minutes(candidate.extra_time),
-                "pct": candidate.extra_time_percentage,
-            }
+        end = course.end_at(now)
         row.update(
             started_at=timezone.localtime(course.started_at, zone).strftime("%H:%M"),
             theoretical_end=timezone.localtime(end, zone).strftime("%H:%M"),
             theoretical_end_iso=end.isoformat(),
-            breakdown=breakdown,
-            time_over=course.is_running and now > end,
+            breakdown=end_breakdown(course, now),
+            time_over=course.is_running and not course.is_suspended and now > end,
+            suspended=course.is_running and course.is_suspended,
+            added_minutes=int(course.added_time.total_seconds() // 60),
         )
     row["attention"] = (
         0 if row["companion_alert"] else 1 if row["alert"] else 2 if row["time_over"] else 3
@@ -124,6 +133,64 @@ def _row(
     # What the row offers (invigilation/rows.py): API clients follow the page's rule.
     row["actions"] = [action.value for action in row_actions(row)]
     return row
+
+
+def end_breakdown(course: CertificationCourse, now: dt.datetime) -> str:
+    """« 1 h 45 + 35 min de temps majoré (33 %) + 10 min ajoutées (coupure réseau) + 12 min
+    de suspension »: how the end time was reached, each part with its reason."""
+    candidate = course.candidate
+    parts = [_minutes(course.duration)]
+    if candidate.extra_time_percentage:
+        parts.append(
+            _("%(duration)s de temps majoré (%(pct)s %%)")
+            % {"duration": _minutes(course.extra_time), "pct": candidate.extra_time_percentage}
+        )
+    additions = getattr(course, "additions", None)  # prefetched by `session_state`
+    if additions is None:
+        additions = list(course.time_additions.all())
+    for addition in additions:
+        parts.append(
+            _("%(duration)s ajoutées (%(reason)s)")
+            % {
+                "duration": _minutes(dt.timedelta(minutes=addition.minutes)),
+                "reason": addition.reason,
+            }
+        )
+    stood_still = course.stood_still(now)
+    if stood_still >= dt.timedelta(minutes=1):
+        parts.append(_("%(duration)s de suspension") % {"duration": _minutes(stood_still)})
+    return " + ".join(parts)
+
+
+def messages(session: ExamSession, names: dict[int, str]) -> list[dict[str, Any]]:
+    """The messages sent to the candidates, newest first, with who read them and who not
+    (one query: every message has at least one receipt, `do_send_message` sees to it)."""
+    zone = session.zone
+    sent: dict[int, dict[str, Any]] = {}
+    receipts = (
+        MessageReceipt.objects.filter(message__session=session)
+        .select_related("message__sent_by")
+        .order_by("-message__sent_at", "-message_id", "candidate_id")
+    )
+    for receipt in receipts:
+        message = receipt.message
+        entry = sent.setdefault(
+            message.pk,
+            {
+                "id": message.pk,
+                "text": message.text,
+                "at": timezone.localtime(message.sent_at, zone).strftime("%H:%M"),
+                "by": _name(message.sent_by),
+                "to_everyone": message.to_everyone,
+                "read": [],
+                "unread": [],
+            },
+        )
+        entry["read" if receipt.read_at else "unread"].append(names.get(receipt.candidate_id, ""))
+    for entry in sent.values():
+        entry["read"].sort()
+        entry["unread"].sort()
+    return list(sent.values())
 
 
 def watchers(session: ExamSession) -> list[str]:
@@ -152,11 +219,12 @@ def candidate_rows(
             timed_out=Count("course__answers", filter=Q(course__answers__timed_out=True)),
         )
         .prefetch_related(
+            Prefetch("course__time_additions", to_attr="additions"),
             Prefetch(
                 "course__alerts",
                 queryset=LiveAlert.objects.filter(status=AlertStatus.ONGOING),
                 to_attr="ongoing",
-            )
+            ),
         )
         .order_by("last_name_key", "first_name_key", "birthdate")
     )
@@ -252,6 +320,8 @@ def timeline(session: ExamSession, names: dict[int, str] | None = None) -> list[
 def session_state(session: ExamSession) -> dict[str, Any]:
     now = timezone.now()
     rows = candidate_rows(session, now=now)
+    zone = session.zone
+    room = open_room_suspension(session)
     names = {r["id"]: f"{r['last_name']} {r['first_name']}" for r in rows}
     return {
         "session": {
@@ -266,6 +336,14 @@ def session_state(session: ExamSession) -> dict[str, Any]:
             "accessible": session.is_accessible,
             "duration": _("1 h 45"),
             "duration_minutes": int(TEST_DURATION.total_seconds() // 60),
+            "suspended": (
+                {
+                    "since": timezone.localtime(room.started_at, zone).strftime("%H:%M"),
+                    "message": room.message,
+                }
+                if room
+                else None
+            ),
         },
         "counts": {
             "present": sum(1 for r in rows if r["status"] != "not_confirmed"),
@@ -276,6 +354,8 @@ def session_state(session: ExamSession) -> dict[str, Any]:
         "candidates": rows,
         "session_notes": session_notes(session),
         "watchers": watchers(session),
+        "messages": messages(session, names),
+        "ready_messages": [str(text) for text in READY_MESSAGES],
         "timeline": timeline(session, names),
         "server_time": now.isoformat(),
     }

@@ -2,6 +2,7 @@
 centre, a candidate and a jury member, so each test can show who is refused."""
 
 import pytest
+from django.test import Client
 
 from certification import engine
 from live.events import capture_events
@@ -19,6 +20,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright keeps an event loop running in the test thread once it
     starts, which would break the tests that drive the ASGI app with asyncio."""
     items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """The personas' passwords are not what is under test: hashed quickly (MD5). Files that
+    create many accounts ask for it (`pytestmark = pytest.mark.usefixtures(...)`)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def login():
+    """`login(user)`: a test client signed in as `user` (no password checked)."""
+
+    def client_for(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for
 
 
 @pytest.fixture

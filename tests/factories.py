@@ -23,8 +23,13 @@ from certification.models import (
     CertificationReport,
     IssueReport,
     LiveAlert,
+    MessageReceipt,
+    RoomMessage,
+    RoomSuspension,
+    Suspension,
+    TimeAddition,
 )
-from exams.models import Candidate, ExamSession, PlatformToken, Student, StudentLevel
+from exams.models import Candidate, ExamDuration, ExamSession, PlatformToken, Student, StudentLevel
 from finalization.models import IdentityCorrection, SessionRecord
 from invigilation.models import InvigilatorAccess, Note, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
@@ -265,6 +270,84 @@ class CertificationReportFactory(factory.django.DjangoModelFactory):
 
     course = factory.SubFactory(CertificationCourseFactory)
     has_seen_end_screen = True
+
+
+class ExamDurationFactory(factory.django.DjangoModelFactory):
+    """The operator's duration for a complementary certification."""
+
+    class Meta:
+        model = ExamDuration
+        django_get_or_create = ("complementary_certification",)
+
+    complementary_certification = "CLEA"
+    minutes = 60
+
+
+class TimeAdditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeAddition
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    minutes = 10
+    reason = "Coupure réseau"
+    added_by = factory.SubFactory(UserFactory)
+    added_at = factory.LazyFunction(timezone.now)
+
+
+class RoomSuspensionFactory(factory.django.DjangoModelFactory):
+    """A session suspended now (no test stopped with it unless given)."""
+
+    class Meta:
+        model = RoomSuspension
+
+    session = factory.SubFactory(ExamSessionFactory)
+    message = "Alarme incendie : évacuation"
+    started_at = factory.LazyFunction(timezone.now)
+    started_by = factory.SubFactory(UserFactory)
+
+
+class SuspensionFactory(factory.django.DjangoModelFactory):
+    """A test suspended on its own, now; the course's `suspended_since` follows."""
+
+    class Meta:
+        model = Suspension
+        skip_postgeneration_save = True
+
+    course = factory.SubFactory(CertificationCourseFactory)
+    reason = "Malaise"
+    started_at = factory.LazyFunction(timezone.now)
+    started_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def stop_the_clock(obj, create, extracted, **kwargs):
+        if create and obj.ended_at is None:
+            CertificationCourse.objects.filter(pk=obj.course_id).update(
+                suspended_since=obj.started_at
+            )
+            obj.course.suspended_since = obj.started_at
+
+
+class RoomMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoomMessage
+
+    session = factory.SubFactory(ExamSessionFactory)
+    text = "Il reste 10 minutes."
+    to_everyone = True
+    sent_by = factory.SubFactory(UserFactory)
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class MessageReceiptFactory(factory.django.DjangoModelFactory):
+    """A candidate's unread copy of a message sent to their session."""
+
+    class Meta:
+        model = MessageReceipt
+
+    candidate = factory.SubFactory(CandidateFactory)
+    message = factory.SubFactory(
+        RoomMessageFactory, session=factory.SelfAttribute("..candidate.session")
+    )
 
 
 class InvigilatorAccessFactory(factory.django.DjangoModelFactory):

@@ -10,19 +10,22 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
-from certification.models import CertificationCourse, IssueReport, LiveAlert
+from certification.models import (
+    CertificationCourse,
+    IssueReport,
+    LiveAlert,
+    RoomMessage,
+    RoomSuspension,
+)
 from exams.models import Candidate
 from invigilation.models import InvigilatorAccess, Note
 from tests.factories import ExamSessionFactory, UserFactory
-from tests.world import Target, build_target
+from tests.world import Target, build_target, suspended_room, suspended_test
+
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 PASSWORD = "BCDF-GHJK-MNPQ"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not under test: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # Every operation under /api/invigilation/: (method, OpenAPI path) → (URL, JSON body) on a
@@ -59,6 +62,30 @@ OPERATIONS = {
     ("post", "/api/invigilation/sessions/{session_id}/end-overtime"): lambda t, _p: (
         f"/api/invigilation/sessions/{t.session.pk}/end-overtime",
         {},
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/add-time"): lambda t, _p: (
+        f"/api/invigilation/sessions/{t.session.pk}/add-time",
+        {"candidate_ids": [t.running.pk], "minutes": 10, "reason": "Coupure réseau"},
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/suspend"): lambda t, _p: (
+        f"/api/invigilation/sessions/{t.session.pk}/suspend",
+        {"message": "Alarme incendie : sortez dans le calme."},
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/resume"): lambda t, _p: (
+        f"/api/invigilation/sessions/{suspended_room(t.session).pk}/resume",
+        {"present": [t.running.pk]},
+    ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/suspend"): lambda t, _p: (
+        f"/api/invigilation/candidates/{t.running.pk}/suspend",
+        {"reason": "Malaise"},
+    ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/continue"): lambda t, _p: (
+        f"/api/invigilation/candidates/{suspended_test(t.running).pk}/continue",
+        {},
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/messages"): lambda t, _p: (
+        f"/api/invigilation/sessions/{t.session.pk}/messages",
+        {"text": "Il reste 10 minutes."},
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/validate"): lambda t, _p: (
         f"/api/invigilation/alerts/{t.alert.pk}/validate",
@@ -131,20 +158,28 @@ def _snapshot() -> tuple:
         ),
         list(
             CertificationCourse.objects.order_by("pk").values_list(
-                "pk", "status", "ended_by", "current_item_id"
+                "pk", "status", "ended_by", "current_item_id", "added_time", "suspended_since"
             )
         ),
+        list(RoomSuspension.objects.order_by("pk").values_list("pk", "ended_at")),
         list(LiveAlert.objects.order_by("pk").values_list("pk", "status", "resolved_by")),
         Note.objects.count(),
+        RoomMessage.objects.count(),
         IssueReport.objects.count(),
         AuditEvent.objects.count(),
         InvigilatorAccess.objects.count(),
     )
 
 
-def _call(client: Client, operation, target: Target, password: str):
+def _request(operation, target: Target, password: str):
+    """(URL, body) of the call; building it may set the target up (a session suspended, for
+    « reprendre »): done before the snapshot, as the world is."""
+    return OPERATIONS[operation](target, password)
+
+
+def _call(client: Client, operation, target: Target, password: str, request=None):
     method, _path = operation
-    url, body = OPERATIONS[operation](target, password)
+    url, body = request or _request(operation, target, password)
     if method == "get":
         return client.get(url)
     return client.post(url, body, content_type="application/json")
@@ -182,9 +217,10 @@ def test_it_refuses_every_operation_on_a_session_one_may_not_invigilate(world, o
     """404 (403 for a wrong session password) and nothing changed, for every refused persona."""
     user_name, session_name = REFUSED[persona]
     client = _client(world["users"][user_name])
+    request = _request(operation, world[session_name], "ZZZZ-ZZZZ-ZZZZ")
     before = _snapshot()
 
-    response = _call(client, operation, world[session_name], password="ZZZZ-ZZZZ-ZZZZ")
+    response = _call(client, operation, world[session_name], "ZZZZ-ZZZZ-ZZZZ", request)
 
     expected = 403 if operation[1].endswith("/supervise") else 404
     assert response.status_code == expected, response.content
@@ -195,9 +231,10 @@ def test_it_refuses_every_operation_on_a_session_one_may_not_invigilate(world, o
 @pytest.mark.parametrize("operation", list(OPERATIONS), ids=lambda op: f"{op[0]} {op[1]}")
 def test_it_refuses_every_operation_to_anonymous_visitors(world, operation):
     """No session cookie: 401, even with the right password, and nothing changed."""
+    request = _request(operation, world["A"], PASSWORD)
     before = _snapshot()
 
-    response = _call(_client(None), operation, world["A"], password=PASSWORD)
+    response = _call(_client(None), operation, world["A"], PASSWORD, request)
 
     assert response.status_code == 401
     assert _snapshot() == before
@@ -210,9 +247,12 @@ def test_it_allows_every_operation_to_who_may_invigilate(world, operation, perso
     """Control: the same calls succeed for the session's invigilator and the centre's admin
     (a members-only operation refuses the invigilator without membership, changing nothing)."""
     user_name, session_name = ALLOWED[persona]
+    request = _request(operation, world[session_name], PASSWORD)
     before = _snapshot()
 
-    response = _call(_client(world["users"][user_name]), operation, world[session_name], PASSWORD)
+    response = _call(
+        _client(world["users"][user_name]), operation, world[session_name], PASSWORD, request
+    )
 
     if operation in MEMBERS_ONLY and user_name == "alice":
         assert response.status_code == 404, response.content

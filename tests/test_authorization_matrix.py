@@ -44,7 +44,14 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.actions import sign_up_token
 from accounts.models import ExternalIdentity, User
 from audit.models import AuditEvent
-from certification.models import Answer, CertificationCourse, IssueReport, LiveAlert
+from certification.models import (
+    Answer,
+    CertificationCourse,
+    IssueReport,
+    LiveAlert,
+    MessageReceipt,
+    RoomSuspension,
+)
 from exams.models import Candidate, ExamSession, StudentLevel
 from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
@@ -63,7 +70,10 @@ from tests.world import (
     SESSION_PASSWORD,
     SUPERUSER,
     World,
+    message_to,
     persistent_world,
+    suspended_room,
+    suspended_test,
 )
 from vigie.api import api
 
@@ -619,6 +629,16 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         only(CANDIDATE),
     ),
     ("post", "/api/certification/courses/{course_id}/alerts"): Entry(_own_report, only(CANDIDATE)),
+    ("get", "/api/certification/candidates/{candidate_id}/messages"): Entry(
+        lambda w: Call(f"/api/certification/candidates/{w.own.pk}/messages"), only(CANDIDATE)
+    ),
+    ("post", "/api/certification/candidates/{candidate_id}/messages/{message_id}/read"): Entry(
+        lambda w: Call(
+            f"/api/certification/candidates/{w.own.pk}/messages/{message_to(w.own)}/read",
+            json={},
+        ),
+        only(CANDIDATE),
+    ),
     # The Espace Surveillant of session A. Entering it needs only its number and password.
     ("post", "/api/invigilation/supervise"): Entry(
         lambda w: Call(
@@ -652,6 +672,46 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ),
     ("post", "/api/invigilation/sessions/{session_id}/end-overtime"): Entry(
         lambda w: Call(f"/api/invigilation/sessions/{w.a.session.pk}/end-overtime", json={}),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/add-time"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/add-time",
+            json={"candidate_ids": [w.a.running.pk], "minutes": 10, "reason": "Coupure réseau"},
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/suspend"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/suspend",
+            json={"message": "Alarme incendie : sortez dans le calme."},
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/resume"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{suspended_room(w.a.session).pk}/resume",
+            json={"present": [w.a.running.pk]},
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/suspend"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/candidates/{w.a.running.pk}/suspend", json={"reason": "Malaise"}
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/continue"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/candidates/{suspended_test(w.a.running).pk}/continue", json={}
+        ),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/messages"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/messages",
+            json={"text": "Il reste 10 minutes.", "candidate_ids": [w.own.pk]},
+        ),
         only(*ROOM),
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/validate"): Entry(
@@ -891,9 +951,11 @@ def _snapshot() -> tuple:
         ),
         list(
             CertificationCourse.objects.order_by("pk").values_list(
-                "pk", "status", "run_token_hash", "current_item_id"
+                "pk", "status", "run_token_hash", "current_item_id", "added_time", "suspended_since"
             )
         ),
+        list(RoomSuspension.objects.order_by("pk").values_list("pk", "ended_at")),
+        list(MessageReceipt.objects.order_by("pk").values_list("pk", "read_at")),
         list(LiveAlert.objects.order_by("pk").values_list("pk", "status")),
         list(IssueReport.objects.order_by("pk").values_list("pk", "resolved_at")),
         list(Certificate.objects.order_by("pk").values_list("pk", "visibility")),
@@ -1005,9 +1067,11 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 4 pages, the state and 10 actions (a centre member's « Surveiller cette session » is
-    # one page and one action), and the live page's 11 fragments (its rows, 10 actions)
-    assert len(ROOM_KEYS) == 4 + 1 + 10 + 11
+    # 4 pages, the state and 16 actions (a centre member's « Surveiller cette session » is
+    # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
+    # session, suspend and resume one test, send a message), and the live page's 11
+    # fragments (its rows, 10 actions)
+    assert len(ROOM_KEYS) == 4 + 1 + 16 + 11
     assert len(FRAGMENTS) == 11
 
 

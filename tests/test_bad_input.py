@@ -31,12 +31,6 @@ HUGE_IDS = [str(2**63), str(2**64), "-1", "9" * 40]
 UNREADABLE = "Le contenu envoyé est illisible (formulaire ou fichier mal formé)."
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def started(small_bank, exam_session, invigilator):
     lea = live.joined(exam_session, "Léa", "Dupont")
@@ -51,10 +45,12 @@ def started(small_bank, exam_session, invigilator):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("typed", ["²", "١٢", "1_0", "9" * 5000, "-3", "2.5"])
-def test_it_refuses_a_question_number_that_is_not_a_plain_number(started, centre_admin, typed):
+def test_it_refuses_a_question_number_that_is_not_a_plain_number(
+    login, started, centre_admin, typed
+):
     """« ² ».isdigit() is true and int(« ² ») fails: the page crashed (500)."""
     session, lea, hugo = started
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/sessions/{session.pk}/finaliser/",
         {
             f"c{hugo.pk}-abort_reason": "candidate",
@@ -77,9 +73,9 @@ def test_it_refuses_a_question_number_that_is_not_a_plain_number(started, centre
 
 
 @pytest.mark.django_db
-def test_it_accepts_a_question_number_typed_with_spaces(started, centre_admin):
+def test_it_accepts_a_question_number_typed_with_spaces(login, started, centre_admin):
     session, lea, hugo = started
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/sessions/{session.pk}/finaliser/",
         {
             f"c{hugo.pk}-abort_reason": "candidate",
@@ -99,7 +95,7 @@ def test_it_accepts_a_question_number_typed_with_spaces(started, centre_admin):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("officer", ["²", "9" * 5000, str(2**64), "-1"])
-def test_it_refuses_a_jury_officer_that_is_not_an_id(started, centre_admin, jury, officer):
+def test_it_refuses_a_jury_officer_that_is_not_an_id(login, started, centre_admin, jury, officer):
     session, lea, hugo = started
     do_finalize_session(
         session,
@@ -111,10 +107,10 @@ def test_it_refuses_a_jury_officer_that_is_not_an_id(started, centre_admin, jury
         ),
         actor=centre_admin,
     )
-    client = _login(jury)
+    client = login(jury)
 
     response = client.post(f"/jury/sessions/{session.pk}/attribuer/", {"officer": officer})
-    refused = _login(centre_admin).post(
+    refused = login(centre_admin).post(
         f"/jury/sessions/{session.pk}/attribuer/", {"officer": officer}
     )
 
@@ -127,8 +123,8 @@ def test_it_refuses_a_jury_officer_that_is_not_an_id(started, centre_admin, jury
 
 
 @pytest.mark.django_db
-def test_it_answers_404_to_a_media_name_with_a_nul(candidate_user, small_bank):
-    response = _login(candidate_user).get("/certification/media/a%00b.svg")
+def test_it_answers_404_to_a_media_name_with_a_nul(login, candidate_user, small_bank):
+    response = login(candidate_user).get("/certification/media/a%00b.svg")
     assert response.status_code == 404
 
 
@@ -182,6 +178,15 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/certification/courses/{course_id}/alerts"): {"item_id": "x"},
     ("POST", "/api/invigilation/alerts/{alert_id}/validate"): {"reason": "E1"},
     ("POST", "/api/invigilation/sessions/{session_id}/notes"): {"text": "RAS"},
+    ("POST", "/api/invigilation/sessions/{session_id}/add-time"): {
+        "candidate_ids": [1],
+        "minutes": 5,
+        "reason": "coupure",
+    },
+    ("POST", "/api/invigilation/sessions/{session_id}/suspend"): {"message": "Alarme"},
+    ("POST", "/api/invigilation/sessions/{session_id}/resume"): {"present": []},
+    ("POST", "/api/invigilation/candidates/{candidate_id}/suspend"): {"reason": "Malaise"},
+    ("POST", "/api/invigilation/sessions/{session_id}/messages"): {"text": "Il reste 10 minutes."},
     ("POST", "/api/jury/sessions/{session_id}/assign"): {},
     ("POST", "/api/jury/reports/{report_id}/neutralize"): {},
     ("POST", "/api/jury/reports/{report_id}/reject"): {},
@@ -233,8 +238,8 @@ def everyone(db):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", PAGE_ROUTES)
-def test_every_page_answers_404_to_an_id_beyond_64_bits(route, everyone, small_bank):
-    client = _login(everyone)
+def test_every_page_answers_404_to_an_id_beyond_64_bits(login, route, everyone, small_bank):
+    client = login(everyone)
     for value in HUGE_IDS:
         path = _page_path(route, value)
         response = client.get(path)
@@ -249,9 +254,9 @@ def test_every_page_answers_404_to_an_id_beyond_64_bits(route, everyone, small_b
     ("method", "path"), ID_OPERATIONS, ids=[f"{m} {p}" for m, p in ID_OPERATIONS]
 )
 def test_every_api_operation_answers_404_to_an_id_beyond_64_bits(
-    method, path, everyone, small_bank
+    login, method, path, everyone, small_bank
 ):
-    client = _login(everyone)
+    client = login(everyone)
     for value in HUGE_IDS:
         url = re.sub(r"\{\w+_id\}", value, path).replace("{kind}", "pv")
         if path.endswith("/import"):
@@ -289,14 +294,14 @@ CONTENT_TYPES = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("debug", [False, True])
 def test_every_upload_answers_400_to_a_multipart_body_without_a_boundary(
-    settings, centre, exam_session, centre_admin, other_centre_admin, debug
+    login, settings, centre, exam_session, centre_admin, other_centre_admin, debug
 ):
     """Without a boundary Django cannot read the body: 400 in French (JSON under /api/),
     not a 500 (DEBUG's error page read the body again), for the member and a stranger."""
     settings.DEBUG = debug
     ids = {"centre_id": centre.pk, "session_id": exam_session.pk}
     for user in (centre_admin, other_centre_admin):
-        client = _login(user)
+        client = login(user)
         for template in UPLOADS:
             path = template.format(**ids)
             for content_type in CONTENT_TYPES:
@@ -311,7 +316,7 @@ def test_every_upload_answers_400_to_a_multipart_body_without_a_boundary(
                     assert UNREADABLE in response.content.decode()
     # A well-formed upload still goes through.
     upload = SimpleUploadedFile("liste.csv", b"x", content_type="text/csv")
-    kept = _login(centre_admin).post(
+    kept = login(centre_admin).post(
         f"/api/sessions/{exam_session.pk}/candidates/import", {"file": upload}
     )
     assert kept.status_code == 400 and kept.json()["detail"] != UNREADABLE

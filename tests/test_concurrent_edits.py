@@ -17,6 +17,7 @@ from tests.concurrency import race
 from tests.factories import CandidateFactory, ExamSessionFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("fast_password_hashing"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres_only,
     pytest.mark.skipif(
@@ -26,11 +27,6 @@ pytestmark = [
 ]
 
 ROUNDS = 8
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _client(user) -> Client:

@@ -43,12 +43,6 @@ def frozen_clock():
         yield
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _rows(key, codes, level=1, day="15/01/2026", last="Martin", first="Léa", school_class="3e A"):
     return [[key, last, first, school_class, code, level, day] for code in codes]
 
@@ -67,8 +61,8 @@ def test_it_counts_the_best_level_of_each_competence():
     assert not Eligibility(4) and Eligibility(5)
 
 
-def test_it_imports_the_levels_and_lists_certifiable_pupils_first(centre, centre_admin):
-    client = _login(centre_admin)
+def test_it_imports_the_levels_and_lists_certifiable_pupils_first(login, centre, centre_admin):
+    client = login(centre_admin)
     rows = _rows("zoe@lycee.fr", CODES[:5], first="Zoé") + _rows(
         "INE123", CODES[:4], first="Hugo", day=dt.date(2026, 2, 1)
     )
@@ -100,8 +94,8 @@ def test_it_imports_the_levels_and_lists_certifiable_pupils_first(centre, centre
     }
 
 
-def test_it_refuses_the_whole_file_naming_row_and_column(centre, centre_admin):
-    client = _login(centre_admin)
+def test_it_refuses_the_whole_file_naming_row_and_column(login, centre, centre_admin):
+    client = login(centre_admin)
     rows = [
         ["lea@lycee.fr", "", "", "", "1.1", 1, "15/01/2026"],  # line 2: fine
         ["lea@lycee.fr", "", "", "", "6.1", 1, "15/01/2026"],
@@ -127,10 +121,10 @@ def test_it_refuses_the_whole_file_naming_row_and_column(centre, centre_admin):
     assert not AuditEvent.objects.filter(tag=Tag.Centre.LEVELS_RECORD).exists()
 
 
-def test_it_names_a_missing_column(centre, centre_admin):
+def test_it_names_a_missing_column(login, centre, centre_admin):
     data = make_csv([["Élève", "Compétence"], ["lea@lycee.fr", "1.1"]])
 
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/centres/{centre.pk}/eleves/", {"file": SimpleUploadedFile("n.csv", data)}
     )
 
@@ -141,8 +135,10 @@ def test_it_names_a_missing_column(centre, centre_admin):
     ]
 
 
-def test_it_records_levels_from_the_platform_api_and_audits_each_change(centre, centre_admin):
-    client = _login(centre_admin)
+def test_it_records_levels_from_the_platform_api_and_audits_each_change(
+    login, centre, centre_admin
+):
+    client = login(centre_admin)
     url = f"/api/centres/{centre.pk}/competence-levels"
     first = {
         "levels": [
@@ -189,7 +185,7 @@ def test_it_records_levels_from_the_platform_api_and_audits_each_change(centre, 
     assert events[1].data["source"] == "api"
 
 
-def test_it_refuses_wrong_levels_through_the_api_saving_nothing(centre, centre_admin):
+def test_it_refuses_wrong_levels_through_the_api_saving_nothing(login, centre, centre_admin):
     payload = {
         "levels": [
             {
@@ -202,7 +198,7 @@ def test_it_refuses_wrong_levels_through_the_api_saving_nothing(centre, centre_a
         ]
     }
 
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/api/centres/{centre.pk}/competence-levels", payload, content_type="application/json"
     )
 
@@ -217,7 +213,7 @@ def test_it_refuses_wrong_levels_through_the_api_saving_nothing(centre, centre_a
     assert not Student.objects.exists()
 
 
-def test_it_shows_the_count_on_the_enrolment_list(exam_session, centre_admin):
+def test_it_shows_the_count_on_the_enrolment_list(login, exam_session, centre_admin):
     """By e-mail or « identifiant externe », the account's and the centre's levels
     together; unknown without either."""
     centre = exam_session.centre
@@ -227,7 +223,7 @@ def test_it_shows_the_count_on_the_enrolment_list(exam_session, centre_admin):
     hugo = CandidateFactory(session=exam_session, first_name="Hugo", email="hugo@lycee.fr")
     lea = CandidateFactory(session=exam_session, first_name="Léa", external_id="INE42")
     noe = CandidateFactory(session=exam_session, first_name="Noé")
-    client = _login(centre_admin)
+    client = login(centre_admin)
     _import(client, centre, _rows("hugo@lycee.fr", ["2.1"]) + _rows("ine42", CODES))
 
     found = dict(candidates_with_eligibility(exam_session))
@@ -244,18 +240,20 @@ def test_it_shows_the_count_on_the_enrolment_list(exam_session, centre_admin):
     assert (api["Noé"]["competences_reached"], api["Noé"]["certifiable"]) == (None, None)
 
 
-def test_it_keeps_each_centre_s_levels_to_itself(exam_session, other_centre_admin, centre_admin):
+def test_it_keeps_each_centre_s_levels_to_itself(
+    login, exam_session, other_centre_admin, centre_admin
+):
     """Another centre sending levels for the same e-mail changes nothing here."""
     other = other_centre_admin.memberships.get().centre
     lea = CandidateFactory(session=exam_session, email="lea@lycee.fr")
-    _import(_login(other_centre_admin), other, _rows("lea@lycee.fr", CODES))
+    _import(login(other_centre_admin), other, _rows("lea@lycee.fr", CODES))
 
     assert dict(candidates_with_eligibility(exam_session))[lea] is None
 
 
 @pytest.mark.parametrize("who", ["other_centre_admin", "jury", "invigilator", "candidate_user"])
-def test_it_lets_only_the_centre_read_and_send_levels(centre, request, who):
-    client = _login(request.getfixturevalue(who))
+def test_it_lets_only_the_centre_read_and_send_levels(login, centre, request, who):
+    client = login(request.getfixturevalue(who))
     payload = {
         "levels": [
             {"student": "x@y.fr", "competence": "1.1", "level": 1, "reached_on": "2026-01-15"}

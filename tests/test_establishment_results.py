@@ -18,16 +18,8 @@ from lib.spreadsheets import read_table
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 from tests.test_results import make_course, publish
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 @pytest.fixture
@@ -65,10 +57,10 @@ def _names(rows, column=5) -> list[str]:
     return [row[column] for row in rows]
 
 
-def test_it_lists_every_published_session_of_the_centre_latest_first(school, centre_admin):
+def test_it_lists_every_published_session_of_the_centre_latest_first(login, school, centre_admin):
     centre, _people = school
 
-    body = _login(centre_admin).get(f"/api/results/centres/{centre.pk}").json()
+    body = login(centre_admin).get(f"/api/results/centres/{centre.pk}").json()
 
     assert body["headers"][:6] == [
         "Session",
@@ -99,10 +91,10 @@ def test_it_lists_every_published_session_of_the_centre_latest_first(school, cen
     ],
 )
 def test_it_filters_by_date_class_and_complementary_certification(
-    school, centre_admin, query, expected
+    login, school, centre_admin, query, expected
 ):
     centre, _people = school
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     page = client.get(f"/centres/{centre.pk}/resultats/?{query}")
     exported = client.get(f"/centres/{centre.pk}/resultats.csv?{query}")
@@ -113,10 +105,10 @@ def test_it_filters_by_date_class_and_complementary_certification(
     assert _names(rows[1:]) == expected
 
 
-def test_it_exports_an_ods_with_the_competences(school, centre_admin):
+def test_it_exports_an_ods_with_the_competences(login, school, centre_admin):
     centre, _people = school
 
-    response = _login(centre_admin).get(f"/centres/{centre.pk}/resultats.ods?school_class=3e B")
+    response = login(centre_admin).get(f"/centres/{centre.pk}/resultats.ods?school_class=3e B")
 
     assert response["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
     assert "resultats-etablissement-" in response["Content-Disposition"]
@@ -133,9 +125,9 @@ def test_it_exports_an_ods_with_the_competences(school, centre_admin):
         ("complementary_certification=PIXPLUS", "Sélectionnez un choix valide."),
     ],
 )
-def test_it_says_what_is_wrong_with_a_filter(school, centre_admin, query, error):
+def test_it_says_what_is_wrong_with_a_filter(login, school, centre_admin, query, error):
     centre, _people = school
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     page = client.get(f"/centres/{centre.pk}/resultats/?{query}")
     api = client.get(f"/api/results/centres/{centre.pk}?{query}")
@@ -148,28 +140,28 @@ def test_it_says_what_is_wrong_with_a_filter(school, centre_admin, query, error)
     assert export.status_code == 302  # back to the page, which shows the error
 
 
-def test_it_neutralizes_formulas_in_the_export(school, centre_admin):
+def test_it_neutralizes_formulas_in_the_export(login, school, centre_admin):
     centre, people = school
     people["Léa"].school_class = "=1+2"
     people["Léa"].save()
 
-    exported = _login(centre_admin).get(f"/centres/{centre.pk}/resultats.csv").content
+    exported = login(centre_admin).get(f"/centres/{centre.pk}/resultats.csv").content
 
     assert b"'=1+2" in exported
 
 
-def test_it_links_the_page_from_the_centre_sessions(school, centre_admin):
+def test_it_links_the_page_from_the_centre_sessions(login, school, centre_admin):
     centre, _people = school
 
-    page = _login(centre_admin).get(f"/centres/{centre.pk}/sessions/").content.decode()
+    page = login(centre_admin).get(f"/centres/{centre.pk}/sessions/").content.decode()
 
     assert f'href="/centres/{centre.pk}/resultats/"' in page
 
 
 @pytest.mark.parametrize("who", ["other_centre_admin", "jury", "candidate_user"])
-def test_it_shows_a_centre_its_own_results_only(school, request, who):
+def test_it_shows_a_centre_its_own_results_only(login, school, request, who):
     centre, _people = school
-    client = _login(request.getfixturevalue(who))
+    client = login(request.getfixturevalue(who))
 
     for url in (
         f"/centres/{centre.pk}/resultats/",

@@ -21,7 +21,6 @@ import pytest
 from django.contrib.messages import get_messages
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -38,6 +37,9 @@ from invigilation.models import InvigilatorAccess, Note
 from results.models import Certificate
 from tests.factories import CandidateFactory, UserFactory
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 UNENROL_REFUSED = (
     "DUPONT Léa a commencé son test : sa désinscription effacerait ses réponses. "
     "Un candidat qui a commencé son test reste inscrit ; s'il a abandonné, indiquez-le "
@@ -52,17 +54,6 @@ SESSION_REFUSED = (
     "Cette session ne peut pas être supprimée : 1 candidat a commencé son test, "
     "ses réponses sont conservées. Finalisez la session."
 )
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _start(candidate, user) -> CertificationCourse:
@@ -99,14 +90,14 @@ def _messages(response) -> list[str]:
 
 @pytest.mark.django_db
 def test_it_refuses_to_unenrol_a_candidate_whose_test_started(
-    exam_session, candidate, started, centre_admin, other_centre_admin
+    login, exam_session, candidate, started, centre_admin, other_centre_admin
 ):
     """Page and API: refused with the reason, nothing deleted, no audit row; the session page
     offers no « Désinscrire » for her but still for a candidate who has not started."""
     waiting = CandidateFactory(session=exam_session, first_name="Hugo", last_name="Bernard")
-    client = _login(centre_admin)
+    client = login(centre_admin)
     assert (
-        _login(other_centre_admin).post(f"/candidats/{candidate.pk}/supprimer/").status_code == 404
+        login(other_centre_admin).post(f"/candidats/{candidate.pk}/supprimer/").status_code == 404
     )
 
     page = client.post(f"/candidats/{candidate.pk}/supprimer/")
@@ -134,13 +125,15 @@ NOTED = (
 
 
 @pytest.mark.django_db
-def test_it_keeps_a_candidate_an_invigilator_wrote_about(exam_session, centre_admin, invigilator):
+def test_it_keeps_a_candidate_an_invigilator_wrote_about(
+    login, exam_session, centre_admin, invigilator
+):
     """A note of the PV d'incident names the candidate (absent, never started): unenrolling
     would delete it, so page and API refuse; deleting the whole session still goes, notes
     with it (nothing started there)."""
     noted = CandidateFactory(session=exam_session, first_name="Hugo", last_name="Nom0")
     Note.objects.create(session=exam_session, candidate=noted, author=invigilator, text="Absent")
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     page = client.post(f"/candidats/{noted.pk}/supprimer/")
     api = client.delete(f"/api/candidates/{noted.pk}")
@@ -171,13 +164,13 @@ def test_it_keeps_a_candidate_an_invigilator_wrote_about(exam_session, centre_ad
     ],
 )
 def test_it_refuses_identity_edits_once_the_test_started(
-    candidate, started, centre_admin, field, value
+    login, candidate, started, centre_admin, field, value
 ):
     """API: 409 with the way to correct it (C1 at finalization); the line is unchanged and no
     audit row is written."""
     before = Candidate.objects.filter(pk=candidate.pk).values().get()
 
-    response = _login(centre_admin).patch(
+    response = login(centre_admin).patch(
         f"/api/candidates/{candidate.pk}", {field: value}, content_type="application/json"
     )
 
@@ -188,10 +181,10 @@ def test_it_refuses_identity_edits_once_the_test_started(
 
 
 @pytest.mark.django_db
-def test_it_still_edits_the_rest_of_a_started_candidate(candidate, started, centre_admin):
+def test_it_still_edits_the_rest_of_a_started_candidate(login, candidate, started, centre_admin):
     """Extra time, e-mails, external id and complementary certification stay editable (the
     invigilator needs the right theoretical end); each change is audited."""
-    response = _login(centre_admin).patch(
+    response = login(centre_admin).patch(
         f"/api/candidates/{candidate.pk}",
         {"extra_time_percentage": 33, "email": "lea@exemple.fr", "external_id": "X-1"},
         content_type="application/json",
@@ -207,10 +200,12 @@ def test_it_still_edits_the_rest_of_a_started_candidate(candidate, started, cent
 
 
 @pytest.mark.django_db
-def test_it_shows_the_identity_of_a_started_candidate_read_only(candidate, started, centre_admin):
+def test_it_shows_the_identity_of_a_started_candidate_read_only(
+    login, candidate, started, centre_admin
+):
     """The page disables the identity fields and says why; a forged POST changes nothing of
     them, while the extra time it carries is saved."""
-    client = _login(centre_admin)
+    client = login(centre_admin)
     form = client.get(f"/candidats/{candidate.pk}/modifier/")
     text = html.unescape(form.content.decode())
     assert form.status_code == 200
@@ -242,10 +237,12 @@ def test_it_shows_the_identity_of_a_started_candidate_read_only(candidate, start
 
 
 @pytest.mark.django_db
-def test_it_refuses_to_delete_a_session_where_a_test_started(exam_session, started, centre_admin):
+def test_it_refuses_to_delete_a_session_where_a_test_started(
+    login, exam_session, started, centre_admin
+):
     """The confirmation page explains and offers no button; the POST and the API are refused
     (409) with the reason; nothing is deleted."""
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     asked = html.unescape(client.get(f"/sessions/{exam_session.pk}/supprimer/").content.decode())
     page = client.post(f"/sessions/{exam_session.pk}/supprimer/")
@@ -348,11 +345,11 @@ def test_it_keeps_the_evidence_whatever_deletes(lived, candidate, invigilator, w
 
 
 @pytest.mark.django_db
-def test_it_explains_in_the_django_admin_why_an_account_stays(lived, invigilator):
+def test_it_explains_in_the_django_admin_why_an_account_stays(login, lived, invigilator):
     """The admin's deletion page lists what protects the account (its entry into the session)
     and deletes nothing; an account that never acted is still deletable."""
     superuser = UserFactory(email="root@vigie.fr", is_staff=True, is_superuser=True)
-    client = _login(superuser)
+    client = login(superuser)
     url = f"/admin/accounts/user/{invigilator.pk}/delete/"
 
     asked = html.unescape(client.get(url).content.decode())
@@ -366,9 +363,9 @@ def test_it_explains_in_the_django_admin_why_an_account_stays(lived, invigilator
 
 
 @pytest.mark.django_db
-def test_it_still_deletes_a_session_nobody_started(exam_session, candidate, centre_admin):
+def test_it_still_deletes_a_session_nobody_started(login, exam_session, candidate, centre_admin):
     """Control: a session whose candidates never started is deleted with them, audited."""
-    response = _login(centre_admin).delete(f"/api/sessions/{exam_session.pk}")
+    response = login(centre_admin).delete(f"/api/sessions/{exam_session.pk}")
     assert response.status_code == 204
     assert not ExamSession.objects.exists() and not Candidate.objects.exists()
     assert AuditEvent.objects.filter(tag="centre:session:delete").count() == 1

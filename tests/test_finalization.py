@@ -7,7 +7,6 @@ session, a candidate and a jury member (not a centre member) are refused with 40
 """
 
 import pytest
-from django.test import Client
 
 from audit.models import AuditEvent
 from certification import actions as test_actions
@@ -72,12 +71,6 @@ REFERENCE_CATEGORIES = {
 NO_STARTED_TEST = "Aucun candidat n'a commencé son test : la session ne peut pas être finalisée."
 ALREADY = "Cette session a déjà été finalisée."
 FINALIZED_END = "La session a été finalisée par votre centre de certification."
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -158,31 +151,31 @@ def test_it_offers_exactly_the_reference_categories_and_labels():
 
 @pytest.mark.django_db
 def test_it_refuses_everyone_but_the_centre_admin(
-    room, centre_admin, other_centre_admin, invigilator, candidate_user, jury
+    login, room, centre_admin, other_centre_admin, invigilator, candidate_user, jury
 ):
     """Other centre's admin, invigilator, candidate and jury get 404 on the page and the API."""
     session, candidates, _run = room
     page = f"/sessions/{session.pk}/finaliser/"
     for outsider in (other_centre_admin, invigilator, candidate_user, jury, candidates["lea"].user):
-        client = _login(outsider)
+        client = login(outsider)
         assert client.get(page).status_code == 404
         assert client.post(page, _valid_post(candidates)).status_code == 404
         assert client.get(f"{API}/sessions/{session.pk}/finalization").status_code == 404
         assert _put(client, session, _payload(candidates)).status_code == 404
     session.refresh_from_db()
     assert session.finalized_at is None
-    assert _login(centre_admin).get(page).status_code == 200
+    assert login(centre_admin).get(page).status_code == 200
 
 
 # --- Pre-filled from the live record -----------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_it_prefills_the_page_from_the_live_record(room, centre_admin):
+def test_it_prefills_the_page_from_the_live_record(login, room, centre_admin):
     """Validated report, refused alert, resume, end by the invigilator and notes are shown;
     notes pre-fill the comments; only unfinished tests ask for an abort reason."""
     session, candidates, _run = room
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     detail = client.get(f"/sessions/{session.pk}/").content.decode()
     assert f'href="/sessions/{session.pk}/finaliser/"' in detail
@@ -203,11 +196,11 @@ def test_it_prefills_the_page_from_the_live_record(room, centre_admin):
 
 
 @pytest.mark.django_db
-def test_it_gives_the_live_record_through_the_api(room, centre_admin, invigilator):
+def test_it_gives_the_live_record_through_the_api(login, room, centre_admin, invigilator):
     """GET /sessions/{id}/finalization lists started tests, their reports and record lines."""
     session, candidates, _run = room
 
-    body = _login(centre_admin).get(f"{API}/sessions/{session.pk}/finalization").json()
+    body = login(centre_admin).get(f"{API}/sessions/{session.pk}/finalization").json()
 
     rows = {row["candidate_id"]: row for row in body["candidates"]}
     assert set(rows) == {c.pk for c in candidates.values()}
@@ -227,7 +220,7 @@ def test_it_gives_the_live_record_through_the_api(room, centre_admin, invigilato
 
 
 @pytest.mark.django_db
-def test_it_names_the_candidate_and_the_field_of_each_error(room, centre_admin):
+def test_it_names_the_candidate_and_the_field_of_each_error(login, room, centre_admin):
     """Missing abort reasons, missing description or question number, unknown category and
     a long comment are all reported at once, and nothing is written."""
     session, candidates, _run = room
@@ -240,7 +233,7 @@ def test_it_names_the_candidate_and_the_field_of_each_error(room, centre_admin):
         "global_comment": "x" * 501,
     }
 
-    response = _login(centre_admin).post(f"/sessions/{session.pk}/finaliser/", data)
+    response = login(centre_admin).post(f"/sessions/{session.pk}/finaliser/", data)
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -264,7 +257,7 @@ def test_it_names_the_candidate_and_the_field_of_each_error(room, centre_admin):
 
 @pytest.mark.django_db
 def test_it_refuses_an_abort_reason_for_a_completed_test_and_strangers_through_the_api(
-    room, centre_admin
+    login, room, centre_admin
 ):
     """API: a reason on a completed test, a candidate who never started, a C2 without a
     description and an E report without a number are 400 with one message each."""
@@ -277,7 +270,7 @@ def test_it_refuses_an_abort_reason_for_a_completed_test_and_strangers_through_t
     )
     payload["reports"].append({"candidate_id": absent.pk})
 
-    response = _put(_login(centre_admin), session, payload)
+    response = _put(login(centre_admin), session, payload)
 
     assert response.status_code == 400
     body = response.json()
@@ -297,7 +290,7 @@ def test_it_refuses_an_abort_reason_for_a_completed_test_and_strangers_through_t
 
 @pytest.mark.django_db
 def test_it_finalizes_ends_running_tests_and_tells_the_candidate(
-    room, centre_admin, sent_events, client
+    login, room, centre_admin, sent_events, client
 ):
     """Reports are stored, the running test ends `ended_due_to_finalization` with a push to
     its candidate, the others keep their status, and the session leaves `created`."""
@@ -316,7 +309,7 @@ def test_it_finalizes_ends_running_tests_and_tells_the_candidate(
     )
 
     with sent_events() as events:
-        response = _login(centre_admin).post(f"/sessions/{session.pk}/finaliser/", data)
+        response = login(centre_admin).post(f"/sessions/{session.pk}/finaliser/", data)
 
     assert response.status_code == 302
     assert response["Location"] == f"/sessions/{session.pk}/"
@@ -374,7 +367,7 @@ def test_it_finalizes_ends_running_tests_and_tells_the_candidate(
 
 
 @pytest.mark.django_db
-def test_it_closes_the_session_after_finalization(room, centre_admin, invigilator):
+def test_it_closes_the_session_after_finalization(login, room, centre_admin, invigilator):
     """No edit, no invigilation, no new start once finalized; the page shows the summary."""
     session, candidates, _run = room
     do_finalize_session(
@@ -382,11 +375,11 @@ def test_it_closes_the_session_after_finalization(room, centre_admin, invigilato
         validation.from_post(_valid_post(candidates), [c.pk for c in candidates.values()]),
         actor=centre_admin,
     )
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
 
     edit = admin.get(f"/sessions/{session.pk}/modifier/")
     assert edit.status_code == 302
-    assert _login(invigilator).get(f"/surveillance/sessions/{session.pk}/").status_code == 302
+    assert login(invigilator).get(f"/surveillance/sessions/{session.pk}/").status_code == 302
     absent = session.candidates.get(last_name="Absent")
     with pytest.raises(CertificationSessionClosed):
         test_actions.do_start_or_resume(absent, user=absent.user, access_code=session.access_code)
@@ -397,11 +390,11 @@ def test_it_closes_the_session_after_finalization(room, centre_admin, invigilato
 
 
 @pytest.mark.django_db
-def test_it_refuses_to_finalize_twice(room, centre_admin):
+def test_it_refuses_to_finalize_twice(login, room, centre_admin):
     """The second finalization (page, API or a stale object) is refused and changes nothing."""
     session, candidates, _run = room
     stale = ExamSession.objects.get(pk=session.pk)
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
     assert _put(admin, session, _payload(candidates)).status_code == 200
     first = ExamSession.objects.get(pk=session.pk).finalized_at
 
@@ -420,9 +413,9 @@ def test_it_refuses_to_finalize_twice(room, centre_admin):
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_session_where_no_test_started(exam_session, candidate, centre_admin):
+def test_it_refuses_a_session_where_no_test_started(login, exam_session, candidate, centre_admin):
     """No started test: the page says so, the API answers 409, nothing changes."""
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
 
     page = admin.get(f"/sessions/{exam_session.pk}/finaliser/")
     posted = admin.post(f"/sessions/{exam_session.pk}/finaliser/", {"global_comment": "x"})
@@ -461,7 +454,7 @@ def test_it_asks_a_reason_for_a_test_started_after_the_page_was_opened(
 
 @pytest.mark.django_db
 def test_it_closes_the_alerts_still_ongoing_and_archives_the_documents(
-    room, centre_admin, invigilator, jury, sent_events
+    login, room, centre_admin, invigilator, jury, sent_events
 ):
     """A question report and a companion alert nobody decided on are announced on the page,
     then closed by the finalization (« clos à la finalisation », audited, pushed to the
@@ -476,7 +469,7 @@ def test_it_closes_the_alerts_still_ongoing_and_archives_the_documents(
         course, user=course.user, token=zoe_run.token, item_id=question.id
     )
     missing = test_actions.do_raise_companion_alert(course, user=course.user, token=zoe_run.token)
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
     before = admin.get(f"/sessions/{session.pk}/finaliser/").content.decode()
 
     with sent_events() as events:
@@ -507,7 +500,7 @@ def test_it_closes_the_alerts_still_ongoing_and_archives_the_documents(
     summary = admin.get(f"/sessions/{session.pk}/finaliser/").content.decode()
     assert "Signalement sur la question 3 clos à la finalisation par" in summary
     assert "Alerte « extension non détectée » close à la finalisation par" in summary
-    review = _login(jury).get(f"/jury/sessions/{session.pk}/").content.decode()
+    review = login(jury).get(f"/jury/sessions/{session.pk}/").content.decode()
     assert review.count("Alerte close à la finalisation, sans décision du surveillant") == 2
     assert sorted(SessionRecord.objects.filter(session=session).values_list("kind", flat=True)) == [
         "deroulement",
@@ -522,14 +515,14 @@ def test_it_closes_the_alerts_still_ongoing_and_archives_the_documents(
 
 
 @pytest.mark.django_db
-def test_it_archives_nothing_when_the_finalization_is_refused(room, centre_admin):
+def test_it_archives_nothing_when_the_finalization_is_refused(login, room, centre_admin):
     """An invalid finalization leaves no document and no closed alert behind."""
     session, candidates, zoe_run = room
     course = zoe_run.course
     course.refresh_from_db()
     missing = test_actions.do_raise_companion_alert(course, user=course.user, token=zoe_run.token)
 
-    response = _put(_login(centre_admin), session, _payload(candidates, global_comment="x" * 501))
+    response = _put(login(centre_admin), session, _payload(candidates, global_comment="x" * 501))
 
     assert response.status_code == 400
     assert not SessionRecord.objects.exists()

@@ -21,7 +21,6 @@ from pathlib import Path
 import pypdf
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -35,19 +34,11 @@ from invigilation.history import session_history
 from invigilation.models import InvigilatorAccess
 from tests.factories import UserFactory
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 FOCUS = "candidate:focus:leave"
 TIMEOUT = "candidate:question:timeout"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -82,10 +73,10 @@ def _show(course_id: int, item_id: str, *, asked: dt.datetime | None = None) -> 
 
 
 @pytest.fixture
-def started(bank, joined_candidate, invigilator):
+def started(login, bank, joined_candidate, invigilator):
     """The candidate's test started; « focus-2 » is on screen."""
     actions.do_confirm_presence(joined_candidate, actor=invigilator)
-    client = _login(joined_candidate.user)
+    client = login(joined_candidate.user)
     body = client.post(
         f"/api/certification/candidates/{joined_candidate.pk}/start",
         {"access_code": joined_candidate.session.access_code},
@@ -128,7 +119,7 @@ def _timeline(client, session) -> list[tuple[str, str]]:
 
 @pytest.mark.django_db
 def test_it_tells_the_invigilators_when_a_candidate_leaves_a_focus_question(
-    started, joined_candidate, exam_session, alice, sent_events
+    login, started, joined_candidate, exam_session, alice, sent_events
 ):
     """One audit row (question 1), one event to the session's invigilators (not to the
     candidate's pages), the count on the candidate's row and the line in the timeline."""
@@ -153,10 +144,10 @@ def test_it_tells_the_invigilators_when_a_candidate_leaves_a_focus_question(
             },
         )
     ]
-    row = _row(_login(alice), exam_session, joined_candidate)
+    row = _row(login(alice), exam_session, joined_candidate)
     assert (row["focus_lost"], row["timed_out"]) == (1, 0)
     assert (FOCUS, "Sortie du cadre d'une question en mode focus") in _timeline(
-        _login(alice), exam_session
+        login(alice), exam_session
     )
     assert not AuditEvent.objects.filter(tag=TIMEOUT).exists()
 
@@ -176,7 +167,7 @@ def test_it_ignores_leaving_the_frame_of_a_question_without_focus_mode(started, 
 
 @pytest.mark.django_db
 def test_it_tells_the_invigilators_when_a_timed_question_runs_out(
-    started, joined_candidate, exam_session, alice, sent_events
+    login, started, joined_candidate, exam_session, alice, sent_events
 ):
     """A late answer to a timed question (the page sends it empty when the countdown ends):
     audit row, event, count on the row."""
@@ -191,9 +182,9 @@ def test_it_tells_the_invigilators_when_a_timed_question_runs_out(
     assert [(g, e["op"]) for g, e in events if e["op"] in ("timed_out", "focus_lost")] == [
         (f"session-{exam_session.pk}", "timed_out")
     ]
-    row = _row(_login(alice), exam_session, joined_candidate)
+    row = _row(login(alice), exam_session, joined_candidate)
     assert (row["focus_lost"], row["timed_out"]) == (0, 1)
-    assert TIMEOUT in dict(_timeline(_login(alice), exam_session))
+    assert TIMEOUT in dict(_timeline(login(alice), exam_session))
 
 
 @pytest.mark.django_db
@@ -227,7 +218,14 @@ def _pdf_text(pdf: bytes) -> str:
 
 @pytest.mark.django_db
 def test_it_brings_both_facts_to_the_finalization_the_archive_and_the_jury(
-    started, joined_candidate, exam_session, centre_admin, other_centre_admin, invigilator, jury
+    login,
+    started,
+    joined_candidate,
+    exam_session,
+    centre_admin,
+    other_centre_admin,
+    invigilator,
+    jury,
 ):
     """Question 1 answered after its countdown, question 2 after leaving the frame: the live
     record (page and API) says so per question and counts them, so does the archived
@@ -244,7 +242,7 @@ def test_it_brings_both_facts_to_the_finalization_the_archive_and_the_jury(
     (candidate_record,) = session_history(exam_session).started
     assert [line.text for line in candidate_record.lines][:2] == [timeout_line, focus_line]
     assert (candidate_record.focus_lost, candidate_record.timed_out) == (1, 1)
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
     page = admin.get(f"/sessions/{exam_session.pk}/finaliser/").content.decode()
     assert focus_line in page and timeout_line in page
     assert "1 sortie du cadre (mode focus)" in page and "1 question chronométrée hors délai" in page
@@ -252,7 +250,7 @@ def test_it_brings_both_facts_to_the_finalization_the_archive_and_the_jury(
     assert (api["focus_lost_answers"], api["timed_out_answers"]) == (1, 1)
     assert focus_line in api["record"] and timeout_line in api["record"]
     assert (
-        _login(other_centre_admin).get(f"/sessions/{exam_session.pk}/finaliser/").status_code == 404
+        login(other_centre_admin).get(f"/sessions/{exam_session.pk}/finaliser/").status_code == 404
     )
 
     report = validation.CandidateReportInput(
@@ -267,8 +265,8 @@ def test_it_brings_both_facts_to_the_finalization_the_archive_and_the_jury(
     assert "Questions chronométrées hors délai" in pv and "1 (question 1)" in pv
     assert "Sorties du cadre (mode focus)" in pv and "1 (question 2)" in pv
 
-    review = _login(jury).get(f"/jury/sessions/{exam_session.pk}/").content.decode()
+    review = login(jury).get(f"/jury/sessions/{exam_session.pk}/").content.decode()
     assert "1 sortie du cadre (mode focus)" in review
     assert "1 question chronométrée hors délai" in review
-    (reviewed,) = _login(jury).get(f"/api/jury/sessions/{exam_session.pk}").json()["candidates"]
+    (reviewed,) = login(jury).get(f"/api/jury/sessions/{exam_session.pk}").json()["candidates"]
     assert (reviewed["focus_lost_answers"], reviewed["timed_out_answers"]) == (1, 1)

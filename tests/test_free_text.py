@@ -41,12 +41,6 @@ ROOT = Path(settings.BASE_DIR)
 APPS = ["accounts", "exams", "certification", "invigilation", "finalization", "results", "jury"]
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 # --- The rule -----------------------------------------------------------------------------------
 
 
@@ -196,11 +190,11 @@ def test_every_string_of_every_api_operation_applies_the_rule(name, leaf):
 
 @pytest.mark.django_db
 def test_it_refuses_a_nul_in_the_session_number_to_join_or_supervise(
-    exam_session, candidate_user, invigilator
+    login, exam_session, candidate_user, invigilator
 ):
     """A NUL in the session number was a 500 on PostgreSQL; now a 422 naming the rule."""
     CandidateFactory(session=exam_session, first_name="Léa", last_name="Dupont")
-    joined = _login(candidate_user).post(
+    joined = login(candidate_user).post(
         "/api/certification/join",
         {
             "session_number": exam_session.number + "\x00",
@@ -210,12 +204,12 @@ def test_it_refuses_a_nul_in_the_session_number_to_join_or_supervise(
         },
         content_type="application/json",
     )
-    supervised = _login(invigilator).post(
+    supervised = login(invigilator).post(
         "/api/invigilation/supervise",
         {"session_number": "\x00" + exam_session.number, "password": "AAAA-BBBB-CCCC"},
         content_type="application/json",
     )
-    page = _login(invigilator).post(
+    page = login(invigilator).post(
         "/surveillance/", {"session_number": "12\x0034", "password": "AAAA-BBBB-CCCC"}
     )
 
@@ -241,7 +235,7 @@ def started(small_bank, exam_session, invigilator):
 @pytest.mark.django_db
 @pytest.mark.parametrize("where", ["global_comment", "comment", "description"])
 def test_it_refuses_control_characters_in_the_finalization_api_and_page(
-    started, centre_admin, where
+    login, started, centre_admin, where
 ):
     session, lea, hugo = started
     bad = "Alarme\x00 incendie"
@@ -263,7 +257,7 @@ def test_it_refuses_control_characters_in_the_finalization_api_and_page(
         report["issue_reports"] = [{"subcategory": "C7", "description": bad}]
         post[f"c{hugo.pk}-r1-subcategory"] = "C7"
         post[f"c{hugo.pk}-r1-description"] = bad
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
 
     api = admin.put(
         f"/api/sessions/{session.pk}/finalization", payload, content_type="application/json"
@@ -285,10 +279,10 @@ def test_it_refuses_control_characters_in_the_finalization_api_and_page(
 
 
 @pytest.mark.django_db
-def test_it_keeps_tabs_and_line_breaks_in_the_finalization_comments(started, centre_admin):
+def test_it_keeps_tabs_and_line_breaks_in_the_finalization_comments(login, started, centre_admin):
     session, lea, hugo = started
     comment = "Alarme incendie :\r\n\t- évacuation à 14 h 20\n\t- retour à 14 h 35"
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/sessions/{session.pk}/finaliser/",
         {
             f"c{hugo.pk}-abort_reason": "candidate",
@@ -323,8 +317,8 @@ def fraud(started, centre_admin):
 
 
 @pytest.mark.django_db
-def test_it_refuses_control_characters_in_the_jury_comment(fraud, jury, centre_admin):
-    client = _login(jury)
+def test_it_refuses_control_characters_in_the_jury_comment(login, fraud, jury, centre_admin):
+    client = login(jury)
 
     api = client.post(
         f"/api/jury/reports/{fraud.pk}/resolve",
@@ -336,7 +330,7 @@ def test_it_refuses_control_characters_in_the_jury_comment(fraud, jury, centre_a
         {"decision": "resolve", "comment": "Vu\x00."},
         follow=True,
     )
-    outsider = _login(centre_admin).post(
+    outsider = login(centre_admin).post(
         f"/api/jury/reports/{fraud.pk}/resolve", {"comment": "Vu."}, content_type="application/json"
     )
 

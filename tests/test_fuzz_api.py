@@ -41,15 +41,12 @@ from tests import live_record as live
 from tests.factories import ExamSessionFactory, UserFactory
 from vigie.api import api
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 CSRF = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz"  # any 32 letters: cookie and header must match
 EXAMPLES = 54
 PERSONAS = ["admin", "invigilator", "candidate", "jury", "anonymous"]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not under test: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ reaches the jury.
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from audit.models import AuditEvent
 from audit.tags import Tag
@@ -26,12 +25,6 @@ from tests.factories import CandidateFactory
 from tests.test_documents import all_text, compact
 
 API = "/api"
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -65,10 +58,10 @@ def _finalize_api(client, session, lea, correction, subcategory="C1"):
 
 
 @pytest.fixture
-def corrected(completed, centre_admin):
+def corrected(login, completed, centre_admin):
     session, lea = completed
     response = _finalize_page(
-        _login(centre_admin),
+        login(centre_admin),
         session,
         lea,
         first_name="Léa",
@@ -83,10 +76,12 @@ def corrected(completed, centre_admin):
 # --- The centre writes the correction --------------------------------------------------------
 
 
-def test_it_offers_the_identity_block_prefilled_with_the_current_values(completed, centre_admin):
+def test_it_offers_the_identity_block_prefilled_with_the_current_values(
+    login, completed, centre_admin
+):
     session, lea = completed
 
-    page = _login(centre_admin).get(f"/sessions/{session.pk}/finaliser/").content.decode()
+    page = login(centre_admin).get(f"/sessions/{session.pk}/finaliser/").content.decode()
 
     assert "Modification des informations du candidat (C1)" in page
     assert f'name="c{lea.pk}-fix-first_name"' in page
@@ -137,11 +132,11 @@ def test_it_stores_a_c1_report_with_only_the_fields_that_change(corrected):
     ],
 )
 def test_it_refuses_a_correction_the_candidate_form_would_refuse(
-    completed, centre_admin, correction, error
+    login, completed, centre_admin, correction, error
 ):
     session, lea = completed
 
-    response = _finalize_api(_login(centre_admin), session, lea, correction)
+    response = _finalize_api(login(centre_admin), session, lea, correction)
 
     assert response.status_code == 400
     assert response.json()["errors"] == [f"DUPOND Lea — Signalement 1 (C1) : {error}"]
@@ -150,11 +145,11 @@ def test_it_refuses_a_correction_the_candidate_form_would_refuse(
     assert not IdentityCorrection.objects.exists()
 
 
-def test_it_refuses_corrected_fields_on_another_report(completed, centre_admin):
+def test_it_refuses_corrected_fields_on_another_report(login, completed, centre_admin):
     session, lea = completed
 
     response = _finalize_api(
-        _login(centre_admin), session, lea, {"first_name": "Léa"}, subcategory="C4"
+        login(centre_admin), session, lea, {"first_name": "Léa"}, subcategory="C4"
     )
 
     assert response.status_code == 400
@@ -177,10 +172,10 @@ def test_it_prints_the_correction_asked_for_on_the_archived_pv(corrected):
     assert compact("date de naissance : 14/03/2008 → 15/03/2008") in pv
 
 
-def test_it_keeps_what_was_typed_when_the_page_is_refused(completed, centre_admin):
+def test_it_keeps_what_was_typed_when_the_page_is_refused(login, completed, centre_admin):
     session, lea = completed
 
-    response = _finalize_page(_login(centre_admin), session, lea, birthdate="2999-01-01")
+    response = _finalize_page(login(centre_admin), session, lea, birthdate="2999-01-01")
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -198,11 +193,11 @@ def test_it_refuses_to_publish_while_a_correction_waits(corrected, jury):
         actions.do_publish_session(session, actor=jury)
 
 
-def test_it_shows_the_jury_the_current_and_corrected_values(corrected, jury):
+def test_it_shows_the_jury_the_current_and_corrected_values(login, corrected, jury):
     session, _lea, _report = corrected
 
-    page = _login(jury).get(f"/jury/sessions/{session.pk}/").content.decode()
-    body = _login(jury).get(f"{API}/jury/sessions/{session.pk}").json()
+    page = login(jury).get(f"/jury/sessions/{session.pk}/").content.decode()
+    body = login(jury).get(f"{API}/jury/sessions/{session.pk}").json()
 
     assert 'data-testid="identity-correction"' in page
     assert "<td>14/03/2008</td><td>15/03/2008</td>" in page
@@ -217,12 +212,12 @@ def test_it_shows_the_jury_the_current_and_corrected_values(corrected, jury):
     }
 
 
-def test_it_issues_the_certificate_with_the_accepted_identity(corrected, jury):
+def test_it_issues_the_certificate_with_the_accepted_identity(login, corrected, jury):
     """Accepted on the jury's page: the line is corrected, the audit row keeps who, before
     and after, and the certificate published next bears the corrected identity."""
     session, lea, report = corrected
 
-    response = _login(jury).post(
+    response = login(jury).post(
         f"/jury/signalements/{report.pk}/traiter/", {"decision": "accept_correction"}
     )
     actions.do_publish_session(session, actor=jury)
@@ -251,9 +246,9 @@ def test_it_issues_the_certificate_with_the_accepted_identity(corrected, jury):
     assert "Dupond" not in text and "DUPOND" not in text
 
 
-def test_it_keeps_the_identity_when_the_jury_refuses_with_a_reason(corrected, jury):
+def test_it_keeps_the_identity_when_the_jury_refuses_with_a_reason(login, corrected, jury):
     session, lea, report = corrected
-    client = _login(jury)
+    client = login(jury)
     url = f"{API}/jury/reports/{report.pk}/refuse-correction"
 
     without = client.post(url, {}, content_type="application/json")
@@ -273,11 +268,11 @@ def test_it_keeps_the_identity_when_the_jury_refuses_with_a_reason(corrected, ju
     actions.do_publish_session(session, actor=jury)  # decided: publication goes through
 
 
-def test_it_decides_a_correction_once(corrected, jury):
+def test_it_decides_a_correction_once(login, corrected, jury):
     _session, _lea, report = corrected
     actions.do_accept_identity_correction(report, actor=jury)
 
-    second = _login(jury).post(
+    second = login(jury).post(
         f"{API}/jury/reports/{report.pk}/refuse-correction",
         {"comment": "Non."},
         content_type="application/json",
@@ -294,7 +289,7 @@ def test_it_asks_for_a_decision_not_a_plain_resolution(corrected, jury):
         actions.do_resolve_report(report, actor=jury, comment="Vu.")
 
 
-def test_it_refuses_a_correction_that_now_clashes_with_another_line(corrected, jury):
+def test_it_refuses_a_correction_that_now_clashes_with_another_line(login, corrected, jury):
     """Between finalization and decision another line took the corrected identity: the
     candidate form's duplicate rule refuses it and nothing changes."""
     session, lea, report = corrected
@@ -302,7 +297,7 @@ def test_it_refuses_a_correction_that_now_clashes_with_another_line(corrected, j
         session=session, first_name="Léa", last_name="Dupont", birthdate=dt.date(2008, 3, 15)
     )
 
-    response = _login(jury).post(
+    response = login(jury).post(
         f"{API}/jury/reports/{report.pk}/accept-correction", {}, content_type="application/json"
     )
 
@@ -323,9 +318,9 @@ def test_it_refuses_a_decision_on_a_report_without_correction(corrected, jury, i
 
 
 @pytest.mark.parametrize("who", ["centre_admin", "other_centre_admin", "candidate_user"])
-def test_it_lets_only_the_jury_decide(corrected, request, who):
+def test_it_lets_only_the_jury_decide(login, corrected, request, who):
     _session, lea, report = corrected
-    client = _login(request.getfixturevalue(who))
+    client = login(request.getfixturevalue(who))
 
     api = client.post(
         f"{API}/jury/reports/{report.pk}/accept-correction", {}, content_type="application/json"

@@ -24,7 +24,6 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Centre, Membership
@@ -38,16 +37,14 @@ from invigilation.models import InvigilatorAccess, Watcher
 from tests.factories import CandidateFactory, CentreFactory, ExamSessionFactory, UserFactory
 from vigie.routing import websocket_urlpatterns
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PASSWORD = "BCDF-GHJK-MNPQ"
 API = "/api/invigilation"
 NOT_SUPERVISABLE = (
     "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
 )
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -62,12 +59,6 @@ def alice(session):
     user = UserFactory(email="alice.martin@lycee.fr", first_name="Alice", last_name="Martin")
     InvigilatorAccess.objects.create(session=session, user=user, via=InvigilatorAccess.Via.PASSWORD)
     return user
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _morning_after(session) -> dt.datetime:
@@ -118,13 +109,13 @@ def _socket(user, session) -> tuple[bool, int | None]:
     return async_to_sync(run)()
 
 
-def _reads(user, session) -> dict[str, object]:
+def _reads(login, user, session) -> dict[str, object]:
     """Every way an invigilator reads the session over HTTP: page, state, kit (each with a
-    client of its own, so each response carries its own messages)."""
+    client of its own — `login`, the fixture —, so each response carries its own messages)."""
     return {
-        "page": _login(user).get(f"/surveillance/sessions/{session.pk}/"),
-        "state": _login(user).get(f"{API}/sessions/{session.pk}/state"),
-        "kit": _login(user).get(f"/surveillance/sessions/{session.pk}/kit.pdf"),
+        "page": login(user).get(f"/surveillance/sessions/{session.pk}/"),
+        "state": login(user).get(f"{API}/sessions/{session.pk}/state"),
+        "kit": login(user).get(f"/surveillance/sessions/{session.pk}/kit.pdf"),
     }
 
 
@@ -151,7 +142,9 @@ def _assert_allowed(reads) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_closes_every_read_of_a_finalized_session(session, alice, centre_admin, candidate):
+def test_it_closes_every_read_of_a_finalized_session(
+    login, session, alice, centre_admin, candidate
+):
     """Page, state, kit and WebSocket: refused to the invigilator and to the centre admin,
     with the message of a session no longer supervisable; the centre admin still reads the
     session and downloads its kit on the centre's pages."""
@@ -160,13 +153,11 @@ def test_it_closes_every_read_of_a_finalized_session(session, alice, centre_admi
     session.save(update_fields=["finalized_at"])
 
     for user in (alice, centre_admin):
-        _assert_refused(_reads(user, session), NOT_SUPERVISABLE, 412)
+        _assert_refused(_reads(login, user, session), NOT_SUPERVISABLE, 412)
         assert _socket(user, session) == (False, 4403)
-    assert _login(centre_admin).get(f"/sessions/{session.pk}/").status_code == 200
+    assert login(centre_admin).get(f"/sessions/{session.pk}/").status_code == 200
     assert (
-        _login(centre_admin)
-        .get(f"/sessions/{session.pk}/documents/kit-surveillant.pdf")
-        .status_code
+        login(centre_admin).get(f"/sessions/{session.pk}/documents/kit-surveillant.pdf").status_code
         == 200
     )
 
@@ -176,7 +167,7 @@ def test_it_closes_every_read_of_a_finalized_session(session, alice, centre_admi
 
 @pytest.mark.django_db(transaction=True)
 def test_it_ends_a_password_access_the_morning_after_the_session(
-    session, alice, centre_admin, invigilator
+    login, session, alice, centre_admin, invigilator
 ):
     """Until 05:59 the day after: page, state, kit and socket. From 06:00: refused with a
     message giving the end in the centre's time; the password no longer opens the session
@@ -184,7 +175,7 @@ def test_it_ends_a_password_access_the_morning_after_the_session(
     end = _morning_after(session)
 
     with time_machine.travel(end - dt.timedelta(minutes=1), tick=False):
-        _assert_allowed(_reads(alice, session))
+        _assert_allowed(_reads(login, alice, session))
         assert _socket(alice, session) == (True, None)
 
     with time_machine.travel(end, tick=False):
@@ -193,21 +184,21 @@ def test_it_ends_a_password_access_the_morning_after_the_session(
             f"{end:%d/%m/%Y} à 06:00 (heure du centre), le lendemain de la session. "
             "Un administrateur du centre peut toujours l'ouvrir depuis la page de la session."
         )
-        _assert_refused(_reads(alice, session), expected, 403)
+        _assert_refused(_reads(login, alice, session), expected, 403)
         assert _socket(alice, session) == (False, 4403)
-        entering = _login(invigilator).post(
+        entering = login(invigilator).post(
             f"{API}/supervise",
             {"session_number": session.number, "password": PASSWORD},
             content_type="application/json",
         )
-        page = _login(invigilator).post(
+        page = login(invigilator).post(
             "/surveillance/", {"session_number": session.number, "password": PASSWORD}
         )
         assert entering.status_code == 403 and entering.json()["detail"] == expected
         assert expected in html.unescape(page.content.decode())
         assert not InvigilatorAccess.objects.filter(user=invigilator).exists()
         assert not AuditEvent.objects.filter(actor=invigilator).exists()
-        _assert_allowed(_reads(centre_admin, session))
+        _assert_allowed(_reads(login, centre_admin, session))
         assert _socket(centre_admin, session) == (True, None)
     assert session.supervision_ends_at == end
 
@@ -227,32 +218,32 @@ def test_it_computes_the_bound_in_the_centre_time_zone(zone):
 
 
 @pytest.mark.django_db
-def test_it_follows_a_session_moved_to_another_day(session, alice, centre_admin):
+def test_it_follows_a_session_moved_to_another_day(login, session, alice, centre_admin):
     """The bound is read from the session's date: postponing the session extends it."""
     end = _morning_after(session)
     with time_machine.travel(end + dt.timedelta(hours=1), tick=False):
-        assert _login(alice).get(f"{API}/sessions/{session.pk}/state").status_code == 403
+        assert login(alice).get(f"{API}/sessions/{session.pk}/state").status_code == 403
         session.date += dt.timedelta(days=2)
         session.save(update_fields=["date"])
-        assert _login(alice).get(f"{API}/sessions/{session.pk}/state").status_code == 200
+        assert login(alice).get(f"{API}/sessions/{session.pk}/state").status_code == 200
 
 
 # --- A membership row is not a password ------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_forgets_a_former_member_who_opened_the_page_as_member(session, centre_admin):
+def test_it_forgets_a_former_member_who_opened_the_page_as_member(login, session, centre_admin):
     """Entering as a member (« Surveiller cette session ») records an access « via
     membership »; once the membership ends, that row grants nothing: 404 as for anyone
     without access."""
-    member = _login(centre_admin)
+    member = login(centre_admin)
     assert member.post(f"/surveillance/sessions/{session.pk}/entrer/").status_code == 302
     assert member.get(f"/surveillance/sessions/{session.pk}/").status_code == 200
     assert InvigilatorAccess.objects.get().via == InvigilatorAccess.Via.MEMBERSHIP
 
     Membership.objects.filter(user=centre_admin).delete()
 
-    client = _login(centre_admin)
+    client = login(centre_admin)
     assert client.get(f"/surveillance/sessions/{session.pk}/").status_code == 404
     assert client.get(f"{API}/sessions/{session.pk}/state").status_code == 404
     assert client.get(f"/surveillance/sessions/{session.pk}/kit.pdf").status_code == 404
@@ -316,13 +307,13 @@ def test_it_tells_open_pages_when_the_session_is_finalized(
 
 
 @pytest.mark.django_db
-def test_it_keeps_another_session_of_the_same_invigilator_open(session, alice, centre):
+def test_it_keeps_another_session_of_the_same_invigilator_open(login, session, alice, centre):
     """One session's end does not touch another one the invigilator entered."""
     later = ExamSessionFactory(centre=centre, date=session.date + dt.timedelta(days=3))
     InvigilatorAccess.objects.create(session=later, user=alice, via=InvigilatorAccess.Via.PASSWORD)
     CandidateFactory(session=later)
     with time_machine.travel(_morning_after(session), tick=False):
-        client = _login(alice)
+        client = login(alice)
         assert client.get(f"{API}/sessions/{session.pk}/state").status_code == 403
         assert client.get(f"{API}/sessions/{later.pk}/state").status_code == 200
 

@@ -26,6 +26,7 @@ from tests.concurrency import race
 from tests.factories import CandidateFactory, UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("fast_password_hashing"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres_only,
     pytest.mark.skipif(
@@ -35,12 +36,6 @@ pytestmark = [
 ]
 
 ROUNDS = 10
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not under test: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

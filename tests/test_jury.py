@@ -24,12 +24,6 @@ from tests.factories import ExamSessionFactory, UserFactory
 API = "/api/jury"
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _issue(subcategory, description="", question_number=None):
     return validation.IssueReportInput(
         subcategory=subcategory, description=description, question_number=question_number
@@ -90,7 +84,7 @@ def _resolve_impactful(session, jury) -> None:
 
 @pytest.mark.django_db
 def test_it_refuses_every_non_staff_user(
-    finalized, centre_admin, other_centre_admin, invigilator, candidate_user, jury
+    login, finalized, centre_admin, other_centre_admin, invigilator, candidate_user, jury
 ):
     """Pages and API answer 404 to non-staff users, and nothing changes."""
     session, candidates = finalized
@@ -108,7 +102,7 @@ def test_it_refuses_every_non_staff_user(
         f"{API}/reports/{report.pk}/neutralize",
     ]
     for outsider in (centre_admin, other_centre_admin, invigilator, candidate_user):
-        client = _login(outsider)
+        client = login(outsider)
         for url in pages:
             assert client.get(url).status_code == 404, url
         for url, data in posts:
@@ -121,16 +115,16 @@ def test_it_refuses_every_non_staff_user(
     session.refresh_from_db()
     assert session.published_at is None and session.assigned_officer is None
     assert not Answer.objects.filter(neutralized=True).exists()
-    centre_page = _login(centre_admin).get(f"/centres/{session.centre_id}/sessions/")
+    centre_page = login(centre_admin).get(f"/centres/{session.centre_id}/sessions/")
     assert centre_page.status_code == 200 and 'href="/jury/"' not in centre_page.content.decode()
-    jury_home = _login(jury).get("/jury/").content.decode()
+    jury_home = login(jury).get("/jury/").content.decode()
     assert 'href="/jury/">Jury</a>' in jury_home
 
 
 @pytest.mark.django_db
-def test_it_hides_sessions_not_finalized_from_the_jury(exam_session, jury):
+def test_it_hides_sessions_not_finalized_from_the_jury(login, exam_session, jury):
     """A session still in `created` is 404 for the jury and not listed."""
-    client = _login(jury)
+    client = login(jury)
     assert client.get(f"/jury/sessions/{exam_session.pk}/").status_code == 404
     assert client.get(f"{API}/sessions/{exam_session.pk}").status_code == 404
     assert client.get(f"{API}/sessions").json() == []
@@ -140,7 +134,7 @@ def test_it_hides_sessions_not_finalized_from_the_jury(exam_session, jury):
 
 
 @pytest.mark.django_db
-def test_it_lists_sessions_needing_attention_first(finalized, jury, centre):
+def test_it_lists_sessions_needing_attention_first(login, finalized, jury, centre):
     """Global comment or unresolved reports first, then quiet sessions, published last."""
     troubled, _candidates = finalized
     now = timezone.now()
@@ -152,7 +146,7 @@ def test_it_lists_sessions_needing_attention_first(finalized, jury, centre):
         centre=centre, finalized_at=now - dt.timedelta(days=9), published_at=now
     )
     ExamSessionFactory(centre=centre)  # not finalized: not listed
-    client = _login(jury)
+    client = login(jury)
 
     body = client.get(f"{API}/sessions").json()
     html = client.get("/jury/").content.decode()
@@ -171,10 +165,10 @@ def test_it_lists_sessions_needing_attention_first(finalized, jury, centre):
 
 
 @pytest.mark.django_db
-def test_it_shows_each_candidate_reports_answers_and_the_timeline(finalized, jury):
+def test_it_shows_each_candidate_reports_answers_and_the_timeline(login, finalized, jury):
     """Reports, answers counts, the rejection mark and the audit timeline are on the page."""
     session, _candidates = finalized
-    client = _login(jury)
+    client = login(jury)
 
     html = client.get(f"/jury/sessions/{session.pk}/").content.decode()
     body = client.get(f"{API}/sessions/{session.pk}").json()
@@ -208,12 +202,12 @@ def test_it_shows_each_candidate_reports_answers_and_the_timeline(finalized, jur
 
 
 @pytest.mark.django_db
-def test_it_neutralizes_the_answer_at_the_reported_question(finalized, jury):
+def test_it_neutralizes_the_answer_at_the_reported_question(login, finalized, jury):
     """« Neutraliser la question »: the answer at that number is no longer counted."""
     _session, candidates = finalized
     report = _report(candidates["hugo"], "E9")
 
-    response = _login(jury).post(
+    response = login(jury).post(
         f"/jury/signalements/{report.pk}/traiter/",
         {"decision": "neutralize", "comment": "Logiciel en panne, confirmé."},
     )
@@ -230,7 +224,7 @@ def test_it_neutralizes_the_answer_at_the_reported_question(finalized, jury):
 
 
 @pytest.mark.django_db
-def test_it_refuses_neutralizations_that_make_no_sense(finalized, jury):
+def test_it_refuses_neutralizations_that_make_no_sense(login, finalized, jury):
     """Twice, a replaced question, a report not about a question, a question never answered:
     each refusal has its own message and neutralizes nothing."""
     _session, candidates = finalized
@@ -255,7 +249,7 @@ def test_it_refuses_neutralizations_that_make_no_sense(finalized, jury):
         "Le candidat n'a pas répondu à la question n° 30 : il n'y a rien à neutraliser."
     )
     assert Answer.objects.filter(neutralized=True).count() == 1
-    page = _login(jury).post(
+    page = login(jury).post(
         f"/jury/signalements/{_report(candidates['zoe'], 'E4').pk}/traiter/",
         {"decision": "neutralize"},
         follow=True,
@@ -264,12 +258,12 @@ def test_it_refuses_neutralizations_that_make_no_sense(finalized, jury):
 
 
 @pytest.mark.django_db
-def test_it_rejects_a_question_report_and_keeps_the_answer(finalized, jury):
+def test_it_rejects_a_question_report_and_keeps_the_answer(login, finalized, jury):
     """« Rejeter le signalement » (API): resolved, nothing neutralized, audited."""
     _session, candidates = finalized
     report = _report(candidates["hugo"], "E9")
 
-    response = _login(jury).post(
+    response = login(jury).post(
         f"{API}/reports/{report.pk}/reject", {"comment": ""}, content_type="application/json"
     )
 
@@ -281,11 +275,11 @@ def test_it_rejects_a_question_report_and_keeps_the_answer(finalized, jury):
 
 
 @pytest.mark.django_db
-def test_it_resolves_other_reports_with_a_required_comment(finalized, jury):
+def test_it_resolves_other_reports_with_a_required_comment(login, finalized, jury):
     """A fraud suspicion (or a replaced question) is resolved with a comment, never without."""
     _session, candidates = finalized
     fraud = _report(candidates["zoe"], "C6")
-    client = _login(jury)
+    client = login(jury)
 
     empty = client.post(
         f"{API}/reports/{fraud.pk}/resolve", {"comment": "  "}, content_type="application/json"
@@ -308,10 +302,10 @@ def test_it_resolves_other_reports_with_a_required_comment(finalized, jury):
 
 
 @pytest.mark.django_db
-def test_it_assigns_the_session_which_moves_it_in_process(finalized, jury, centre_admin):
+def test_it_assigns_the_session_which_moves_it_in_process(login, finalized, jury, centre_admin):
     """Assigned to a jury member: « en cours de traitement »; a non-staff officer is refused."""
     session, _candidates = finalized
-    client = _login(jury)
+    client = login(jury)
 
     refused = client.post(
         f"{API}/sessions/{session.pk}/assign",
@@ -331,10 +325,10 @@ def test_it_assigns_the_session_which_moves_it_in_process(finalized, jury, centr
 
 
 @pytest.mark.django_db
-def test_it_refuses_to_publish_while_an_impactful_report_is_unresolved(finalized, jury):
+def test_it_refuses_to_publish_while_an_impactful_report_is_unresolved(login, finalized, jury):
     """The message names the candidates; the C2 report (not impactful) does not block."""
     session, candidates = finalized
-    client = _login(jury)
+    client = login(jury)
 
     response = client.post(f"{API}/sessions/{session.pk}/publish")
     page = client.post(f"/jury/sessions/{session.pk}/publier/", follow=True)
@@ -353,11 +347,11 @@ def test_it_refuses_to_publish_while_an_impactful_report_is_unresolved(finalized
 
 
 @pytest.mark.django_db
-def test_it_publishes_then_unpublishes(finalized, jury):
+def test_it_publishes_then_unpublishes(login, finalized, jury):
     """Publication sets published_at (once), freezes the reports; unpublication clears it."""
     session, candidates = finalized
     _resolve_impactful(session, jury)
-    client = _login(jury)
+    client = login(jury)
 
     published = client.post(f"/jury/sessions/{session.pk}/publier/", follow=True)
     session.refresh_from_db()
@@ -386,7 +380,7 @@ def test_it_publishes_then_unpublishes(finalized, jury):
 
 @pytest.mark.django_db
 def test_it_guards_every_jury_and_finalization_operation_of_the_openapi_schema(
-    client, finalized, centre_admin, other_centre_admin
+    login, client, finalized, centre_admin, other_centre_admin
 ):
     """Anonymous gets 401 on every jury and finalization operation; a non-staff user 404 on
     every jury one, the admin of another centre 404 on the finalization ones."""
@@ -413,7 +407,7 @@ def test_it_guards_every_jury_and_finalization_operation_of_the_openapi_schema(
         ("get", "/api/sessions/{session_id}/finalization"),
         ("put", "/api/sessions/{session_id}/finalization"),
     }
-    outsiders = {"jury": _login(centre_admin), "finalization": _login(other_centre_admin)}
+    outsiders = {"jury": login(centre_admin), "finalization": login(other_centre_admin)}
     for method, path in sorted(operations):
         url = path.format(session_id=session.pk, report_id=report.pk)
         kind = "jury" if path.startswith("/api/jury/") else "finalization"

@@ -34,6 +34,9 @@ from invigilation.models import InvigilatorAccess
 from tests.concurrency import race
 from tests.factories import PASSWORD, CandidateFactory, UserFactory
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 RESET = "/compte/mot-de-passe/"
 LOCKED = "Trop de tentatives de connexion. Réessayez dans 15 minutes."
@@ -45,12 +48,6 @@ SUPERVISE_LOCKED = (
 CODE_LOCKED = "Trop de codes d'accès erronés. Pour votre sécurité, réessayez dans 15 minutes."
 SESSION_PASSWORD = "BCDF-GHJK-MNPQ"
 SCHOOL = "203.0.113.50"  # one address for a whole school (NAT)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not what is under test here: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _text(response) -> str:

@@ -12,13 +12,15 @@ Personas: the centre admin enrols and imports; a visitor signs up; the candidate
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
 from exams.models import Candidate, ExamSession
 from lib.text import has_letter
 from tests.spreadsheets import CANDIDATE_HEADERS, SESSION_HEADERS, candidate_row, make_csv
+
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 NO_LETTER = "Ce nom doit contenir au moins une lettre."
 NOT_NAMES = ["=1+2", "123", "-", "@@", "1 - 2", "٣٤"]
@@ -33,17 +35,6 @@ CANDIDATE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_it_tells_a_name_from_digits_and_symbols():
     assert [value for value in NOT_NAMES if has_letter(value)] == []
     assert [value for value in NAMES if not has_letter(value)] == []
@@ -53,10 +44,10 @@ def test_it_tells_a_name_from_digits_and_symbols():
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
 @pytest.mark.parametrize("value", NOT_NAMES)
 def test_it_refuses_a_candidate_name_without_a_letter(
-    exam_session, centre_admin, other_centre_admin, field, value
+    login, exam_session, centre_admin, other_centre_admin, field, value
 ):
     """Page and API: the field's error in French; nothing enrolled."""
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     page = client.post(
         f"/sessions/{exam_session.pk}/candidats/ajouter/", {**CANDIDATE, field: value}
@@ -71,15 +62,15 @@ def test_it_refuses_a_candidate_name_without_a_letter(
     assert page.context["form"].errors[field] == [NO_LETTER]
     assert api.status_code == 400 and api.json()["errors"][field] == [NO_LETTER]
     assert not Candidate.objects.exists()
-    outsider = _login(other_centre_admin).post(
+    outsider = login(other_centre_admin).post(
         f"/api/sessions/{exam_session.pk}/candidates", CANDIDATE, content_type="application/json"
     )
     assert outsider.status_code == 404
 
 
 @pytest.mark.django_db
-def test_it_refuses_such_a_name_when_editing_a_candidate(candidate, centre_admin):
-    response = _login(centre_admin).patch(
+def test_it_refuses_such_a_name_when_editing_a_candidate(login, candidate, centre_admin):
+    response = login(centre_admin).patch(
         f"/api/candidates/{candidate.pk}", {"last_name": "=1+2"}, content_type="application/json"
     )
     assert response.status_code == 400
@@ -90,8 +81,8 @@ def test_it_refuses_such_a_name_when_editing_a_candidate(candidate, centre_admin
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", NAMES)
-def test_it_accepts_real_names(exam_session, centre_admin, value):
-    response = _login(centre_admin).post(
+def test_it_accepts_real_names(login, exam_session, centre_admin, value):
+    response = login(centre_admin).post(
         f"/api/sessions/{exam_session.pk}/candidates",
         {**CANDIDATE, "first_name": value},
         content_type="application/json",
@@ -101,12 +92,12 @@ def test_it_accepts_real_names(exam_session, centre_admin, value):
 
 
 @pytest.mark.django_db
-def test_it_refuses_such_a_name_in_a_candidate_import(exam_session, centre_admin):
+def test_it_refuses_such_a_name_in_a_candidate_import(login, exam_session, centre_admin):
     """All or nothing, the error names the row and the column."""
     data = make_csv(
         [CANDIDATE_HEADERS, candidate_row("Hugo", "Bernard"), candidate_row("=1+2", "Martin")]
     )
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/api/sessions/{exam_session.pk}/candidates/import",
         {"file": SimpleUploadedFile("candidats.csv", data)},
     )
@@ -116,11 +107,11 @@ def test_it_refuses_such_a_name_in_a_candidate_import(exam_session, centre_admin
 
 
 @pytest.mark.django_db
-def test_it_refuses_such_a_name_in_a_session_import(centre, centre_admin):
+def test_it_refuses_such_a_name_in_a_session_import(login, centre, centre_admin):
     day = (timezone.localdate() + timezone.timedelta(days=10)).strftime("%d/%m/%Y")
     session = ["Lycée Victor Hugo", "", "C3", day, "09:00", "M. Roy", ""]
     data = make_csv([SESSION_HEADERS, session + candidate_row("Léa", "123")])
-    response = _login(centre_admin).post(
+    response = login(centre_admin).post(
         f"/api/centres/{centre.pk}/sessions/import",
         {"file": SimpleUploadedFile("sessions.csv", data)},
     )
@@ -152,10 +143,10 @@ def test_it_refuses_such_a_name_at_sign_up(client, field):
 
 
 @pytest.mark.django_db
-def test_it_refuses_such_a_name_when_joining(exam_session, candidate_user):
+def test_it_refuses_such_a_name_when_joining(login, exam_session, candidate_user):
     """The join form says so instead of « no matching line » (and it is not counted as a
     failed join: no candidate could bear that name)."""
-    response = _login(candidate_user).post(
+    response = login(candidate_user).post(
         "/certification/rejoindre/",
         {
             "session_number": exam_session.number,

@@ -49,12 +49,6 @@ SITUATIONS = [
 ]
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _writes(queries: CaptureQueriesContext) -> list[str]:
     """Statements that change rows or lock them."""
     return [
@@ -131,13 +125,13 @@ def _situation(name: str, session, alice, centre_admin) -> tuple[CertificationCo
 @pytest.mark.django_db
 @pytest.mark.parametrize("situation", SITUATIONS)
 def test_it_reads_the_candidate_state_without_writing(
-    small_bank, exam_session, alice, centre_admin, situation
+    login, small_bank, exam_session, alice, centre_admin, situation
 ):
     """Whatever happened, the state GET only reads; a running test the page would show has
     its question already drawn (a question gone from the bank shows none: the invigilator's
     « Autoriser la reprise » draws another one)."""
     course, token = _situation(situation, exam_session, alice, centre_admin)
-    client = _login(course.user)
+    client = login(course.user)
 
     state = _read(client, f"/api/certification/courses/{course.pk}/state", **{"X-Run-Token": token})
 
@@ -163,7 +157,7 @@ def test_it_reads_the_candidate_state_without_writing(
 @pytest.mark.django_db
 @pytest.mark.parametrize("situation", SITUATIONS)
 def test_it_reads_the_espace_surveillant_without_writing(
-    small_bank, exam_session, alice, centre_admin, other_centre_admin, situation
+    login, small_bank, exam_session, alice, centre_admin, other_centre_admin, situation
 ):
     """The page, its state and its rows (all, and one with the journal), for the invigilator
     who typed the password and for a centre member, only read; the member's entry is
@@ -172,7 +166,7 @@ def test_it_reads_the_espace_surveillant_without_writing(
     page = f"/surveillance/sessions/{exam_session.pk}/"
     state = f"{API}/sessions/{exam_session.pk}/state"
     entries = AuditEvent.objects.filter(tag="invigilator:session:enter").count()
-    as_alice, as_admin = _login(alice), _login(centre_admin)
+    as_alice, as_admin = login(alice), login(centre_admin)
 
     rows = f"/surveillance/sessions/{exam_session.pk}/lignes/"
     one = f"{rows}?ids={exam_session.candidates.first().pk}&journal=1"
@@ -181,26 +175,26 @@ def test_it_reads_the_espace_surveillant_without_writing(
         _read(client, state)
         _read(client, rows)
         _read(client, one)
-    assert _login(other_centre_admin).get(page).status_code == 404
+    assert login(other_centre_admin).get(page).status_code == 404
     assert AuditEvent.objects.filter(tag="invigilator:session:enter").count() == entries
     assert not InvigilatorAccess.objects.filter(user=centre_admin).exists()
 
 
 @pytest.mark.django_db
 def test_it_asks_a_centre_member_to_enter_then_records_the_entry_once(
-    exam_session, centre_admin, other_centre_admin
+    login, exam_session, centre_admin, other_centre_admin
 ):
     """Opening the page shows « Surveiller cette session »; the POST records the entry
     (via=membership) and opens the live page; coming back does not record it again."""
     page = f"/surveillance/sessions/{exam_session.pk}/"
     enter = f"/surveillance/sessions/{exam_session.pk}/entrer/"
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     first = client.get(page)
     assert first.status_code == 200
     assert "Surveiller cette session" in first.content.decode()
     assert 'id="supervision"' not in first.content.decode()
-    assert _login(other_centre_admin).post(enter).status_code == 404
+    assert login(other_centre_admin).post(enter).status_code == 404
 
     entered = client.post(enter, REMOTE_ADDR="192.0.2.44")
 
@@ -221,14 +215,14 @@ def test_it_asks_a_centre_member_to_enter_then_records_the_entry_once(
 
 @pytest.mark.django_db
 def test_it_lets_a_centre_member_enter_through_the_api(
-    exam_session, centre_admin, invigilator, other_centre_admin
+    login, exam_session, centre_admin, invigilator, other_centre_admin
 ):
     """POST /sessions/{id}/enter: members only (a password invigilator types the password)."""
     url = f"{API}/sessions/{exam_session.pk}/enter"
     for outsider in (invigilator, other_centre_admin):
-        assert _login(outsider).post(url).status_code == 404
+        assert login(outsider).post(url).status_code == 404
 
-    response = _login(centre_admin).post(url, REMOTE_ADDR="192.0.2.45")
+    response = login(centre_admin).post(url, REMOTE_ADDR="192.0.2.45")
 
     assert response.status_code == 200
     assert response.json() == {"session_id": exam_session.pk, "number": exam_session.number}
@@ -237,11 +231,11 @@ def test_it_lets_a_centre_member_enter_through_the_api(
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_member_entry_into_a_finalized_session(exam_session, centre_admin):
+def test_it_refuses_a_member_entry_into_a_finalized_session(login, exam_session, centre_admin):
     """A finalized session can no longer be invigilated: nothing is recorded."""
     exam_session.finalized_at = timezone.now()
     exam_session.save(update_fields=["finalized_at"])
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     page = client.post(f"/surveillance/sessions/{exam_session.pk}/entrer/")
     api = client.post(f"{API}/sessions/{exam_session.pk}/enter")

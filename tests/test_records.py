@@ -37,12 +37,6 @@ FINALIZED_AT = dt.datetime(2026, 6, 15, 12, 30, tzinfo=dt.UTC)  # 16:30 at La R�
 KINDS = ["feuille-emargement", "proces-verbal", "deroulement"]
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _text(pdf: bytes) -> str:
     # pypdf turns the no-break spaces of « 33 % » into \xa0.
     reader = pypdf.PdfReader(io.BytesIO(pdf))
@@ -59,7 +53,7 @@ def _pdf(session, kind: str) -> bytes:
 
 
 @pytest.fixture
-def day(small_bank, centre, centre_admin, exam_session):
+def day(login, small_bank, centre, centre_admin, exam_session):
     """A session at La Réunion, lived from 14:00 and finalized by the centre at 16:30.
 
     Léa (33 % extra time) has an alert refused and her test ended by Alice at 14:40;
@@ -102,7 +96,7 @@ def day(small_bank, centre, centre_admin, exam_session):
             course, user=course.user, token=odd_run.token, item_id=question.id
         )
         clock.move_to(FINALIZED_AT)
-        response = _login(centre_admin).post(
+        response = login(centre_admin).post(
             f"/sessions/{exam_session.pk}/finaliser/",
             {
                 f"c{lea.pk}-abort_reason": "candidate",
@@ -264,14 +258,14 @@ def test_it_writes_the_timeline_in_the_centre_time_zone(day):
 
 
 @pytest.mark.django_db
-def test_it_keeps_the_archived_content_when_the_data_changes_later(day, centre_admin):
+def test_it_keeps_the_archived_content_when_the_data_changes_later(login, day, centre_admin):
     """Renaming a candidate afterwards changes what a new document would say, never what
     was archived: same bytes, same hash, the name of the day."""
     session, people = day
     before = {r.kind: (bytes(r.content), r.sha256) for r in SessionRecord.objects.all()}
 
     Candidate.objects.filter(pk=people["lea"].pk).update(last_name="Renommée")
-    downloaded = _login(centre_admin).get(f"/sessions/{session.pk}/archives/proces-verbal.pdf")
+    downloaded = login(centre_admin).get(f"/sessions/{session.pk}/archives/proces-verbal.pdf")
 
     after = {r.kind: (bytes(r.content), r.sha256) for r in SessionRecord.objects.all()}
     assert after == before
@@ -302,7 +296,7 @@ def test_it_prints_in_french_whatever_the_language_of_the_page(day):
 
 
 @pytest.mark.django_db
-def test_it_lets_the_centre_admin_and_the_jury_download(day, centre_admin, jury):
+def test_it_lets_the_centre_admin_and_the_jury_download(login, day, centre_admin, jury):
     """The centre's session page and the jury's list the three documents with their
     retention date and link to the archived bytes; the API lists and serves them too."""
     session, _people = day
@@ -312,7 +306,7 @@ def test_it_lets_the_centre_admin_and_the_jury_download(day, centre_admin, jury)
         (centre_admin, f"/sessions/{session.pk}/", f"/sessions/{session.pk}/archives/"),
         (jury, f"/jury/sessions/{session.pk}/", f"/jury/sessions/{session.pk}/archives/"),
     ):
-        client = _login(user)
+        client = login(user)
         html = client.get(page).content.decode()
         assert "Documents archivés" in html
         assert html.count("15/06/2031") == 3
@@ -342,7 +336,7 @@ def test_it_lets_the_centre_admin_and_the_jury_download(day, centre_admin, jury)
 
 @pytest.mark.django_db
 def test_it_refuses_everyone_else_with_404(
-    day, centre_admin, other_centre_admin, candidate_user, jury
+    login, day, centre_admin, other_centre_admin, candidate_user, jury
 ):
     """Another centre's admin, the invigilator who entered the session and its candidate get
     404 on the pages and the API; anonymous visitors are sent to log in (401 on the API);
@@ -355,7 +349,7 @@ def test_it_refuses_everyone_else_with_404(
     outsiders = (other_centre_admin, people["alice"], people["odd"].user, candidate_user)
 
     for outsider in outsiders:
-        client = _login(outsider)
+        client = login(outsider)
         for url in (centre_page, jury_page, api_list, api_file):
             assert client.get(url).status_code == 404, (outsider, url)
         assert "Documents archivés" not in client.get(f"/sessions/{session.pk}/").content.decode()
@@ -365,18 +359,18 @@ def test_it_refuses_everyone_else_with_404(
         assert response.status_code == 302 and response["Location"].startswith("/compte/")
     assert anonymous.get(api_list).status_code == 401
     assert anonymous.get(api_file).status_code == 401
-    assert _login(centre_admin).get(jury_page).status_code == 404
-    assert _login(centre_admin).get(f"/sessions/{session.pk}/archives/pv.pdf").status_code == 404
-    assert _login(jury).get(f"/jury/sessions/{session.pk}/archives/pv.pdf").status_code == 404
-    assert _login(jury).get(f"{api_list}/pv").status_code == 422
-    assert _login(centre_admin).get(centre_page).status_code == 200
+    assert login(centre_admin).get(jury_page).status_code == 404
+    assert login(centre_admin).get(f"/sessions/{session.pk}/archives/pv.pdf").status_code == 404
+    assert login(jury).get(f"/jury/sessions/{session.pk}/archives/pv.pdf").status_code == 404
+    assert login(jury).get(f"{api_list}/pv").status_code == 422
+    assert login(centre_admin).get(centre_page).status_code == 200
 
 
 @pytest.mark.django_db
-def test_it_has_nothing_to_download_before_finalization(exam_session, centre_admin, jury):
+def test_it_has_nothing_to_download_before_finalization(login, exam_session, centre_admin, jury):
     """Before finalization: no block on the page, an empty list for the centre, 404 for the
     jury (the session is not theirs yet) and for any document."""
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
 
     page = admin.get(f"/sessions/{exam_session.pk}/").content.decode()
     listed = admin.get(f"/api/sessions/{exam_session.pk}/records")
@@ -384,7 +378,7 @@ def test_it_has_nothing_to_download_before_finalization(exam_session, centre_adm
     assert "Documents archivés" not in page
     assert listed.status_code == 200 and listed.json() == []
     assert admin.get(f"/sessions/{exam_session.pk}/archives/deroulement.pdf").status_code == 404
-    assert _login(jury).get(f"/api/sessions/{exam_session.pk}/records").status_code == 404
+    assert login(jury).get(f"/api/sessions/{exam_session.pk}/records").status_code == 404
 
 
 # --- Purge ---------------------------------------------------------------------------------------
@@ -474,7 +468,7 @@ def test_it_deletes_nothing_on_a_dry_run(day):
 
 
 @pytest.mark.django_db
-def test_it_closes_the_alert_nobody_decided_on(day, centre_admin, jury):
+def test_it_closes_the_alert_nobody_decided_on(login, day, centre_admin, jury):
     """The alert still ongoing at finalization is « clos à la finalisation » (audited), shown
     as such to the centre and the jury, and no invigilator can decide on it any more."""
     session, people = day
@@ -483,9 +477,9 @@ def test_it_closes_the_alert_nobody_decided_on(day, centre_admin, jury):
     assert alert.status == AlertStatus.CLOSED
     assert (alert.resolved_by, alert.resolved_at) == (centre_admin, FINALIZED_AT)
     assert not LiveAlert.objects.filter(status=AlertStatus.ONGOING).exists()
-    summary = _login(centre_admin).get(f"/sessions/{session.pk}/finaliser/").content.decode()
+    summary = login(centre_admin).get(f"/sessions/{session.pk}/finaliser/").content.decode()
     assert "Signalement sur la question 2 clos à la finalisation par Claire Admin" in summary
-    review = _login(jury).get(f"/api/jury/sessions/{session.pk}").json()
+    review = login(jury).get(f"/api/jury/sessions/{session.pk}").json()
     assert "centre:alert:close" in [event["tag"] for event in review["timeline"]]
     with pytest.raises(test_actions.e.AlreadyHandled):
         test_actions.do_validate_alert(alert, actor=people["alice"], reason="E4")

@@ -32,6 +32,9 @@ from results.documents import certificate_pdf, verification_url
 from results.models import Certificate, CertificateStatus, Visibility
 from tests.factories import CandidateFactory, UserFactory
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 SITE_URL = "https://vigie.example.fr"
 CODE = re.compile(r"^V-[2346789BCDEFGHJKMNPQRTVWXY]{10}$")
 UNKNOWN = "Aucun certificat ne correspond à ce code de vérification."
@@ -42,12 +45,6 @@ INJECTION = '=HYPERLINK("http://x")'
 
 
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not under test: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_course(candidate, bank, *, right, wrong=0, status=CourseStatus.COMPLETED):

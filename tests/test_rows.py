@@ -57,6 +57,8 @@ CASES: list[tuple[Status, dict[str, Any], tuple[Action, ...]]] = [
         (Action.COMPANION, Action.MANAGE, Action.RESUME, Action.END),
     ),
     (Status.RESUME_AUTHORIZED, {}, (Action.END,)),
+    # Suspended (issue 15): its clock stopped; a broken computer may still be swapped.
+    (Status.SUSPENDED, {}, (Action.RESUME, Action.END)),
     (Status.RESUME_AUTHORIZED, {"time_over": True}, (Action.END,)),
     (Status.COMPLETED, {}, ()),
     (Status.COMPLETED, {"focus_lost": 1, "timed_out": 3}, ()),

@@ -12,7 +12,6 @@ import hashlib
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from audit.models import AuditEvent
 from audit.tags import Tag
@@ -25,12 +24,6 @@ API = "/api"
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(20) + b"\xff\xd9"
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -63,8 +56,10 @@ def _messages(response) -> list[str]:
     return [str(m) for m in response.wsgi_request._messages]
 
 
-def test_it_offers_the_form_on_the_centre_page_of_a_finalized_session(finalized, centre_admin):
-    page = _login(centre_admin).get(f"/sessions/{finalized.pk}/").content.decode()
+def test_it_offers_the_form_on_the_centre_page_of_a_finalized_session(
+    login, finalized, centre_admin
+):
+    page = login(centre_admin).get(f"/sessions/{finalized.pk}/").content.decode()
 
     assert 'data-testid="scan-form"' in page
     assert "Feuille d&#x27;émargement signée (scan)" in page
@@ -72,10 +67,12 @@ def test_it_offers_the_form_on_the_centre_page_of_a_finalized_session(finalized,
     assert "PDF, PNG ou JPEG, 2 Mo au maximum." in page
 
 
-def test_it_archives_a_signed_sheet_like_the_generated_documents(finalized, centre_admin, jury):
+def test_it_archives_a_signed_sheet_like_the_generated_documents(
+    login, finalized, centre_admin, jury
+):
     """Hash, size and retention date as the PDFs archived at finalization; one audit row;
     listed and downloaded, bytes unchanged, by the centre and the jury."""
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     response = _attach_page(client, finalized, "scan emargement.pdf", PDF)
 
@@ -104,7 +101,7 @@ def test_it_archives_a_signed_sheet_like_the_generated_documents(finalized, cent
         (f"/jury/sessions/{finalized.pk}/archives/scans/{scan.pk}/", jury),
         (f"{API}/sessions/{finalized.pk}/scans/{scan.pk}", jury),
     ):
-        download = _login(who).get(url)
+        download = login(who).get(url)
         assert download.status_code == 200, url
         assert download.content == PDF
         assert download["Content-Type"] == "application/pdf"
@@ -120,15 +117,15 @@ def test_it_archives_a_signed_sheet_like_the_generated_documents(finalized, cent
     [("pv.png", PNG, "image/png", "png"), ("pv.JPG", JPEG, "image/jpeg", "jpg")],
 )
 def test_it_takes_png_and_jpeg_through_the_api(
-    finalized, centre_admin, name, data, media_type, extension
+    login, finalized, centre_admin, name, data, media_type, extension
 ):
-    response = _attach_api(_login(centre_admin), finalized, name, data)
+    response = _attach_api(login(centre_admin), finalized, name, data)
 
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["kind"], body["media_type"], body["scan"]) == ("pv-signe", media_type, True)
     assert body["filename"].endswith(f".{extension}")
-    listed = _login(centre_admin).get(f"{API}/sessions/{finalized.pk}/records").json()
+    listed = login(centre_admin).get(f"{API}/sessions/{finalized.pk}/records").json()
     assert [r["kind"] for r in listed] == [
         "feuille-emargement",
         "proces-verbal",
@@ -138,8 +135,8 @@ def test_it_takes_png_and_jpeg_through_the_api(
     assert listed[-1]["download_url"] == f"/api/sessions/{finalized.pk}/scans/{body['id']}"
 
 
-def test_it_keeps_several_signed_pvs(finalized, centre_admin):
-    client = _login(centre_admin)
+def test_it_keeps_several_signed_pvs(login, finalized, centre_admin):
+    client = login(centre_admin)
 
     for name in ("pv-incident.pdf", "pv-fraude.pdf"):
         assert _attach_api(client, finalized, name, PDF).status_code == 201
@@ -157,8 +154,10 @@ def test_it_keeps_several_signed_pvs(finalized, centre_admin):
         ("vide.pdf", b""),
     ],
 )
-def test_it_recognizes_the_format_by_content_not_by_name(finalized, centre_admin, name, data):
-    client = _login(centre_admin)
+def test_it_recognizes_the_format_by_content_not_by_name(
+    login, finalized, centre_admin, name, data
+):
+    client = login(centre_admin)
 
     api = _attach_api(client, finalized, name, data)
     page = _attach_page(client, finalized, name, data)
@@ -179,9 +178,9 @@ def test_it_recognizes_the_format_by_content_not_by_name(finalized, centre_admin
     assert not AuditEvent.objects.filter(tag=Tag.Centre.SCAN_ATTACH).exists()
 
 
-def test_it_refuses_a_scan_over_the_size_limit(finalized, centre_admin, settings):
+def test_it_refuses_a_scan_over_the_size_limit(login, finalized, centre_admin, settings):
     settings.SCAN_MAX_BYTES = 4096
-    client = _login(centre_admin)
+    client = login(centre_admin)
 
     at_limit = _attach_api(client, finalized, "a.pdf", PDF + bytes(4096 - len(PDF)))
     over = _attach_api(client, finalized, "b.pdf", PDF + bytes(4097 - len(PDF)))
@@ -194,8 +193,8 @@ def test_it_refuses_a_scan_over_the_size_limit(finalized, centre_admin, settings
     assert SessionRecord.objects.filter(session=finalized, kind="pv-signe").count() == 1
 
 
-def test_it_answers_400_to_a_multipart_body_without_boundary(finalized, centre_admin):
-    client = _login(centre_admin)
+def test_it_answers_400_to_a_multipart_body_without_boundary(login, finalized, centre_admin):
+    client = login(centre_admin)
     body = b'--x\r\nContent-Disposition: form-data; name="kind"\r\n\r\npv-signe\r\n--x--\r\n'
 
     for url in (
@@ -209,9 +208,9 @@ def test_it_answers_400_to_a_multipart_body_without_boundary(finalized, centre_a
 
 
 def test_it_refuses_a_session_not_finalized_and_a_generated_kind(
-    exam_session, finalized, centre_admin
+    login, exam_session, finalized, centre_admin
 ):
-    client = _login(centre_admin)
+    client = login(centre_admin)
     other = type(exam_session).objects.create(
         centre=exam_session.centre,
         number="99887766",
@@ -236,16 +235,16 @@ def test_it_refuses_a_session_not_finalized_and_a_generated_kind(
 
 
 @pytest.mark.parametrize("who", ["other_centre_admin", "candidate_user", "invigilator", "jury"])
-def test_it_lets_only_the_centre_attach(finalized, request, who):
-    client = _login(request.getfixturevalue(who))
+def test_it_lets_only_the_centre_attach(login, finalized, request, who):
+    client = login(request.getfixturevalue(who))
 
     assert _attach_api(client, finalized, "pv.pdf", PDF).status_code == 404
     assert _attach_page(client, finalized, "pv.pdf", PDF).status_code == 404
     assert not AuditEvent.objects.filter(tag=Tag.Centre.SCAN_ATTACH).exists()
 
 
-def test_it_purges_the_scans_with_the_other_records(finalized, centre_admin):
-    _attach_api(_login(centre_admin), finalized, "pv.png", PNG)
+def test_it_purges_the_scans_with_the_other_records(login, finalized, centre_admin):
+    _attach_api(login(centre_admin), finalized, "pv.png", PNG)
     retain_until = SessionRecord.objects.get(kind="pv-signe").retain_until
     after = dt.datetime.combine(retain_until + dt.timedelta(days=2), dt.time(12), tzinfo=dt.UTC)
 

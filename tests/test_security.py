@@ -32,6 +32,9 @@ from invigilation.models import InvigilatorAccess
 from tests.factories import PASSWORD, CandidateFactory, UserFactory
 from vigie.middleware import CONTENT_SECURITY_POLICY
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 LOGIN_LOCKED = "Trop de tentatives de connexion. Réessayez dans 15 minutes."
 JOIN_LOCKED = (
     "Trop de tentatives pour rejoindre une session. Pour votre sécurité, réessayez dans 15 minutes."
@@ -59,18 +62,6 @@ UNAUTHENTICATED_OPERATIONS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords are not what is under test here: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _page_text(response) -> str:
     return html.unescape(response.content.decode())
 
@@ -79,10 +70,10 @@ def _page_text(response) -> str:
 
 
 @pytest.mark.django_db
-def test_it_sends_a_strict_policy_with_every_html_page(client, centre_admin, exam_session):
+def test_it_sends_a_strict_policy_with_every_html_page(login, client, centre_admin, exam_session):
     """Anonymous and member pages carry the policy; it allows no inline script or style."""
     pages = [client.get("/compte/connexion/"), client.get("/compte/inscription/")]
-    member = _login(centre_admin)
+    member = login(centre_admin)
     pages += [member.get(f"/sessions/{exam_session.pk}/"), member.get("/", follow=True)]
 
     for page in pages:
@@ -98,7 +89,7 @@ def test_it_sends_a_strict_policy_with_every_html_page(client, centre_admin, exa
 
 @pytest.mark.django_db
 def test_it_keeps_the_sandbox_policy_of_a_simulator_and_leaves_json_alone(
-    small_bank, settings, candidate_user
+    login, small_bank, settings, candidate_user
 ):
     """A simulator keeps its own sandbox policy; JSON answers get no page policy."""
     from pathlib import Path
@@ -106,7 +97,7 @@ def test_it_keeps_the_sandbox_policy_of_a_simulator_and_leaves_json_alone(
     (Path(settings.ITEM_BANK_DIR) / "media" / "sim.html").write_text(
         "<!doctype html><p>Simulateur</p>", encoding="utf-8"
     )
-    client = _login(candidate_user)
+    client = login(candidate_user)
 
     simulator = client.get("/certification/media/sim.html")
     api = client.get("/api/accounts/me")
@@ -118,9 +109,9 @@ def test_it_keeps_the_sandbox_policy_of_a_simulator_and_leaves_json_alone(
 
 
 @pytest.mark.django_db
-def test_it_serves_the_api_docs_from_its_own_files_under_the_same_policy(centre_admin):
+def test_it_serves_the_api_docs_from_its_own_files_under_the_same_policy(login, centre_admin):
     """/api/docs loads Swagger UI from Vigie's static files: the strict policy fits it."""
-    docs = _login(centre_admin).get("/api/docs")
+    docs = login(centre_admin).get("/api/docs")
 
     assert docs.status_code == 200
     assert docs["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
@@ -197,9 +188,9 @@ def _join(client: Client, session, *, first_name="Léa", ip="192.0.2.1"):
 
 
 @pytest.mark.django_db
-def test_it_locks_joining_out_after_twenty_refusals_per_account(candidate, candidate_user):
+def test_it_locks_joining_out_after_twenty_refusals_per_account(login, candidate, candidate_user):
     """20 refused joins in 15 minutes lock the account out, on the API and the page."""
-    client = _login(candidate_user)
+    client = login(candidate_user)
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         for n in range(20):
@@ -233,12 +224,12 @@ def test_it_locks_joining_out_after_twenty_refusals_per_account(candidate, candi
 
 
 @pytest.mark.django_db
-def test_it_locks_joining_out_after_a_hundred_refusals_from_one_address(exam_session):
+def test_it_locks_joining_out_after_a_hundred_refusals_from_one_address(login, exam_session):
     """Refusals of several accounts from one address (5 × 20 = 100, the per-address limit)
     lock that address only."""
     lea = CandidateFactory(session=exam_session, first_name="Léa", last_name="Dupont")
-    guessers = [_login(UserFactory(certifiable=True)) for _ in range(5)]
-    owner = _login(UserFactory(certifiable=True))
+    guessers = [login(UserFactory(certifiable=True)) for _ in range(5)]
+    owner = login(UserFactory(certifiable=True))
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         for guesser in guessers:
@@ -264,11 +255,11 @@ def _start(client: Client, candidate, code: str):
 
 @pytest.mark.django_db
 def test_it_locks_the_access_code_out_after_ten_wrong_codes(
-    joined_candidate, candidate_user, invigilator
+    login, joined_candidate, candidate_user, invigilator
 ):
     """The 11th code in 15 minutes is refused even when right; the test does not start."""
     actions.do_confirm_presence(joined_candidate, actor=invigilator)
-    client = _login(candidate_user)
+    client = login(candidate_user)
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         for _ in range(10):
@@ -304,11 +295,11 @@ def _schema_operations(client: Client) -> list[tuple[str, str, dict]]:
 
 
 @pytest.mark.django_db
-def test_it_refuses_every_api_write_without_a_csrf_token(centre_admin, exam_session):
+def test_it_refuses_every_api_write_without_a_csrf_token(login, centre_admin, exam_session):
     """Every POST/PUT/PATCH/DELETE of the schema, with or without an account (the operations
     declared `auth=None` included), answers 403 and a French JSON message to a cookie without
     a token."""
-    schema_client = _login(centre_admin)
+    schema_client = login(centre_admin)
     operations = _schema_operations(schema_client)
     unauthenticated = {(m, p) for m, p, op in operations if not op.get("security")}
     assert unauthenticated == UNAUTHENTICATED_OPERATIONS
@@ -451,7 +442,9 @@ def test_it_refuses_every_form_post_without_a_csrf_token(centre_admin, exam_sess
 
 
 @pytest.mark.django_db
-def test_it_writes_no_secret_to_the_logs(caplog, small_bank, joined_candidate, candidate_user):
+def test_it_writes_no_secret_to_the_logs(
+    login, caplog, small_bank, joined_candidate, candidate_user
+):
     """Session password, access code and account passwords never reach a log record."""
     session = joined_candidate.session
     session.invigilator_password = SESSION_PASSWORD
@@ -467,7 +460,7 @@ def test_it_writes_no_secret_to_the_logs(caplog, small_bank, joined_candidate, c
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django")
 
-    room = _login(invigilator)
+    room = login(invigilator)
     for password in ("Faux1234Mot", SESSION_PASSWORD):
         room.post(
             "/api/invigilation/supervise",
@@ -475,7 +468,7 @@ def test_it_writes_no_secret_to_the_logs(caplog, small_bank, joined_candidate, c
             content_type="application/json",
         )
     actions.do_confirm_presence(joined_candidate, actor=invigilator)
-    student = _login(candidate_user)
+    student = login(candidate_user)
     _start(student, joined_candidate, "BCDF22")
     started = _start(student, joined_candidate, session.access_code)
     _log_in(invigilator.email, "Faux1234Mot")
@@ -552,9 +545,9 @@ def test_it_sets_secure_cookies_and_hsts_when_debug_is_off():
 
 
 @pytest.mark.django_db
-def test_it_keeps_a_candidate_named_like_an_html_tag_as_text(centre_admin, exam_session):
+def test_it_keeps_a_candidate_named_like_an_html_tag_as_text(login, centre_admin, exam_session):
     """Centre page, invigilation state and attendance sheet print the name, never the tag."""
-    admin = _login(centre_admin)
+    admin = login(centre_admin)
     enrolled = admin.post(
         f"/api/sessions/{exam_session.pk}/candidates",
         {

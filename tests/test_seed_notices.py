@@ -13,7 +13,6 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from tests.factories import CandidateFactory, UserFactory
@@ -29,12 +28,6 @@ def _package():
     return module
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def line(exam_session, candidate_user):
     exam_session.companion_required = True  # the model's default; the factory turns it off
@@ -42,10 +35,12 @@ def line(exam_session, candidate_user):
     return CandidateFactory(session=exam_session, user=candidate_user)
 
 
-def test_it_shows_extension_obligatoire_with_the_install_links(line, candidate_user, settings):
+def test_it_shows_extension_obligatoire_with_the_install_links(
+    login, line, candidate_user, settings
+):
     settings.COMPANION_CHROME_URL = "https://chromewebstore.google.com/detail/vigie/abc"
     settings.COMPANION_FIREFOX_URL = "https://addons.mozilla.org/fr/firefox/addon/vigie/"
-    client = _login(candidate_user)
+    client = login(candidate_user)
 
     instructions = unescape(
         client.get(f"/certification/candidats/{line.pk}/instructions/").content.decode()
@@ -62,21 +57,23 @@ def test_it_shows_extension_obligatoire_with_the_install_links(line, candidate_u
 
 
 def test_it_says_nothing_of_the_extension_when_the_session_does_not_require_it(
-    line, candidate_user
+    login, line, candidate_user
 ):
     line.session.companion_required = False
     line.session.save()
 
-    page = _login(candidate_user).get(f"/certification/candidats/{line.pk}/instructions/")
+    page = login(candidate_user).get(f"/certification/candidats/{line.pk}/instructions/")
 
     assert 'data-testid="companion-notice"' not in page.content.decode()
 
 
-def test_it_asks_the_invigilator_when_no_store_link_is_configured(line, candidate_user, settings):
+def test_it_asks_the_invigilator_when_no_store_link_is_configured(
+    login, line, candidate_user, settings
+):
     settings.COMPANION_CHROME_URL = settings.COMPANION_FIREFOX_URL = ""
 
     page = unescape(
-        _login(candidate_user)
+        login(candidate_user)
         .get(f"/certification/candidats/{line.pk}/instructions/")
         .content.decode()
     )
@@ -95,23 +92,21 @@ def test_it_asks_the_invigilator_when_no_store_link_is_configured(line, candidat
     ],
 )
 def test_it_names_the_data_protection_contact_in_the_consent(
-    line, candidate_user, settings, contact, expected
+    login, line, candidate_user, settings, contact, expected
 ):
     settings.DATA_PROTECTION_CONTACT = contact
     line.instructions_accepted_at = timezone.now()
     line.save()
 
     page = unescape(
-        _login(candidate_user)
-        .get(f"/certification/candidats/{line.pk}/commencer/")
-        .content.decode()
+        login(candidate_user).get(f"/certification/candidats/{line.pk}/commencer/").content.decode()
     )
 
     assert expected in page
 
 
-def test_it_keeps_another_user_out(line):
-    client = _login(UserFactory())
+def test_it_keeps_another_user_out(login, line):
+    client = login(UserFactory())
 
     assert client.get(f"/certification/candidats/{line.pk}/instructions/").status_code == 404
 

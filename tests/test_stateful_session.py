@@ -45,6 +45,9 @@ from lib.errors import Refusal
 from lib.issue_reports import live_reasons
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
+# The personas' passwords are not under test: hashed quickly (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PEOPLE = st.integers(min_value=0, max_value=2)
 FINALIZE_AFTER = 15  # steps: finalizing ends every test, so not too early in a run
 SEEN: Counter[str] = Counter()  # accepted actions over all runs: the machine did get around
@@ -370,12 +373,6 @@ class SessionMachine(RuleBasedStateMachine):
             AuditEvent.objects.filter(session=self.session).values_list("tag", flat=True)
         )
         assert tags == Counter({str(tag): n for tag, n in self.expected.items() if n})
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The accounts' passwords are not under test: hash them quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.mark.django_db

@@ -30,12 +30,6 @@ NOT_SUPERVISABLE = (
 )
 
 
-def _login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def alice(exam_session):
     user = UserFactory(first_name="Alice", last_name="Martin")
@@ -44,8 +38,8 @@ def alice(exam_session):
 
 
 @pytest.fixture
-def as_alice(alice) -> Client:
-    return _login(alice)
+def as_alice(login, alice) -> Client:
+    return login(alice)
 
 
 @pytest.fixture
@@ -132,25 +126,25 @@ def test_it_refuses_ids_of_another_session_or_of_nobody(as_alice, room):
 
 @pytest.mark.django_db
 def test_it_refuses_the_rows_to_whoever_may_not_supervise_the_session(
-    room, invigilator, other_centre_admin, candidate_user, centre_admin
+    login, room, invigilator, other_centre_admin, candidate_user, centre_admin
 ):
     session = room[0]
     for user in (invigilator, other_centre_admin, candidate_user):
-        assert _login(user).get(_rows_url(session)).status_code == 404
+        assert login(user).get(_rows_url(session)).status_code == 404
     assert Client().get(_rows_url(session)).status_code == 302  # to the log-in page
-    assert _login(centre_admin).get(_rows_url(session)).status_code == 200
+    assert login(centre_admin).get(_rows_url(session)).status_code == 200
 
 
 @pytest.mark.django_db
 def test_it_closes_the_rows_once_finalized_and_after_the_access_expired(
-    as_alice, room, centre_admin
+    login, as_alice, room, centre_admin
 ):
     session = room[0]
     with time_machine.travel(session.supervision_ends_at, tick=False):
         expired = as_alice.get(_rows_url(session))
         assert expired.status_code == 403
         assert expired.content.decode().startswith("Votre accès à l'Espace Surveillant")
-        assert _login(centre_admin).get(_rows_url(session)).status_code == 200
+        assert login(centre_admin).get(_rows_url(session)).status_code == 200
     ExamSession.objects.filter(pk=session.pk).update(finalized_at=timezone.now())
     finalized = as_alice.get(_rows_url(session))
     assert (finalized.status_code, finalized.content.decode()) == (412, NOT_SUPERVISABLE)
@@ -173,14 +167,14 @@ def test_it_confirms_a_presence_and_sends_the_row_back(as_alice, room, sent_even
 
 
 @pytest.mark.django_db
-def test_it_tells_the_second_invigilator_who_already_acted_in_the_row(as_alice, room):
+def test_it_tells_the_second_invigilator_who_already_acted_in_the_row(login, as_alice, room):
     session, lea, *_ = room
     bruno = UserFactory(first_name="Bruno", last_name="Petit")
     InvigilatorAccess.objects.create(session=session, user=bruno, via="password")
     url = f"/surveillance/sessions/{session.pk}/candidats/{lea.pk}/confirmer/"
     assert as_alice.post(url).status_code == 200
 
-    response = _login(bruno).post(url)
+    response = login(bruno).post(url)
 
     html = response.content.decode()
     assert response.status_code == 409

@@ -43,8 +43,12 @@ from results.models import Certificate
 from tests.factories import (
     CandidateFactory,
     CentreFactory,
+    ExamDurationFactory,
     ExamSessionFactory,
     MembershipFactory,
+    MessageReceiptFactory,
+    RoomSuspensionFactory,
+    SuspensionFactory,
     UserFactory,
 )
 from tests.journey import write_bank
@@ -106,6 +110,24 @@ def build_target(session: ExamSession, runner: User, absent: Candidate | None = 
         course=CertificationCourse.objects.get(candidate=running), kind=LiveAlert.Kind.COMPANION
     )
     return Target(session, absent, confirmed, running, alert, companion)
+
+
+def suspended_room(session: ExamSession) -> ExamSession:
+    """Setup for « Reprendre la session »: the session suspended (rows only, whatever its
+    status, so the after-the-session checks can build the same call)."""
+    RoomSuspensionFactory(session=session)
+    return session
+
+
+def message_to(candidate: Candidate) -> int:
+    """Setup for « J'ai lu »: a message sent to the candidate; its id."""
+    return MessageReceiptFactory(candidate=candidate).message_id
+
+
+def suspended_test(candidate: Candidate) -> Candidate:
+    """Setup for « Reprendre ce test »: the candidate's running test suspended on its own."""
+    SuspensionFactory(course=CertificationCourse.objects.get(candidate=candidate))
+    return candidate
 
 
 @dataclass
@@ -198,6 +220,7 @@ def build_world(bank: Bank) -> World:
     other_invigilator = UserFactory(email="surveillant@autre-lycee.fr")
     jury = UserFactory(email="jury@vigie.fr", is_staff=True)
     superuser = UserFactory(email="root@vigie.fr", is_staff=True, is_superuser=True)
+    ExamDurationFactory(complementary_certification="CLEA", minutes=60)  # the operator's
     runner = UserFactory(email="runner@lycee.fr")
 
     session_a = ExamSessionFactory(

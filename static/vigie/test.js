@@ -10,11 +10,11 @@
   var token = sessionStorage.getItem("vigie-run-" + courseId) || "";
   var headers = { "X-Run-Token": token };
   var shownId = null, focusLost = false, countdown = null, startedAt = null;
-  var sending = false, finished = false, wasPaused = false;
+  var sending = false, finished = false, wasPaused = false, wasSuspended = false;
   var t = JSON.parse($("test-strings").textContent);
 
   function show(panel) {
-    ["question-panel", "paused-panel", "companion-panel", "stale-panel", "end-panel"].forEach(function (id) {
+    ["question-panel", "paused-panel", "suspended-panel", "companion-panel", "stale-panel", "end-panel"].forEach(function (id) {
       $(id).hidden = id !== panel;
     });
   }
@@ -35,6 +35,48 @@
     }, function () { $("connection").hidden = false; });
   }
 
+  /* The invigilators' messages: a banner each, until « J'ai lu » (they see who read it). */
+  var shownMessages = {};
+  function loadMessages() {
+    return Vigie.api(root.dataset.messagesUrl).then(function (r) {
+      if (r.ok) { renderMessages(r.body.messages); }
+    }, function () {});
+  }
+  function renderMessages(messages) {
+    var box = $("messages"), wanted = {};
+    messages.forEach(function (m) {
+      wanted[m.id] = true;
+      if (shownMessages[m.id]) { return; }
+      var banner = document.createElement("div");
+      banner.className = "banner";
+      banner.setAttribute("role", "alert");
+      var p = document.createElement("p");
+      var title = document.createElement("strong");
+      title.textContent = t.message.replace("%s", m.at);
+      p.appendChild(title);
+      p.appendChild(document.createElement("br"));
+      p.appendChild(document.createTextNode(m.text));
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "primary";
+      button.textContent = t.read;
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        Vigie.api(root.dataset.messagesUrl + "/" + m.id + "/read", { method: "POST", body: {} }).then(
+          function (r) { if (r.ok) { banner.remove(); delete shownMessages[m.id]; } else { button.disabled = false; } },
+          function () { button.disabled = false; }
+        );
+      });
+      banner.appendChild(p);
+      banner.appendChild(button);
+      box.appendChild(banner);
+      shownMessages[m.id] = banner;
+    });
+    Object.keys(shownMessages).forEach(function (id) {
+      if (!wanted[id]) { shownMessages[id].remove(); delete shownMessages[id]; }
+    });
+  }
+
   function render(state) {
     startedAt = new Date(state.started_at_iso).getTime();
     $("started-at").textContent = state.started_at;
@@ -52,6 +94,19 @@
       return;
     }
     if (!state.run_ok) { stopCountdown(); show("stale-panel"); return; }
+    if (state.suspended) {
+      // « Épreuve suspendue »: the clock stands still, no answer is taken until the
+      // invigilator resumes; the question comes back with the time it had.
+      stopCountdown();
+      $("suspended-message").textContent = state.suspended.message;
+      $("suspended-since").textContent = state.suspended.since;
+      if (!wasSuspended) { announce(t.suspended + " " + state.suspended.message); }
+      wasSuspended = true;
+      shownId = null;
+      show("suspended-panel");
+      return;
+    }
+    wasSuspended = false;
     companion.required = state.companion_required;
     if (state.companion_blocked) {
       stopCountdown();
@@ -246,6 +301,11 @@
     window.postMessage({ source: "vigie-page", type: "companion:ping", nonce: companion.pending }, location.origin);
   }, 1000);
 
-  Vigie.follow(root.dataset.wsPath, { onEvent: function () { load(); }, refresh: load, every: 3000 });
-  load();
+  function refresh() { loadMessages(); return load(); }
+  Vigie.follow(root.dataset.wsPath, {
+    onEvent: function (event) { if (event && event.type === "message") { loadMessages(); } else { load(); } },
+    refresh: refresh,
+    every: 3000
+  });
+  refresh();
 })();
