@@ -328,13 +328,13 @@ def delete_candidate(request: HttpRequest, candidate_id: Id) -> Status[None]:
 
 
 class PupilLevelIn(Schema):
-    student: str  # the pupil's e-mail or « identifiant externe »
-    first_name: str = ""
-    last_name: str = ""
-    school_class: str = ""
-    competence: str  # « 1.1 » … « 5.2 »
+    student: Line  # the pupil's e-mail or « identifiant externe »
+    first_name: Line = ""
+    last_name: Line = ""
+    school_class: Line = ""
+    competence: Line  # « 1.1 » … « 5.2 »
     level: int  # 0–8
-    reached_on: str  # AAAA-MM-JJ or JJ/MM/AAAA
+    reached_on: Line  # AAAA-MM-JJ or JJ/MM/AAAA
 
 
 class PupilLevelsIn(Schema):
@@ -396,7 +396,7 @@ LEVELS_AUTH = [PlatformBearer(), django_auth]
     url_name="exams_pupils",
     auth=LEVELS_AUTH,
 )
-def list_pupils(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
+def list_pupils(request: HttpRequest, centre_id: Id) -> list[dict[str, Any]]:
     """The centre's pupils with their levels, certifiable first (« n / 5 »). For a centre
     member, or the centre's platform (`Authorization: Bearer`)."""
     centre = access_centre_for_levels(request.auth, centre_id)  # type: ignore[attr-defined]
@@ -423,7 +423,7 @@ def list_pupils(request: HttpRequest, centre_id: int) -> list[dict[str, Any]]:
     url_name="exams_record_levels",
     auth=LEVELS_AUTH,
 )
-def record_levels(request: HttpRequest, centre_id: int, payload: PupilLevelsIn) -> dict[str, Any]:
+def record_levels(request: HttpRequest, centre_id: Id, payload: PupilLevelsIn) -> dict[str, Any]:
     """Levels reached by the centre's pupils, as its learning platform knows them: all or
     nothing (400 with one message per « Niveau n » and field); every change audited. For
     the centre's platform (`Authorization: Bearer <token>`) or a centre member."""

@@ -27,6 +27,7 @@ from lib.framework import (
     COMPETENCE_CODES,
     MAX_LEVEL,
 )
+from lib.freetext import FreeTextForm
 from lib.spreadsheets import SpreadsheetError, read_table
 
 LEVEL_COLUMNS = [
@@ -69,7 +70,7 @@ def eligibility(levels: Iterable[Mapping[str, int]]) -> Eligibility:
     return Eligibility(sum(1 for level in best.values() if level >= CERTIFIABLE_MIN_LEVEL))
 
 
-class StudentLevelForm(forms.Form):
+class StudentLevelForm(FreeTextForm, forms.Form):
     key = forms.CharField(max_length=254)
     last_name = forms.CharField(max_length=100, required=False)
     first_name = forms.CharField(max_length=100, required=False)

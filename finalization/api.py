@@ -248,7 +248,7 @@ SCAN_KIND = Literal["emargement-signe", "pv-signe"]
     url_name="finalization_attach_scan",
 )
 def attach_scan(
-    request: HttpRequest, session_id: int, kind: Form[SCAN_KIND], file: File[UploadedFile]
+    request: HttpRequest, session_id: Id, kind: Form[SCAN_KIND], file: File[UploadedFile]
 ) -> Status[Any]:
     """Attaches a signed document (PDF, PNG or JPEG, recognized by its content) to a
     finalized session's archived records, kept until the same date as the others."""
@@ -274,6 +274,6 @@ def attach_scan(
         }
     },
 )
-def session_scan(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+def session_scan(request: HttpRequest, session_id: Id, record_id: Id) -> HttpResponse:
     session = access_session_records(_user(request), session_id)
     return records.download(records.get_scan(session, record_id))

@@ -264,7 +264,7 @@ def resolve(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[st
     response=IssueReportOut,
     url_name="jury_report_accept_correction",
 )
-def accept_correction(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+def accept_correction(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[str, Any]:
     """« Accepter la modification » of a C1 report: the candidate's identity is corrected."""
     user = _user(request)
     report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)
@@ -278,7 +278,7 @@ def accept_correction(request: HttpRequest, report_id: int, payload: DecisionIn)
     response=IssueReportOut,
     url_name="jury_report_refuse_correction",
 )
-def refuse_correction(request: HttpRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+def refuse_correction(request: HttpRequest, report_id: Id, payload: DecisionIn) -> dict[str, Any]:
     """« Refuser la modification »: the identity stays; the comment says why (required)."""
     user = _user(request)
     report = access_report_by_jury(user, report_id, Permission.JURY_REPORT_RESOLVE)

@@ -111,10 +111,10 @@ class EstablishmentResultsOut(Schema):
 def establishment_results(
     request: HttpRequest,
     centre_id: int,
-    date_from: str = "",
-    date_to: str = "",
-    school_class: str = "",
-    complementary_certification: str = "",
+    date_from: Line = "",
+    date_to: Line = "",
+    school_class: Line = "",
+    complementary_certification: Line = "",
 ) -> dict[str, Any]:
     """Every published session's results of the centre, filtered like the page (dates as
     AAAA-MM-JJ or JJ/MM/AAAA); a wrong filter is 400 with the form's errors."""

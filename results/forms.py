@@ -24,7 +24,7 @@ class VerifyForm(FreeTextForm, forms.Form):
     )
 
 
-class EstablishmentFilterForm(forms.Form):
+class EstablishmentFilterForm(FreeTextForm, forms.Form):
     """The establishment's results (« Résultats de l'établissement »): which rows to show
     and export. Every field is optional; invalid values are reported, never ignored."""
 

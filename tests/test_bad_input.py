@@ -187,6 +187,18 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/invigilation/sessions/{session_id}/resume"): {"present": []},
     ("POST", "/api/invigilation/candidates/{candidate_id}/suspend"): {"reason": "Malaise"},
     ("POST", "/api/invigilation/sessions/{session_id}/messages"): {"text": "Il reste 10 minutes."},
+    ("POST", "/api/jury/reports/{report_id}/accept-correction"): {},
+    ("POST", "/api/jury/reports/{report_id}/refuse-correction"): {"comment": "Pièce manquante"},
+    ("POST", "/api/centres/{centre_id}/competence-levels"): {
+        "levels": [
+            {
+                "student": "eleve@lycee.fr",
+                "competence": "1.1",
+                "level": 1,
+                "reached_on": "2026-01-15",
+            }
+        ]
+    },
     ("POST", "/api/jury/sessions/{session_id}/assign"): {},
     ("POST", "/api/jury/reports/{report_id}/neutralize"): {},
     ("POST", "/api/jury/reports/{report_id}/reject"): {},
