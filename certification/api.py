@@ -170,14 +170,14 @@ def report_problem(request: HttpRequest, course_id: Id, payload: AlertIn) -> Any
     )
 
 
-class MessageOut(Schema):
+class RoomMessageOut(Schema):
     id: int
     text: str
     at: str
 
 
 class MessagesOut(Schema):
-    messages: list[MessageOut]
+    messages: list[RoomMessageOut]
 
 
 @router.get(

@@ -272,14 +272,9 @@ class TimeAddition(models.Model):
         return f"+{self.minutes} min ({self.course_id})"
 
 
-class RoomSuspension(models.Model):
-    """« Suspendre la session » (evacuation, fire alarm, a general network cut): every running
-    test stops its clock; open until an invigilator resumes the session."""
+class StoppedPeriod(models.Model):
+    """A time when a clock stood still: who stopped it and when; open until it ends."""
 
-    # CASCADE: a session can only be deleted before any test started (`EvidenceKept`), and a
-    # suspension then stopped nobody's test; the tests' own `Suspension` rows are PROTECTed.
-    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="suspensions")
-    message = models.CharField(max_length=300)
     started_at = models.DateTimeField()
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -290,7 +285,20 @@ class RoomSuspension(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ["started_at", "id"]
+
+
+class RoomSuspension(StoppedPeriod):
+    """« Suspendre la session » (evacuation, fire alarm, a general network cut): every running
+    test stops its clock; open until an invigilator resumes the session."""
+
+    # CASCADE: a session can only be deleted before any test started (`EvidenceKept`), and a
+    # suspension then stopped nobody's test; the tests' own `Suspension` rows are PROTECTed.
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="suspensions")
+    message = models.CharField(max_length=300)
+
+    class Meta(StoppedPeriod.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["session"],
@@ -303,7 +311,7 @@ class RoomSuspension(models.Model):
         return f"Suspension {self.session_id} {self.started_at:%H:%M}"
 
 
-class Suspension(models.Model):
+class Suspension(StoppedPeriod):
     """A test whose clock stood still: alone (« Suspendre ce test »: illness, a broken
     computer) or with its room. Ends when the invigilator resumes it, or with the test."""
 
@@ -322,18 +330,9 @@ class Suspension(models.Model):
         related_name="course_suspensions",
     )
     reason = models.CharField(max_length=300)
-    started_at = models.DateTimeField()
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
 
-    class Meta:
-        ordering = ["started_at", "id"]
+    class Meta(StoppedPeriod.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["course"],

@@ -268,14 +268,21 @@ def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> d
         .distinct()
         .count()
     )
-    running = session.candidates.filter(course__status=CourseStatus.STARTED).values_list(
-        "course__started_at", "extra_time_percentage"
+    # The same end as each row's (`CertificationCourse.end_at`: time added and suspensions
+    # included); a suspended test's clock stands still, it is never over.
+    running = (
+        CertificationCourse.objects.filter(candidate__session=session, status=CourseStatus.STARTED)
+        .select_related("candidate")
+        .only(
+            "started_at",
+            "duration",
+            "added_time",
+            "suspended_time",
+            "suspended_since",
+            "candidate__extra_time_percentage",
+        )
     )
-    time_over = sum(
-        1
-        for started_at, percentage in running
-        if now > started_at + TEST_DURATION + TEST_DURATION * percentage / 100
-    )
+    time_over = sum(1 for course in running if not course.is_suspended and now > course.end_at(now))
     return {
         "present": totals["present"],
         "total": totals["total"],

@@ -81,7 +81,12 @@ FORMS = _project_forms()
 
 
 def _instance(form_class, exam_session):
-    known = {"session": exam_session, "request": None, "identity_locked": False}
+    known = {
+        "session": exam_session,
+        "request": None,
+        "identity_locked": False,
+        "classes": ["3e A"],  # the establishment's classes (results filter)
+    }
     params = inspect.signature(form_class.__init__).parameters
     kwargs = {
         name: known[name]

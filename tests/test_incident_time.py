@@ -30,6 +30,7 @@ from exams.models import ExamDuration
 from finalization.actions import do_finalize_session
 from finalization.validation import CandidateReportInput, FinalizationInput
 from invigilation.models import InvigilatorAccess
+from invigilation.state import session_counts
 from tests.factories import CandidateFactory, ExamDurationFactory, UserFactory
 
 API = "/api/invigilation"
@@ -592,3 +593,22 @@ def test_the_finalization_comes_pre_filled_with_the_incidents(
     comments = {row.record.candidate_id: row.values.comment for row in context["rows"]}
     assert comments[lea.pk] == "5 min ajoutées par Alice Martin (ordinateur redémarré)."
     assert comments[hugo.pk] == ""
+
+
+@pytest.mark.django_db
+def test_the_count_of_tests_over_time_follows_the_incidents(exam_session, alice, lea):
+    """The page's head counts the tests « Temps écoulé » with the rows' own end: time added
+    and a suspension keep a test out of it."""
+    zoe = CandidateFactory(session=exam_session, first_name="Zoé", last_name="Martin")
+    _start(lea)
+    _start(zoe)
+    actions.do_add_time([lea], minutes=20, reason="coupure", actor=alice)
+
+    with time_machine.travel(T0 + dt.timedelta(minutes=110), tick=False):
+        counted = session_counts(exam_session)["time_over"]
+        actions.do_suspend_course(
+            CertificationCourse.objects.get(candidate=zoe), reason="Malaise", actor=alice
+        )
+        suspended = session_counts(exam_session)["time_over"]
+
+    assert (counted, suspended) == (1, 0)  # Zoé's 1 h 45 is over, not Léa's 2 h 05

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 # Playwright's sync API keeps an event loop running in the test thread, which Django takes
 # for async code; the test thread's ORM calls are plain synchronous ones.
@@ -166,6 +166,18 @@ def browser_as(
     yield open_page
     for page in pages:
         page.context.close()
+
+
+def start_test(student: Page, axe: AccessibilityChecker, base: str, candidate: object) -> None:
+    """The candidate, presence confirmed, types the access code and reaches question 1."""
+    student.goto(f"{base}/certification/candidats/{candidate.pk}/commencer/")  # type: ignore[attr-defined]
+    axe.check(student)
+    student.get_by_label("Code d'accès communiqué par le surveillant").fill(
+        candidate.session.access_code  # type: ignore[attr-defined]
+    )
+    student.get_by_role("button", name="Commencer mon test").click()
+    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    axe.check(student)
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -18,7 +18,7 @@ from certification.actions import (
 )
 from certification.models import Answer, CertificationCourse, MessageReceipt
 from invigilation.models import InvigilatorAccess
-from tests.browser.conftest import AccessibilityChecker, screenshot
+from tests.browser.conftest import AccessibilityChecker, screenshot, start_test
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 
@@ -57,26 +57,22 @@ def room(small_bank):
     return session, invigilator, candidates
 
 
-def _start(student: Page, axe: AccessibilityChecker, base: str, candidate) -> None:
-    student.goto(f"{base}/certification/candidats/{candidate.pk}/commencer/")
-    axe.check(student)
-    student.get_by_label("Code d'accès communiqué par le surveillant").fill(
-        candidate.session.access_code
-    )
-    student.get_by_role("button", name="Commencer mon test").click()
-    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
-    axe.check(student)
+def _started(browser_as, axe: AccessibilityChecker, base: str, room) -> dict[int, Page]:
+    """Each candidate's phone, on the first question of a started test."""
+    _session, invigilator, candidates = room
+    pages = {}
+    for candidate in candidates:
+        pages[candidate.pk] = browser_as(candidate.user, phone=True)
+        do_confirm_presence(candidate, actor=invigilator)
+        start_test(pages[candidate.pk], axe, base, candidate)
+    return pages
 
 
 def test_a_suspended_session_fills_the_candidates_screens_until_each_is_confirmed_back(
     browser_as, axe: AccessibilityChecker, asgi_server: str, room
 ) -> None:
     session, invigilator, (lea, hugo) = room
-    pages = {}
-    for candidate in (lea, hugo):
-        pages[candidate.pk] = browser_as(candidate.user, phone=True)
-        do_confirm_presence(candidate, actor=invigilator)
-        _start(pages[candidate.pk], axe, asgi_server, candidate)
+    pages = _started(browser_as, axe, asgi_server, room)
     lea_page, hugo_page = pages[lea.pk], pages[hugo.pk]
     question = lea_page.locator("#question-title").inner_text()
 
@@ -109,11 +105,7 @@ def test_a_message_shows_as_a_banner_until_read_and_the_invigilators_see_who_rea
     browser_as, axe: AccessibilityChecker, asgi_server: str, room
 ) -> None:
     session, invigilator, (lea, hugo) = room
-    pages = {}
-    for candidate in (lea, hugo):
-        pages[candidate.pk] = browser_as(candidate.user, phone=True)
-        do_confirm_presence(candidate, actor=invigilator)
-        _start(pages[candidate.pk], axe, asgi_server, candidate)
+    pages = _started(browser_as, axe, asgi_server, room)
 
     _act(do_send_message, session, text="Il reste 10 minutes.", actor=invigilator)
 

@@ -50,7 +50,7 @@ def test_it_imports_levels_on_a_phone_and_shows_the_count(
     phone.get_by_label("Fichier (.ods ou .csv)").set_input_files(str(good))
     phone.get_by_role("button", name="Importer").click()
     expect(phone.get_by_text("5 niveaux enregistrés ou modifiés.")).to_be_visible()
-    expect(phone.get_by_text("✓ 5 / 5")).to_be_visible()
+    expect(phone.locator(".tag.ok").filter(has_text="5 / 5")).to_be_visible()
     axe.check(phone)
     screenshot(phone, "pupils-phone")
 

@@ -18,6 +18,7 @@ from tests.factories import (
     ExamSessionFactory,
     LiveAlertFactory,
     NoteFactory,
+    SuspensionFactory,
     UserFactory,
 )
 
@@ -68,6 +69,8 @@ def crowded(small_bank):
             LiveAlertFactory(course=course, item_id="1.1-000", question_number=12)
         if status == Status.COMPANION:
             LiveAlertFactory(course=course, kind=LiveAlert.Kind.COMPANION)
+        if status == Status.SUSPENDED:
+            SuspensionFactory(course=course, reason="Malaise : " + "x" * 200)
     return session, invigilator, made
 
 

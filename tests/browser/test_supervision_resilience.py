@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, Route, WebSocketRoute, expect
+from playwright.sync_api import Route, WebSocketRoute, expect
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from certification.actions import do_confirm_presence
 from certification.models import Answer
 from invigilation.models import InvigilatorAccess
 from live.base import LiveConsumer
-from tests.browser.conftest import AccessibilityChecker
+from tests.browser.conftest import AccessibilityChecker, start_test
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 
@@ -33,17 +33,6 @@ def room(small_bank):
     return session, invigilator, candidate
 
 
-def _start(student: Page, axe: AccessibilityChecker, base: str, candidate) -> None:
-    student.goto(f"{base}/certification/candidats/{candidate.pk}/commencer/")
-    axe.check(student)
-    student.get_by_label("Code d'accès communiqué par le surveillant").fill(
-        candidate.session.access_code
-    )
-    student.get_by_role("button", name="Commencer mon test").click()
-    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
-    axe.check(student)
-
-
 def test_it_escalates_an_alert_left_unanswered_for_60_seconds(
     browser_as, axe: AccessibilityChecker, asgi_server: str, room
 ) -> None:
@@ -61,7 +50,7 @@ def test_it_escalates_an_alert_left_unanswered_for_60_seconds(
     )
 
     student = browser_as(candidate.user)
-    _start(student, axe, asgi_server, candidate)
+    start_test(student, axe, asgi_server, candidate)
     student.get_by_text("Signaler un problème avec la question").click()
     student.get_by_role("button", name="Oui, je suis sûr(e)").click()
     expect(
@@ -106,7 +95,7 @@ def test_it_falls_back_to_polling_when_the_push_link_drops_and_resynchronizes(
 
     # While the link is down, the candidate starts: the page still learns it, by polling.
     student = browser_as(candidate.user)
-    _start(student, axe, asgi_server, candidate)
+    start_test(student, axe, asgi_server, candidate)
     row = inv.locator("li.candidate").filter(has_text="DUPONT Léa")
     expect(row).to_contain_text("En cours", timeout=8000)
 
@@ -156,7 +145,7 @@ def test_it_polls_and_waits_before_trying_again_when_the_server_closes_the_link_
     # Polling goes on meanwhile: the candidate's start shows up.
     student = browser_as(candidate.user)
     inv.get_by_role("button", name="Confirmer la présence de l'élève Léa DUPONT").click()
-    _start(student, axe, asgi_server, candidate)
+    start_test(student, axe, asgi_server, candidate)
     row = inv.locator("li.candidate").filter(has_text="DUPONT Léa")
     inv.clock.run_for(6000)
     expect(row).to_contain_text("En cours")
@@ -197,7 +186,7 @@ def test_it_sends_an_answer_again_when_the_server_answers_503(
     _session, invigilator, candidate = room
     student = browser_as(candidate.user)
     do_confirm_presence(candidate, actor=invigilator)
-    _start(student, axe, asgi_server, candidate)
+    start_test(student, axe, asgi_server, candidate)
     refused: list[str] = []
 
     def database_away_once(route) -> None:
@@ -245,7 +234,7 @@ def test_it_never_puts_back_a_question_already_answered_when_a_slow_read_comes_b
         route.continue_()
 
     student.route(re.compile(r".*/state$"), state)
-    _start(student, axe, asgi_server, candidate)
+    start_test(student, axe, asgi_server, candidate)
     holding["on"] = True
     deadline = time.monotonic() + 10
     while not held and time.monotonic() < deadline:
