@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Permission
-from certification.models import LiveAlert
+from certification.models import CertificationCourse, LiveAlert
 from exams.access import has_centre_permission
 from exams.models import Candidate, ExamSession
-from invigilation.errors import AccessExpired, SessionNotSupervisable
+from invigilation.errors import AccessExpired, NotStarted, SessionNotSupervisable
 from invigilation.models import InvigilatorAccess
 
 
@@ -78,3 +78,12 @@ def access_alert_as_invigilator(user: User, alert_id: int) -> LiveAlert:
         raise Http404
     access_session_as_invigilator(user, alert.course.candidate.session_id)
     return alert
+
+
+def started_course(candidate: Candidate) -> CertificationCourse:
+    """The test of a candidate already reached through an access function above, for the
+    actions on it (end, suspend, resume): refused before the start."""
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
+    if course is None:
+        raise NotStarted
+    return course

@@ -13,7 +13,7 @@ from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions as test_actions
 from certification.errors import NoSelection
-from certification.models import CertificationCourse, LiveAlert
+from certification.models import LiveAlert
 from exams.models import Candidate, ExamSession
 from invigilation import actions
 from invigilation.access import (
@@ -21,6 +21,7 @@ from invigilation.access import (
     access_candidate_as_invigilator,
     access_session_as_invigilator,
     access_session_as_member,
+    started_course,
 )
 from invigilation.forms import clean_note_text
 from invigilation.state import session_state
@@ -90,13 +91,6 @@ class MessageIn(Schema):
 
 class EndedOut(Schema):
     ended: int
-
-
-def _course(candidate: Candidate) -> CertificationCourse:
-    course = CertificationCourse.objects.filter(candidate=candidate).first()
-    if course is None:
-        raise Refusal(message=_("Ce candidat n'a pas commencé son test."))
-    return course
 
 
 def _selection(session: ExamSession, ids: list[int]) -> list[Candidate]:
@@ -176,7 +170,7 @@ def authorize_resume(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
 @router.post("/candidates/{candidate_id}/end", response=Done, url_name="invigilation_end")
 def end_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
-    course = _course(access_candidate_as_invigilator(user, candidate_id))
+    course = started_course(access_candidate_as_invigilator(user, candidate_id))
     test_actions.do_end_by_invigilator(course, actor=user)
     return {"detail": str(_("ok"))}
 
@@ -237,7 +231,7 @@ def suspend_test(
     request: HttpRequest, candidate_id: Id, payload: SuspendCourseIn
 ) -> dict[str, str]:
     user = _user(request)
-    course = _course(access_candidate_as_invigilator(user, candidate_id))
+    course = started_course(access_candidate_as_invigilator(user, candidate_id))
     test_actions.do_suspend_course(course, reason=payload.reason, actor=user)
     return {"detail": str(_("Le test est suspendu : son temps est arrêté."))}
 
@@ -247,7 +241,7 @@ def suspend_test(
 )
 def continue_test(request: HttpRequest, candidate_id: Id) -> dict[str, str]:
     user = _user(request)
-    course = _course(access_candidate_as_invigilator(user, candidate_id))
+    course = started_course(access_candidate_as_invigilator(user, candidate_id))
     test_actions.do_resume_course(course, actor=user)
     return {"detail": str(_("Le test reprend là où il s'était arrêté."))}
 

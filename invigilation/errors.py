@@ -49,3 +49,9 @@ class TooManyAttempts(Refusal):
 class NoCandidate(Refusal):
     status, code = 409, "nothing_to_do"
     message = _("Aucun test en cours n'a dépassé son heure de fin théorique.")
+
+
+class NotStarted(Refusal):
+    """An action on a candidate's test (end, suspend, resume) before the test exists."""
+
+    message = _("Ce candidat n'a pas commencé son test.")

@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions as test_actions
-from certification.models import CertificationCourse, LiveAlert
+from certification.models import LiveAlert
 from exams import documents
 from exams.models import Candidate, ExamSession
 from invigilation import actions
@@ -29,6 +29,7 @@ from invigilation.access import (
     access_session_as_invigilator,
     access_session_as_member,
     has_entered,
+    started_course,
 )
 from invigilation.forms import SuperviseForm, clean_note_text
 from invigilation.rows import row_tags, shows_countdown
@@ -305,10 +306,7 @@ def _resume(user: User, candidate: Candidate, request: HttpRequest) -> str | Non
 
 
 def _end(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
-    course = CertificationCourse.objects.filter(candidate=candidate).first()
-    if course is None:
-        raise Refusal(message=_("Ce candidat n'a pas commencé son test."))
-    test_actions.do_end_by_invigilator(course, actor=user)
+    test_actions.do_end_by_invigilator(started_course(candidate), actor=user)
     return _("Le test de %(name)s est terminé.") % {"name": _full_name(candidate)}
 
 
