@@ -30,8 +30,8 @@ install-test: $(BIN)/python ## Install Vigie with test and dev tools, and axe-co
 run: install ## Set up everything and serve on http://127.0.0.1:8000 (SQLite, demo data)
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo
-	$(BIN)/uvicorn vigie.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py demo
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/uvicorn vigie.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
 
 prod: install ## Production: checks, migrate, collectstatic, WORKERS uvicorn workers (needs SECRET_KEY, DATABASE_URL, REDIS_URL)
 	DEBUG=$${DEBUG:-false} $(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT) --workers $(WORKERS)

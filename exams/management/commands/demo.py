@@ -4,8 +4,10 @@ import datetime as dt
 import random
 import unicodedata
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Centre, CompetenceLevel, Membership, User
@@ -192,8 +194,11 @@ class Command(BaseCommand):
         out("  Administrateur du centre : admin@vigie.test")
         out("  Surveillant              : surveillant@vigie.test")
         out("  Jury (staff)             : jury@vigie.test")
-        out("  Espace Surveillant : http://127.0.0.1:8000/surveillance/ (numéro + mot de passe)")
-        out("  Candidat : http://127.0.0.1:8000/certification/rejoindre/")
+        # The address the server was told it has (`make run` sets SITE_URL from its PORT), so
+        # the printed links and the kit's PDFs point where the app really answers.
+        site = settings.SITE_URL
+        out(f"  Espace Surveillant : {site}{reverse('invigilation:enter')} (numéro + mot de passe)")
+        out(f"  Candidat : {site}{reverse('certification:join')}")
         for session in centre.sessions.order_by("date", "time"):
             out(
                 f"  Session {session.number} — {session.date:%d/%m/%Y} {session.time:%H:%M}, "
