@@ -110,7 +110,7 @@ class EstablishmentResultsOut(Schema):
 )
 def establishment_results(
     request: HttpRequest,
-    centre_id: int,
+    centre_id: Id,
     date_from: Line = "",
     date_to: Line = "",
     school_class: Line = "",

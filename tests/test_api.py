@@ -1,10 +1,13 @@
 """The JSON API does what the pages do, with the same rules and refusals."""
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
-from django.test import Client
+from django.core.exceptions import PermissionDenied
+from django.test import Client, RequestFactory
+from django.utils import translation
 from ninja import Schema
 
 from accounts import api as accounts_api
@@ -16,6 +19,7 @@ from finalization import api as finalization_api
 from invigilation import api as invigilation_api
 from jury import api as jury_api
 from results import api as results_api
+from vigie.api import permission_denied
 
 SESSION = {
     "site_name": "Lycée Victor Hugo",
@@ -213,3 +217,25 @@ def test_every_api_schema_has_a_name_of_its_own():
         if isinstance(cls, type) and issubclass(cls, Schema) and cls.__module__ == module.__name__
     ]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "missing", "refused"),
+    [("fr", "Introuvable.", "Accès refusé."), ("en", "Not found.", "Access denied.")],
+)
+def test_it_says_not_found_and_refused_in_the_users_language(
+    client, invigilator, language, missing, refused
+):
+    """ninja's own 404 is the English « Not Found » whatever the language: Vigie answers in
+    the user's, for an id that does not exist as for one no row can have."""
+    client.force_login(invigilator)
+    for url in ("/api/sessions/999999", f"/api/sessions/{2**70}"):
+        response = client.get(url, headers={"accept-language": language})
+        assert response.status_code == 404
+        assert response.json() == {"detail": missing}
+    # A centre member without the permission (no such role ships today, so asked directly).
+    with translation.override(language):
+        response = permission_denied(RequestFactory().get("/api/"), PermissionDenied())
+    assert response.status_code == 403
+    assert json.loads(response.content) == {"detail": refused}

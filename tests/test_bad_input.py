@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from certification.models import CertificationReport
 from finalization import validation
 from finalization.actions import do_finalize_session
+from lib.ids import MAX_ID
 from tests import live_record as live
 from tests.factories import UserFactory
 from vigie.api import api
@@ -259,6 +260,18 @@ def test_every_page_answers_404_to_an_id_beyond_64_bits(login, route, everyone, 
             response = client.post(path, {})
         allowed = (302, 404) if route.startswith("admin/") else (400, 404)
         assert response.status_code in allowed, (path, response.status_code)
+
+
+def test_every_api_path_id_is_typed_as_an_id():
+    """An `int` path parameter lets an id beyond 64 bits reach the query: on PostgreSQL it
+    only finds nothing, but SQLite raises OverflowError (a 500), so the sweep below fails
+    only on SQLite. The schema says it on any database: lib.ids.Id bounds it."""
+    schema = api.get_openapi_schema()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                    assert parameter["schema"].get("maximum") == MAX_ID, (method, path)
 
 
 @pytest.mark.django_db

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
@@ -58,7 +59,17 @@ api.add_decorator(_csrf_unless_bearer, mode="view")
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": "Accès refusé."}, status=403)
+    return api.create_response(request, {"detail": _("Accès refusé.")}, status=403)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    # ninja's own answer is the English « Not Found » whatever the user's language.
+    return api.create_response(request, {"detail": _("Introuvable.")}, status=404)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _not_found(request)
 
 
 @api.exception_handler(ValidationError)
@@ -66,7 +77,7 @@ def invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     # An id in the path that no row can have (negative, beyond 64 bits: lib/ids.py) names
     # nothing: 404, as an id that does not exist. Any other invalid input: 422.
     if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
-        return api.create_response(request, {"detail": "Not Found"}, status=404)
+        return _not_found(request)
     return api.create_response(request, {"detail": exc.errors}, status=422)
 
 
