@@ -52,11 +52,12 @@ from certification.models import (
     MessageReceipt,
     RoomSuspension,
 )
-from exams.models import Candidate, ExamSession, StudentLevel
+from exams.models import Candidate, ExamSession, PlatformToken, StudentLevel
 from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
+from tests.factories import PlatformTokenFactory
 from tests.identity_providers import idp_metadata, self_signed_certificate
 from tests.spreadsheets import CANDIDATE_HEADERS, SESSION_HEADERS, candidate_row, make_csv
 from tests.world import (
@@ -488,6 +489,24 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     ("get", "centres/<id:centre_id>/eleves/modele.<str:kind>"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/eleves/modele.ods"), only(*CENTRE)
+    ),
+    # « Jetons des plateformes »: create / list / revoke the learning platform's tokens.
+    ("get", "centres/<id:centre_id>/jetons/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/jetons/"), only(*CENTRE)
+    ),
+    ("post", "centres/<id:centre_id>/jetons/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/jetons/", form={"name": "ENT Pronote"}),
+        only(*CENTRE),
+        done=lambda w: PlatformToken.objects.filter(centre=w.centre, name="ENT Pronote").exists(),
+    ),
+    ("post", "centres/<id:centre_id>/jetons/<id:token_id>/revoquer/"): Entry(
+        lambda w: Call(
+            f"/centres/{w.centre.pk}/jetons/{PlatformTokenFactory(centre=w.centre).pk}/revoquer/"
+        ),
+        only(*CENTRE),
+        done=lambda w: PlatformToken.objects.filter(
+            centre=w.centre, revoked_at__isnull=False
+        ).exists(),
     ),
     # « Résultats de l'établissement »: all its published sessions, page and export.
     ("get", "centres/<id:centre_id>/resultats/"): Entry(
