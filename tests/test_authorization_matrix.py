@@ -570,6 +570,15 @@ PAGES: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
         only(*CENTRE),
     ),
+    # Removing a scan attached by mistake, with its reason (until publication).
+    ("post", "sessions/<id:session_id>/archives/scans/<id:record_id>/retirer/"): Entry(
+        lambda w: Call(
+            f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/retirer/",
+            form={"reason": "ajoutée par erreur"},
+        ),
+        only(*CENTRE),
+        done=lambda w: not SessionRecord.objects.filter(pk=w.scan.pk).exists(),
+    ),
     ("get", "candidats/<id:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
     ),
@@ -856,6 +865,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ("put", "/api/sessions/{session_id}/finalization"): Entry(_finalization_of_a, only(*CENTRE)),
     ("post", "/api/sessions/{session_id}/scans"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans", form=_scan()), only(*CENTRE)
+    ),
+    ("post", "/api/sessions/{session_id}/scans/{record_id}/removal"): Entry(
+        lambda w: Call(
+            f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}/removal",
+            json={"reason": "ajoutée par erreur"},
+        ),
+        only(*CENTRE),
     ),
     ("get", "/api/sessions/{session_id}/scans/{record_id}"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}"),
