@@ -29,6 +29,7 @@ class Tag:
         LEVELS_RECORD = "centre:levels:record"
         RECORDS_ARCHIVE = "centre:records:archive"
         SCAN_ATTACH = "centre:scan:attach"
+        SCAN_REMOVE = "centre:scan:remove"
         SESSION_CREATE = "centre:session:create"
         SESSION_DELETE = "centre:session:delete"
         SESSION_FINALIZE = "centre:session:finalize"
@@ -107,6 +108,7 @@ LABELS: dict[str, Promise] = {
     Tag.Centre.LEVELS_RECORD: _("Niveaux de compétence des élèves enregistrés"),
     Tag.Centre.RECORDS_ARCHIVE: _("Documents archivés"),
     Tag.Centre.SCAN_ATTACH: _("Document signé ajouté aux documents archivés"),
+    Tag.Centre.SCAN_REMOVE: _("Document signé retiré des documents archivés"),
     Tag.Centre.SESSION_CREATE: _("Session créée"),
     Tag.Centre.SESSION_DELETE: _("Session supprimée"),
     Tag.Centre.SESSION_FINALIZE: _("Session finalisée par le centre"),

@@ -38,6 +38,16 @@ def access_centre(user: User, centre_id: int, permission: Permission) -> Centre:
     return Centre.objects.get(pk=centre_id)
 
 
+def access_platform_token(user: User, centre_id: int, token_id: int) -> PlatformToken:
+    """One of the centre's platform tokens, for its admin (CENTRE_SETTINGS_MANAGE); 404 for a
+    token of another centre, as for a centre the user is not a member of."""
+    centre = access_centre(user, centre_id, Permission.CENTRE_SETTINGS_MANAGE)
+    token = PlatformToken.objects.filter(pk=token_id, centre=centre).first()
+    if token is None:
+        raise Http404
+    return token
+
+
 def access_session_by_centre_member(
     user: User, session_id: int, permission: Permission
 ) -> ExamSession:

@@ -386,8 +386,11 @@ def platform_token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def do_create_platform_token(centre: Centre, *, name: str) -> tuple[PlatformToken, str]:
-    """A new token for the centre's platform: (row, the token, shown this once)."""
+def do_create_platform_token(
+    centre: Centre, *, name: str, actor: User | None = None
+) -> tuple[PlatformToken, str]:
+    """A new token for the centre's platform: (row, the token, shown this once). `actor` is
+    the centre admin on the page, None from `manage.py platform_token`."""
     token = secrets.token_urlsafe(PLATFORM_TOKEN_BYTES)
     row = PlatformToken.objects.create(
         centre=centre,
@@ -397,7 +400,7 @@ def do_create_platform_token(centre: Centre, *, name: str) -> tuple[PlatformToke
     )
     record_event(
         Tag.System.PLATFORM_ACCESS_GRANT,
-        actor=None,
+        actor=actor,
         session=None,
         centre=centre.pk,
         token=row.pk,
@@ -407,7 +410,7 @@ def do_create_platform_token(centre: Centre, *, name: str) -> tuple[PlatformToke
 
 
 @transaction.atomic
-def do_revoke_platform_token(row: PlatformToken) -> bool:
+def do_revoke_platform_token(row: PlatformToken, *, actor: User | None = None) -> bool:
     """Revokes the token at once; revoking twice changes nothing (False)."""
     revoked = PlatformToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
@@ -415,7 +418,7 @@ def do_revoke_platform_token(row: PlatformToken) -> bool:
     if revoked:
         record_event(
             Tag.System.PLATFORM_ACCESS_REVOKE,
-            actor=None,
+            actor=actor,
             session=None,
             centre=row.centre_id,
             token=row.pk,

@@ -218,3 +218,21 @@ class CandidateForm(FreeTextForm, forms.ModelForm):
                     )
                 )
         return data
+
+
+class PlatformTokenForm(FreeTextForm, forms.Form):
+    """« Créer un jeton »: the name the centre gives the platform (« ENT Pronote »)."""
+
+    name = forms.CharField(
+        label=gettext_lazy("Nom de la plateforme"),
+        max_length=100,
+        help_text=gettext_lazy(
+            "Par exemple « ENT Pronote » : pour reconnaître ce jeton dans la liste."
+        ),
+    )
+
+    def clean_name(self) -> str:
+        name = _clean_text(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(_("Indiquez le nom de la plateforme."))
+        return name

@@ -16,6 +16,12 @@ urlpatterns = [
         name="session_template",
     ),
     path("centres/<id:centre_id>/eleves/", views.pupils, name="pupils"),
+    path("centres/<id:centre_id>/jetons/", views.platform_tokens, name="platform_tokens"),
+    path(
+        "centres/<id:centre_id>/jetons/<id:token_id>/revoquer/",
+        views.platform_token_revoke,
+        name="platform_token_revoke",
+    ),
     path(
         "centres/<id:centre_id>/eleves/modele.<str:kind>",
         views.pupils_template,

@@ -22,10 +22,11 @@ from exams import actions, documents, imports, levels
 from exams.access import (
     access_candidate_by_centre_member,
     access_centre,
+    access_platform_token,
     access_session_by_centre_member,
 )
-from exams.forms import CandidateForm, SessionForm
-from exams.models import MAX_CANDIDATES_PER_INVIGILATOR
+from exams.forms import CandidateForm, PlatformTokenForm, SessionForm
+from exams.models import MAX_CANDIDATES_PER_INVIGILATOR, PlatformToken
 from exams.queries import (
     candidates_with_eligibility,
     pupils_with_eligibility,
@@ -360,3 +361,47 @@ def pupils(request: HttpRequest, centre_id: int) -> HttpResponse:
 def pupils_template(request: HttpRequest, centre_id: int, kind: str) -> HttpResponse:
     access_centre(_user(request), centre_id, Permission.CENTRE_CANDIDATE_MANAGE)
     return _template_response(levels.template_headers(), kind, "modele-niveaux-eleves")
+
+
+@login_required
+def platform_tokens(request: HttpRequest, centre_id: int) -> HttpResponse:
+    """« Jetons des plateformes »: the tokens the centre's learning platform presents to send
+    its pupils' levels (`Authorization: Bearer`). A new token is shown in this response
+    only, never stored nor sent again (Vigie keeps its SHA-256)."""
+    user = _user(request)
+    centre = access_centre(user, centre_id, Permission.CENTRE_SETTINGS_MANAGE)
+    form = PlatformTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        row, token = actions.do_create_platform_token(
+            centre, name=form.cleaned_data["name"], actor=user
+        )
+        created = {"row": row, "token": token}
+        form = PlatformTokenForm()
+    context = {
+        "centre": centre,
+        "form": form,
+        "created": created,
+        "tokens": PlatformToken.objects.filter(centre=centre).order_by("-created_at", "-pk"),
+    }
+    status = 400 if form.errors else 200
+    response = render(request, "exams/platform_tokens.html", context, status=status)
+    # The token is in this page once: no cache of it anywhere.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def platform_token_revoke(request: HttpRequest, centre_id: int, token_id: int) -> HttpResponse:
+    user = _user(request)
+    token = access_platform_token(user, centre_id, token_id)
+    if actions.do_revoke_platform_token(token, actor=user):
+        messages.success(
+            request,
+            _("Le jeton « %(name)s » est révoqué : la plateforme ne peut plus s'en servir.")
+            % {"name": token.name},
+        )
+    else:
+        messages.info(request, _("Ce jeton était déjà révoqué."))
+    return redirect("exams:platform_tokens", centre_id=centre_id)

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
@@ -236,6 +237,47 @@ def do_attach_scan(
         size=record.size,
         name=record.original_name,
         retain_until=record.retain_until.isoformat(),
+    )
+    return record
+
+
+# A reason a reader of the audit can understand, not « x ».
+MIN_REMOVAL_REASON = 5
+
+
+@transaction.atomic
+def do_remove_scan(
+    session: ExamSession, record_id: int, *, reason: str, actor: User
+) -> SessionRecord:
+    """Removes a signed scan attached by mistake (the wrong file, another session's sheet):
+    the centre may until the jury publishes the results, the moment the archived records
+    become those the certificates rest on. Only scans, never a document generated at
+    finalization. The file is deleted (it may hold another session's personal data); the
+    audit row keeps what it was (kind, name, SHA-256, size), who removed it and why."""
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REMOVAL_REASON:
+        raise errors.RemovalReasonMissing
+    locked = ExamSession.objects.select_for_update().filter(pk=session.pk).first()
+    if locked is None or locked.finalized_at is None:
+        raise errors.NotFinalized
+    if locked.published_at is not None:
+        raise errors.ScanLocked
+    record = records.get_scan(locked, record_id)  # 404 for another session's or a generated one
+    deleted, _rows = SessionRecord.objects.filter(pk=record.pk).delete()
+    if not deleted:  # removed by someone else meanwhile
+        raise Http404
+    record_event(
+        Tag.Centre.SCAN_REMOVE,
+        actor=actor,
+        session=session,
+        record=record_id,
+        kind=record.kind,
+        media_type=record.media_type,
+        sha256=record.sha256,
+        size=record.size,
+        name=record.original_name,
+        attached_at=record.created_at.isoformat(),
+        reason=reason[:500],
     )
     return record
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -257,6 +258,37 @@ def attach_scan(
     data = file.read(settings.SCAN_MAX_BYTES + 1)
     record = actions.do_attach_scan(session, kind=kind, name=file.name or "", data=data, actor=user)
     return Status(201, _record_out(record))
+
+
+class ScanRemovalIn(Schema):
+    reason: Line
+
+
+class ScanRemovedOut(Schema):
+    detail: str
+    sha256: str
+
+
+@router.post(
+    "/sessions/{session_id}/scans/{record_id}/removal",
+    response=ScanRemovedOut,
+    url_name="finalization_remove_scan",
+)
+def remove_scan(
+    request: HttpRequest, session_id: Id, record_id: Id, payload: ScanRemovalIn
+) -> dict[str, str]:
+    """Removes a signed scan attached by mistake, with the reason (audited), until the jury
+    publishes the session's results (409 after); never a generated document (404)."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    record = actions.do_remove_scan(session, record_id, reason=payload.reason, actor=user)
+    return {
+        "detail": str(
+            _("« %(label)s » a été retiré des documents archivés.")
+            % {"label": record.get_kind_display()}
+        ),
+        "sha256": record.sha256,
+    }
 
 
 @router.get(

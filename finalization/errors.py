@@ -36,3 +36,19 @@ class NotFinalized(Refusal):
 
 class ScanInvalid(Refusal):
     status, code = 400, "scan_invalid"
+
+
+class ScanLocked(Refusal):
+    """Once the jury has published the results, the archived records are those the
+    certificates were issued on: nothing leaves them any more (seed 004: kept 5 years)."""
+
+    status, code = 409, "scan_locked"
+    message = gettext_lazy(
+        "Les résultats de cette session sont publiés : ses documents archivés ne peuvent "
+        "plus être retirés."
+    )
+
+
+class RemovalReasonMissing(Refusal):
+    status, code = 400, "removal_reason_missing"
+    message = gettext_lazy("Indiquez pourquoi ce document est retiré (au moins 5 caractères).")

@@ -18,4 +18,9 @@ urlpatterns = [
         views.session_scan,
         name="session_scan",
     ),
+    path(
+        "sessions/<id:session_id>/archives/scans/<id:record_id>/retirer/",
+        views.scan_remove,
+        name="scan_remove",
+    ),
 ]

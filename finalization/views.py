@@ -14,7 +14,8 @@ from accounts.request import request_user as _user
 from certification.models import AbortReason
 from exams.access import access_session_by_centre_member
 from finalization import actions, records, validation
-from finalization.errors import FinalizationInvalid, ScanInvalid
+from finalization.errors import FinalizationInvalid, RemovalReasonMissing, ScanInvalid
+from finalization.forms import ScanRemovalForm
 from invigilation.history import session_history
 from lib import issue_reports
 from lib.errors import Refusal
@@ -61,6 +62,31 @@ def scan_attach(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.success(
             request,
             _("« %(label)s » a été ajouté aux documents archivés.")
+            % {"label": record.get_kind_display()},
+        )
+    return redirect(reverse("exams:session_detail", args=[session.pk]) + "#records-title")
+
+
+@login_required
+@require_POST
+def scan_remove(request: HttpRequest, session_id: int, record_id: int) -> HttpResponse:
+    """« Retirer ce document » on the session page, with the reason: back to it."""
+    user = _user(request)
+    session = access_session_by_centre_member(user, session_id, Permission.CENTRE_SESSION_FINALIZE)
+    form = ScanRemovalForm(request.POST)
+    try:
+        if not form.is_valid():
+            errors = form.errors.get("reason") or [str(RemovalReasonMissing.message)]
+            raise ScanInvalid(str(errors[0]))
+        record = actions.do_remove_scan(
+            session, record_id, reason=form.cleaned_data["reason"], actor=user
+        )
+    except Refusal as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("« %(label)s » a été retiré des documents archivés.")
             % {"label": record.get_kind_display()},
         )
     return redirect(reverse("exams:session_detail", args=[session.pk]) + "#records-title")

@@ -94,6 +94,9 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "rows_url": reverse("invigilation:rows", args=[session.pk]),
         "ws_path": f"/ws/surveillance/{session.pk}/",
         "kit_url": reverse("invigilation:kit", args=[session.pk]),
+        # Seed 001: « Extension obligatoire » with where to install it, as candidates read it.
+        "companion_chrome_url": settings.COMPANION_CHROME_URL,
+        "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
     }
     return render(request, "invigilation/session.html", context)
 

@@ -52,11 +52,12 @@ from certification.models import (
     MessageReceipt,
     RoomSuspension,
 )
-from exams.models import Candidate, ExamSession, StudentLevel
+from exams.models import Candidate, ExamSession, PlatformToken, StudentLevel
 from finalization.models import SessionRecord
 from invigilation.models import InvigilatorAccess, Note
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
+from tests.factories import PlatformTokenFactory
 from tests.identity_providers import idp_metadata, self_signed_certificate
 from tests.spreadsheets import CANDIDATE_HEADERS, SESSION_HEADERS, candidate_row, make_csv
 from tests.world import (
@@ -489,6 +490,24 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "centres/<id:centre_id>/eleves/modele.<str:kind>"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/eleves/modele.ods"), only(*CENTRE)
     ),
+    # « Jetons des plateformes »: create / list / revoke the learning platform's tokens.
+    ("get", "centres/<id:centre_id>/jetons/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/jetons/"), only(*CENTRE)
+    ),
+    ("post", "centres/<id:centre_id>/jetons/"): Entry(
+        lambda w: Call(f"/centres/{w.centre.pk}/jetons/", form={"name": "ENT Pronote"}),
+        only(*CENTRE),
+        done=lambda w: PlatformToken.objects.filter(centre=w.centre, name="ENT Pronote").exists(),
+    ),
+    ("post", "centres/<id:centre_id>/jetons/<id:token_id>/revoquer/"): Entry(
+        lambda w: Call(
+            f"/centres/{w.centre.pk}/jetons/{PlatformTokenFactory(centre=w.centre).pk}/revoquer/"
+        ),
+        only(*CENTRE),
+        done=lambda w: PlatformToken.objects.filter(
+            centre=w.centre, revoked_at__isnull=False
+        ).exists(),
+    ),
     # « Résultats de l'établissement »: all its published sessions, page and export.
     ("get", "centres/<id:centre_id>/resultats/"): Entry(
         lambda w: Call(f"/centres/{w.centre.pk}/resultats/?school_class=3e A"), only(*CENTRE)
@@ -550,6 +569,15 @@ PAGES: dict[tuple[str, str], Entry] = {
     ("get", "sessions/<id:session_id>/archives/scans/<id:record_id>/"): Entry(
         lambda w: Call(f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/"),
         only(*CENTRE),
+    ),
+    # Removing a scan attached by mistake, with its reason (until publication).
+    ("post", "sessions/<id:session_id>/archives/scans/<id:record_id>/retirer/"): Entry(
+        lambda w: Call(
+            f"/sessions/{w.finalized.pk}/archives/scans/{w.scan.pk}/retirer/",
+            form={"reason": "ajoutée par erreur"},
+        ),
+        only(*CENTRE),
+        done=lambda w: not SessionRecord.objects.filter(pk=w.scan.pk).exists(),
     ),
     ("get", "candidats/<id:candidate_id>/modifier/"): Entry(
         lambda w: Call(f"/candidats/{w.a.absent.pk}/modifier/"), only(*CENTRE)
@@ -837,6 +865,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ("put", "/api/sessions/{session_id}/finalization"): Entry(_finalization_of_a, only(*CENTRE)),
     ("post", "/api/sessions/{session_id}/scans"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans", form=_scan()), only(*CENTRE)
+    ),
+    ("post", "/api/sessions/{session_id}/scans/{record_id}/removal"): Entry(
+        lambda w: Call(
+            f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}/removal",
+            json={"reason": "ajoutée par erreur"},
+        ),
+        only(*CENTRE),
     ),
     ("get", "/api/sessions/{session_id}/scans/{record_id}"): Entry(
         lambda w: Call(f"/api/sessions/{w.finalized.pk}/scans/{w.scan.pk}"),

@@ -170,6 +170,7 @@ def _api_operations() -> list[tuple[str, str, Any]]:
 
 # A valid body for each operation that takes one, so the request reaches the id's query.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/sessions/{session_id}/scans/{record_id}/removal"): {"reason": "par erreur"},
     ("POST", "/api/accounts/register"): {},
     ("POST", "/api/accounts/register/activate"): {},
     ("POST", "/api/certification/join"): {},

@@ -13,10 +13,12 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 
+from accounts.actions import sign_up_token
 from audit.models import AuditEvent
 from audit.tags import Tag
 from exams.actions import do_create_platform_token
@@ -351,3 +353,77 @@ def test_it_never_lets_a_bearer_header_ride_on_a_session_cookie(centre, centre_a
     assert read.status_code == 401  # the cookie does not authenticate it
     assert refused.status_code == 403  # the cookie alone still needs the CSRF token
     assert not StudentLevel.objects.exists()
+
+
+# A bearer header and a session cookie together: the request is the platform's or nobody's,
+# never the cookie's user (docs/security.md) — whatever the scheme's case, whatever the
+# operation, and even where it reaches the session without a user (`auth=None`).
+
+
+def _api_operations() -> list[tuple[str, str, bool]]:
+    """(method, path with ids = 1, needs auth) of every operation of the schema."""
+    schema = Client().get("/api/openapi.json").json()
+    return [
+        (method, re.sub(r"\{[^}]+\}", "1", path), bool(operation.get("security")))
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_it_never_acts_as_the_cookie_user_on_any_operation_with_a_bearer_header(
+    centre_admin, scheme
+):
+    """Every operation that needs a user, called with a made-up bearer token, a staff
+    superuser's session cookie and no CSRF token: 401 (nobody), 403 (the CSRF check) or
+    404 — never the cookie's user, whose session stays as it was."""
+    centre_admin.is_staff = centre_admin.is_superuser = True
+    centre_admin.save()
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": f"{scheme} x"})
+    client.force_login(centre_admin)
+    session_key = client.session.session_key
+    events = AuditEvent.objects.count()
+    answered = {}
+    dropped = []
+
+    for method, path, needs_auth in _api_operations():
+        if not needs_auth:
+            continue
+        client.cookies["sessionid"] = session_key  # each call carries the member's cookie
+        response = client.generic(method.upper(), path, "{}", content_type="application/json")
+        answered[f"{method.upper()} {path}"] = response.status_code
+        cookie = response.cookies.get("sessionid")
+        dropped.append(cookie.value if cookie else None)  # read now: the jar reuses it
+
+    acted = {call: status for call, status in answered.items() if status not in (401, 403, 404)}
+    assert len(answered) > 50 and acted == {}
+    assert AuditEvent.objects.count() == events
+    assert Client().session.__class__(session_key).get("_auth_user_id") == str(centre_admin.pk)
+    # The client is told to drop the cookie (an empty session's), never given another one.
+    assert set(dropped) <= {"", None}
+
+
+def test_it_keeps_the_cookie_session_out_of_reach_of_an_operation_without_auth(
+    centre_admin, fast_password_hashing
+):
+    """An `auth=None` operation that logs someone in (the account's activation), called with
+    a bearer header and a member's cookie, no CSRF token: the new account gets its own
+    session; the member's session is neither read, flushed nor rotated (it was: `login()`
+    flushed the cookie's session of another user)."""
+    account = {"first_name": "Nina", "last_name": "Roy", "email": "nina@lycee.fr"}
+    token = sign_up_token(account, password_hash=make_password("Nouveau-Secret-2026"))
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": "Bearer x"})
+    client.force_login(centre_admin)
+    member_session = client.session.session_key
+    store = client.session.__class__
+
+    response = client.post(
+        "/api/accounts/register/activate", {"token": token}, content_type="application/json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert store(member_session).get("_auth_user_id") == str(centre_admin.pk)
+    new_session = response.cookies["sessionid"].value
+    assert new_session != member_session
+    assert store(new_session).get("_auth_user_id") != str(centre_admin.pk)

@@ -1,6 +1,7 @@
 """Production mode: secure settings, JSON logs, health and readiness probes, serve command."""
 
 import asyncio
+import html
 import json
 import logging
 import os
@@ -516,3 +517,51 @@ def test_it_answers_503_in_french_when_the_database_cannot_be_reached(
 
     failure["error"] = _connection_lost(sqlstate="57014")  # query_canceled
     assert client.get(f"/api/sessions/{exam_session.pk}").status_code == 500
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("path", "language", "expected"),
+    [
+        (
+            "/sessions/7/archives/scans/",
+            "fr",
+            "Le document signé dépasse la taille maximale autorisée (2 Mo). Numérisez-le en "
+            "plus basse résolution ou en noir et blanc (PDF, PNG ou JPEG), puis ajoutez-le de "
+            "nouveau.",
+        ),
+        (
+            "/api/sessions/7/scans",
+            "en",
+            "The signed document is over the maximum size allowed (2 MB). Scan it at a lower "
+            "resolution or in black and white (PDF, PNG or JPEG), then add it again.",
+        ),
+        (
+            "/sessions/7/candidats/import/",
+            "fr",
+            "La requête dépasse la taille maximale autorisée : un fichier importé ne peut "
+            "dépasser 2 Mo.",
+        ),
+    ],
+)
+def test_it_names_the_scan_limit_when_a_signed_scan_is_too_large(
+    settings, path, language, expected
+):
+    """A scan over the request limit never reaches finalization/scans.py: the 413 itself says
+    it is the signed document, and names SCAN_MAX_BYTES, in the visitor's language."""
+    from vigie.handler import SyncChainASGIHandler
+
+    settings.SCAN_MAX_BYTES = settings.IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    settings.REQUEST_MAX_BYTES = 4096
+    handler = SyncChainASGIHandler()
+    client = _Stalled(b"")
+    headers = {"Content-Length": "4097", "Accept-Language": language}
+
+    _in_own_loop(
+        asyncio.wait_for(handler(_scope("POST", path, headers), client.receive, client.send), 10)
+    )
+
+    assert client.status() == 413
+    body = client.body().decode()
+    text = json.loads(body)["detail"] if path.startswith("/api/") else html.unescape(body)
+    assert expected in text

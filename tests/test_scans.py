@@ -18,6 +18,7 @@ from audit.tags import Tag
 from finalization import validation
 from finalization.actions import do_finalize_session, do_purge_records
 from finalization.models import SessionRecord
+from jury.actions import do_publish_session
 from tests import live_record as live
 
 API = "/api"
@@ -253,3 +254,103 @@ def test_it_purges_the_scans_with_the_other_records(login, finalized, centre_adm
 
     assert {r.kind for item in purged for r in item.records} >= {"pv-signe", "proces-verbal"}
     assert not SessionRecord.objects.filter(session=finalized).exists()
+
+
+# --- Removing a scan attached by mistake --------------------------------------------------
+# The centre admin may, with a reason, until the jury publishes the results (the records the
+# certificates rest on); the file is deleted and the audit row keeps what it was and why.
+
+
+def _remove_page(client, session, record, reason="feuille d'une autre session"):
+    return client.post(
+        f"/sessions/{session.pk}/archives/scans/{record.pk}/retirer/", {"reason": reason}
+    )
+
+
+def _remove_api(client, session, record, reason="feuille d'une autre session"):
+    return client.post(
+        f"{API}/sessions/{session.pk}/scans/{record.pk}/removal",
+        {"reason": reason},
+        content_type="application/json",
+    )
+
+
+@pytest.fixture
+def mistaken(login, finalized, centre_admin):
+    _attach_api(login(centre_admin), finalized, "autre-session.png", PNG, kind="emargement-signe")
+    return SessionRecord.objects.get(session=finalized, kind="emargement-signe")
+
+
+def test_it_removes_a_scan_attached_by_mistake_with_the_reason_audited(
+    login, finalized, mistaken, centre_admin
+):
+    client = login(centre_admin)
+    page = client.get(f"/sessions/{finalized.pk}/")
+    assert f"/archives/scans/{mistaken.pk}/retirer/" in page.content.decode()
+
+    response = _remove_page(client, finalized, mistaken, "  feuille   d'une autre session ")
+
+    assert response.status_code == 302
+    assert _messages(response) == [
+        "« Feuille d'émargement signée (scan) » a été retiré des documents archivés."
+    ]
+    assert not SessionRecord.objects.filter(pk=mistaken.pk).exists()
+    assert SessionRecord.objects.filter(session=finalized, kind="proces-verbal").exists()
+    event = AuditEvent.objects.get(tag=Tag.Centre.SCAN_REMOVE)
+    assert event.actor == centre_admin and event.session == finalized
+    assert event.data["reason"] == "feuille d'une autre session"
+    assert event.data["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert event.data["name"] == "autre-session.png" and event.data["size"] == len(PNG)
+
+
+def test_it_removes_through_the_api_and_refuses_an_empty_reason(
+    login, finalized, mistaken, centre_admin
+):
+    client = login(centre_admin)
+
+    empty = _remove_api(client, finalized, mistaken, "  ")
+    assert empty.status_code == 400 and empty.json()["code"] == "removal_reason_missing"
+    assert SessionRecord.objects.filter(pk=mistaken.pk).exists()
+
+    done = _remove_api(client, finalized, mistaken)
+    assert done.status_code == 200 and done.json()["sha256"] == mistaken.sha256
+    assert not SessionRecord.objects.filter(pk=mistaken.pk).exists()
+    # Twice: it is gone.
+    assert _remove_api(client, finalized, mistaken).status_code == 404
+    assert AuditEvent.objects.filter(tag=Tag.Centre.SCAN_REMOVE).count() == 1
+
+
+def test_it_never_removes_a_document_generated_at_finalization(login, finalized, centre_admin):
+    generated = SessionRecord.objects.get(session=finalized, kind="proces-verbal")
+
+    assert _remove_api(login(centre_admin), finalized, generated).status_code == 404
+    assert SessionRecord.objects.filter(pk=generated.pk).exists()
+
+
+def test_it_refuses_once_the_jury_published_the_results(
+    login, finalized, mistaken, centre_admin, jury
+):
+    do_publish_session(finalized, actor=jury)
+    client = login(centre_admin)
+
+    api = _remove_api(client, finalized, mistaken)
+    page = _remove_page(client, finalized, mistaken)
+
+    assert api.status_code == 409 and api.json()["code"] == "scan_locked"
+    assert _messages(page) == [
+        "Les résultats de cette session sont publiés : ses documents archivés ne peuvent "
+        "plus être retirés."
+    ]
+    assert SessionRecord.objects.filter(pk=mistaken.pk).exists()
+    assert "/retirer/" not in client.get(f"/sessions/{finalized.pk}/").content.decode()
+    assert not AuditEvent.objects.filter(tag=Tag.Centre.SCAN_REMOVE).exists()
+
+
+@pytest.mark.parametrize("who", ["other_centre_admin", "candidate_user", "invigilator", "jury"])
+def test_it_lets_only_the_centre_remove(login, finalized, mistaken, request, who):
+    client = login(request.getfixturevalue(who))
+
+    assert _remove_api(client, finalized, mistaken).status_code == 404
+    assert _remove_page(client, finalized, mistaken).status_code == 404
+    assert SessionRecord.objects.filter(pk=mistaken.pk).exists()
+    assert not AuditEvent.objects.filter(tag=Tag.Centre.SCAN_REMOVE).exists()

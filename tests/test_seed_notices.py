@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from invigilation.models import InvigilatorAccess
 from tests.factories import CandidateFactory, UserFactory
 
 EXTENSION = Path(__file__).resolve().parent.parent / "extension"
@@ -178,3 +179,70 @@ def test_it_refuses_a_manifest_that_runs_everywhere(tmp_path, monkeypatch):
 
     with pytest.raises(SystemExit, match="content script on too many pages"):
         package.check()
+
+
+# --- The Espace Surveillant (seed 001: « L'extension … est désormais obligatoire », with a
+# link to its installation / activation) ---------------------------------------------------
+
+
+@pytest.fixture
+def invigilating(line, invigilator):
+    """An invigilator who entered the session with its password."""
+    InvigilatorAccess.objects.create(
+        session=line.session, user=invigilator, via=InvigilatorAccess.Via.PASSWORD
+    )
+    return invigilator
+
+
+def _es_page(client, session) -> str:
+    response = client.get(f"/surveillance/sessions/{session.pk}/")
+    assert response.status_code == 200
+    return unescape(response.content.decode())
+
+
+def test_it_shows_extension_obligatoire_in_the_espace_surveillant_header(
+    login, line, invigilating, settings
+):
+    settings.COMPANION_CHROME_URL = "https://chromewebstore.google.com/detail/vigie/abc"
+    settings.COMPANION_FIREFOX_URL = "https://addons.mozilla.org/fr/firefox/addon/vigie/"
+
+    page = _es_page(login(invigilating), line.session)
+
+    head, rows = page.split('id="candidates"', 1)
+    assert 'data-testid="es-companion-notice"' in head  # the session's header, not a row
+    assert 'data-testid="es-companion-notice"' not in rows
+    assert "Extension obligatoire" in head
+    assert 'href="https://chromewebstore.google.com/detail/vigie/abc"' in head
+    assert 'href="https://addons.mozilla.org/fr/firefox/addon/vigie/"' in head
+    assert "vérifiez que « Vigie Companion » est activée" in head
+
+
+def test_it_shows_the_centre_admin_the_notice_too_and_sends_to_the_referent_without_links(
+    login, line, centre_admin, settings
+):
+    settings.COMPANION_CHROME_URL = settings.COMPANION_FIREFOX_URL = ""
+    client = login(centre_admin)
+    assert client.post(f"/surveillance/sessions/{line.session.pk}/entrer/").status_code == 302
+
+    page = _es_page(client, line.session)
+
+    assert "Extension obligatoire" in page
+    assert "demandez au référent de votre centre comment l'installer" in page
+
+
+def test_it_says_nothing_of_the_extension_in_the_es_when_the_session_does_not_require_it(
+    login, line, invigilating
+):
+    line.session.companion_required = False
+    line.session.save()
+
+    page = _es_page(login(invigilating), line.session)
+
+    assert 'data-testid="es-companion-notice"' not in page
+
+
+def test_it_keeps_an_invigilator_who_did_not_enter_away_from_the_notice(login, line):
+    response = login(UserFactory()).get(f"/surveillance/sessions/{line.session.pk}/")
+
+    assert response.status_code in (302, 404)
+    assert b"es-companion-notice" not in response.content

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError
 from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
+from accounts.sessions import SessionStore
 from certification.api import router as certification_router
 from exams.actions import SessionNotEditable
 from exams.api import router as exams_router
@@ -40,14 +41,34 @@ api = NinjaAPI(
 # One exception: a request carrying `Authorization: Bearer` (a learning platform's token,
 # exams.PlatformToken). A browser cannot add that header to a cross-site request without a
 # CORS preflight Vigie never grants, so forging one is not possible; and such a request is
-# never authenticated by the session cookie it may also carry (its user is made anonymous).
+# never authenticated by the session cookie it may also carry: no part of the cookie's
+# session is reachable — `request.user`, `request.auser()` (Django 5's async accessor, which
+# reads the session again) and `request.session` itself, replaced by an empty one, so an
+# operation without auth cannot read, flush or rotate the cookie's session either.
+def is_bearer(request: HttpRequest) -> bool:
+    """The scheme as django-ninja's HttpBearer reads it: the header's first word, any case."""
+    return request.headers.get("Authorization", "").split(" ")[0].lower() == "bearer"
+
+
+async def _anonymous() -> AnonymousUser:
+    return AnonymousUser()
+
+
+def _without_cookie_session(request: HttpRequest) -> None:
+    request.user = AnonymousUser()
+    request.auser = _anonymous  # type: ignore[attr-defined]
+    request.__dict__.pop("_cached_user", None)
+    request.__dict__.pop("_acached_user", None)
+    request.session = SessionStore()  # type: ignore[assignment]
+
+
 def _csrf_unless_bearer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     protected = csrf_protect(view)
 
     @wraps(view)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            request.user = AnonymousUser()
+        if is_bearer(request):
+            _without_cookie_session(request)
             return view(request, *args, **kwargs)
         return protected(request, *args, **kwargs)
 

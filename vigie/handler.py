@@ -52,11 +52,12 @@ from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefi
 from django.db import connection
 from django.http import FileResponse
 from django.http.response import HttpResponseBase
-from django.urls import set_script_prefix
+from django.urls import Resolver404, resolve, set_script_prefix
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from finalization import scans
 from lib import outage
 from vigie.errors import standalone_page
 from vigie.middleware import CONTENT_SECURITY_POLICY
@@ -150,6 +151,29 @@ async def _read_body(scope: dict[str, Any], receive: Any) -> tempfile.SpooledTem
     return body
 
 
+# Where a signed scan is sent (page and API): its own limit, SCAN_MAX_BYTES, is the one to name.
+SCAN_UPLOADS = {"finalization:scan_attach", "api:finalization_attach_scan"}
+
+
+def _too_large(path: str) -> str:
+    """The 413's sentence, naming the limit of what this address receives: a signed scan's
+    (finalization/scans.py) or an imported file's."""
+    try:
+        view = resolve(path).view_name
+    except (Resolver404, UnicodeError):
+        view = ""
+    if view in SCAN_UPLOADS:
+        return _(
+            "Le document signé dépasse la taille maximale autorisée (%(limit)s). Numérisez-le "
+            "en plus basse résolution ou en noir et blanc (PDF, PNG ou JPEG), puis ajoutez-le "
+            "de nouveau."
+        ) % {"limit": scans.limit_text()}
+    return _(
+        "La requête dépasse la taille maximale autorisée : un fichier importé ne "
+        "peut dépasser %(limit)s Mo."
+    ) % {"limit": max(1, settings.IMPORT_MAX_BYTES // (1024 * 1024))}
+
+
 def _refusal(scope: dict[str, Any], status: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """Headers and body of a 408/413, in the visitor's language: JSON under /api/, a small
     page otherwise (the request never reached Django's middleware)."""
@@ -161,10 +185,7 @@ def _refusal(scope: dict[str, Any], status: int) -> tuple[list[tuple[bytes, byte
     with translation.override(language):
         if status == 413:
             title = _("Requête trop volumineuse")
-            detail = _(
-                "La requête dépasse la taille maximale autorisée : un fichier importé ne "
-                "peut dépasser %(limit)s Mo."
-            ) % {"limit": max(1, settings.IMPORT_MAX_BYTES // (1024 * 1024))}
+            detail = _too_large(path)
         else:
             title = _("Requête trop lente")
             detail = _(

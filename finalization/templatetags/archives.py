@@ -29,6 +29,8 @@ def archived_records(
         "scan_url_name": scan_url_name,
         # The centre attaches signed scans once the session is finalized.
         "attach": attach and session.finalized_at is not None,
+        # … and may remove one attached by mistake until the results are published.
+        "remove": attach and session.finalized_at is not None and session.published_at is None,
         "scan_kinds": [(kind.value, kind.label) for kind in scans.SCAN_KINDS],
         "scan_limit": scans.limit_text(),
         "scan_max_bytes": settings.SCAN_MAX_BYTES,
