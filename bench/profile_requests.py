@@ -17,6 +17,7 @@ import argparse
 import cProfile
 import json
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -50,7 +51,7 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     session = create_session(args.candidates, 1)
-    measures: dict[str, list[tuple[int, float, float]]] = {}
+    measures: dict[str, list[tuple[int, float, float, int]]] = {}
 
     profiler = cProfile.Profile()
 
@@ -65,12 +66,15 @@ def main() -> None:
                 profiler.disable()
         if response.status_code != 200:
             raise SystemExit(f"{kind}: {response.status_code} {response.content[:200]!r}")
-        measures.setdefault(kind, []).append((len(queries), wall, cpu))
+        measures.setdefault(kind, []).append((len(queries), wall, cpu, len(response.content)))
+        if response["Content-Type"].startswith("text/html"):
+            return response.content
         return response.json()
 
     invigilator = Client()
     invigilator.cookies["sessionid"] = session["invigilators"][0]
     state_url = f"/api/invigilation/sessions/{session['session_id']}/state"
+    rows_url = f"/surveillance/sessions/{session['session_id']}/lignes/"
     runs = []
     for info in session["candidates"]:
         client = Client()
@@ -91,6 +95,25 @@ def main() -> None:
             ),
         )
         runs.append((client, started["course_id"], headers, state))
+        # The Espace Surveillant's page after a start (supervision.js): the started row,
+        # with the head's counts and the journal when the page asks for them.
+        timed(
+            "rows_fetch_journal",
+            lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}&journal=1"),
+        )
+        timed("rows_fetch", lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}"))
+        # Since issue 14's fix: `since=` the page's journal mark; a start wrote an audit
+        # row (the journal comes), an event that wrote none costs the row alone.
+        page = timed(
+            "rows_fetch_since_changed",
+            lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}&since=0-0"),
+        )
+        found = re.search(rb'data-mark="([^"]*)"', page)
+        mark = found.group(1).decode() if found else ""
+        timed(
+            "rows_fetch_since_unchanged",
+            lambda i=info, m=mark: invigilator.get(f"{rows_url}?ids={i['id']}&since={m}"),
+        )
     for _round in range(args.answers):
         for index, (client, course, headers, state) in enumerate(runs):
             question = state["question"]
@@ -119,6 +142,7 @@ def main() -> None:
             "queries": round(statistics.median(r[0] for r in rows), 1),
             "wall_ms": round(statistics.median(r[1] for r in rows) * 1000, 2),
             "cpu_ms": round(statistics.median(r[2] for r in rows) * 1000, 2),
+            "bytes": round(statistics.median(r[3] for r in rows)),
         }
     print(json.dumps(report, indent=2))
     if args.profile:
