@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import django_setup
 
+MARK = re.compile(rb'data-mark="([^"]*)"')
+
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -76,6 +78,10 @@ def main() -> None:
     state_url = f"/api/invigilation/sessions/{session['session_id']}/state"
     rows_url = f"/surveillance/sessions/{session['session_id']}/lignes/"
     runs = []
+    # The page's journal mark when it opened.
+    opened = invigilator.get(rows_url).content
+    found = MARK.search(opened)
+    mark = found.group(1).decode() if found else ""
     for info in session["candidates"]:
         client = Client()
         client.cookies["sessionid"] = info["cookie"]
@@ -102,13 +108,14 @@ def main() -> None:
             lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}&journal=1"),
         )
         timed("rows_fetch", lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}"))
-        # Since issue 14's fix: `since=` the page's journal mark; a start wrote an audit
-        # row (the journal comes), an event that wrote none costs the row alone.
+        # Since issue 14's fix: `since=` the page's journal mark (taken before the start); a
+        # start wrote an audit row: the counts and its line come; then an event that wrote
+        # nothing costs the row alone.
         page = timed(
             "rows_fetch_since_changed",
-            lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}&since=0-0"),
+            lambda i=info, m=mark: invigilator.get(f"{rows_url}?ids={i['id']}&since={m}"),
         )
-        found = re.search(rb'data-mark="([^"]*)"', page)
+        found = MARK.search(page)
         mark = found.group(1).decode() if found else ""
         timed(
             "rows_fetch_since_unchanged",

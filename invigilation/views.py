@@ -40,6 +40,7 @@ from invigilation.state import (
     session_notes,
     session_state,
     timeline,
+    timeline_since,
     watchers,
 )
 from lib.errors import Refusal
@@ -178,6 +179,7 @@ def _fragment(
     journal: bool = False,
     counts: bool = True,
     mark: str | None = None,
+    new_lines: list[dict[str, Any]] | None = None,
     flash: tuple[str, bool] | None = None,
     notes_open: int | None = None,
     status: int = 200,
@@ -192,6 +194,8 @@ def _fragment(
         "flash": flash,
         "notes_open": notes_open,
         "oob": True,
+        "new_lines": new_lines,
+        "journal_mark": mark,
     }
     if journal:
         context.update(
@@ -241,19 +245,22 @@ def rows(request: HttpRequest, session_id: int) -> HttpResponse:
         return HttpResponseBadRequest(
             "ids: candidates of another session", content_type="text/plain"
         )
-    journal, mark = ids is None or request.GET.get("journal") == "1", None
+    journal, mark, new_lines = ids is None or request.GET.get("journal") == "1", None, None
     since = request.GET.get("since")
     if not journal and since is not None:
         mark = journal_mark(session)  # before the counts and the timeline are read
-        journal = since != mark
+        if since != mark:
+            new_lines = timeline_since(session, since, mark)
+            journal = new_lines is None
     return _fragment(
         request,
         session,
         rows=found,
         all_rows=ids is None,
         journal=journal,
-        counts=journal,
+        counts=journal or new_lines is not None,
         mark=mark,
+        new_lines=new_lines,
     )
 
 

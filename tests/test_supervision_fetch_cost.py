@@ -82,7 +82,7 @@ def test_it_sends_the_row_alone_while_the_journal_has_not_moved(
 
 
 @pytest.mark.django_db
-def test_it_sends_the_counts_and_journal_once_an_action_wrote_to_it(
+def test_it_sends_the_counts_and_the_new_line_once_an_action_wrote_to_the_journal(
     as_alice, running, alice, django_assert_num_queries
 ):
     session, _lea, _run = running
@@ -90,17 +90,44 @@ def test_it_sends_the_counts_and_journal_once_an_action_wrote_to_it(
     mark = journal_mark(session)
     test_actions.do_confirm_presence(hugo, actor=alice)
 
-    # Hugo's row has no test yet (no additions nor alerts to read): 8, then the counts (3)
-    # and the journal (4: who watches, the session's notes, the names, the last 50 events).
-    with django_assert_num_queries(15):
+    # Hugo's row has no test yet (no additions nor alerts to read): 7, the mark, then the
+    # counts (3) and the new line (2: the events after the page's mark, the names they
+    # need) — not the whole journal (4: who watches, the notes, every name, 50 events).
+    with django_assert_num_queries(13):
         response = as_alice.get(_url(session), {"ids": str(hugo.pk), "since": mark})
     html = response.content.decode()
-    assert 'id="timeline"' in html and 'id="counter"' in html
-    assert "2 / 2 candidats présents" in html
-    assert _mark(html) == journal_mark(session) != mark
-    # With the new mark, the next event that wrote nothing costs its row alone.
-    again = as_alice.get(_url(session), {"ids": str(hugo.pk), "since": _mark(html)})
-    assert 'id="timeline"' not in again.content.decode()
+    assert 'id="counter"' in html and "2 / 2 candidats présents" in html
+    assert 'id="timeline"' not in html and 'id="watchers"' not in html
+    new = re.findall(r'<ol hx-swap-oob="afterbegin:#timeline">(.*?)</ol>', html)
+    assert len(new) == 1 and new[0].count("<li") == 1
+    assert "ABADI Hugo" in new[0] and "Alice Martin" in new[0]
+    # The new line carries the new mark: with it, the next event that wrote nothing costs
+    # its row alone.
+    now = re.search(r'<li data-mark="([^"]*)"', new[0])
+    assert now and now.group(1) == journal_mark(session) != mark
+    again = as_alice.get(_url(session), {"ids": str(hugo.pk), "since": now.group(1)})
+    assert (
+        "#timeline" not in again.content.decode() and 'id="counter"' not in again.content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_it_sends_the_whole_journal_when_the_new_lines_cannot_be_told_apart(
+    as_alice, running, alice
+):
+    """An event that took an earlier id but committed after the page's mark: the lines
+    after the mark's id are not all that is new, the counts say so."""
+    session, lea, _run = running
+    first = record_event(Tag.Candidate.FOCUS_LEAVE, actor=alice, session=session)
+    record_event(Tag.Candidate.FOCUS_LEAVE, actor=alice, session=session)
+    pk = first.pk
+    first.delete()  # as if not yet committed
+    mark = journal_mark(session)
+    AuditEvent.objects.create(
+        pk=pk, tag=Tag.Candidate.FOCUS_LEAVE, actor=alice, session=session, data={}
+    )
+    html = as_alice.get(_url(session), {"ids": str(lea.pk), "since": mark}).content.decode()
+    assert '<ol id="timeline"' in html and "afterbegin" not in html
 
 
 @pytest.mark.django_db
@@ -113,7 +140,7 @@ def test_it_costs_nothing_more_for_an_answer_and_brings_the_journal_for_the_last
     assert journal_mark(session) == mark  # an ordinary answer writes no audit row
     answer(run, engine.TEST_LENGTH - course.answers.count())  # the last one ends the test
     html = as_alice.get(_url(session), {"ids": str(lea.pk), "since": mark}).content.decode()
-    assert 'id="timeline"' in html and "Test terminé" in html
+    assert "afterbegin:#timeline" in html and "Test terminé" in html
 
 
 @pytest.mark.django_db

@@ -34,12 +34,19 @@
     wanted = { ids: {}, journal: false, since: false, all: false };
     busy = true;
     // since=: the counts and the journal only if the session's journal moved on (issue 14).
-    var since = w.since ? "&since=" + encodeURIComponent($("timeline").dataset.mark || "") : "";
+    var since = w.since ? "&since=" + encodeURIComponent(journalMark()) : "";
     var url = root.dataset.rowsUrl + (w.all ? "" : "?ids=" + ids.join(",") + (w.journal ? "&journal=1" : since));
     htmx.ajax("GET", url, { source: root, swap: "none" }).then(done, done);
     function done() { busy = false; fetchRows(); }
   }
   function refreshAll() { want([], true, true); }
+  /* The journal's mark: on its newest line when lines were added since it was rendered
+     (a start's fetch brings its line only), else on the timeline; the timeline keeps 50. */
+  function journalMark() {
+    var timeline = $("timeline"), first = timeline.firstElementChild;
+    while (timeline.children.length > 50) { timeline.removeChild(timeline.lastElementChild); }
+    return (first && first.dataset.mark) || timeline.dataset.mark || "";
+  }
 
   /* An answer changes one number of one running row, and its event carries it: patched
      in place, in the row's own words (data-words), without a request — answers are most
