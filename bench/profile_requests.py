@@ -94,6 +94,16 @@ def main() -> None:
             ),
         )
         headers = {"HTTP_X_RUN_TOKEN": started["run_token"]}
+        # What a browser loads besides (bench/load/run.py --page-loads browser): the test
+        # page and the messages (twice, with a second state read: live.js's onUp).
+        timed(
+            "candidate_page",
+            lambda c=client, s=started: c.get(f"/certification/tests/{s['course_id']}/"),
+        )
+        timed(
+            "candidate_messages",
+            lambda c=client, i=info: c.get(f"/api/certification/candidates/{i['id']}/messages"),
+        )
         state = timed(
             "candidate_state",
             lambda c=client, s=started, h=headers: c.get(

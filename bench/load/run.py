@@ -80,6 +80,13 @@ def parse() -> argparse.Namespace:
         default=STEADY_AFTER_RAMP,
         help="s after the last start from which the steady state is counted",
     )
+    parser.add_argument(
+        "--page-loads",
+        choices=["minimal", "browser"],
+        default="minimal",
+        help="after a start: the state read only (minimal, the runs before 2026-12-05), or "
+        "what a browser does (the test page, messages and state twice: test.js + live.js)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--journal",
@@ -230,6 +237,8 @@ class Stats:
         self.start: list[float] = []
         self.answer: list[float] = []
         self.candidate_state: list[float] = []
+        self.candidate_page: list[float] = []
+        self.candidate_messages: list[float] = []
         self.invigilator_state: list[float] = []
         self.push: list[float] = []
         # (sent at, latency) of answers and pushes, to single out the steady state.
@@ -308,8 +317,8 @@ async def vigie_load(
         if status != 200:
             stats.errors.append(f"{kind} {status} {body[:100]!r}")
             return None
-        if kind == "invigilator_state":
-            return body  # the rows' HTML (the name kept: results stay comparable)
+        if kind in ("invigilator_state", "candidate_page"):
+            return body  # HTML (the name kept: results stay comparable)
         return json.loads(body)
 
     async def candidate(session: dict, info: dict, rand: random.Random) -> None:
@@ -326,7 +335,32 @@ async def vigie_load(
             return
         course = started_run["course_id"]
         headers = {"X-Run-Token": started_run["run_token"]}
-        # test.js: the page reads its state once when it opens; after that each answer's
+        if args.page_loads == "browser":
+            # What a browser does after a start (start.js, test.js, live.js): the test page,
+            # then refresh() — the messages and the state —, then again 300 ms after its
+            # socket opened (onUp resynchronizes: an event may have come in between).
+            await request("candidate_page", "GET", f"/certification/tests/{course}/", cookie)
+            await request(
+                "candidate_messages",
+                "GET",
+                f"/api/certification/candidates/{info['id']}/messages",
+                cookie,
+            )
+            await request(
+                "candidate_state",
+                "GET",
+                f"/api/certification/courses/{course}/state",
+                cookie,
+                headers=headers,
+            )
+            await asyncio.sleep(0.3)
+            await request(
+                "candidate_messages",
+                "GET",
+                f"/api/certification/candidates/{info['id']}/messages",
+                cookie,
+            )
+        # test.js: the page reads its state when it opens; after that each answer's
         # response carries the next question.
         state = await request(
             "candidate_state",
@@ -578,6 +612,9 @@ def main() -> None:
     from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
+    if args.page_loads == "browser":
+        # The pages name their hashed static files (the server starts without its set-up).
+        call_command("collectstatic", interactive=False, verbosity=0)
     t0 = time.monotonic()
     sessions = [create_session(args.candidates, args.invigilators) for _ in range(args.sessions)]
     print(f"set-up: {args.sessions} sessions in {time.monotonic() - t0:.0f} s", flush=True)
@@ -633,6 +670,8 @@ def main() -> None:
             "answer": summary(stats.answer),
             "start": summary(stats.start),
             "candidate_state": summary(stats.candidate_state),
+            "candidate_page": summary(stats.candidate_page),
+            "candidate_messages": summary(stats.candidate_messages),
             "invigilator_state": summary(stats.invigilator_state),
             "push": summary(stats.push),
             # Once every candidate has started (the ramp, and its backlog, are over): the
