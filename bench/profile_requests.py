@@ -17,6 +17,7 @@ import argparse
 import cProfile
 import json
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -26,6 +27,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import django_setup
+
+MARK = re.compile(rb'data-mark="([^"]*)"')
 
 
 def parse() -> argparse.Namespace:
@@ -50,7 +53,7 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     session = create_session(args.candidates, 1)
-    measures: dict[str, list[tuple[int, float, float]]] = {}
+    measures: dict[str, list[tuple[int, float, float, int]]] = {}
 
     profiler = cProfile.Profile()
 
@@ -65,13 +68,20 @@ def main() -> None:
                 profiler.disable()
         if response.status_code != 200:
             raise SystemExit(f"{kind}: {response.status_code} {response.content[:200]!r}")
-        measures.setdefault(kind, []).append((len(queries), wall, cpu))
+        measures.setdefault(kind, []).append((len(queries), wall, cpu, len(response.content)))
+        if response["Content-Type"].startswith("text/html"):
+            return response.content
         return response.json()
 
     invigilator = Client()
     invigilator.cookies["sessionid"] = session["invigilators"][0]
     state_url = f"/api/invigilation/sessions/{session['session_id']}/state"
+    rows_url = f"/surveillance/sessions/{session['session_id']}/lignes/"
     runs = []
+    # The page's journal mark when it opened.
+    opened = invigilator.get(rows_url).content
+    found = MARK.search(opened)
+    mark = found.group(1).decode() if found else ""
     for info in session["candidates"]:
         client = Client()
         client.cookies["sessionid"] = info["cookie"]
@@ -84,6 +94,16 @@ def main() -> None:
             ),
         )
         headers = {"HTTP_X_RUN_TOKEN": started["run_token"]}
+        # What a browser loads besides (bench/load/run.py --page-loads browser): the test
+        # page and the messages (twice, with a second state read: live.js's onUp).
+        timed(
+            "candidate_page",
+            lambda c=client, s=started: c.get(f"/certification/tests/{s['course_id']}/"),
+        )
+        timed(
+            "candidate_messages",
+            lambda c=client, i=info: c.get(f"/api/certification/candidates/{i['id']}/messages"),
+        )
         state = timed(
             "candidate_state",
             lambda c=client, s=started, h=headers: c.get(
@@ -91,6 +111,26 @@ def main() -> None:
             ),
         )
         runs.append((client, started["course_id"], headers, state))
+        # The Espace Surveillant's page after a start (supervision.js): the started row,
+        # with the head's counts and the journal when the page asks for them.
+        timed(
+            "rows_fetch_journal",
+            lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}&journal=1"),
+        )
+        timed("rows_fetch", lambda i=info: invigilator.get(f"{rows_url}?ids={i['id']}"))
+        # Since issue 14's fix: `since=` the page's journal mark (taken before the start); a
+        # start wrote an audit row: the counts and its line come; then an event that wrote
+        # nothing costs the row alone.
+        page = timed(
+            "rows_fetch_since_changed",
+            lambda i=info, m=mark: invigilator.get(f"{rows_url}?ids={i['id']}&since={m}"),
+        )
+        found = MARK.search(page)
+        mark = found.group(1).decode() if found else ""
+        timed(
+            "rows_fetch_since_unchanged",
+            lambda i=info, m=mark: invigilator.get(f"{rows_url}?ids={i['id']}&since={m}"),
+        )
     for _round in range(args.answers):
         for index, (client, course, headers, state) in enumerate(runs):
             question = state["question"]
@@ -119,6 +159,7 @@ def main() -> None:
             "queries": round(statistics.median(r[0] for r in rows), 1),
             "wall_ms": round(statistics.median(r[1] for r in rows) * 1000, 2),
             "cpu_ms": round(statistics.median(r[2] for r in rows) * 1000, 2),
+            "bytes": round(statistics.median(r[3] for r in rows)),
         }
     print(json.dumps(report, indent=2))
     if args.profile:

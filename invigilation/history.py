@@ -296,6 +296,28 @@ class SessionHistory:
             )
         return [self._entry(event, self.names if names is None else names) for event in events]
 
+    def newer_than(self, pk: int, limit: int) -> list[Entry]:
+        """The events after the one numbered `pk`, newest first (at most `limit`): what a
+        live timeline that ends there lacks. Two queries: the events, then the names of
+        the candidates they concern, if any."""
+        events = list(
+            self.session.events.filter(pk__gt=pk)
+            .select_related("actor")
+            .order_by("-at", "-pk")[:limit]
+        )
+        wanted = {int(e.data.get("candidate") or 0) for e in events} - {0}
+        names = (
+            {
+                pk: f"{last.upper()} {first}"
+                for pk, first, last in self.session.candidates.filter(pk__in=wanted).values_list(
+                    "pk", "first_name", "last_name"
+                )
+            }
+            if wanted
+            else {}
+        )
+        return [self._entry(event, names) for event in events]
+
     @staticmethod
     def _entry(event: AuditEvent, names: Mapping[int, str]) -> Entry:
         return Entry(event=event, candidate=names.get(event.data.get("candidate") or 0, ""))

@@ -4,7 +4,7 @@ number of candidates. The page re-reads it on every live event."""
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -291,6 +291,48 @@ def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> d
     }
 
 
+TIMELINE_LENGTH = 50  # the live page's timeline: its last 50 events (supervision.js trims)
+
+
+def journal_mark(session: ExamSession) -> str:
+    """Where the session's journal stands: how many audit events it has and the last one.
+    Every action that changes a row's status, the counts or the timeline writes one (GUIDE:
+    an audit row per action), so a page whose journal carries this mark has nothing to
+    re-read for them. The count too, not only the last id: a transaction that took an
+    earlier id but commits later changes the count. One indexed query, against the seven
+    the counts and the journal cost (bench/profile_requests.py)."""
+    marks = session.events.aggregate(count=Count("pk"), last=Max("pk"))
+    return f"{marks['count']}-{marks['last'] or 0}"
+
+
+def timeline_since(session: ExamSession, since: str, mark: str) -> list[dict[str, Any]] | None:
+    """The timeline's lines a page whose journal stands at `since` lacks, now that it stands
+    at `mark` (journal_mark), newest first; None when they cannot be told apart — an unknown
+    mark, an event that took an earlier id but committed later (the counts disagree), more
+    than a timeline shows: the page then gets the whole journal. A start costs the page one
+    line, not the 50 of the timeline, the session's notes and who is watching (these have
+    their own events)."""
+    try:
+        count, last = (int(part) for part in since.split("-"))
+        now_count = int(mark.split("-")[0])
+    except ValueError:
+        return None
+    entries = session_history(session).newer_than(last, TIMELINE_LENGTH)
+    if count + len(entries) != now_count or len(entries) >= TIMELINE_LENGTH:
+        return None
+    return [_timeline_line(entry, session.zone) for entry in entries]
+
+
+def _timeline_line(entry: Any, zone: Any) -> dict[str, Any]:
+    return {
+        "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),
+        "actor": entry.actor,
+        "tag": entry.tag,
+        "label": entry.label,
+        "candidate": entry.candidate,
+    }
+
+
 def session_notes(session: ExamSession) -> list[dict[str, str]]:
     """The session's own notes (« PV d'incident de la session »), oldest first."""
     zone = session.zone
@@ -313,14 +355,8 @@ def timeline(session: ExamSession, names: dict[int, str] | None = None) -> list[
             for pk, first, last in session.candidates.values_list("pk", "first_name", "last_name")
         }
     return [
-        {
-            "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),
-            "actor": entry.actor,
-            "tag": entry.tag,
-            "label": entry.label,
-            "candidate": entry.candidate,
-        }
-        for entry in session_history(session).recent(50, names=names)
+        _timeline_line(entry, zone)
+        for entry in session_history(session).recent(TIMELINE_LENGTH, names=names)
     ]
 
 

@@ -35,6 +35,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -49,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import ROOT, django_setup, free_port, start_server, summary, wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
+MARK = re.compile(rb'<ol id="timeline"[^>]* data-mark="([^"]*)"')
 STEADY_AFTER_RAMP = 30.0  # s after the last start before the steady-state figures
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -72,7 +74,27 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=15.0, help="mean s between answers")
     parser.add_argument("--ramp", type=float, default=120.0, help="s over which candidates start")
     parser.add_argument("--duration", type=float, default=180.0, help="s of load after the ramp")
+    parser.add_argument(
+        "--steady-after",
+        type=float,
+        default=STEADY_AFTER_RAMP,
+        help="s after the last start from which the steady state is counted",
+    )
+    parser.add_argument(
+        "--page-loads",
+        choices=["minimal", "browser"],
+        default="minimal",
+        help="after a start: the state read only (minimal, the runs before 2026-12-05), or "
+        "what a browser does (the test page, messages and state twice: test.js + live.js)",
+    )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--journal",
+        choices=["since", "always"],
+        default="since",
+        help="invigilators' fetches: since= the page's journal mark (supervision.js since "
+        "issue 14's fix), or journal=1 every time (the page of commit 5531535)",
+    )
     parser.add_argument(
         "--raw", default="", help="also write every answer's (sent at, latency) to this file"
     )
@@ -109,14 +131,16 @@ def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
 
 
-def timeline(answer_at: list[tuple[float, float]], start: float, step: float = 20.0) -> list:
-    """Answers per window of `step` seconds from the first start: where the ramp's backlog
-    begins and ends."""
+def timeline(
+    answer_at: list[tuple[float, float]], start: float, step: float = 20.0, name: str = "answers"
+) -> list:
+    """Requests (or pushes) per window of `step` seconds from the first start: where the
+    ramp's backlog begins and ends."""
     windows: dict[int, list[float]] = {}
     for sent, latency in answer_at:
         windows.setdefault(int((sent - start) // step), []).append(latency)
     return [
-        {"from_s": int(k * step), "answers_per_s": round(len(v) / step, 1), **summary(v)}
+        {"from_s": int(k * step), f"{name}_per_s": round(len(v) / step, 1), **summary(v)}
         for k, v in sorted(windows.items())
     ]
 
@@ -213,12 +237,17 @@ class Stats:
         self.start: list[float] = []
         self.answer: list[float] = []
         self.candidate_state: list[float] = []
+        self.candidate_page: list[float] = []
+        self.candidate_messages: list[float] = []
         self.invigilator_state: list[float] = []
         self.push: list[float] = []
         # (sent at, latency) of answers and pushes, to single out the steady state.
         self.answer_at: list[tuple[float, float]] = []
         self.push_at: list[tuple[float, float]] = []
         self.errors: list[str] = []
+        self.fetch_bytes: list[int] = []
+        self.start_at: list[tuple[float, float]] = []
+        self.fetch_at: list[tuple[float, float]] = []
         self.requests = 0
         self.sent: dict[tuple[int, int], float] = {}
         self.started_perf = 0.0
@@ -281,11 +310,15 @@ async def vigie_load(
         getattr(stats, kind).append(elapsed)
         if kind == "answer":
             stats.answer_at.append((t0, elapsed))
+        elif kind == "start":
+            stats.start_at.append((t0, elapsed))
+        elif kind == "invigilator_state":
+            stats.fetch_at.append((t0, elapsed))
         if status != 200:
             stats.errors.append(f"{kind} {status} {body[:100]!r}")
             return None
-        if kind == "invigilator_state":
-            return body  # the rows' HTML (the name kept: results stay comparable)
+        if kind in ("invigilator_state", "candidate_page"):
+            return body  # HTML (the name kept: results stay comparable)
         return json.loads(body)
 
     async def candidate(session: dict, info: dict, rand: random.Random) -> None:
@@ -302,7 +335,32 @@ async def vigie_load(
             return
         course = started_run["course_id"]
         headers = {"X-Run-Token": started_run["run_token"]}
-        # test.js: the page reads its state once when it opens; after that each answer's
+        if args.page_loads == "browser":
+            # What a browser does after a start (start.js, test.js, live.js): the test page,
+            # then refresh() — the messages and the state —, then again 300 ms after its
+            # socket opened (onUp resynchronizes: an event may have come in between).
+            await request("candidate_page", "GET", f"/certification/tests/{course}/", cookie)
+            await request(
+                "candidate_messages",
+                "GET",
+                f"/api/certification/candidates/{info['id']}/messages",
+                cookie,
+            )
+            await request(
+                "candidate_state",
+                "GET",
+                f"/api/certification/courses/{course}/state",
+                cookie,
+                headers=headers,
+            )
+            await asyncio.sleep(0.3)
+            await request(
+                "candidate_messages",
+                "GET",
+                f"/api/certification/candidates/{info['id']}/messages",
+                cookie,
+            )
+        # test.js: the page reads its state when it opens; after that each answer's
         # response carries the next question.
         state = await request(
             "candidate_state",
@@ -338,16 +396,26 @@ async def vigie_load(
         waiting: list[int] = []
         wake = asyncio.Event()
         url = f"/surveillance/sessions/{session['session_id']}/lignes/"
+        # The page's journal mark (data-mark of its timeline): "" until a fetch brings one,
+        # as if the page had been loaded before the set-up's events.
+        mark = ""
 
         async def reread() -> None:
-            # supervision.js: one read at a time of the rows the events before it changed,
-            # with the counts and the journal (these events are not answers).
+            # supervision.js: one read at a time of the rows the events before it changed;
+            # with `--journal always` the counts and the journal every time (5531535's
+            # page), by default `since=` the page's mark: only when the journal moved on.
+            nonlocal mark
             while time.monotonic() < stop_at + 2:
                 await wake.wait()
                 wake.clear()
                 ids = ",".join(str(i) for i in sorted(set(waiting)))
                 waiting.clear()
-                await request("invigilator_state", "GET", f"{url}?ids={ids}&journal=1", cookie)
+                query = "&journal=1" if args.journal == "always" else f"&since={mark}"
+                body = await request("invigilator_state", "GET", f"{url}?ids={ids}{query}", cookie)
+                found = MARK.search(body) if body else None
+                if found:
+                    mark = found.group(1).decode()
+                stats.fetch_bytes.append(len(body or b""))
 
         reader = asyncio.create_task(reread())
         try:
@@ -544,6 +612,9 @@ def main() -> None:
     from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
+    if args.page_loads == "browser":
+        # The pages name their hashed static files (the server starts without its set-up).
+        call_command("collectstatic", interactive=False, verbosity=0)
     t0 = time.monotonic()
     sessions = [create_session(args.candidates, args.invigilators) for _ in range(args.sessions)]
     print(f"set-up: {args.sessions} sessions in {time.monotonic() - t0:.0f} s", flush=True)
@@ -586,7 +657,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         candidates = args.sessions * args.candidates
-        steady_from = stats.started_perf + args.ramp + STEADY_AFTER_RAMP
+        steady_from = stats.started_perf + args.ramp + args.steady_after
         results["vigie"] = {
             "concurrent_candidates": candidates,
             "invigilators": args.sessions * args.invigilators,
@@ -599,13 +670,30 @@ def main() -> None:
             "answer": summary(stats.answer),
             "start": summary(stats.start),
             "candidate_state": summary(stats.candidate_state),
+            "candidate_page": summary(stats.candidate_page),
+            "candidate_messages": summary(stats.candidate_messages),
             "invigilator_state": summary(stats.invigilator_state),
             "push": summary(stats.push),
             # Once every candidate has started (the ramp, and its backlog, are over): the
             # exam as it runs for most of its 1 h 45.
             "answer_timeline": timeline(stats.answer_at, stats.started_perf),
+            # The same windows for the starts, the pushes and the invigilators' fetches
+            # (issue 17: a regression at nine o'clock shows there first).
+            "start_timeline": timeline(stats.start_at, stats.started_perf, name="starts"),
+            "push_timeline": timeline(stats.push_at, stats.started_perf, name="pushes"),
+            "fetch_timeline": timeline(stats.fetch_at, stats.started_perf, name="fetches"),
+            "fetch_bytes_mean": round(sum(stats.fetch_bytes) / max(len(stats.fetch_bytes), 1)),
+            # Worker CPU per request (contention moves it far less than latencies: a figure
+            # to compare two runs on a shared machine).
+            "worker_cpu_ms_per_request": round(
+                sum(w["cpu_percent"] for w in sampler.report())
+                * 10
+                * duration
+                / max(stats.requests, 1),
+                2,
+            ),
             "steady_state": {
-                "from_s_after_start": args.ramp + STEADY_AFTER_RAMP,
+                "from_s_after_start": args.ramp + args.steady_after,
                 "answer": summary([lat for t, lat in stats.answer_at if t >= steady_from]),
                 "push": summary([lat for t, lat in stats.push_at if t >= steady_from]),
             },
@@ -614,7 +702,7 @@ def main() -> None:
             "error_rate": round(len(stats.errors) / max(stats.requests, 1), 5),
             "errors": stats.errors[:20],
             "workers": sampler.report(),
-            "workers_steady_state": sampler.report(since=wall0 + args.ramp + STEADY_AFTER_RAMP),
+            "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             **machine,

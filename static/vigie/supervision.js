@@ -20,23 +20,33 @@
 
   /* Rows to fetch: the ids of the events received meanwhile, the journal (who is watching,
      notes, timeline) if any of them changes it, or everything. One request at a time. */
-  var wanted = { ids: {}, journal: false, all: false }, busy = false;
-  function want(ids, journal, all) {
+  var wanted = { ids: {}, journal: false, since: false, all: false }, busy = false;
+  function want(ids, journal, all, since) {
     ids.forEach(function (id) { wanted.ids[id] = true; });
     wanted.journal = wanted.journal || journal;
+    wanted.since = wanted.since || !!since;
     wanted.all = wanted.all || all;
     if (!busy) { fetchRows(); }
   }
   function fetchRows() {
     var w = wanted, ids = Object.keys(w.ids);
     if (!w.all && !ids.length && !w.journal) { return; }
-    wanted = { ids: {}, journal: false, all: false };
+    wanted = { ids: {}, journal: false, since: false, all: false };
     busy = true;
-    var url = root.dataset.rowsUrl + (w.all ? "" : "?ids=" + ids.join(",") + (w.journal ? "&journal=1" : ""));
+    // since=: the counts and the journal only if the session's journal moved on (issue 14).
+    var since = w.since ? "&since=" + encodeURIComponent(journalMark()) : "";
+    var url = root.dataset.rowsUrl + (w.all ? "" : "?ids=" + ids.join(",") + (w.journal ? "&journal=1" : since));
     htmx.ajax("GET", url, { source: root, swap: "none" }).then(done, done);
     function done() { busy = false; fetchRows(); }
   }
   function refreshAll() { want([], true, true); }
+  /* The journal's mark: on its newest line when lines were added since it was rendered
+     (a start's fetch brings its line only), else on the timeline; the timeline keeps 50. */
+  function journalMark() {
+    var timeline = $("timeline"), first = timeline.firstElementChild;
+    while (timeline.children.length > 50) { timeline.removeChild(timeline.lastElementChild); }
+    return (first && first.dataset.mark) || timeline.dataset.mark || "";
+  }
 
   /* An answer changes one number of one running row, and its event carries it: patched
      in place, in the row's own words (data-words), without a request — answers are most
@@ -200,8 +210,9 @@
       if (event.type === "heartbeat") { return; }
       if (event.op === "answered" && patchAnswered(event)) { return; }
       if (event.type === "candidate" && event.candidate_id) {
-        // Its row, the counts and the timeline (a last answer ends the test, too).
-        want([event.candidate_id], true, false);
+        // Its row; the counts and the timeline if it wrote to the journal (a last answer
+        // ends the test: it did).
+        want([event.candidate_id], false, false, true);
       } else if (event.type === "session" && (event.op === "note" || event.op === "watchers")) {
         want([], true, false);
       } else {
