@@ -21,6 +21,7 @@ from audit.tags import Tag
 from certification import actions
 from certification.errors import AlreadyClaimed
 from certification.models import AlertStatus, LiveAlert
+from invigilation.history import session_history
 from invigilation.models import InvigilatorAccess
 from invigilation.state import claim_age
 from lib.errors import Refusal
@@ -193,6 +194,14 @@ def test_it_puts_the_claim_in_the_session_timeline(login, alice, bruno, alert, s
         "Signalement sur la question 4 pris en charge par Alice Martin."
     )
     state = login(bruno).get(f"{API}/sessions/{alert.course.candidate.session_id}/state").json()
+    # The centre's record of the candidate (finalization, archived PV) tells it too.
+    history = session_history(alert.course.candidate.session)
+    lines = next(c for c in history.candidates if c.candidate_id == alert.course.candidate_id).lines
+    assert [line.text for line in lines] == [
+        "Signalement sur la question 4 en attente d'une décision du surveillant : "
+        "il sera clos à la finalisation.",
+        "Signalement sur la question 4 pris en charge par Alice Martin.",
+    ]
     latest = state["timeline"][0]
     assert (latest["label"], latest["candidate"], latest["actor"]) == (
         "Alerte prise en charge",
