@@ -47,6 +47,8 @@ def describe(event: AuditEvent, *, by: bool = False) -> str:
     text = label(event.tag)
     if number:
         text += _(" — question %(n)s") % {"n": number}
+    if event.tag == Tag.Invigilator.ALERT_CLAIM and data.get("kind") == "companion":
+        text += _(" (extension non détectée)")
     if event.tag == Tag.Invigilator.ALERT_VALIDATE and data.get("reason"):
         text += f" ({data['reason']})"
     if event.tag == Tag.Invigilator.TIME_ADD:
@@ -79,6 +81,13 @@ def _sentence_by(tag: str, data: dict[str, Any], actor: str) -> str:
             "n": number,
             "by": by,
             "code": code_label(str(data.get("reason", ""))),
+        }
+    if tag == Tag.Invigilator.ALERT_CLAIM and data.get("kind") == "companion":
+        return _("Alerte « extension non détectée » prise en charge par %(by)s.") % {"by": by}
+    if tag == Tag.Invigilator.ALERT_CLAIM:
+        return _("Signalement sur la question %(n)s pris en charge par %(by)s.") % {
+            "n": number,
+            "by": by,
         }
     if tag == Tag.Invigilator.RESUME_AUTHORIZE:
         return _("Reprise du test autorisée par %(by)s.") % {"by": by}

@@ -37,6 +37,7 @@ class Tag:
         SESSION_UPDATE = "centre:session:update"
 
     class Invigilator(StrEnum):
+        ALERT_CLAIM = "invigilator:alert:claim"
         ALERT_REFUSE = "invigilator:alert:refuse"
         ALERT_VALIDATE = "invigilator:alert:validate"
         COMPANION_CONFIRM = "invigilator:companion:confirm"
@@ -114,6 +115,7 @@ LABELS: dict[str, Promise] = {
     Tag.Centre.SESSION_FINALIZE: _("Session finalisée par le centre"),
     Tag.Centre.SESSION_IMPORT: _("Session créée par import"),
     Tag.Centre.SESSION_UPDATE: _("Session modifiée"),
+    Tag.Invigilator.ALERT_CLAIM: _("Alerte prise en charge"),
     Tag.Invigilator.ALERT_REFUSE: _("Signalement refusé"),
     Tag.Invigilator.ALERT_VALIDATE: _("Signalement validé"),
     Tag.Invigilator.COMPANION_CONFIRM: _("Présence de l'extension confirmée"),

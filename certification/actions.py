@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -623,6 +624,43 @@ def do_refuse_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
         question_number=alert.question_number,
     )
     _notify(candidate, "alert_refused")
+    return alert
+
+
+@transaction.atomic
+def do_claim_alert(alert: LiveAlert, *, actor: User) -> LiveAlert:
+    """« Je m'en occupe »: this invigilator goes to the candidate; the others see who and since
+    when, and the alert no longer escalates for them. One conditional UPDATE: an alert still
+    pending, not claimed, or claimed by someone else more than ALERT_CLAIM_LAPSE ago, or by
+    the same invigilator (claiming again renews the claim). The candidate's page is not told."""
+    now = timezone.now()
+    free = (
+        Q(claimed_at=None)
+        | Q(claimed_at__lte=now - settings.ALERT_CLAIM_LAPSE)
+        | Q(claimed_by=actor)
+    )
+    updated = (
+        LiveAlert.objects.filter(pk=alert.pk, status=AlertStatus.ONGOING)
+        .filter(free)
+        .update(claimed_by=actor, claimed_at=now)
+    )
+    alert = LiveAlert.objects.select_related(
+        "course__candidate__session", "claimed_by", "resolved_by"
+    ).get(pk=alert.pk)
+    if not updated:
+        if alert.status != AlertStatus.ONGOING:
+            raise e.AlreadyHandled(_name(alert.resolved_by))
+        raise e.AlreadyClaimed(_name(alert.claimed_by))
+    candidate = alert.course.candidate
+    record_event(
+        Tag.Invigilator.ALERT_CLAIM,
+        actor=actor,
+        session=candidate.session,
+        candidate=candidate.pk,
+        kind=alert.kind,
+        question_number=alert.question_number,
+    )
+    _notify(candidate, "alert_claimed", audience="session")
     return alert
 
 

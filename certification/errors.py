@@ -131,6 +131,19 @@ class TestPaused(Refusal):
     )
 
 
+class AlreadyClaimed(Refusal):
+    """Another invigilator said « Je m'en occupe » first, and the claim still holds."""
+
+    status, code = 409, "already_claimed"
+
+    def __init__(self, by: str | None) -> None:
+        super().__init__(
+            _("%(name)s s'occupe déjà de ce signalement.") % {"name": by}
+            if by
+            else _("Un autre surveillant s'occupe déjà de ce signalement.")
+        )
+
+
 class AlreadyHandled(Refusal):
     """Two invigilators acted at once: only the first action counts."""
 

@@ -160,6 +160,14 @@ class LiveAlert(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # « Je m'en occupe » (issue 16): who went to the candidate, and since when. A claim is
+    # never cleared: it lapses by itself `settings.ALERT_CLAIM_LAPSE` after `claimed_at`,
+    # computed when read (`claim_holder`), so that an invigilator called elsewhere does not
+    # leave the alert hidden from the others' escalation.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -173,6 +181,20 @@ class LiveAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} ({self.course_id})"
+
+    def claim_ends_at(self) -> dt.datetime | None:
+        """When the current claim lapses (None: never claimed)."""
+        if self.claimed_at is None:
+            return None
+        return self.claimed_at + settings.ALERT_CLAIM_LAPSE
+
+    def claim_holder_id(self, now: dt.datetime) -> int | None:
+        """The invigilator whose claim still holds at `now`: a pending alert, claimed less
+        than ALERT_CLAIM_LAPSE ago."""
+        ends = self.claim_ends_at()
+        if self.status != AlertStatus.ONGOING or ends is None or now >= ends:
+            return None
+        return self.claimed_by_id
 
 
 class IssueReport(models.Model):

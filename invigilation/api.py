@@ -274,6 +274,17 @@ def confirm_companion(request: HttpRequest, alert_id: Id) -> dict[str, str]:
     return {"detail": str(_("La présence de l'extension est confirmée."))}
 
 
+@router.post("/alerts/{alert_id}/claim", response=Done, url_name="invigilation_claim")
+def claim_alert(request: HttpRequest, alert_id: Id) -> dict[str, str]:
+    """« Je m'en occupe » on a question report or a companion alert: 409 while another
+    invigilator's claim holds, or once the alert is decided."""
+    user = _user(request)
+    test_actions.do_claim_alert(access_alert_as_invigilator(user, alert_id), actor=user)
+    return {
+        "detail": str(_("Vous vous occupez de ce signalement : les autres surveillants le voient."))
+    }
+
+
 @router.post("/alerts/{alert_id}/refuse", response=Done, url_name="invigilation_refuse")
 def refuse_alert(request: HttpRequest, alert_id: Id) -> dict[str, str]:
     user = _user(request)

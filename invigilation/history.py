@@ -45,6 +45,7 @@ RECORD_TAGS = (
     Tag.Candidate.FOCUS_LEAVE,
     Tag.Candidate.QUESTION_TIMEOUT,
     Tag.Centre.ALERT_CLOSE,
+    Tag.Invigilator.ALERT_CLAIM,
     Tag.Invigilator.ALERT_REFUSE,
     Tag.Invigilator.ALERT_VALIDATE,
     Tag.Invigilator.RESUME_AUTHORIZE,

@@ -65,10 +65,34 @@ def _status(candidate: Candidate, alerts: dict[str, LiveAlert]) -> str:
     return "started"
 
 
-def _alert(alert: LiveAlert | None) -> dict[str, Any] | None:
+def claim_age(delta: dt.timedelta) -> str:
+    """« 40 s », « 2 min 05 s »: how long a claim has held (the page's claims.js counts on
+    in the same words)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def _alert(alert: LiveAlert | None, now: dt.datetime) -> dict[str, Any] | None:
     if alert is None:
         return None
     data: dict[str, Any] = {"id": alert.pk, "question_number": alert.question_number}
+    # « Pris en charge par … depuis … » while the claim holds (it lapses by itself: the
+    # page hides it at `claim_ends_iso` without asking).
+    holder = alert.claim_holder_id(now)
+    ends = alert.claim_ends_at()
+    data["claim"] = (
+        {
+            "by_id": holder,
+            "by": _name(alert.claimed_by),
+            "since_iso": alert.claimed_at.isoformat() if alert.claimed_at else None,
+            "ends_iso": ends.isoformat() if ends else None,
+            "age": claim_age(now - alert.claimed_at) if alert.claimed_at else "",
+        }
+        if holder is not None
+        else None
+    )
     if alert.kind == LiveAlert.Kind.QUESTION:
         data["reasons"] = issue_reports.live_reasons(engine.item(alert.item_id).flags)
     return data
@@ -98,8 +122,8 @@ def _row(
         "focus_lost": getattr(candidate, "focus_lost", 0),
         "timed_out": getattr(candidate, "timed_out", 0),
         "total": engine.TEST_LENGTH,
-        "alert": _alert(alerts.get("question")),
-        "companion_alert": _alert(alerts.get("companion")),
+        "alert": _alert(alerts.get("question"), now),
+        "companion_alert": _alert(alerts.get("companion"), now),
         "notes": [
             {
                 "author": _name(n.author),
@@ -222,7 +246,9 @@ def candidate_rows(
             Prefetch("course__time_additions", to_attr="additions"),
             Prefetch(
                 "course__alerts",
-                queryset=LiveAlert.objects.filter(status=AlertStatus.ONGOING),
+                queryset=LiveAlert.objects.filter(status=AlertStatus.ONGOING).select_related(
+                    "claimed_by"
+                ),
                 to_attr="ongoing",
             ),
         )

@@ -27,4 +27,5 @@ urlpatterns = [
     path(alert + "valider/", views.validate_alert, name="validate"),
     path(alert + "refuser/", views.refuse_alert, name="refuse"),
     path(alert + "extension/", views.confirm_companion, name="companion"),
+    path(alert + "je-m-en-occupe/", views.claim_alert, name="claim"),
 ]

@@ -350,8 +350,10 @@ candidate_note = _candidate_action(_note, opens_notes=True)
 
 
 def _alert_action(
-    kind: str, do: Callable[[User, LiveAlert, HttpRequest], str]
+    kind: str | None, do: Callable[[User, LiveAlert, HttpRequest], str]
 ) -> Callable[[HttpRequest, int, int], HttpResponse]:
+    """A POST on one alert of the session (of `kind`; None: either kind)."""
+
     @login_required
     @require_POST
     def view(request: HttpRequest, session_id: int, alert_id: int) -> HttpResponse:
@@ -366,7 +368,7 @@ def _alert_action(
             raise Http404
         status, flash = 200, None
         try:
-            if alert.kind != kind:
+            if kind is not None and alert.kind != kind:
                 raise Refusal(message=_("Ce signalement ne concerne pas cette action."))
             flash = (do(user, alert, request), True)
         except Refusal as error:
@@ -397,9 +399,15 @@ def _companion(user: User, alert: LiveAlert, request: HttpRequest) -> str:
     return _("La présence de l'extension est confirmée.")
 
 
+def _claim(user: User, alert: LiveAlert, request: HttpRequest) -> str:
+    test_actions.do_claim_alert(alert, actor=user)
+    return _("Vous vous occupez de ce signalement : les autres surveillants le voient.")
+
+
 validate_alert = _alert_action(LiveAlert.Kind.QUESTION, _validate)
 refuse_alert = _alert_action(LiveAlert.Kind.QUESTION, _refuse)
 confirm_companion = _alert_action(LiveAlert.Kind.COMPANION, _companion)
+claim_alert = _alert_action(None, _claim)
 
 
 @login_required

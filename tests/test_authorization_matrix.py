@@ -416,6 +416,18 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: not LiveAlert.objects.filter(pk=w.a.companion.pk, status="ongoing").exists(),
     ),
+    # « Je m'en occupe » (issue 16): a claim on a pending alert, either kind.
+    (
+        "post",
+        "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/je-m-en-occupe/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/je-m-en-occupe/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, claimed_by__isnull=False).exists(),
+    ),
     ("get", "jury/"): Entry(lambda w: Call("/jury/"), only(JURY)),
     ("get", "jury/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/jury/sessions/{w.finalized.pk}/"), only(JURY)
@@ -748,6 +760,10 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/companion"): Entry(
         lambda w: Call(f"/api/invigilation/alerts/{w.a.companion.pk}/companion", json={}),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/alerts/{alert_id}/claim"): Entry(
+        lambda w: Call(f"/api/invigilation/alerts/{w.a.alert.pk}/claim", json={}),
         only(*ROOM),
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/refuse"): Entry(
@@ -1102,12 +1118,12 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 4 pages, the state and 16 actions (a centre member's « Surveiller cette session » is
+    # 4 pages, the state and 17 actions (a centre member's « Surveiller cette session » is
     # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
-    # session, suspend and resume one test, send a message), and the live page's 11
-    # fragments (its rows, 10 actions)
-    assert len(ROOM_KEYS) == 4 + 1 + 16 + 11
-    assert len(FRAGMENTS) == 11
+    # session, suspend and resume one test, send a message; issue 16's claim on an alert),
+    # and the live page's 12 fragments (its rows, 11 actions)
+    assert len(ROOM_KEYS) == 4 + 1 + 17 + 12
+    assert len(FRAGMENTS) == 12
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """Vigie settings: read from the environment only (see README, « Configuration »)."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -227,6 +228,10 @@ STORAGES = {
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Vigie <no-reply@vigie.localhost>")
+
+# « Je m'en occupe » on a candidate's alert (issue 16): the claim lapses after this many
+# seconds without a decision, and the alert escalates again for every invigilator.
+ALERT_CLAIM_LAPSE = dt.timedelta(seconds=envint("ALERT_CLAIM_LAPSE_SECONDS", 180, minimum=30))
 
 # The item bank (format: certification/bank/README.md); replaceable by a centre's own.
 ITEM_BANK_DIR = envstr("ITEM_BANK_DIR", str(BASE_DIR / "certification" / "bank"))

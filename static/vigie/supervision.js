@@ -138,10 +138,12 @@
     osc.start(); osc.stop(audio.currentTime + 0.35);
   }
 
-  /* An alert left unanswered for 60 seconds escalates: tab title and optional sound. */
+  /* An alert left unanswered for 60 seconds escalates: tab title and optional sound;
+     not while an invigilator's « Je m'en occupe » holds. */
   function escalate() {
     var pending = 0;
     Object.keys(alertSeen).forEach(function (id) {
+      if (Vigie.claimed && Vigie.claimed(id)) { return; }  // an invigilator is on it (claims.js)
       if (Date.now() - alertSeen[id] >= 60000) {
         pending += 1;
         if (!escalated[id]) { escalated[id] = true; beep(); }
