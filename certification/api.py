@@ -129,8 +129,12 @@ def start(request: HttpRequest, candidate_id: Id, payload: StartIn) -> dict[str,
 
 @router.get("/courses/{course_id}/state", url_name="candidate_state")
 def state(request: HttpRequest, course_id: Id) -> dict[str, Any]:
+    """The test page's state, with the invigilators' unread messages: the page reads both
+    when it opens and when its link comes back, one request instead of two (a start cost
+    a browser two reads of each; `GET …/messages` stays for a `message` event). Not in the
+    answer's response: an answer would pay the messages' query for nothing."""
     course = access_own_course(_user(request), course_id)
-    return course_state(course, _token(request))
+    return {**course_state(course, _token(request)), "messages": unread_messages(course.candidate)}
 
 
 @router.post("/courses/{course_id}/answers", response=AnswerOut, url_name="candidate_answer")

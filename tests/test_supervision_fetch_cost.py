@@ -17,10 +17,16 @@ from audit.models import AuditEvent
 from audit.tags import Tag
 from certification import actions as test_actions
 from certification import engine
+from certification.models import AlertStatus, LiveAlert
 from exams.models import Candidate
 from invigilation.models import InvigilatorAccess
-from invigilation.state import journal_mark
-from tests.factories import CandidateFactory, UserFactory
+from invigilation.state import journal_mark, session_counts
+from tests.factories import (
+    CandidateFactory,
+    CertificationCourseFactory,
+    LiveAlertFactory,
+    UserFactory,
+)
 from tests.live_record import answer, joined, start
 
 
@@ -91,9 +97,9 @@ def test_it_sends_the_counts_and_the_new_line_once_an_action_wrote_to_the_journa
     test_actions.do_confirm_presence(hugo, actor=alice)
 
     # Hugo's row has no test yet (no additions nor alerts to read): 7, the mark, then the
-    # counts (3) and the new line (2: the events after the page's mark, the names they
+    # counts (2) and the new line (2: the events after the page's mark, the names they
     # need) — not the whole journal (4: who watches, the notes, every name, 50 events).
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = as_alice.get(_url(session), {"ids": str(hugo.pk), "since": mark})
     html = response.content.decode()
     assert 'id="counter"' in html and "2 / 2 candidats présents" in html
@@ -175,3 +181,26 @@ def test_it_refuses_the_fetch_to_an_invigilator_who_did_not_enter(login, running
     )
     assert response.status_code in (403, 404)
     assert b"Dupont" not in response.content and b"DUPONT" not in response.content
+
+
+@pytest.mark.django_db
+def test_it_counts_the_head_in_two_queries_a_test_with_two_alerts_once(
+    exam_session, django_assert_num_queries
+):
+    """The head's counts, read by every start's fetch: the candidates, those present and the
+    tests with an ongoing alert in one query (two alerts of one test join twice: counted
+    once), the running tests' ends in the other."""
+    both = CertificationCourseFactory(candidate=CandidateFactory(session=exam_session))
+    LiveAlertFactory(course=both)
+    LiveAlertFactory(course=both, kind=LiveAlert.Kind.COMPANION)
+    one = CertificationCourseFactory(candidate=CandidateFactory(session=exam_session))
+    LiveAlertFactory(course=one)
+    LiveAlertFactory(course=one, kind=LiveAlert.Kind.COMPANION, status=AlertStatus.REFUSED)
+    CertificationCourseFactory(candidate=CandidateFactory(session=exam_session))
+    CandidateFactory(session=exam_session)  # enrolled, not present
+    other = CertificationCourseFactory()  # another session's alert
+    LiveAlertFactory(course=other)
+
+    with django_assert_num_queries(2):
+        counts = session_counts(exam_session)
+    assert counts == {"present": 3, "total": 4, "alerts": 2, "time_over": 0}

@@ -85,7 +85,7 @@ def parse() -> argparse.Namespace:
         choices=["minimal", "browser"],
         default="minimal",
         help="after a start: the state read only (minimal, the runs before 2026-12-05), or "
-        "what a browser does (the test page, messages and state twice: test.js + live.js)",
+        "what a browser does (the test page, the state twice: test.js + live.js)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -238,7 +238,6 @@ class Stats:
         self.answer: list[float] = []
         self.candidate_state: list[float] = []
         self.candidate_page: list[float] = []
-        self.candidate_messages: list[float] = []
         self.invigilator_state: list[float] = []
         self.push: list[float] = []
         # (sent at, latency) of answers and pushes, to single out the steady state.
@@ -337,15 +336,10 @@ async def vigie_load(
         headers = {"X-Run-Token": started_run["run_token"]}
         if args.page_loads == "browser":
             # What a browser does after a start (start.js, test.js, live.js): the test page,
-            # then refresh() — the messages and the state —, then again 300 ms after its
-            # socket opened (onUp resynchronizes: an event may have come in between).
+            # then refresh() — the state, with the messages since 2026-12-05 (before, a
+            # second request) —, then again 300 ms after its socket opened (onUp
+            # resynchronizes: an event may have come in between).
             await request("candidate_page", "GET", f"/certification/tests/{course}/", cookie)
-            await request(
-                "candidate_messages",
-                "GET",
-                f"/api/certification/candidates/{info['id']}/messages",
-                cookie,
-            )
             await request(
                 "candidate_state",
                 "GET",
@@ -354,12 +348,6 @@ async def vigie_load(
                 headers=headers,
             )
             await asyncio.sleep(0.3)
-            await request(
-                "candidate_messages",
-                "GET",
-                f"/api/certification/candidates/{info['id']}/messages",
-                cookie,
-            )
         # test.js: the page reads its state when it opens; after that each answer's
         # response carries the next question.
         state = await request(
@@ -671,7 +659,6 @@ def main() -> None:
             "start": summary(stats.start),
             "candidate_state": summary(stats.candidate_state),
             "candidate_page": summary(stats.candidate_page),
-            "candidate_messages": summary(stats.candidate_messages),
             "invigilator_state": summary(stats.invigilator_state),
             "push": summary(stats.push),
             # Once every candidate has started (the ramp, and its backlog, are over): the

@@ -31,7 +31,10 @@
     var started = generation;
     return Vigie.api(root.dataset.stateUrl, { headers: headers }).then(function (r) {
       $("connection").hidden = r.status !== 503;
-      if (r.ok && started === generation) { render(r.body); }
+      if (r.ok && started === generation) {
+        render(r.body);
+        if (r.body.messages) { renderMessages(r.body.messages); }
+      }
     }, function () { $("connection").hidden = false; });
   }
 
@@ -301,7 +304,7 @@
     window.postMessage({ source: "vigie-page", type: "companion:ping", nonce: companion.pending }, location.origin);
   }, 1000);
 
-  function refresh() { loadMessages(); return load(); }
+  function refresh() { return load(); }  // the state read carries the messages
   Vigie.follow(root.dataset.wsPath, {
     onEvent: function (event) { if (event && event.type === "message") { loadMessages(); } else { load(); } },
     refresh: refresh,
