@@ -230,6 +230,9 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Vigie <no-reply@vigie.localho
 
 # The item bank (format: certification/bank/README.md); replaceable by a centre's own.
 ITEM_BANK_DIR = envstr("ITEM_BANK_DIR", str(BASE_DIR / "certification" / "bank"))
+# Where the jury's « Recalibration » page writes a new version of the bank (« v2 », …): the
+# running bank is never changed; the operator points ITEM_BANK_DIR at the new folder.
+BANK_VERSIONS_DIR = envstr("BANK_VERSIONS_DIR", str(BASE_DIR / "var" / "bank-versions"))
 
 # Uploads (candidate lists, bulk sessions): refused above this size with a clear message.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
