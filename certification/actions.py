@@ -9,8 +9,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -23,9 +25,10 @@ from accounts import ratelimit
 from accounts.models import User
 from audit.events import record_event
 from audit.tags import Tag
-from certification import engine
+from certification import calibration, engine
 from certification import errors as e
 from certification.access import access_own_course
+from certification.bank import bank_version
 from certification.models import (
     AlertStatus,
     Answer,
@@ -1089,3 +1092,61 @@ def do_read_message(candidate: Candidate, message_id: int, *, user: User) -> Mes
             {"type": "message", "op": "read", "candidate_id": candidate.pk},
         )
     return receipt
+
+
+# --- Recalibration ----------------------------------------------------------------------------
+
+
+def do_write_bank_version(
+    source: Path,
+    target: Path,
+    estimated: list[calibration.Estimated],
+    *,
+    operator: str,
+    actor: User | None,
+) -> tuple[int, dict[str, tuple[float, float]]]:
+    """A new version of the bank in `target` (calibration.write_version: the running bank is
+    never changed), audited with who applied it; the folder is removed again if the audit row
+    cannot be written, so no version exists that the audit does not know."""
+    if not any(e.a is not None for e in estimated):
+        raise e.NothingToRecalibrate
+    try:
+        version, changed = calibration.write_version(source, target, estimated, operator=operator)
+    except FileExistsError:
+        raise e.BankVersionExists(str(target)) from None
+    try:
+        with transaction.atomic():
+            record_event(
+                Tag.System.BANK_RECALIBRATE,
+                actor=actor,
+                session=None,
+                operator=operator,
+                source=str(source),
+                target=str(target),
+                version=version,
+                items=len(changed),
+            )
+    except Exception:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return version, changed
+
+
+def do_apply_recalibration(
+    *, expected: str, actor: User, min_answers: int | None = None
+) -> tuple[int, Path, dict[str, tuple[float, float]]]:
+    """The jury's « Appliquer »: the proposal is computed again and written only if it is the
+    one the page showed (`expected`, calibration.fingerprint), as the next version of the
+    running bank, in BANK_VERSIONS_DIR."""
+    bank = engine.get_bank()
+    source = Path(bank.directory)
+    estimated = calibration.recalibrate(
+        bank, min_answers=calibration.MIN_ANSWERS if min_answers is None else min_answers
+    )
+    if calibration.fingerprint(estimated) != expected:
+        raise e.RecalibrationChanged
+    target = Path(settings.BANK_VERSIONS_DIR) / f"v{bank_version(source) + 1}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    name = str(actor.get_full_name() or actor.email or actor.pk)
+    version, changed = do_write_bank_version(source, target, estimated, operator=name, actor=actor)
+    return version, target, changed

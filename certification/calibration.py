@@ -8,6 +8,7 @@ the score already assume; a question not asked to a candidate is missing data (g
 INVALID_RESPONSE), which an adaptive test's design makes ignorable (the choice of items
 depends only on answers already observed)."""
 
+import hashlib
 import json
 import re
 import shutil
@@ -35,6 +36,34 @@ class Estimated:
     bank_b: float
     a: float | None  # None: too few answers, the bank's value stays
     b: float | None
+
+    @property
+    def delta_a(self) -> float | None:
+        return None if self.a is None else round(self.a - self.bank_a, 2)
+
+    @property
+    def delta_b(self) -> float | None:
+        return None if self.b is None else round(self.b - self.bank_b, 2)
+
+    @property
+    def moved(self) -> bool:
+        return bool(self.delta_a or self.delta_b)
+
+
+def moved(estimated: Sequence[Estimated]) -> list[Estimated]:
+    """The items whose estimated parameters differ from the bank's, the largest move first
+    (the larger of |Δa| and |Δb|)."""
+    return sorted(
+        (e for e in estimated if e.moved),
+        key=lambda e: (-max(abs(e.delta_a or 0), abs(e.delta_b or 0)), e.item_id),
+    )
+
+
+def fingerprint(estimated: Sequence[Estimated]) -> str:
+    """What a proposal was computed from and proposes: the page sends it back with « Appliquer »
+    so that what is written is what the jury saw (new answers since change the estimates)."""
+    rows = [(e.item_id, e.answers, e.bank_a, e.bank_b, e.a, e.b) for e in estimated]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
 def estimate(matrix: Sequence[Sequence[int | None]]) -> tuple[list[float], list[float]]:

@@ -237,3 +237,29 @@ class NoSelection(Refusal):
 class UnknownMessage(Refusal):
     status, code = 404, "unknown_message"
     message = _("Ce message n'existe pas.")
+
+
+class RecalibrationChanged(Refusal):
+    status, code = 409, "recalibration_changed"
+    message = _(
+        "De nouvelles réponses ont changé les estimations depuis l'affichage de la "
+        "proposition : rien n'a été écrit. Vérifiez la nouvelle proposition, puis appliquez-la."
+    )
+
+
+class NothingToRecalibrate(Refusal):
+    status, code = 409, "nothing_to_recalibrate"
+    message = _("Aucune question n'a assez de réponses pour être recalibrée : rien n'a été écrit.")
+
+
+class BankVersionExists(Refusal):
+    status, code = 409, "bank_version_exists"
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(
+            _(
+                "Le dossier %(folder)s existe déjà : cette version de la banque a déjà été écrite. "
+                "Rien n'a été écrit."
+            )
+            % {"folder": folder}
+        )

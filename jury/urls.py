@@ -17,6 +17,7 @@ urlpatterns = [
         name="session_record",
     ),
     path("questions/", views.item_statistics, name="item_statistics"),
+    path("questions/recalibration/", views.recalibration, name="recalibration"),
     path(
         "questions/statistiques.<str:fmt>",
         views.item_statistics_file,

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from certification import itemstats
+from certification import actions as test_actions
+from certification import calibration, engine, itemstats
 from certification.models import CertificationCourse
 from exams.access import access_session_by_jury, has_jury_permission
 from finalization import records
@@ -54,6 +56,68 @@ def item_statistics(request: HttpRequest) -> HttpResponse:
         "tests": CertificationCourse.objects.count(),
     }
     return render(request, "jury/item_statistics.html", context)
+
+
+def _number(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    text = number_format(value, 2)
+    return f"+{text}" if signed and value > 0 else text
+
+
+def _moved_row(e: calibration.Estimated, competences: dict[str, str]) -> dict[str, object]:
+    return {
+        "item_id": e.item_id,
+        "competence": competences.get(e.item_id, ""),
+        "answers": e.answers,
+        "bank_a": _number(e.bank_a),
+        "a": _number(e.a),
+        "delta_a": _number(e.delta_a, signed=True),
+        "bank_b": _number(e.bank_b),
+        "b": _number(e.b),
+        "delta_b": _number(e.delta_b, signed=True),
+    }
+
+
+@login_required
+def recalibration(request: HttpRequest) -> HttpResponse:
+    """« Recalibration »: the 2PL parameters estimated from the answers collected, beside the
+    bank's (items that moved first, with their answer counts); « Appliquer » writes them into a
+    new version of the bank (certification.actions.do_apply_recalibration), audited. The
+    jury (staff) only; 404 for anyone else."""
+    user = _user(request)
+    if not has_jury_permission(user, Permission.JURY_SESSION_REVIEW):
+        raise Http404
+    if request.method == "POST":
+        try:
+            version, target, changed = test_actions.do_apply_recalibration(
+                expected=request.POST.get("proposal", ""), actor=user
+            )
+        except Refusal as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Version %(version)s de la banque écrite dans %(folder)s (%(count)s questions "
+                    "modifiées). Pour l'utiliser : recalculez ses paramètres d'exposition, puis "
+                    "pointez ITEM_BANK_DIR sur ce dossier."
+                )
+                % {"version": version, "folder": target, "count": len(changed)},
+            )
+        return redirect("jury:recalibration")
+    bank = engine.get_bank()
+    competences = {item.id: item.competence for item in bank.items}
+    estimated = calibration.recalibrate(bank, min_answers=calibration.MIN_ANSWERS)
+    context = {
+        "bank_version": bank.version,
+        "moved": [_moved_row(e, competences) for e in calibration.moved(estimated)],
+        "estimated_count": sum(1 for e in estimated if e.a is not None),
+        "kept_count": sum(1 for e in estimated if e.a is None),
+        "min_answers": calibration.MIN_ANSWERS,
+        "proposal": calibration.fingerprint(estimated),
+    }
+    return render(request, "jury/recalibration.html", context)
 
 
 @login_required

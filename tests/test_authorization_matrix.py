@@ -456,6 +456,15 @@ PAGES: dict[tuple[str, str], Entry] = {
     ),
     # Issue 18: the item statistics, page and files, for the jury (staff) only.
     ("get", "jury/questions/"): Entry(lambda w: Call("/jury/questions/"), only(JURY)),
+    # Recalibration: the proposal, and « Appliquer » (here with a stale proposal: refused
+    # with a message, nothing written — what is written is tested in test_recalibration_page).
+    ("get", "jury/questions/recalibration/"): Entry(
+        lambda w: Call("/jury/questions/recalibration/"), only(JURY)
+    ),
+    ("post", "jury/questions/recalibration/"): Entry(
+        lambda w: Call("/jury/questions/recalibration/", form={"proposal": "ancienne"}),
+        only(JURY),
+    ),
     ("get", "jury/questions/statistiques.<str:fmt>"): Entry(
         lambda w: Call("/jury/questions/statistiques.ods"), only(JURY)
     ),

@@ -235,6 +235,9 @@ ALERT_CLAIM_LAPSE = dt.timedelta(seconds=envint("ALERT_CLAIM_LAPSE_SECONDS", 180
 
 # The item bank (format: certification/bank/README.md); replaceable by a centre's own.
 ITEM_BANK_DIR = envstr("ITEM_BANK_DIR", str(BASE_DIR / "certification" / "bank"))
+# Where the jury's « Recalibration » page writes a new version of the bank (« v2 », …): the
+# running bank is never changed; the operator points ITEM_BANK_DIR at the new folder.
+BANK_VERSIONS_DIR = envstr("BANK_VERSIONS_DIR", str(BASE_DIR / "var" / "bank-versions"))
 
 # Uploads (candidate lists, bulk sessions): refused above this size with a clear message.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)

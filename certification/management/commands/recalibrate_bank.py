@@ -7,11 +7,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from audit.events import record_event
-from audit.tags import Tag
 from certification import calibration
+from certification.actions import do_write_bank_version
 from certification.bank import load_bank
 
 
@@ -47,23 +45,12 @@ class Command(BaseCommand):
             raise CommandError("--operator NAME is required with --write: it is audited")
         if not estimable:
             raise CommandError("no item has enough answers: no new version written")
-        with transaction.atomic():
-            try:
-                version, changed = calibration.write_version(
-                    source, Path(str(target)), estimated, operator=str(options["operator"])
-                )
-            except FileExistsError as error:
-                raise CommandError(str(error)) from error
-            record_event(
-                Tag.System.BANK_RECALIBRATE,
-                actor=None,
-                session=None,
-                operator=str(options["operator"]),
-                source=str(source),
-                target=str(target),
-                version=version,
-                items=len(changed),
-            )
+        if Path(str(target)).exists():
+            raise CommandError(f"{target} already exists")
+        # The same action as the jury's « Recalibration » page: written, then audited.
+        version, changed = do_write_bank_version(
+            source, Path(str(target)), estimated, operator=str(options["operator"]), actor=None
+        )
         self.stdout.write(
             f"Bank version {version} written to {target} ({len(changed)} items changed). "
             f"To use it: recompute its exposure parameters (python scripts/simulate_adaptive.py"
