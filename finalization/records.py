@@ -343,7 +343,14 @@ def _candidate_rows(
 
 
 def _note_line(note: Note, zone: ZoneInfo) -> str:
-    return f"{_clock(note.created_at, zone)} — {_person(note.author)} : « {note.text} »"
+    line = f"{_clock(note.created_at, zone)} — {_person(note.author)} : « {note.text} »"
+    # A line of the PV d'incident: its category, question and the action taken.
+    if note.code:
+        where = f", question {note.question_number}" if note.question_number else ""
+        line += f" ({issue_reports.code_label(note.code)}{where})"
+    if note.action_taken:
+        line += f" — Mesure prise : {note.action_taken}"
+    return line
 
 
 def _candidate_section(

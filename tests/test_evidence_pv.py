@@ -609,3 +609,23 @@ def test_it_adds_seed_004_s_day_of_documents_to_the_kit(
     assert login(other_centre_admin).get(url).status_code == 404
     page = html.unescape(login(centre_admin).get(f"/sessions/{exam_session.pk}/").content.decode())
     assert f"/documents/{kind}.pdf" in page
+
+
+@pytest.mark.django_db
+def test_it_prints_the_pv_s_lines_with_their_category_in_the_archived_proces_verbal(
+    login, started, joined_candidate, exam_session, alice, centre_admin
+):
+    event = _left_focus(started)
+    as_alice = login(alice)
+    _tap(as_alice, exam_session, joined_candidate, event)
+    _fraud_line(as_alice, exam_session, joined_candidate)
+    cid = joined_candidate.pk
+    login(centre_admin).post(
+        f"/sessions/{exam_session.pk}/finaliser/", {f"c{cid}-abort_reason": "candidate"}
+    )
+    text = _pdf_text(bytes(SessionRecord.objects.get(kind="proces-verbal").content))
+    assert "E10 — Le candidat a été contraint de cliquer en dehors du cadre" in text
+    assert ", question 1)" in text
+    # (the line may run over a page break: its parts, each whole)
+    assert "(C6 — Suspicion de fraude) — Mesure prise :" in text
+    assert "Téléphone retiré, test poursuivi" in text
