@@ -68,9 +68,8 @@ def evidence(event: AuditEvent, candidate: Candidate) -> Evidence:
 
 
 def pv_text(item: Evidence) -> str:
-    """The line's description as the centre will read it at finalization."""
-    if item.question_number is not None:
-        return _("Question %(n)s : %(what)s") % {"n": item.question_number, "what": item.text}
+    """The line's description as the centre will read it at finalization: the evidence's
+    own words, which already name the question (« … — question 4 »)."""
     return item.text
 
 

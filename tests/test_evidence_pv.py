@@ -214,7 +214,7 @@ def test_it_turns_evidence_into_one_line_of_the_pv_even_tapped_twice(
         1,
         event,
     )
-    assert line.text == "Question 1 : Sortie du cadre d'une question en mode focus — question 1"
+    assert line.text == "Sortie du cadre d'une question en mode focus — question 1"
     audit = AuditEvent.objects.filter(tag=Tag.Invigilator.PV_LINE_ADD)
     assert [(a.actor, a.data["code"], a.data["question_number"]) for a in audit] == [
         (alice, "E10", 1)
@@ -386,7 +386,7 @@ def test_it_prefills_the_finalization_s_reports_with_the_pv_lines(
         (issue.subcategory, issue.question_number, issue.description) for _n, issue in row.slots
     ]
     assert filled == [
-        ("E10", 1, "Question 1 : Sortie du cadre d'une question en mode focus — question 1"),
+        ("E10", 1, "Sortie du cadre d'une question en mode focus — question 1"),
         ("C6", None, "Téléphone sous la table\nMesure prise : Téléphone retiré"),
         ("", None, ""),
     ]
