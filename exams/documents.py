@@ -514,8 +514,8 @@ def fraud_report_pdf(session: ExamSession, facts: FraudFacts | None = None) -> b
             field("Prénom", candidate.first_name if candidate else ""),
             field("Date de naissance", date(candidate.birthdate) if candidate else ""),
             field("Heure des faits", noted.strftime("%H:%M") if noted else ""),
-            field("Faits constatés", facts.text if facts else "", 40),
-            field("Mesure prise", facts.action_taken if facts else "", 20),
+            field("Faits constatés", facts.text if facts else "", 30),
+            field("Mesure prise", facts.action_taken if facts else "", 15),
             field("Constaté par", facts.noted_by if facts else ""),
         ]
         pdf.set_font(FONT, "", 10)
@@ -532,9 +532,9 @@ def fraud_report_pdf(session: ExamSession, facts: FraudFacts | None = None) -> b
                 row.cell(label, style=LABEL)
                 row.cell(value)
         pdf.ln(3)
-        pdf.section_title("Observations du candidat", keep_with=35)
-        pdf.boxed([], min_height=30)
-        pdf.section_title("Signatures", keep_with=40)
+        pdf.section_title("Observations du candidat", keep_with=25)
+        pdf.boxed([], min_height=22)
+        pdf.section_title("Signatures", keep_with=32)
         pdf.set_font(FONT, "", 9)
         with pdf.table(
             col_widths=(90, 90),

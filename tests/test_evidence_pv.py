@@ -492,6 +492,8 @@ def test_it_prints_a_pre_filled_pv_de_fraude_from_a_fraud_line(
 
     response = as_alice.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    # One sheet to print and sign.
+    assert len(pypdf.PdfReader(io.BytesIO(response.content)).pages) == 1
     text = _pdf_text(response.content)
     for expected in (
         "PV de fraude",
@@ -601,6 +603,7 @@ def test_it_adds_seed_004_s_day_of_documents_to_the_kit(
     url = f"/sessions/{exam_session.pk}/documents/{kind}.pdf"
     response = login(centre_admin).get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert len(pypdf.PdfReader(io.BytesIO(response.content)).pages) == 1  # one sheet
     text = _pdf_text(response.content)
     assert exam_session.number in text
     for phrase in expected:
