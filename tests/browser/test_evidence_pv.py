@@ -1,5 +1,6 @@
 """Evidence turned into the PV in one tap (issue 15), in real browsers: Léa leaves the frame
-of a focus-mode question on her phone; the invigilator's page shows it on her row at once,
+of a focus-mode question on her phone; the invigilator's page (a phone too) shows it on her
+row at once,
 with the question number; one tap puts it in the PV d'incident; at « Finaliser la session »
 the centre finds the report pre-filled (E10, question 1) and finalizes with it. An
 invigilator of another centre and the candidate are refused the Espace Surveillant."""
@@ -61,7 +62,7 @@ def test_a_focus_leave_becomes_a_pv_line_pre_filled_at_finalization(
     expect(student.locator("#question-prompt")).to_have_text("Sans quitter le cadre")
     axe.check(student)
 
-    invigilator = browser_as(alice)
+    invigilator = browser_as(alice, phone=True)  # the invigilator's phone, 360 px
     invigilator.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
     row = invigilator.locator(f"#candidate-{lea.pk}")
     expect(row).to_be_visible()
@@ -79,7 +80,9 @@ def test_a_focus_leave_becomes_a_pv_line_pre_filled_at_finalization(
     evidence.get_by_role("button").click()
     expect(evidence).to_contain_text("Au PV (E10)")
     expect(row.get_by_test_id(f"pv-lines-{lea.pk}")).to_contain_text("E10 · question 1")
-    screenshot(invigilator, "evidence-pv-line")
+    screenshot(invigilator, "evidence-pv-line-phone")
+    width = invigilator.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, width
     assert Note.objects.filter(candidate=lea, code="E10", question_number=1).count() == 1
 
     # Refused: an invigilator of another centre, and the candidate.
