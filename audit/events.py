@@ -173,6 +173,19 @@ def describe_pending_alert(kind: str, question_number: int | None) -> str:
     ) % {"n": question_number}
 
 
-def describe_note(author: str, text: str) -> str:
-    """An invigilator's note, quoted."""
+def describe_note(author: str, text: str, *, code: str = "", question: int | None = None) -> str:
+    """An invigilator's note, quoted; a line of the PV with its category and question."""
+    if code and question:
+        return _("%(by)s a noté au PV (%(code)s, question %(n)s) : « %(text)s »") % {
+            "by": author,
+            "code": code,
+            "n": question,
+            "text": text,
+        }
+    if code:
+        return _("%(by)s a noté au PV (%(code)s) : « %(text)s »") % {
+            "by": author,
+            "code": code,
+            "text": text,
+        }
     return _("%(by)s a noté : « %(text)s »") % {"by": author, "text": text}

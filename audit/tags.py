@@ -48,6 +48,7 @@ class Tag:
         NOTE_ADD = "invigilator:note:add"
         PRESENCE_CANCEL = "invigilator:presence:cancel"
         PRESENCE_CONFIRM = "invigilator:presence:confirm"
+        PV_LINE_ADD = "invigilator:pv-line:add"
         RESUME_AUTHORIZE = "invigilator:resume:authorize"
         SESSION_ENTER = "invigilator:session:enter"
         SESSION_RESUME = "invigilator:session:resume"
@@ -126,6 +127,7 @@ LABELS: dict[str, Promise] = {
     Tag.Invigilator.NOTE_ADD: _("Note ajoutée au PV"),
     Tag.Invigilator.PRESENCE_CANCEL: _("Confirmation de présence annulée"),
     Tag.Invigilator.PRESENCE_CONFIRM: _("Présence confirmée"),
+    Tag.Invigilator.PV_LINE_ADD: _("Constat ajouté au PV d'incident"),
     Tag.Invigilator.RESUME_AUTHORIZE: _("Reprise du test autorisée"),
     Tag.Invigilator.SESSION_ENTER: _("Entrée dans l'Espace Surveillant"),
     Tag.Invigilator.SESSION_RESUME: _("Session reprise"),

@@ -160,7 +160,17 @@ def do_accept_instructions(candidate: Candidate, *, user: User) -> None:
 # --- Presence (invigilator) ----------------------------------------------------------
 
 
-def _authorize(candidate: Candidate, *, actor: User, when: Q, tag: Tag.Invigilator) -> None:
+def current_question_number(course: CertificationCourse | None) -> int | None:
+    """The number of the question a running test shows (its answers + 1): the evidence of
+    a resume, time added or a lost extension names it, so the PV line need not be typed."""
+    if course is None or not course.is_running:
+        return None
+    return course.answers.count() + 1
+
+
+def _authorize(
+    candidate: Candidate, *, actor: User, when: Q, tag: Tag.Invigilator, **data: Any
+) -> None:
     """Give the one-shot authorization (to start or to resume) if `when` still holds."""
     _lock_candidate(candidate)
     updated = Candidate.objects.filter(
@@ -168,7 +178,7 @@ def _authorize(candidate: Candidate, *, actor: User, when: Q, tag: Tag.Invigilat
     ).update(authorized_to_start_at=timezone.now(), authorized_by=actor)
     if not updated:
         raise e.AlreadyHandled(_who_authorized(candidate))
-    record_event(tag, actor=actor, session=candidate.session, candidate=candidate.pk)
+    record_event(tag, actor=actor, session=candidate.session, candidate=candidate.pk, **data)
     _notify(candidate, "authorized")
 
 
@@ -183,11 +193,13 @@ def do_confirm_presence(candidate: Candidate, *, actor: User) -> None:
 @transaction.atomic
 def do_authorize_resume(candidate: Candidate, *, actor: User) -> None:
     """« Autoriser la reprise du test »: the timer, answers and alerts are left as they are."""
+    course = CertificationCourse.objects.filter(candidate=candidate).first()
     _authorize(
         candidate,
         actor=actor,
         when=Q(course__status=CourseStatus.STARTED),
         tag=Tag.Invigilator.RESUME_AUTHORIZE,
+        question_number=current_question_number(course),
     )
 
 
@@ -694,6 +706,7 @@ def do_raise_companion_alert(course: CertificationCourse, *, user: User, token: 
         actor=user,
         session=course.candidate.session,
         candidate=course.candidate_id,
+        question_number=current_question_number(course),
     )
     _notify(course.candidate, "companion_alert")
     return alert
@@ -821,6 +834,7 @@ def do_add_time(
             candidate=course.candidate_id,
             minutes=minutes,
             reason=reason,
+            question_number=current_question_number(course),
         )
         _notify(course.candidate, "time_added", minutes=minutes)
     return courses

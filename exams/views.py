@@ -26,7 +26,7 @@ from exams.access import (
     access_session_by_centre_member,
 )
 from exams.forms import CandidateForm, PlatformTokenForm, SessionForm
-from exams.models import MAX_CANDIDATES_PER_INVIGILATOR, PlatformToken
+from exams.models import MAX_CANDIDATES_PER_INVIGILATOR, ExamSession, PlatformToken
 from exams.queries import (
     candidates_with_eligibility,
     pupils_with_eligibility,
@@ -298,10 +298,15 @@ def session_template(request: HttpRequest, centre_id: int, kind: str) -> HttpRes
     return _template_response(imports.session_template_headers(), kind, "modele-sessions")
 
 
-DOCUMENTS = {
+DOCUMENTS: dict[str, Callable[[ExamSession], bytes]] = {
     "kit-surveillant": lambda s: documents.invigilator_kit_pdf(s, site_url=settings.SITE_URL),
     "feuille-emargement": documents.attendance_sheet_pdf,
     "pv-incident": documents.incident_report_pdf,
+    # Seed 004's other day-of documents (issue 15).
+    "pv-fraude": lambda s: documents.fraud_report_pdf(s),  # the blank model
+    "consignes-candidats": lambda s: documents.instructions_pdf(s, site_url=settings.SITE_URL),
+    "notice-eleve": lambda s: documents.student_notice_pdf(s, site_url=settings.SITE_URL),
+    "verification-salle": documents.room_check_pdf,
 }
 
 

@@ -169,8 +169,8 @@ def _close_ongoing_alerts(
 
 @transaction.atomic
 def do_archive_session_records(session: ExamSession, *, actor: User | None) -> list[SessionRecord]:
-    """The attendance sheet as lived, the PV and the timeline of a finalized session, kept
-    as PDFs with their SHA-256 until `records.retain_until`. Called by the finalization, in
+    """The attendance sheet as lived, the PV, the timeline and a PV de fraude per fraud line
+    of a finalized session, kept as PDFs with their SHA-256 until `records.retain_until`. Called by the finalization, in
     its transaction: a finalized session always has its documents."""
     if session.finalized_at is None:
         raise ValueError("Only a finalized session has documents to archive.")
@@ -186,7 +186,7 @@ def do_archive_session_records(session: ExamSession, *, actor: User | None) -> l
             created_at=now,
             retain_until=facts.retain_until,
         )
-        for kind, content in pdfs.items()
+        for kind, content in pdfs
     ]
     record_event(
         Tag.Centre.RECORDS_ARCHIVE,

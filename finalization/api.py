@@ -61,6 +61,12 @@ class LiveReportOut(Schema):
     from_live_alert: bool
 
 
+class PrefilledReportOut(Schema):
+    subcategory: str
+    description: str
+    question_number: int | None
+
+
 class LiveCandidateOut(Schema):
     candidate_id: int
     name: str
@@ -72,6 +78,10 @@ class LiveCandidateOut(Schema):
     issue_reports: list[LiveReportOut]
     record: list[str]
     notes: str
+    # What the page pre-fills: the PV d'incident's lines as reports, « Écran de fin de test
+    # vu » (Vigie showed the candidate the end of the test).
+    prefilled_reports: list[PrefilledReportOut]
+    has_seen_end_screen: bool
 
 
 class FinalizationOut(Schema):
@@ -110,8 +120,18 @@ def _finalization_out(session: ExamSession) -> dict[str, Any]:
                 ],
                 "record": [line.text for line in c.lines],
                 "notes": validation.notes_text(c.lines),
+                "prefilled_reports": [
+                    {
+                        "subcategory": i.subcategory,
+                        "description": i.description,
+                        "question_number": i.question_number,
+                    }
+                    for i in prefilled.issue_reports
+                ],
+                "has_seen_end_screen": prefilled.has_seen_end_screen,
             }
             for c in history.started
+            for prefilled in [validation.prefilled(c)]
             if c.course is not None
         ],
         "session_record": [line.text for line in history.session_lines],
@@ -187,7 +207,7 @@ class RecordOut(Schema):
 
 
 def _record_out(record: SessionRecord) -> dict[str, Any]:
-    if record.is_scan:
+    if record.by_id:
         url = reverse(
             "api:finalization_session_scan",
             kwargs={"session_id": record.session_id, "record_id": record.pk},

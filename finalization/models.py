@@ -24,6 +24,8 @@ class SessionRecord(models.Model):
         # Scans the centre attaches (finalization/scans.py), several of each if need be.
         SIGNED_ATTENDANCE = "emargement-signe", _("Feuille d'émargement signée (scan)")
         SIGNED_REPORT = "pv-signe", _("PV signé (scan)")
+        # One per « Suspicion de fraude » (C6) line of the PV, built at finalization too.
+        FRAUD_REPORT = "pv-fraude", _("PV de fraude")
 
     # PROTECT: a session with archived documents must not disappear before they expire.
     session = models.ForeignKey(ExamSession, on_delete=models.PROTECT, related_name="records")
@@ -59,6 +61,11 @@ class SessionRecord(models.Model):
 
     @property
     def is_scan(self) -> bool:
+        return self.kind in (self.Kind.SIGNED_ATTENDANCE, self.Kind.SIGNED_REPORT)
+
+    @property
+    def by_id(self) -> bool:
+        """Several of its kind per session (scans, PVs de fraude): reached by its id."""
         return self.kind not in GENERATED_KINDS
 
     @property
@@ -67,7 +74,7 @@ class SessionRecord(models.Model):
 
     @property
     def filename(self) -> str:
-        if self.is_scan:
+        if self.by_id:
             return f"{self.kind}-session-{self.session.number}-{self.pk}.{self.extension}"
         return f"{self.kind}-session-{self.session.number}.pdf"
 

@@ -20,9 +20,10 @@ from accounts.models import User
 from audit.events import describe_alert
 from certification import review
 from certification.models import AbortReason, CourseStatus, IssueReport
-from exams.documents import SessionPDF, extra_time_text, render_session
+from exams.documents import SessionPDF, extra_time_text, fraud_report_pdf, render_session
 from exams.models import ExamSession
 from finalization.models import IdentityCorrection, SessionRecord
+from invigilation.evidence import fraud_facts
 from invigilation.history import CandidateHistory, SessionHistory, session_history
 from invigilation.models import InvigilatorAccess, Note
 from lib import issue_reports
@@ -342,7 +343,14 @@ def _candidate_rows(
 
 
 def _note_line(note: Note, zone: ZoneInfo) -> str:
-    return f"{_clock(note.created_at, zone)} — {_person(note.author)} : « {note.text} »"
+    line = f"{_clock(note.created_at, zone)} — {_person(note.author)} : « {note.text} »"
+    # A line of the PV d'incident: its category, question and the action taken.
+    if note.code:
+        where = f", question {note.question_number}" if note.question_number else ""
+        line += f" ({issue_reports.code_label(note.code)}{where})"
+    if note.action_taken:
+        line += f" — Mesure prise : {note.action_taken}"
+    return line
 
 
 def _candidate_section(
@@ -471,18 +479,33 @@ BUILDERS: dict[str, Callable[[Facts], bytes]] = {
 }
 
 
-def build(session: ExamSession, archived_at: dt.datetime) -> tuple[Facts, dict[str, bytes]]:
-    """The three PDFs of a finalized session, in French."""
+def fraud_reports(facts: Facts) -> list[bytes]:
+    """A « PV de fraude » per « Suspicion de fraude » (C6) line of the PV, pre-filled as the
+    invigilator printed it: archived with the other documents (seed 004: kept 5 years)."""
+    lines = [note for entry in facts.history.candidates for note in entry.pv_lines]
+    lines.sort(key=lambda note: (note.created_at, note.pk))
+    return [
+        fraud_report_pdf(facts.session, fraud_facts(note))
+        for note in lines
+        if note.code == issue_reports.FRAUD_CODE
+    ]
+
+
+def build(session: ExamSession, archived_at: dt.datetime) -> tuple[Facts, list[tuple[str, bytes]]]:
+    """The PDFs of a finalized session, in French: the three of KINDS, then a PV de fraude
+    per fraud line."""
     with translation.override("fr"):
         facts = read_facts(session, archived_at)
-        return facts, {kind: BUILDERS[kind](facts) for kind in KINDS}
+        built = [(str(kind), BUILDERS[kind](facts)) for kind in KINDS]
+        return facts, built + [(Kind.FRAUD_REPORT.value, pdf) for pdf in fraud_reports(facts)]
 
 
 def ordered(records: list[SessionRecord]) -> list[SessionRecord]:
-    """The generated documents in KINDS order, then the scans as they were attached."""
+    """The generated documents in KINDS order, then the PVs de fraude and the scans as they
+    were archived."""
     return sorted(
         records,
-        key=lambda r: (KINDS.index(Kind(r.kind)) if not r.is_scan else len(KINDS), r.pk),
+        key=lambda r: (KINDS.index(Kind(r.kind)) if not r.by_id else len(KINDS), r.pk),
     )
 
 

@@ -19,13 +19,17 @@ from finalization import corrections
 from finalization.errors import FinalizationInvalid
 from finalization.models import current_values, display, field_label
 from invigilation.history import CandidateHistory, Line, SessionHistory
+from invigilation.models import Note
 from lib import freetext, issue_reports
 from lib.text import whole_number
 
 MAX_COMMENT = 500
 MAX_QUESTION_NUMBER = 500
-# Blank issue-report lines offered per candidate on the page (the API takes any number).
+# Blank issue-report lines offered per candidate on the page (the API takes any number),
+# after the lines of the PV d'incident the invigilators wrote during the session.
 REPORT_SLOTS = 3
+# No page has more: the PV's lines of one candidate fit in far fewer.
+MAX_SLOTS = 100
 
 
 # --- Input ------------------------------------------------------------------------------
@@ -226,7 +230,9 @@ def from_post(data: Mapping[str, Any], candidate_ids: Iterable[int]) -> Finaliza
     for candidate_id in candidate_ids:
         prefix = f"c{candidate_id}-"
         issues = []
-        for slot in range(1, REPORT_SLOTS + 1):
+        for slot in range(1, MAX_SLOTS + 1):
+            if f"{prefix}r{slot}-subcategory" not in data and slot > REPORT_SLOTS:
+                break
             code = text(f"{prefix}r{slot}-subcategory")
             if not code:
                 continue
@@ -273,10 +279,39 @@ def from_post(data: Mapping[str, Any], candidate_ids: Iterable[int]) -> Finaliza
 # --- The page, pre-filled from the session's history -------------------------------------
 
 
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
+
+
+def pv_report(note: Note) -> IssueReportInput:
+    """A line of the PV d'incident as the report it pre-fills (seed 002: the question's
+    number is carried over, nobody copies it by hand); the centre may change it."""
+    description = note.text
+    if note.action_taken:
+        description += "\n" + _("Mesure prise : %(action)s") % {"action": note.action_taken}
+    return IssueReportInput(
+        subcategory=note.code,
+        description=_shorten(description),
+        question_number=note.question_number,
+    )
+
+
+def prefilled(candidate: CandidateHistory) -> CandidateReportInput:
+    """What the page (and the API's record) offers before the centre types anything: the
+    notes in the comment, the PV's lines as reports, « Écran de fin de test vu » ticked
+    when Vigie showed the candidate the end of their test (every question answered)."""
+    assert candidate.course is not None
+    return CandidateReportInput(
+        candidate_id=candidate.candidate_id,
+        comment=notes_text(candidate.lines),
+        has_seen_end_screen=candidate.course.status == CourseStatus.COMPLETED,
+        issue_reports=[pv_report(note) for note in candidate.pv_lines],
+    )
+
+
 def notes_text(lines: list[Line]) -> str:
     """Invigilator notes as the text pre-filled in a comment (cut at the maximum length)."""
-    text = "\n".join(line.note for line in lines if line.note)
-    return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
+    return _shorten("\n".join(line.note for line in lines if line.note))
 
 
 @dataclass
@@ -296,13 +331,14 @@ class PageRow:
 
 
 def page_rows(history: SessionHistory, submitted: FinalizationInput | None) -> list[PageRow]:
-    """Fields pre-filled from the history (notes in the comment), or as submitted."""
+    """Fields pre-filled from the history (`prefilled`), or as submitted."""
     given = {r.candidate_id: r for r in submitted.reports} if submitted else {}
     rows = []
     for candidate in history.started:
-        values = given.get(candidate.candidate_id) or CandidateReportInput(
-            candidate_id=candidate.candidate_id,
-            comment="" if submitted else notes_text(candidate.lines),
+        values = given.get(candidate.candidate_id) or (
+            CandidateReportInput(candidate_id=candidate.candidate_id)
+            if submitted
+            else prefilled(candidate)
         )
         typed = next((i.correction for i in values.issue_reports if i.correction), None) or {}
         # The C1 the identity block added is shown by the block, not in a slot.
@@ -310,8 +346,9 @@ def page_rows(history: SessionHistory, submitted: FinalizationInput | None) -> l
             i
             for i in values.issue_reports
             if not (i.correction and i.subcategory == corrections.CODE)
-        ][:REPORT_SLOTS]
-        issues += [IssueReportInput(subcategory="")] * (REPORT_SLOTS - len(issues))
+        ][: MAX_SLOTS - 1]
+        blanks = max(REPORT_SLOTS - len(issues), 1 if issues else 0)
+        issues += [IssueReportInput(subcategory="")] * blanks
         assert candidate.course is not None
         current = current_values(candidate.course.candidate)
         identity = [

@@ -11,11 +11,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Permission
+from audit.models import AuditEvent
 from certification.models import CertificationCourse, LiveAlert
 from exams.access import has_centre_permission
 from exams.models import Candidate, ExamSession
 from invigilation.errors import AccessExpired, NotStarted, SessionNotSupervisable
-from invigilation.models import InvigilatorAccess
+from invigilation.evidence import EVIDENCE_TAGS
+from invigilation.models import InvigilatorAccess, Note
+from lib import issue_reports
 
 
 def is_member_invigilator(user: User, session: ExamSession) -> bool:
@@ -78,6 +81,30 @@ def access_alert_as_invigilator(user: User, alert_id: int) -> LiveAlert:
         raise Http404
     access_session_as_invigilator(user, alert.course.candidate.session_id)
     return alert
+
+
+def access_evidence_as_invigilator(user: User, event_id: int) -> AuditEvent:
+    """Something Vigie saw about a candidate's test (invigilation/evidence.py), for an
+    invigilator of its session; 404 for any other event or anyone else."""
+    event = AuditEvent.objects.filter(pk=event_id, tag__in=EVIDENCE_TAGS).first()
+    if event is None or event.session_id is None:
+        raise Http404
+    access_session_as_invigilator(user, event.session_id)
+    return event
+
+
+def access_fraud_line_as_invigilator(user: User, note_id: int) -> Note:
+    """A « Suspicion de fraude » (C6) line of the PV about a candidate, for its PV de fraude;
+    404 for any other note or anyone else."""
+    note = (
+        Note.objects.select_related("candidate", "author", "session__centre")
+        .filter(pk=note_id, code=issue_reports.FRAUD_CODE, candidate__isnull=False)
+        .first()
+    )
+    if note is None:
+        raise Http404
+    access_session_as_invigilator(user, note.session_id)
+    return note
 
 
 def started_course(candidate: Candidate) -> CertificationCourse:

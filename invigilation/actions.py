@@ -10,13 +10,17 @@ from django.utils import timezone
 from accounts import ratelimit
 from accounts.models import User
 from audit.events import record_event
+from audit.models import AuditEvent
 from audit.tags import Tag
 from certification.actions import do_end_by_invigilator
 from certification.errors import AlreadyHandled
 from certification.models import CertificationCourse, CourseStatus
 from exams.models import Candidate, ExamSession
 from invigilation import errors as e
+from invigilation.evidence import EVIDENCE_TAGS, evidence, pv_text
+from invigilation.forms import PvLine
 from invigilation.models import InvigilatorAccess, Note, Watcher
+from lib import issue_reports
 from live.events import publish_on_commit, session_group
 
 SUPERVISE_LIMIT = 10  # per account, in ratelimit.WINDOW (15 minutes)
@@ -70,17 +74,83 @@ def do_enter_as_member(user: User, session: ExamSession, *, ip: str | None) -> N
 
 @transaction.atomic
 def do_add_note(
-    session: ExamSession, *, author: User, text: str, candidate: Candidate | None = None
+    session: ExamSession,
+    *,
+    author: User,
+    text: str,
+    candidate: Candidate | None = None,
+    line: PvLine | None = None,
 ) -> Note:
-    note = Note.objects.create(session=session, candidate=candidate, author=author, text=text)
+    """A note on the session or a candidate; with a category (`line`), a line of the PV the
+    finalization pre-fills (a category is about one candidate)."""
+    line = line or PvLine()
+    if line.code and candidate is None:
+        raise e.PvLineWithoutCandidate
+    note = Note.objects.create(
+        session=session,
+        candidate=candidate,
+        author=author,
+        text=text,
+        code=line.code,
+        question_number=line.question_number,
+        action_taken=line.action_taken,
+    )
     record_event(
         Tag.Invigilator.NOTE_ADD,
         actor=author,
         session=session,
         candidate=candidate.pk if candidate else None,
         note=note.pk,
+        code=line.code,
+        question_number=line.question_number,
     )
     _session_event(session, "note")
+    if candidate is not None and line.code:
+        publish_on_commit(
+            [session_group(session.pk)],
+            {"type": "candidate", "op": "pv_line", "candidate_id": candidate.pk},
+        )
+    return note
+
+
+@transaction.atomic
+def do_evidence_to_pv(candidate: Candidate, event: AuditEvent, *, actor: User) -> Note:
+    """« Ajouter au PV »: what Vigie saw becomes a line of the candidate's PV, with its
+    category and question number. Two taps (two invigilators, a double tap on a bad
+    network) make one line: the second gets the first's, and nothing is recorded again."""
+    if event.tag not in EVIDENCE_TAGS or event.data.get("candidate") != candidate.pk:
+        raise e.NotEvidence
+    # One line per event: the candidate's row is locked so a second tap waits, then finds it.
+    Candidate.objects.select_for_update().filter(pk=candidate.pk).first()
+    existing = Note.objects.filter(evidence=event).first()
+    if existing is not None:
+        return existing
+    item = evidence(event, candidate)
+    note = Note.objects.create(
+        session=candidate.session,
+        candidate=candidate,
+        author=actor,
+        text=pv_text(item),
+        code=item.code,
+        question_number=item.question_number
+        if issue_reports.BY_CODE[item.code].needs_question_number
+        else None,
+        evidence=event,
+    )
+    record_event(
+        Tag.Invigilator.PV_LINE_ADD,
+        actor=actor,
+        session=candidate.session,
+        candidate=candidate.pk,
+        note=note.pk,
+        evidence=event.pk,
+        code=note.code,
+        question_number=item.question_number,
+    )
+    publish_on_commit(
+        [session_group(candidate.session_id)],
+        {"type": "candidate", "op": "pv_line", "candidate_id": candidate.pk},
+    )
     return note
 
 

@@ -19,11 +19,12 @@ from invigilation import actions
 from invigilation.access import (
     access_alert_as_invigilator,
     access_candidate_as_invigilator,
+    access_evidence_as_invigilator,
     access_session_as_invigilator,
     access_session_as_member,
     started_course,
 )
-from invigilation.forms import clean_note_text
+from invigilation.forms import clean_note_text, clean_pv_line
 from invigilation.state import session_state
 from lib.errors import Refusal
 from lib.freetext import Line, Lines
@@ -52,6 +53,18 @@ class ValidateIn(Schema):
 class NoteIn(Schema):
     text: Lines
     candidate_id: Id | None = None
+    # A line of the candidate's PV d'incident: its category (C1…E12), the question (E…),
+    # the action taken. Without a category, a plain note.
+    code: Line = ""
+    question_number: StrictInt | None = None
+    action_taken: Line = ""
+
+
+class PvLineOut(Schema):
+    detail: str
+    note_id: int
+    code: str
+    question_number: int | None
 
 
 class Done(Schema):
@@ -302,8 +315,30 @@ def add_note(request: HttpRequest, session_id: Id, payload: NoteIn) -> dict[str,
         if candidate.session_id != session.pk:
             raise Refusal(message=_("Ce candidat n'appartient pas à cette session."))
     text = clean_note_text(payload.text)
-    actions.do_add_note(session, author=user, text=text, candidate=candidate)
+    line = clean_pv_line(payload.code, payload.question_number, payload.action_taken)
+    actions.do_add_note(session, author=user, text=text, candidate=candidate, line=line)
     return {"detail": str(_("ok"))}
+
+
+@router.post(
+    "/candidates/{candidate_id}/evidence/{event_id}/pv",
+    response=PvLineOut,
+    url_name="invigilation_evidence_pv",
+)
+def evidence_to_pv(request: HttpRequest, candidate_id: Id, event_id: Id) -> dict[str, Any]:
+    """« Ajouter au PV »: something Vigie saw (`evidence` in the state's rows) becomes a line
+    of the candidate's PV d'incident; calling it again gives the same line."""
+    user = _user(request)
+    candidate = access_candidate_as_invigilator(user, candidate_id)
+    note = actions.do_evidence_to_pv(
+        candidate, access_evidence_as_invigilator(user, event_id), actor=user
+    )
+    return {
+        "detail": str(_("Ajouté au PV d'incident.")),
+        "note_id": note.pk,
+        "code": note.code,
+        "question_number": note.question_number,
+    }
 
 
 @router.post("/sessions/{session_id}/messages", response=Done, url_name="invigilation_message")

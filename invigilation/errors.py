@@ -55,3 +55,16 @@ class NotStarted(Refusal):
     """An action on a candidate's test (end, suspend, resume) before the test exists."""
 
     message = _("Ce candidat n'a pas commencé son test.")
+
+
+class NotEvidence(Refusal):
+    """An audit event that is not something Vigie saw about this candidate's test."""
+
+    status, code = 404, "not_evidence"
+    message = _("Cet élément n'est pas un constat sur le test de ce candidat.")
+
+
+class PvLineWithoutCandidate(Refusal):
+    message = _(
+        "Une ligne du PV avec une catégorie concerne un candidat : ajoutez-la depuis sa ligne."
+    )

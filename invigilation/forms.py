@@ -1,10 +1,13 @@
+from dataclasses import dataclass
+
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lib import issue_reports
 from lib.errors import Refusal
 from lib.freetext import FreeTextForm
-from lib.text import has_control_characters
+from lib.text import has_control_characters, whole_number
 
 
 class SuperviseForm(FreeTextForm, forms.Form):
@@ -35,3 +38,52 @@ def clean_note_text(text: str) -> str:
     if has_control_characters(text, multiline=True):
         raise Refusal(message=_("La note contient des caractères non autorisés."))
     return text
+
+
+ACTION_MAX_LENGTH = 500
+MAX_QUESTION_NUMBER = 500
+
+
+@dataclass(frozen=True)
+class PvLine:
+    """What makes a note a line of the PV: its category, the question (E…), the action."""
+
+    code: str = ""
+    question_number: int | None = None
+    action_taken: str = ""
+
+
+def clean_pv_line(code: str, question_number: object, action_taken: str) -> PvLine:
+    """A note's category from the one catalogue, the question's number for a problem on a
+    question (E…, required as on the paper PV), the action taken; a refusal in the
+    invigilator's words otherwise. No category: a plain note (no number, no action)."""
+    code = code.strip().upper()
+    action = action_taken.strip()
+    raw = str(question_number).strip() if question_number not in (None, "") else ""
+    if not code:
+        if raw or action:
+            raise Refusal(message=_("Choisissez la catégorie de la ligne du PV."))
+        return PvLine()
+    known = issue_reports.get(code)
+    if known is None:
+        raise Refusal(message=_("Choisissez une catégorie de la liste (C1 à C8, E1 à E12)."))
+    number = None
+    if known.needs_question_number:
+        number = whole_number(raw)
+        if number is None or not 1 <= number <= MAX_QUESTION_NUMBER:
+            raise Refusal(
+                message=_(
+                    "%(code)s : indiquez le numéro de la question concernée (entre 1 et %(max)s)."
+                )
+                % {"code": known.code, "max": MAX_QUESTION_NUMBER}
+            )
+    elif raw:
+        raise Refusal(
+            message=_("%(code)s ne concerne pas une question : laissez le numéro vide.")
+            % {"code": known.code}
+        )
+    if len(action) > ACTION_MAX_LENGTH:
+        raise Refusal(message=_("La mesure prise compte 500 caractères au maximum."))
+    if has_control_characters(action, multiline=True):
+        raise Refusal(message=_("La mesure prise contient des caractères non autorisés."))
+    return PvLine(known.code, number, action)

@@ -132,6 +132,12 @@ class CandidateHistory:
         """Alerts nobody decided on, closed by the finalization."""
         return [e for e in self.events if e.tag == Tag.Centre.ALERT_CLOSE]
 
+    @property
+    def pv_lines(self) -> list[Note]:
+        """The lines of the PV d'incident the invigilators wrote or made from evidence: each
+        pre-fills one of the finalization's reports."""
+        return [note for note in self.notes if note.code]
+
     @cached_property
     def lines(self) -> list[Line]:
         """What the invigilators recorded: decisions, alerts still waiting, notes; in order."""
@@ -150,8 +156,15 @@ def _lines(events: list[AuditEvent], pending: list[LiveAlert], notes: list[Note]
     lines += [
         Line(a.created_at, describe_pending_alert(a.kind, a.question_number)) for a in pending
     ]
+    # A line of the PV (a note with a category) pre-fills a report of its own, not the
+    # comment (CandidateHistory.pv_lines).
     lines += [
-        Line(n.created_at, describe_note(_full_name(n.author), n.text), n.text) for n in notes
+        Line(
+            n.created_at,
+            describe_note(_full_name(n.author), n.text, code=n.code, question=n.question_number),
+            "" if n.code else n.text,
+        )
+        for n in notes
     ]
     return sorted(lines, key=lambda line: line.at)
 

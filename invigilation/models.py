@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
 from exams.models import Candidate, ExamSession
 
 
@@ -51,7 +52,11 @@ class Watcher(models.Model):
 
 
 class Note(models.Model):
-    """The digital « PV d'incident »: a note on the session or on one candidate."""
+    """The digital « PV d'incident »: a note on the session or on one candidate.
+
+    A note with a `code` (C1…E12, lib/issue_reports.py) is a line of the PV: typed by the
+    invigilator, or made in one tap from what Vigie saw (`evidence`, at most one line per
+    event). The finalization pre-fills the candidate's reports with these lines."""
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="notes")
     # RESTRICT: unenrolling the candidate a note is about would take the note out of the PV
@@ -62,6 +67,16 @@ class Note(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(_("catégorie"), max_length=4, blank=True)
+    # Required for a problem on a question (E…), as on the paper PV.
+    question_number = models.PositiveSmallIntegerField(
+        _("numéro de la question"), null=True, blank=True
+    )
+    action_taken = models.TextField(_("mesure prise"), max_length=500, blank=True)
+    # The audit event this line was made from; unique, so two taps make one line.
+    evidence = models.OneToOneField(
+        AuditEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="pv_line"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -19,6 +19,7 @@ from certification.models import (
     MessageReceipt,
 )
 from exams.models import TEST_DURATION, Candidate, ExamSession
+from invigilation.evidence import Evidence, session_evidence
 from invigilation.history import session_history
 from invigilation.models import Note, Watcher
 from invigilation.rows import row_actions
@@ -98,8 +99,45 @@ def _alert(alert: LiveAlert | None, now: dt.datetime) -> dict[str, Any] | None:
     return data
 
 
+def _note(note: Note, zone: Any) -> dict[str, Any]:
+    return {
+        "author": _name(note.author),
+        "at": timezone.localtime(note.created_at, zone).strftime("%H:%M"),
+        "text": note.text,
+        # A line of the PV (issue 15): its category, question and the action taken.
+        "code": note.code,
+        "code_label": issue_reports.code_label(note.code) if note.code else "",
+        "question_number": note.question_number,
+        "action_taken": note.action_taken,
+        "fraud": note.code == issue_reports.FRAUD_CODE,
+        "id": note.pk,
+    }
+
+
+def _evidence(items: list[Evidence], notes: list[Note], zone: Any) -> list[dict[str, Any]]:
+    """What Vigie saw, newest first, each with the PV line it became (if any)."""
+    in_pv = {note.evidence_id: note for note in notes if note.evidence_id}
+    return [
+        {
+            "id": item.event.pk,
+            "at": timezone.localtime(item.event.at, zone).strftime("%H:%M"),
+            "kind": item.kind,
+            "text": item.text,
+            "question_number": item.question_number,
+            "code": item.code,
+            "code_label": item.code_label,
+            "in_pv": item.event.pk in in_pv,
+        }
+        for item in reversed(items)
+    ]
+
+
 def _row(
-    candidate: Candidate, alerts: dict[str, LiveAlert], notes: list[Note], now: dt.datetime
+    candidate: Candidate,
+    alerts: dict[str, LiveAlert],
+    notes: list[Note],
+    now: dt.datetime,
+    evidence: list[Evidence] | None = None,
 ) -> dict[str, Any]:
     zone = candidate.session.zone
     course = getattr(candidate, "course", None)
@@ -124,14 +162,8 @@ def _row(
         "total": engine.TEST_LENGTH,
         "alert": _alert(alerts.get("question"), now),
         "companion_alert": _alert(alerts.get("companion"), now),
-        "notes": [
-            {
-                "author": _name(n.author),
-                "at": timezone.localtime(n.created_at, zone).strftime("%H:%M"),
-                "text": n.text,
-            }
-            for n in notes
-        ],
+        "notes": [_note(n, zone) for n in notes],
+        "evidence": _evidence(evidence or [], notes, zone),
         "started_at": None,
         "theoretical_end": None,
         "theoretical_end_iso": None,
@@ -260,11 +292,12 @@ def candidate_rows(
         note_query = note_query.filter(candidate_id__in=ids)
     for note in note_query.select_related("author"):
         notes.setdefault(note.candidate_id, []).append(note)
+    seen = session_evidence(session, candidates)
     rows = []
     for candidate in candidates:
         course = getattr(candidate, "course", None)
         ongoing = {a.kind: a for a in getattr(course, "ongoing", [])} if course else {}
-        row = _row(candidate, ongoing, notes.get(candidate.pk, []), now)
+        row = _row(candidate, ongoing, notes.get(candidate.pk, []), now, seen.get(candidate.pk, []))
         # Its place among the session's candidates by name: rows fetched one at a time
         # find their place in the page's list (attention first, then this key).
         row["sort_key"] = (

@@ -15,6 +15,7 @@ urlpatterns = [
     path(session + "entrer/", views.enter_as_member, name="enter_as_member"),
     path(session + "quitter/", views.leave, name="leave"),
     path(session + "kit.pdf", views.kit, name="kit"),
+    path(session + "pv-fraude/<id:note_id>.pdf", views.fraud_report, name="fraud_report"),
     # The live page's fragments (htmx): rows, and the actions that give their row back.
     path(session + "lignes/", views.rows, name="rows"),
     path(session + "notes/", views.session_note, name="session_note"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path(candidate + "autoriser-reprise/", views.authorize_resume, name="resume"),
     path(candidate + "terminer/", views.end_test, name="end"),
     path(candidate + "notes/", views.candidate_note, name="note"),
+    path(candidate + "constats/<id:event_id>/au-pv/", views.evidence_to_pv, name="evidence_pv"),
     path(alert + "valider/", views.validate_alert, name="validate"),
     path(alert + "refuser/", views.refuse_alert, name="refuse"),
     path(alert + "extension/", views.confirm_companion, name="companion"),

@@ -26,12 +26,15 @@ from invigilation import actions
 from invigilation.access import (
     access_alert_as_invigilator,
     access_candidate_as_invigilator,
+    access_evidence_as_invigilator,
+    access_fraud_line_as_invigilator,
     access_session_as_invigilator,
     access_session_as_member,
     has_entered,
     started_course,
 )
-from invigilation.forms import SuperviseForm, clean_note_text
+from invigilation.evidence import fraud_facts
+from invigilation.forms import SuperviseForm, clean_note_text, clean_pv_line
 from invigilation.rows import row_tags, shows_countdown
 from invigilation.state import (
     candidate_rows,
@@ -43,6 +46,7 @@ from invigilation.state import (
     timeline_since,
     watchers,
 )
+from lib import issue_reports
 from lib.errors import Refusal
 
 
@@ -100,6 +104,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         # Seed 001: « Extension obligatoire » with where to install it, as candidates read it.
         "companion_chrome_url": settings.COMPANION_CHROME_URL,
         "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
+        "pv_categories": issue_reports.category_choices(),
     }
     return render(request, "invigilation/session.html", context)
 
@@ -143,6 +148,28 @@ def kit(request: HttpRequest, session_id: int) -> HttpResponse:
         content_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="kit-surveillant-{session.number}.pdf"'
+        },
+    )
+
+
+@login_required
+def fraud_report(request: HttpRequest, session_id: int, note_id: int) -> HttpResponse:
+    """« PV de fraude » of a C6 line, pre-filled, to print and have signed."""
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+        note = access_fraud_line_as_invigilator(user, note_id)
+    except Refusal as error:
+        return _refused(request, error)
+    if note.session_id != session.pk:
+        raise Http404
+    return HttpResponse(
+        documents.fraud_report_pdf(session, fraud_facts(note)),
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="pv-fraude-session-{session.number}-{note.pk}.pdf"'
+            )
         },
     )
 
@@ -196,6 +223,7 @@ def _fragment(
         "counts": session_counts(session) if counts else None,
         "flash": flash,
         "notes_open": notes_open,
+        "pv_categories": issue_reports.category_choices(),
         "oob": True,
         "new_lines": new_lines,
         "journal_mark": mark,
@@ -335,9 +363,15 @@ def _end(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
 
 
 def _note(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    """A note on the candidate; with a category, a line of their PV d'incident."""
     text = clean_note_text(request.POST.get("text", ""))
-    actions.do_add_note(candidate.session, author=user, text=text, candidate=candidate)
-    return None
+    line = clean_pv_line(
+        request.POST.get("code", ""),
+        request.POST.get("question_number", ""),
+        request.POST.get("action_taken", ""),
+    )
+    actions.do_add_note(candidate.session, author=user, text=text, candidate=candidate, line=line)
+    return _("Ligne ajoutée au PV d'incident.") if line.code else None
 
 
 confirm_presence = _candidate_action(_confirm)
@@ -347,6 +381,38 @@ end_test = _candidate_action(_end)
 
 
 candidate_note = _candidate_action(_note, opens_notes=True)
+
+
+@login_required
+@require_POST
+def evidence_to_pv(
+    request: HttpRequest, session_id: int, candidate_id: int, event_id: int
+) -> HttpResponse:
+    """« Ajouter au PV » on one thing Vigie saw: the candidate's row comes back."""
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+        candidate = access_candidate_as_invigilator(user, candidate_id)
+    except Refusal as error:
+        return _refused_fragment(error)
+    if candidate.session_id != session.pk:
+        raise Http404
+    status, flash = 200, None
+    try:
+        note = actions.do_evidence_to_pv(
+            candidate, access_evidence_as_invigilator(user, event_id), actor=user
+        )
+    except Refusal as error:
+        status, flash = error.status, (str(error.message), False)
+    else:
+        flash = (
+            _("Ajouté au PV d'incident de %(name)s (%(code)s).")
+            % {"name": _full_name(candidate), "code": note.code},
+            True,
+        )
+    return _fragment(
+        request, session, rows=candidate_rows(session, [candidate.pk]), flash=flash, status=status
+    )
 
 
 def _alert_action(

@@ -147,6 +147,20 @@ CODES: list[IssueCode] = [
 ]
 
 BY_CODE: dict[str, IssueCode] = {code.code: code for code in CODES}
+
+# What Vigie saw during the test, as the line of the PV it becomes in one tap
+# (invigilation/evidence.py). Seed 002: a timed question the candidate with extra time could
+# not finish is an E8 with its number; leaving a focus-mode frame is E10; the rest is noted
+# as a non-blocking incident, technical (extension lost, resume, time added) or not.
+EVIDENCE_CODES: dict[str, str] = {
+    "focus_leave": "E10",
+    "timeout_extra_time": "E8",
+    "timeout": "C8",
+    "companion_lost": "C7",
+    "resume": "C7",
+    "time_added": "C7",
+}
+FRAUD_CODE = "C6"
 CATEGORY_LABELS: dict[str, Promise] = {category.code: category.label for category in CATEGORIES}
 
 

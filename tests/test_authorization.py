@@ -99,6 +99,10 @@ OPERATIONS = {
         f"/api/invigilation/alerts/{t.alert.pk}/refuse",
         {},
     ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/evidence/{event_id}/pv"): lambda t, _p: (
+        f"/api/invigilation/candidates/{t.running.pk}/evidence/{t.evidence.pk}/pv",
+        {},
+    ),
     ("post", "/api/invigilation/sessions/{session_id}/notes"): lambda t, _p: (
         f"/api/invigilation/sessions/{t.session.pk}/notes",
         {"text": "Incident", "candidate_id": t.running.pk},
@@ -205,7 +209,7 @@ def test_it_covers_every_invigilation_operation_of_the_openapi_schema(client):
     }
     assert operations == set(OPERATIONS)
     for method, path in operations:
-        url = path.format(session_id=1, candidate_id=1, alert_id=1)
+        url = path.format(session_id=1, candidate_id=1, alert_id=1, event_id=1)
         response = getattr(client, method)(url, {}, content_type="application/json")
         assert response.status_code == 401, (method, path)
 

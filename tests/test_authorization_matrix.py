@@ -390,6 +390,24 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: Note.objects.filter(candidate=w.a.running, text="Incident").exists(),
     ),
+    ("get", "surveillance/sessions/<id:session_id>/pv-fraude/<id:note_id>.pdf"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/pv-fraude/{w.a.fraud_line.pk}.pdf"
+        ),
+        only(*ROOM),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/constats/<id:event_id>/au-pv/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}"
+            f"/constats/{w.a.evidence.pk}/au-pv/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: Note.objects.filter(evidence=w.a.evidence, code="E10").exists(),
+    ),
     ("post", "surveillance/sessions/<id:session_id>/signalements/<id:alert_id>/valider/"): Entry(
         lambda w: Call(
             f"/surveillance/sessions/{w.a.session.pk}/signalements/{w.a.alert.pk}/valider/",
@@ -779,6 +797,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/invigilation/alerts/{w.a.alert.pk}/refuse", json={}),
         only(*ROOM),
     ),
+    ("post", "/api/invigilation/candidates/{candidate_id}/evidence/{event_id}/pv"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/candidates/{w.a.running.pk}/evidence/{w.a.evidence.pk}/pv",
+            json={},
+        ),
+        only(*ROOM),
+    ),
     ("post", "/api/invigilation/sessions/{session_id}/notes"): Entry(
         lambda w: Call(
             f"/api/invigilation/sessions/{w.a.session.pk}/notes",
@@ -1127,11 +1152,11 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 4 pages, the state and 17 actions (a centre member's « Surveiller cette session » is
-    # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
-    # session, suspend and resume one test, send a message; issue 16's claim on an alert),
-    # and the live page's 12 fragments (its rows, 11 actions)
-    assert len(ROOM_KEYS) == 4 + 1 + 17 + 12
+    # 5 pages (the PV de fraude of a fraud line among them), the state and 17 actions (a centre member's « Surveiller cette session » is
+    # one page and one action; issue 15's incidents are 7: add time, suspend and resume the
+    # session, suspend and resume one test, send a message, evidence into the PV), and the
+    # live page's 12 fragments (its rows, 11 actions)
+    assert len(ROOM_KEYS) == 5 + 1 + 17 + 12
     assert len(FRAGMENTS) == 12
 
 

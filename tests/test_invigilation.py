@@ -696,8 +696,8 @@ def test_it_reads_the_state_in_a_constant_number_of_queries(
     assert len(many) == len(few), [q["sql"] for q in many]
     # 11 (the session's own notes are read apart: the journal fragment shows them alone),
     # and 3 since issue 15: the time added (its reasons), the room's suspension, the
-    # messages with who read them.
-    assert len(many) <= 14, [q["sql"] for q in many]
+    # messages with who read them; 1 more for what Vigie saw (the rows' evidence, issue 15).
+    assert len(many) <= 15, [q["sql"] for q in many]
     assert login(invigilator).get(f"{API}/sessions/{large.pk}/state").status_code == 404
 
 
@@ -946,9 +946,19 @@ def test_it_adds_notes_per_candidate_and_per_session(
     assert state["session_notes"] == [
         {"author": "Alice Martin", "at": "14:05", "text": "Alarme incendie à 14 h 05"}
     ]
-    assert _row(state, candidate)["notes"] == [
-        {"author": "Alice Martin", "at": "14:05", "text": "Arrivé en retard"}
-    ]
+    (note,) = _row(state, candidate)["notes"]
+    # A plain note: no category, so no line of the PV (tests/test_evidence_pv.py).
+    assert note == {
+        "author": "Alice Martin",
+        "at": "14:05",
+        "text": "Arrivé en retard",
+        "code": "",
+        "code_label": "",
+        "question_number": None,
+        "action_taken": "",
+        "fraud": False,
+        "id": Note.objects.get(candidate=candidate).pk,
+    }
     assert events == [(f"session-{session.pk}", {"type": "session", "op": "note"})] * 2
     audit = AuditEvent.objects.filter(tag="invigilator:note:add").order_by("id")
     assert [(e.actor, e.data["candidate"]) for e in audit] == [(alice, None), (alice, candidate.pk)]

@@ -271,7 +271,7 @@ def test_it_keeps_the_archived_content_when_the_data_changes_later(login, day, c
     assert after == before
     assert downloaded.content == before["proces-verbal"][0]
     assert "DUPONT Léa" in _text(downloaded.content)
-    _facts, rebuilt = records.build(session, FINALIZED_AT)
+    rebuilt = dict(records.build(session, FINALIZED_AT)[1])
     assert "RENOMMÉE Léa" in _text(rebuilt["proces-verbal"])
 
 
@@ -283,7 +283,7 @@ def test_it_prints_in_french_whatever_the_language_of_the_page(day):
 
     with translation.override("en"):
         english = str(AbortReason.TECHNICAL.label)
-        _facts, built = records.build(session, FINALIZED_AT)
+        built = dict(records.build(session, FINALIZED_AT)[1])
 
     text = _compact(_text(built["proces-verbal"]) + _text(built["deroulement"]))
     assert english != "Problème technique"

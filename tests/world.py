@@ -29,6 +29,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Centre, User
+from audit.events import record_event
+from audit.models import AuditEvent
+from audit.tags import Tag
 from certification import actions as test_actions
 from certification import engine
 from certification.bank import Bank
@@ -37,7 +40,7 @@ from exams.models import Candidate, ExamSession
 from finalization import validation
 from finalization.actions import do_attach_scan, do_finalize_session
 from finalization.models import SessionRecord
-from invigilation.models import InvigilatorAccess
+from invigilation.models import InvigilatorAccess, Note
 from jury.actions import do_publish_session
 from results.models import Certificate
 from tests.factories import (
@@ -88,6 +91,10 @@ class Target:
     running: Candidate
     alert: LiveAlert
     companion: LiveAlert
+    # Something Vigie saw about the running test (a focus-mode frame left), to put in the PV.
+    evidence: AuditEvent
+    # A « Suspicion de fraude » line of the PV about the running test (its PV de fraude).
+    fraud_line: Note
 
 
 def build_target(session: ExamSession, runner: User, absent: Candidate | None = None) -> Target:
@@ -109,7 +116,18 @@ def build_target(session: ExamSession, runner: User, absent: Candidate | None = 
     companion = LiveAlert.objects.create(
         course=CertificationCourse.objects.get(candidate=running), kind=LiveAlert.Kind.COMPANION
     )
-    return Target(session, absent, confirmed, running, alert, companion)
+    evidence = record_event(
+        Tag.Candidate.FOCUS_LEAVE,
+        actor=runner,
+        session=session,
+        candidate=running.pk,
+        item="1.1-000",
+        question_number=1,
+    )
+    fraud_line = Note.objects.create(
+        session=session, candidate=running, author=runner, text="Téléphone", code="C6"
+    )
+    return Target(session, absent, confirmed, running, alert, companion, evidence, fraud_line)
 
 
 def suspended_room(session: ExamSession) -> ExamSession:

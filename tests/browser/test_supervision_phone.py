@@ -108,7 +108,8 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
     expect(phone.locator("li.candidate")).to_have_count(len(Status))
     for status, candidate in made.items():
         row = _row(phone, candidate)
-        row.locator("summary").click()  # the notes, open
+        for summary in row.locator("summary").all():
+            summary.click()  # the notes and the form of a line of the PV, open
         expect(row).to_be_visible()
         box = row.bounding_box()
         assert box and box["x"] + box["width"] <= WIDTH, (status, box)
