@@ -262,7 +262,11 @@ def do_remove_scan(
         raise errors.NotFinalized
     if locked.published_at is not None:
         raise errors.ScanLocked
-    record = records.get_scan(locked, record_id)  # 404 for another session's or a generated one
+    # 404 for another session's record or a generated one: get_scan also reaches the PVs de
+    # fraude (several per session, so by id), which are generated and never removed.
+    record = records.get_scan(locked, record_id)
+    if not record.is_scan:
+        raise Http404
     deleted, _rows = SessionRecord.objects.filter(pk=record.pk).delete()
     if not deleted:  # removed by someone else meanwhile
         raise Http404

@@ -525,6 +525,7 @@ def get(session: ExamSession, kind: str) -> SessionRecord:
 
 
 def get_scan(session: ExamSession, record_id: int) -> SessionRecord:
+    """A record reached by its id (a scan or a PV de fraude), for download."""
     record = session.records.filter(pk=record_id).exclude(kind__in=KINDS).first()
     if record is None:
         raise Http404
