@@ -24,6 +24,7 @@ WIDTH, HEIGHT = 360, 740
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--label", required=True)
+    parser.add_argument("--screenshots", help="a folder for full-page screenshots")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="vigie-height-")
     os.environ["DATABASE_URL"] = f"sqlite:///{folder}/vigie.sqlite3"
@@ -85,6 +86,10 @@ def main() -> None:
                 "Math.max(...[...document.querySelectorAll('body *')]"
                 ".map(e => e.getBoundingClientRect().right))"
             )
+            if args.screenshots:
+                page.screenshot(
+                    path=f"{args.screenshots}/es-{args.label}-{state}.png", full_page=True
+                )
             results[state] = {
                 "height_px": height,
                 "screens": round(height / HEIGHT, 2),

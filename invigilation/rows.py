@@ -168,3 +168,26 @@ def row_tags(row: Mapping[str, Any]) -> list[Tag]:
 def shows_countdown(row: Mapping[str, Any]) -> bool:
     """The remaining time is shown while the test runs."""
     return bool(row.get("theoretical_end_iso")) and Status(row["status"]) not in ENDED
+
+
+class Group(StrEnum):
+    """The room at a glance (issue 16): each row in one group, counted in the page's bar and
+    used as its filter chips."""
+
+    TO_HANDLE = "to_handle"  # an alert, time over, or suspended: waiting for a decision
+    NOT_CONFIRMED = "not_confirmed"
+    CONFIRMED = "confirmed"  # present, not started yet
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+def row_group(row: Mapping[str, Any]) -> Group:
+    status = Status(row["status"])
+    if status in ENDED:
+        return Group.ENDED
+    if status in RUNNING:
+        waiting = row.get("alert") or row.get("companion_alert") or row.get("time_over")
+        if waiting or status == Status.SUSPENDED:
+            return Group.TO_HANDLE
+        return Group.RUNNING
+    return Group.NOT_CONFIRMED if status == Status.NOT_CONFIRMED else Group.CONFIRMED

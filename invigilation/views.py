@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -41,7 +41,7 @@ from invigilation.forms import (
     clean_note_text,
     form_error,
 )
-from invigilation.rows import main_action, row_tags, shows_countdown
+from invigilation.rows import Group, main_action, row_group, row_tags, shows_countdown
 from invigilation.state import (
     candidate_rows,
     room_state,
@@ -108,6 +108,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "rows_url": reverse("invigilation:rows", args=[session.pk]),
         "ws_path": f"/ws/surveillance/{session.pk}/",
         "kit_url": reverse("invigilation:kit", args=[session.pk]),
+        "groups": GROUPS,
     }
     return render(request, "invigilation/session.html", context)
 
@@ -155,6 +156,16 @@ def kit(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
+# The bar's filter chips, in the order of urgency (issue 16).
+GROUPS = (
+    (Group.TO_HANDLE.value, gettext_lazy("À traiter")),
+    (Group.RUNNING.value, gettext_lazy("En cours")),
+    (Group.NOT_CONFIRMED.value, gettext_lazy("Non confirmés")),
+    (Group.CONFIRMED.value, gettext_lazy("Présents")),
+    (Group.ENDED.value, gettext_lazy("Terminés")),
+)
+
+
 def _decorated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The state's rows with what the row template shows: tags (invigilation/rows.py),
     the countdown, the name as said aloud."""
@@ -163,6 +174,7 @@ def _decorated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             **row,
             "tags": row_tags(row),
             "main": main_action(row),
+            "group": row_group(row).value,
             "countdown": shows_countdown(row),
             "name": f"{row['first_name']} {row['last_name']}",
         }

@@ -10,10 +10,12 @@ from invigilation.rows import (
     ENDED,
     RUNNING,
     Action,
+    Group,
     Status,
     Tag,
     main_action,
     row_actions,
+    row_group,
     row_tags,
     shows_countdown,
 )
@@ -177,3 +179,33 @@ def test_it_tags_time_over_focus_lost_and_timed_out_answers():
 @pytest.mark.parametrize("status", list(Status))
 def test_it_counts_down_only_while_the_test_runs(status):
     assert shows_countdown(_row(status)) == (status in RUNNING)
+
+
+GROUPS: list[tuple[Status, dict[str, Any], Group]] = [
+    (Status.NOT_CONFIRMED, {}, Group.NOT_CONFIRMED),
+    (Status.CONFIRMED, {}, Group.CONFIRMED),
+    (Status.STARTED, {}, Group.RUNNING),
+    (Status.STARTED, {"time_over": True}, Group.TO_HANDLE),
+    (Status.ALERT, {"alert": ALERT}, Group.TO_HANDLE),
+    (Status.COMPANION, {"companion_alert": COMPANION}, Group.TO_HANDLE),
+    (Status.RESUME_AUTHORIZED, {}, Group.RUNNING),
+    (Status.SUSPENDED, {}, Group.TO_HANDLE),
+    (Status.COMPLETED, {"time_over": True}, Group.ENDED),
+    (Status.ENDED_BY_INVIGILATOR, {}, Group.ENDED),
+    (Status.ENDED_DUE_TO_FINALIZATION, {}, Group.ENDED),
+]
+
+
+def test_it_puts_every_status_in_a_group_of_the_bar():
+    assert {status for status, _marks, _group in GROUPS} == set(Status)
+
+
+@pytest.mark.parametrize(
+    ("status", "marks", "expected"),
+    GROUPS,
+    ids=[f"{s.value}-{'-'.join(m) or 'plain'}" for s, m, _e in GROUPS],
+)
+def test_it_counts_each_row_in_one_group_those_waiting_for_a_decision_first(
+    status, marks, expected
+):
+    assert row_group(_row(status, **marks)) == expected

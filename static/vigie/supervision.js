@@ -122,7 +122,8 @@
     var elt = event.detail.elt, xhr = event.detail.xhr;
     if (!elt.closest || !xhr || xhr.status === 403 || xhr.status === 404 || xhr.status === 412) { return; }
     var dialog = elt.closest("dialog.action-dialog");
-    var text = flashOf(xhr), ok = event.detail.successful;
+    // Not `successful`: a refusal (409…) is swapped like a success (its row comes back).
+    var text = flashOf(xhr), ok = xhr.status < 400;
     if (dialog && !ok) {
       var error = dialog.querySelector(".dialog-error");
       error.textContent = text; error.hidden = false;
@@ -174,7 +175,7 @@
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
     var bulk = elt.closest && (elt.closest(".selection-action") || (elt.closest("form") && elt.closest("form").querySelector("input[name=ids][type=hidden]")));
-    if (bulk && event.detail.successful) { picked = {}; updateSelection(); }
+    if (bulk && event.detail.xhr && event.detail.xhr.status < 400) { picked = {}; updateSelection(); }
   });
 
   document.body.addEventListener("htmx:afterSettle", settle);
@@ -211,14 +212,28 @@
     }
   }
 
+  /* The search and the bar's chips (one group at a time, or all); each chip counts its
+     rows, whatever the filters. */
+  var group = "";
   function filter() {
-    var q = fold($("search").value);
+    var q = fold($("search").value), counts = {};
     list.querySelectorAll("li.candidate").forEach(function (row) {
       var first = fold(row.dataset.first), last = fold(row.dataset.last);
-      row.hidden = !!q && !(first.indexOf(q) === 0 || last.indexOf(q) === 0 ||
-        (first + " " + last).indexOf(q) === 0 || (last + " " + first).indexOf(q) === 0);
+      counts[row.dataset.group] = (counts[row.dataset.group] || 0) + 1;
+      row.hidden = (!!group && row.dataset.group !== group) || (!!q && !(first.indexOf(q) === 0 || last.indexOf(q) === 0 ||
+        (first + " " + last).indexOf(q) === 0 || (last + " " + first).indexOf(q) === 0));
+    });
+    document.querySelectorAll(".chip[data-group]").forEach(function (chip) {
+      chip.querySelector(".chip-count").textContent = String(counts[chip.dataset.group] || 0);
+      chip.setAttribute("aria-pressed", String(chip.dataset.group === group));
     });
   }
+  document.querySelectorAll(".chip[data-group]").forEach(function (chip) {
+    chip.addEventListener("click", function () {
+      group = group === chip.dataset.group ? "" : chip.dataset.group;
+      filter();
+    });
+  });
 
   function trackAlerts() {
     var now = Date.now(), current = {};
@@ -285,6 +300,15 @@
   root.addEventListener("click", function (event) {
     var action = event.target.closest("[data-dialog]");
     if (action) { openAction(action); return; }
+    var toggle = event.target.closest("[data-toggles]");
+    if (toggle) {
+      var details = $(toggle.dataset.toggles);
+      details.open = !details.open;
+      openNotes[details.id] = details.open;
+      toggle.closest("details.menu").open = false;
+      if (details.open) { details.scrollIntoView({ block: "nearest" }); }
+      return;
+    }
     var opener = event.target.closest("[data-opens]");
     if (opener) { $(opener.dataset.opens).showModal(); return; }
     var closer = event.target.closest("[data-closes-dialog]");
@@ -297,7 +321,8 @@
   });
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
+    // A refusal is swapped too (`successful`): the text typed stays for a second try.
+    if (event.detail.xhr && event.detail.xhr.status < 400 && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
   });
 
   $("search").addEventListener("input", filter);

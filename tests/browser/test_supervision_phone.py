@@ -5,6 +5,7 @@ used to stretch the page to 450 px and cut every dialog off); every dialog's but
 on screen without scrolling."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -133,7 +134,8 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
     phone.wait_for_load_state("networkidle")
     for status, candidate in made.items():
         row = _row(phone, candidate)
-        row.locator("details.row-details > summary").click()  # the details and notes, open
+        row_action(row, re.compile("Détails et notes")).click()  # the details and notes, open
+        expect(row.locator("details.row-details")).to_have_attribute("open", "")
         expect(row).to_be_visible()
         box = row.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (status, box)
