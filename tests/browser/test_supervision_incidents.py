@@ -190,3 +190,47 @@ def test_adding_time_to_a_test_just_ended_is_refused_and_says_by_whom(
     expect(students[hugo.pk].get_by_role("heading", name="Test terminé !")).to_be_visible()
     course = CertificationCourse.objects.get(candidate=hugo)
     assert course.added_time == dt.timedelta() and course.status == "ended_by_invigilator"
+
+
+def test_the_room_on_a_tablet_and_a_desktop_resyncs_on_wake_and_confirms_a_selection(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    """Before the start: a selection confirmed behind one question naming who; the grid
+    uses the width; waking up (network back) resynchronizes and says so; a refused note
+    keeps its text."""
+    session, alice, _bruno, (lea, hugo) = room
+    page = browser_as(alice)
+    for width, height, columns in ((768, 1024, 2), (1280, 800, 3)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+        expect(page.locator("#link-status")).to_have_text("Mises à jour en direct.")
+        axe.check(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        template = page.locator("#candidates").evaluate(
+            "list => getComputedStyle(list).gridTemplateColumns"
+        )
+        assert len(template.split()) == columns, (width, template)
+
+    page.get_by_role("button", name="Tout sélectionner").click()
+    page.locator("#bulk-confirm").click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm.locator("#confirm-title")).to_have_text("Confirmer la présence de 2 candidats ?")
+    expect(confirm.locator("#confirm-text")).to_have_text("Hugo BERNARD, Léa DUPONT")
+    axe.check(page)
+    confirm.get_by_role("button", name="Confirmer les présences").click()
+    expect(page.locator("#flash")).to_have_text("2 présences confirmées.")
+    expect(page.locator("#selection-count")).to_have_text("")
+    for candidate in (lea, hugo):
+        candidate.refresh_from_db()
+        assert candidate.authorized_to_start_at is not None
+
+    # The phone wakes up, or the network comes back: every row read again, and said.
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#link-status")).to_have_text("Page resynchronisée.")
+
+    # A note refused by the server (only spaces) keeps what was typed.
+    page.locator("#notes-panel > summary").click()
+    page.get_by_label("Ajouter une note au PV").fill("   ")
+    page.get_by_role("button", name="Ajouter la note").click()
+    expect(page.locator("#flash")).to_contain_text("La note doit contenir entre 1 et 2 000")
+    expect(page.get_by_label("Ajouter une note au PV")).to_have_value("   ")
