@@ -65,11 +65,19 @@ def _end_of(page: Page, candidate) -> dt.datetime:
     )
 
 
-def test_time_added_to_a_selection_moves_every_end_on_every_page(
+def test_time_added_to_a_selection_moves_every_end_even_on_a_timed_question(
     browser_as, axe: AccessibilityChecker, asgi_server: str, room
 ) -> None:
     _session, _alice, _bruno, (lea, hugo) = room
     phone, laptop, students = _open(browser_as, axe, asgi_server, room)
+    # Hugo is on a timed question (« timed-1 », 30 s) when the time is added.
+    CertificationCourse.objects.filter(candidate=hugo).update(
+        current_item_id="timed-1", current_asked_at=timezone.now(), current_choice_order=[]
+    )
+    students[hugo.pk].reload()
+    question_timer = students[hugo.pk].locator("#question-timer")
+    expect(question_timer).to_be_visible()
+    asked = CertificationCourse.objects.get(candidate=hugo).current_asked_at
     before = {c.pk: _end_of(laptop, c) for c in (lea, hugo)}
     shown = {c.pk: students[c.pk].locator("#theoretical-end").inner_text() for c in (lea, hugo)}
 
@@ -95,6 +103,11 @@ def test_time_added_to_a_selection_moves_every_end_on_every_page(
         hours, minutes = (int(part) for part in shown[candidate.pk].split(":"))
         later = (hours * 60 + minutes + 10) % (24 * 60)
         expect(end).to_have_text(f"{later // 60:02d}:{later % 60:02d}")
+    # His timed question keeps its own 30 s, still counting down on his screen.
+    expect(question_timer).to_be_visible()
+    shown_now = question_timer.inner_text()
+    expect(question_timer).not_to_have_text(shown_now)
+    assert CertificationCourse.objects.get(candidate=hugo).current_asked_at == asked
     axe.check(laptop)
 
 
