@@ -57,7 +57,14 @@
     var status = event.detail.xhr.status;
     if (status === 403 || status === 404 || status === 412) { location.reload(); return; }
     if (status >= 400 && status < 500) { event.detail.shouldSwap = true; event.detail.isError = false; }
+    // A row's own button: its row is about to be replaced (an event on the old button
+    // would reach nobody), so its message is kept now and shown on the new row.
+    var elt = event.detail.elt, row = elt.closest && elt.closest("li.candidate");
+    if (row && !elt.closest("dialog")) {
+      pendingResult = { id: row.id.replace("candidate-", ""), text: flashOf(event.detail.xhr), ok: status < 400 };
+    }
   });
+  var pendingResult = null;
 
   /* A row whose alert dialog is open keeps it while the alert is still pending; the
      room's « Reprendre la session » keeps its ticks while it is open. */
@@ -131,8 +138,7 @@
       return;
     }
     if (dialog && dialog.open) { dialog.close(); }
-    var row = dialog ? dialog.dataset.row : (elt.closest("li.candidate") || { id: "" }).id.replace("candidate-", "");
-    if (row && text) { showResult(row, text, ok); }
+    if (dialog && dialog.dataset.row && text) { showResult(dialog.dataset.row, text, ok); }
   });
 
   /* The selection: ticked rows kept across their re-rendering; the bulk buttons' questions
@@ -180,6 +186,8 @@
 
   document.body.addEventListener("htmx:afterSettle", settle);
   function settle() {
+    if (pendingResult && pendingResult.text) { showResult(pendingResult.id, pendingResult.text, pendingResult.ok); }
+    pendingResult = null;
     applyResults();
     updateSelection();
     list.querySelectorAll("details.notes-box").forEach(function (details) {

@@ -192,6 +192,11 @@ def test_adding_time_to_a_test_just_ended_is_refused_and_says_by_whom(
     row_action(_row(laptop, hugo), re.compile("Terminer le test")).click()
     laptop.get_by_role("dialog").get_by_role("button", name="Terminer le test").click()
     expect(_row(laptop, hugo)).to_contain_text("Terminé par Bruno Petit")
+    # Bruno reads the result on the row itself, under the name, the row in view.
+    result = laptop.locator(f"#result-{hugo.pk}")
+    expect(result).to_have_text("Le test de Hugo BERNARD est terminé.")
+    expect(_row(laptop, hugo).locator("h3")).to_be_in_viewport()
+    expect(laptop.locator("#flash")).to_be_hidden()
 
     dialog.get_by_role("button", name="Ajouter du temps").click()
 
