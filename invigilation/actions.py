@@ -6,14 +6,15 @@ test in certification/actions.py; the Espace Surveillant calls them after its ac
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import ratelimit
 from accounts.models import User
 from audit.events import record_event
 from audit.models import AuditEvent
 from audit.tags import Tag
-from certification.actions import do_end_by_invigilator
-from certification.errors import AlreadyHandled
+from certification.actions import do_confirm_presence, do_end_by_invigilator
+from certification.errors import AlreadyHandled, NoSelection
 from certification.models import CertificationCourse, CourseStatus
 from exams.models import Candidate, ExamSession
 from invigilation import errors as e
@@ -196,3 +197,55 @@ def do_unwatch(channel_name: str) -> None:
     session = watcher.session
     watcher.delete()
     _session_event(session, "watchers")
+
+
+# --- A selection of candidates (issue 15): one confirmation, all or nothing -----------------
+
+
+@transaction.atomic
+def do_confirm_selection(candidates: list[Candidate], *, actor: User) -> int:
+    """« Confirmer la présence » of a selection: those already confirmed or started are left
+    as they are (confirming twice means nothing); the count of those confirmed now."""
+    if not candidates:
+        raise NoSelection
+    confirmed = 0
+    for candidate in candidates:
+        try:
+            do_confirm_presence(candidate, actor=actor)
+        except AlreadyHandled:
+            continue
+        confirmed += 1
+    return confirmed
+
+
+@transaction.atomic
+def do_end_selection(candidates: list[Candidate], *, actor: User) -> int:
+    """« Terminer les tests » of a selection: all or nothing — a test not started, or ended
+    meanwhile by another invigilator, refuses the whole selection and says whose (nothing is
+    ended: the invigilator confirmed this list, not another)."""
+    if not candidates:
+        raise NoSelection
+    courses = {
+        course.candidate_id: course
+        for course in CertificationCourse.objects.select_related("candidate__session").filter(
+            candidate__in=candidates
+        )
+    }
+    for candidate in candidates:
+        course = courses.get(candidate.pk)
+        if course is None:
+            raise e.NotStarted(_("%(name)s n'a pas commencé son test.") % {"name": str(candidate)})
+        try:
+            do_end_by_invigilator(course, actor=actor)
+        except AlreadyHandled:
+            ender = course.ended_by
+            by = f"{ender.first_name} {ender.last_name}".strip() if ender else ""
+            raise AlreadyHandled(
+                message=(
+                    _("Le test de %(name)s a été terminé par %(by)s.")
+                    % {"name": str(candidate), "by": by}
+                    if by
+                    else _("Le test de %(name)s est terminé.") % {"name": str(candidate)}
+                )
+            ) from None
+    return len(candidates)

@@ -87,3 +87,77 @@ def clean_pv_line(code: str, question_number: object, action_taken: str) -> PvLi
     if has_control_characters(action, multiline=True):
         raise Refusal(message=_("La mesure prise contient des caractères non autorisés."))
     return PvLine(known.code, number, action)
+class AddTimeForm(FreeTextForm, forms.Form):
+    """« Ajouter du temps »: minutes (1 to 120) and the reason, shown in the end's breakdown."""
+
+    minutes = forms.IntegerField(
+        label=gettext_lazy("Minutes à ajouter"),
+        min_value=1,
+        max_value=120,
+        error_messages={
+            "required": gettext_lazy("Indiquez un nombre de minutes entre 1 et 120."),
+            "invalid": gettext_lazy("Indiquez un nombre de minutes entre 1 et 120."),
+            "min_value": gettext_lazy("Indiquez un nombre de minutes entre 1 et 120."),
+            "max_value": gettext_lazy("Indiquez un nombre de minutes entre 1 et 120."),
+        },
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Motif"),
+        max_length=200,
+        error_messages={
+            "required": gettext_lazy("Indiquez le motif (par exemple : coupure réseau)."),
+            "max_length": gettext_lazy("Le motif doit tenir en 200 caractères."),
+        },
+    )
+
+
+class ReasonForm(FreeTextForm, forms.Form):
+    """« Suspendre ce test »: the reason goes to the PV."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Motif"),
+        max_length=300,
+        error_messages={
+            "required": gettext_lazy("Indiquez le motif (par exemple : malaise)."),
+            "max_length": gettext_lazy("Le motif doit tenir en 300 caractères."),
+        },
+    )
+
+
+class RoomMessageForm(FreeTextForm, forms.Form):
+    """« Suspendre la session » and « Envoyer un message »: words shown to the candidates."""
+
+    text = forms.CharField(
+        label=gettext_lazy("Message aux candidats"),
+        max_length=300,
+        error_messages={
+            "required": gettext_lazy("Écrivez le message ou choisissez un message prêt."),
+            "max_length": gettext_lazy("Le message doit tenir en 300 caractères."),
+        },
+    )
+
+
+def form_error(form: forms.Form) -> Refusal:
+    """The first error of a refused form, as a refusal (shown in its dialog)."""
+    for errors in form.errors.values():
+        return Refusal(message=str(errors[0]))
+    return Refusal(message=_("Ce formulaire n'est pas valide."))
+
+
+class MessageForm(FreeTextForm, forms.Form):
+    """« Envoyer un message »: a ready-made message or free text (the free text wins)."""
+
+    ready = forms.CharField(required=False, max_length=300)
+    text = forms.CharField(
+        label=gettext_lazy("Autre message"), required=False, max_length=300, strip=True
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        text = data.get("text") or data.get("ready") or ""
+        if not str(text).strip():
+            raise forms.ValidationError(
+                gettext_lazy("Écrivez le message ou choisissez un message prêt.")
+            )
+        data["text"] = str(text).strip()
+        return data

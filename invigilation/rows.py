@@ -4,7 +4,7 @@ One place for the rule « which buttons at which status »: the server-rendered 
 (templates/invigilation/_row.html), the JSON state (`actions`, for API clients) and the
 tests (tests/test_rows.py, every status without a browser) all read it. The row is the
 dict built by `invigilation.state` (its `status`, `alert`, `companion_alert`,
-`time_over`, `focus_lost`, `timed_out`, `ended_by`).
+`time_over`, `focus_lost`, `timed_out`, `ended_by`, `held_by_room`).
 """
 
 from collections.abc import Mapping
@@ -49,6 +49,15 @@ class Action(StrEnum):
     MANAGE = "manage"  # decide a question report (validate or refuse)
     RESUME = "resume"  # authorize a resume on another device
     END = "end"  # end the test
+    # Issue 15's incidents.
+    ADD_TIME = "add_time"  # « Ajouter du temps » (minutes and a reason)
+    SUSPEND = "suspend"  # « Suspendre ce test » (a reason): its clock stops
+    CONTINUE = "continue"  # « Reprendre ce test »: a suspended test goes on
+    MESSAGE = "message"  # « Envoyer un message » to this candidate
+
+
+# A candidate who may read a message: in the room, the test not over.
+_CAN_READ = frozenset({Status.CONFIRMED}) | RUNNING
 
 
 def row_actions(row: Mapping[str, Any]) -> tuple[Action, ...]:
@@ -65,10 +74,30 @@ def row_actions(row: Mapping[str, Any]) -> tuple[Action, ...]:
             offered.append(Action.COMPANION)
         if row.get("alert"):
             offered.append(Action.MANAGE)
+        # Held with its room: the session is resumed first (who is back is decided there).
+        if status == Status.SUSPENDED and not row.get("held_by_room"):
+            offered.append(Action.CONTINUE)
+        offered.append(Action.ADD_TIME)
+        if status != Status.SUSPENDED:
+            offered.append(Action.SUSPEND)
+    if status in _CAN_READ:
+        offered.append(Action.MESSAGE)
+    if status in RUNNING:
         if status != Status.RESUME_AUTHORIZED:
             offered.append(Action.RESUME)
         offered.append(Action.END)
     return tuple(offered)
+
+
+def main_action(row: Mapping[str, Any]) -> Action | None:
+    """The one action that matters now, shown on the compact row; the others are behind its
+    « ⋯ » menu (seed 001). None: nothing waits for the invigilator."""
+    actions = row_actions(row)
+    if row.get("time_over") and Action.END in actions:
+        urgent: tuple[Action, ...] = (Action.COMPANION, Action.MANAGE, Action.END)
+    else:
+        urgent = (Action.CONFIRM, Action.COMPANION, Action.MANAGE, Action.CONTINUE)
+    return next((action for action in urgent if action in actions), None)
 
 
 @dataclass(frozen=True)
@@ -139,3 +168,26 @@ def row_tags(row: Mapping[str, Any]) -> list[Tag]:
 def shows_countdown(row: Mapping[str, Any]) -> bool:
     """The remaining time is shown while the test runs."""
     return bool(row.get("theoretical_end_iso")) and Status(row["status"]) not in ENDED
+
+
+class Group(StrEnum):
+    """The room at a glance (issue 16): each row in one group, counted in the page's bar and
+    used as its filter chips."""
+
+    TO_HANDLE = "to_handle"  # an alert, time over, or suspended: waiting for a decision
+    NOT_CONFIRMED = "not_confirmed"
+    CONFIRMED = "confirmed"  # present, not started yet
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+def row_group(row: Mapping[str, Any]) -> Group:
+    status = Status(row["status"])
+    if status in ENDED:
+        return Group.ENDED
+    if status in RUNNING:
+        waiting = row.get("alert") or row.get("companion_alert") or row.get("time_over")
+        if waiting or status == Status.SUSPENDED:
+            return Group.TO_HANDLE
+        return Group.RUNNING
+    return Group.NOT_CONFIRMED if status == Status.NOT_CONFIRMED else Group.CONFIRMED

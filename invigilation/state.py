@@ -17,6 +17,7 @@ from certification.models import (
     CourseStatus,
     LiveAlert,
     MessageReceipt,
+    Suspension,
 )
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.evidence import Evidence, session_evidence
@@ -170,6 +171,8 @@ def _row(
         "breakdown": None,
         "time_over": False,
         "suspended": False,
+        "suspension": None,
+        "held_by_room": False,
         "added_minutes": 0,
     }
     if course is not None:
@@ -183,6 +186,16 @@ def _row(
             suspended=course.is_running and course.is_suspended,
             added_minutes=int(course.added_time.total_seconds() // 60),
         )
+        open_suspension = next(iter(getattr(course, "open_suspensions", [])), None)
+        if open_suspension is not None and course.is_running:
+            room = open_suspension.room
+            row["suspension"] = {
+                "reason": open_suspension.reason,
+                "since": timezone.localtime(open_suspension.started_at, zone).strftime("%H:%M"),
+                "with_room": room is not None,
+            }
+            # Its room still stopped: only « Reprendre la session » lets it go on.
+            row["held_by_room"] = room is not None and room.ended_at is None
     row["attention"] = (
         0 if row["companion_alert"] else 1 if row["alert"] else 2 if row["time_over"] else 3
     )
@@ -246,7 +259,45 @@ def messages(session: ExamSession, names: dict[int, str]) -> list[dict[str, Any]
     for entry in sent.values():
         entry["read"].sort()
         entry["unread"].sort()
+        entry["total"] = len(entry["read"]) + len(entry["unread"])
     return list(sent.values())
+
+
+def _candidate_names(session: ExamSession) -> dict[int, str]:
+    return {
+        pk: f"{last.upper()} {first}"
+        for pk, first, last in session.candidates.values_list("pk", "first_name", "last_name")
+    }
+
+
+def session_messages(session: ExamSession) -> list[dict[str, Any]]:
+    """`messages` for a fragment of the live page (the names read once)."""
+    return messages(session, _candidate_names(session))
+
+
+def room_state(session: ExamSession) -> dict[str, Any] | None:
+    """The room's suspension, if any: since when, the words shown to the candidates, and the
+    candidates it still holds (« Reprendre la session » asks who of them is back)."""
+    room = open_room_suspension(session)
+    if room is None:
+        return None
+    held = (
+        Suspension.objects.filter(room=room, ended_at=None)
+        .select_related("course__candidate")
+        .order_by("course__candidate__last_name_key", "course__candidate__first_name_key")
+    )
+    return {
+        "since": timezone.localtime(room.started_at, session.zone).strftime("%H:%M"),
+        "since_iso": room.started_at.isoformat(),
+        "message": room.message,
+        "held": [
+            {
+                "id": s.course.candidate_id,
+                "name": f"{s.course.candidate.last_name.upper()} {s.course.candidate.first_name}",
+            }
+            for s in held
+        ],
+    }
 
 
 def watchers(session: ExamSession) -> list[str]:
@@ -276,6 +327,11 @@ def candidate_rows(
         )
         .prefetch_related(
             Prefetch("course__time_additions", to_attr="additions"),
+            Prefetch(
+                "course__suspensions",
+                queryset=Suspension.objects.filter(ended_at=None).select_related("room"),
+                to_attr="open_suspensions",
+            ),
             Prefetch(
                 "course__alerts",
                 queryset=LiveAlert.objects.filter(status=AlertStatus.ONGOING).select_related(
@@ -413,10 +469,7 @@ def timeline(session: ExamSession, names: dict[int, str] | None = None) -> list[
     """The session's last 50 events, newest first."""
     zone = session.zone
     if names is None:
-        names = {
-            pk: f"{last.upper()} {first}"
-            for pk, first, last in session.candidates.values_list("pk", "first_name", "last_name")
-        }
+        names = _candidate_names(session)
     return [
         _timeline_line(entry, zone)
         for entry in session_history(session).recent(TIMELINE_LENGTH, names=names)

@@ -12,13 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.request import client_ip
 from accounts.request import request_user as _user
 from certification import actions as test_actions
+from certification.errors import NoSelection
 from certification.models import LiveAlert
 from exams import documents
 from exams.models import Candidate, ExamSession
@@ -34,12 +35,23 @@ from invigilation.access import (
     started_course,
 )
 from invigilation.evidence import fraud_facts
-from invigilation.forms import SuperviseForm, clean_note_text, clean_pv_line
-from invigilation.rows import row_tags, shows_countdown
+from invigilation.forms import (
+    AddTimeForm,
+    MessageForm,
+    ReasonForm,
+    RoomMessageForm,
+    SuperviseForm,
+    clean_note_text,
+    clean_pv_line,
+    form_error,
+)
+from invigilation.rows import Group, main_action, row_group, row_tags, shows_countdown
 from invigilation.state import (
     candidate_rows,
     journal_mark,
+    room_state,
     session_counts,
+    session_messages,
     session_notes,
     session_state,
     timeline,
@@ -97,6 +109,9 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "session_notes": state["session_notes"],
         "timeline": state["timeline"],
         "journal_mark": journal_mark(session),
+        "sent_messages": state["messages"],
+        "ready_messages": state["ready_messages"],
+        "room": room_state(session),
         "server_time": state["server_time"],
         "rows_url": reverse("invigilation:rows", args=[session.pk]),
         "ws_path": f"/ws/surveillance/{session.pk}/",
@@ -105,6 +120,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "companion_chrome_url": settings.COMPANION_CHROME_URL,
         "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
         "pv_categories": issue_reports.category_choices(),
+        "groups": GROUPS,
     }
     return render(request, "invigilation/session.html", context)
 
@@ -174,6 +190,16 @@ def fraud_report(request: HttpRequest, session_id: int, note_id: int) -> HttpRes
     )
 
 
+# The bar's filter chips, in the order of urgency (issue 16).
+GROUPS = (
+    (Group.TO_HANDLE.value, gettext_lazy("À traiter")),
+    (Group.RUNNING.value, gettext_lazy("En cours")),
+    (Group.NOT_CONFIRMED.value, gettext_lazy("Non confirmés")),
+    (Group.CONFIRMED.value, gettext_lazy("Présents")),
+    (Group.ENDED.value, gettext_lazy("Terminés")),
+)
+
+
 def _decorated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The state's rows with what the row template shows: tags (invigilation/rows.py),
     the countdown, the name as said aloud."""
@@ -181,6 +207,8 @@ def _decorated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             **row,
             "tags": row_tags(row),
+            "main": main_action(row),
+            "group": row_group(row).value,
             "countdown": shows_countdown(row),
             "name": f"{row['first_name']} {row['last_name']}",
         }
@@ -221,6 +249,7 @@ def _fragment(
         "rows": _decorated(rows or []),
         "all_rows": all_rows,
         "counts": session_counts(session) if counts else None,
+        "room": room_state(session) if counts else None,
         "flash": flash,
         "notes_open": notes_open,
         "pv_categories": issue_reports.category_choices(),
@@ -235,6 +264,7 @@ def _fragment(
             watchers=watchers(session),
             session_notes=session_notes(session),
             timeline=timeline(session),
+            sent_messages=session_messages(session),
         )
     return render(request, "invigilation/_fragment.html", context, status=status)
 
@@ -415,6 +445,54 @@ def evidence_to_pv(
     )
 
 
+def _add_time(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    form = AddTimeForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    minutes, reason = form.cleaned_data["minutes"], form.cleaned_data["reason"]
+    test_actions.do_add_time([candidate], minutes=minutes, reason=reason, actor=user)
+    return _("%(minutes)s min ajoutées au test de %(name)s (%(reason)s).") % {
+        "minutes": minutes,
+        "name": _full_name(candidate),
+        "reason": reason,
+    }
+
+
+def _suspend_test(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    test_actions.do_suspend_course(
+        started_course(candidate), reason=form.cleaned_data["reason"], actor=user
+    )
+    return _("Le test de %(name)s est suspendu : son temps est arrêté.") % {
+        "name": _full_name(candidate)
+    }
+
+
+def _continue_test(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    test_actions.do_resume_course(started_course(candidate), actor=user)
+    return _("Le test de %(name)s reprend là où il s'était arrêté.") % {
+        "name": _full_name(candidate)
+    }
+
+
+def _message(user: User, candidate: Candidate, request: HttpRequest) -> str | None:
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    test_actions.do_send_message(
+        candidate.session, text=form.cleaned_data["text"], actor=user, candidates=[candidate]
+    )
+    return _("Message envoyé à %(name)s.") % {"name": _full_name(candidate)}
+
+
+add_time = _candidate_action(_add_time)
+suspend_test = _candidate_action(_suspend_test)
+continue_test = _candidate_action(_continue_test)
+candidate_message = _candidate_action(_message)
+
+
 def _alert_action(
     kind: str | None, do: Callable[[User, LiveAlert, HttpRequest], str]
 ) -> Callable[[HttpRequest, int, int], HttpResponse]:
@@ -522,3 +600,159 @@ def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
     except Refusal as error:
         status, flash = error.status, (str(error.message), False)
     return _fragment(request, session, rows=None, journal=True, flash=flash, status=status)
+
+
+# --- The whole room (issue 15): suspend, resume with who is back, a message to everyone ----
+
+
+def _room_action(
+    do: Callable[[User, ExamSession, HttpRequest], str],
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A POST on the whole session: the action, then every row, the room's bar, the journal
+    and its message (or the refusal's, with the refusal's status)."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, session_id: int) -> HttpResponse:
+        user = _user(request)
+        try:
+            session = access_session_as_invigilator(user, session_id)
+        except Refusal as error:
+            return _refused_fragment(error)
+        status = 200
+        try:
+            flash = (do(user, session, request), True)
+        except Refusal as error:
+            status, flash = error.status, (str(error.message), False)
+        return _fragment(
+            request,
+            session,
+            rows=candidate_rows(session),
+            all_rows=True,
+            journal=True,
+            flash=flash,
+            status=status,
+        )
+
+    return view
+
+
+def _posted_ids(request: HttpRequest, name: str) -> list[int]:
+    """Candidate numbers posted as a list (checkboxes); anything else is refused."""
+    raw = request.POST.getlist(name)
+    if len(raw) > MAX_ROWS or not all(_ID.match(part) for part in raw):
+        raise Refusal(message=_("La liste des candidats n'est pas valide."))
+    return sorted({int(part) for part in raw})
+
+
+def _names(session: ExamSession, ids: list[int]) -> str:
+    return ", ".join(
+        _full_name(candidate)
+        for candidate in session.candidates.filter(pk__in=ids).order_by(
+            "last_name_key", "first_name_key"
+        )
+    )
+
+
+def _suspend_session(user: User, session: ExamSession, request: HttpRequest) -> str:
+    form = RoomMessageForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    test_actions.do_suspend_session(session, message=form.cleaned_data["text"], actor=user)
+    return _("La session est suspendue : le temps de chaque test est arrêté.")
+
+
+def _resume_session(user: User, session: ExamSession, request: HttpRequest) -> str:
+    present = _posted_ids(request, "present")
+    done = test_actions.do_resume_session(session, present=present, actor=user)
+    minutes = round(done.lost.total_seconds() / 60)
+    text = ngettext(
+        "La session reprend après %(minutes)s minute d'arrêt.",
+        "La session reprend après %(minutes)s minutes d'arrêt.",
+        minutes,
+    ) % {"minutes": minutes}
+    if done.still_suspended:
+        text += " " + ngettext(
+            "Reste suspendu : %(names)s.",
+            "Restent suspendus : %(names)s.",
+            len(done.still_suspended),
+        ) % {"names": _names(session, done.still_suspended)}
+    return text
+
+
+def _room_message(user: User, session: ExamSession, request: HttpRequest) -> str:
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    test_actions.do_send_message(session, text=form.cleaned_data["text"], actor=user)
+    return _("Message envoyé à tous les candidats.")
+
+
+suspend_session = _room_action(_suspend_session)
+resume_session = _room_action(_resume_session)
+room_message = _room_action(_room_message)
+
+
+# --- A selection (issue 15): checkboxes, one confirmation naming how many and who ----------
+
+
+def _selected(session: ExamSession, request: HttpRequest) -> list[Candidate]:
+    """The ticked candidates (`ids`), every one of this session."""
+    ids = _posted_ids(request, "ids")
+    candidates = list(
+        session.candidates.filter(pk__in=ids).order_by("last_name_key", "first_name_key")
+    )
+    if not ids or len(candidates) != len(ids):
+        raise NoSelection
+    return candidates
+
+
+def _confirm_selection(user: User, session: ExamSession, request: HttpRequest) -> str:
+    count = actions.do_confirm_selection(_selected(session, request), actor=user)
+    return ngettext("%(count)s présence confirmée.", "%(count)s présences confirmées.", count) % {
+        "count": count
+    }
+
+
+def _add_time_selection(user: User, session: ExamSession, request: HttpRequest) -> str:
+    candidates = _selected(session, request)
+    form = AddTimeForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    minutes = form.cleaned_data["minutes"]
+    test_actions.do_add_time(
+        candidates, minutes=minutes, reason=form.cleaned_data["reason"], actor=user
+    )
+    return ngettext(
+        "%(minutes)s min ajoutées au test de %(count)s candidat.",
+        "%(minutes)s min ajoutées aux tests de %(count)s candidats.",
+        len(candidates),
+    ) % {"minutes": minutes, "count": len(candidates)}
+
+
+def _message_selection(user: User, session: ExamSession, request: HttpRequest) -> str:
+    candidates = _selected(session, request)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    test_actions.do_send_message(
+        session, text=form.cleaned_data["text"], actor=user, candidates=candidates
+    )
+    return ngettext(
+        "Message envoyé à %(count)s candidat.",
+        "Message envoyé à %(count)s candidats.",
+        len(candidates),
+    ) % {"count": len(candidates)}
+
+
+def _end_selection(user: User, session: ExamSession, request: HttpRequest) -> str:
+    count = actions.do_end_selection(_selected(session, request), actor=user)
+    return ngettext("%(count)s test terminé.", "%(count)s tests terminés.", count) % {
+        "count": count
+    }
+
+
+confirm_selection = _room_action(_confirm_selection)
+add_time_selection = _room_action(_add_time_selection)
+message_selection = _room_action(_message_selection)
+end_selection = _room_action(_end_selection)

@@ -50,7 +50,10 @@ from certification.models import (
     IssueReport,
     LiveAlert,
     MessageReceipt,
+    RoomMessage,
     RoomSuspension,
+    Suspension,
+    TimeAddition,
 )
 from exams.models import Candidate, ExamSession, PlatformToken, StudentLevel
 from finalization.models import SessionRecord
@@ -445,6 +448,119 @@ PAGES: dict[tuple[str, str], Entry] = {
         ),
         only(*ROOM),
         done=lambda w: LiveAlert.objects.filter(pk=w.a.alert.pk, claimed_by__isnull=False).exists(),
+    ),
+    # Issue 15's incidents from the live page: each gives its row(s) back.
+    (
+        "post",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/ajouter-temps/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/ajouter-temps/",
+            form={"minutes": "10", "reason": "Coupure réseau"},
+        ),
+        only(*ROOM),
+        done=lambda w: TimeAddition.objects.filter(course__candidate=w.a.running).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/suspendre/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/suspendre/",
+            form={"reason": "Malaise"},
+        ),
+        only(*ROOM),
+        done=lambda w: Suspension.objects.filter(
+            course__candidate=w.a.running, ended_at=None
+        ).exists(),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/reprendre/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/"
+            f"{suspended_test(w.a.running).pk}/reprendre/",
+            form={},
+        ),
+        only(*ROOM),
+        done=lambda w: (
+            not Suspension.objects.filter(course__candidate=w.a.running, ended_at=None).exists()
+        ),
+    ),
+    (
+        "post",
+        "surveillance/sessions/<id:session_id>/candidats/<id:candidate_id>/message/",
+    ): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/candidats/{w.a.running.pk}/message/",
+            form={"ready": "Il reste 10 minutes."},
+        ),
+        only(*ROOM),
+        done=lambda w: MessageReceipt.objects.filter(candidate=w.a.running).exists(),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/suspendre/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/suspendre/",
+            form={"text": "Alarme incendie : sortez dans le calme."},
+        ),
+        only(*ROOM),
+        done=lambda w: RoomSuspension.objects.filter(session=w.a.session, ended_at=None).exists(),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/reprendre/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{suspended_room(w.a.session).pk}/reprendre/",
+            form={"present": [str(w.a.running.pk)]},
+        ),
+        only(*ROOM),
+        done=lambda w: (
+            not RoomSuspension.objects.filter(session=w.a.session, ended_at=None).exists()
+        ),
+    ),
+    # A selection (issue 15): the same, for the ticked candidates.
+    ("post", "surveillance/sessions/<id:session_id>/selection/confirmer/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/selection/confirmer/",
+            form={"ids": [str(w.a.absent.pk)]},
+        ),
+        only(*ROOM),
+        done=lambda w: Candidate.objects.filter(
+            pk=w.a.absent.pk, authorized_to_start_at__isnull=False
+        ).exists(),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/selection/ajouter-temps/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/selection/ajouter-temps/",
+            form={"ids": [str(w.a.running.pk)], "minutes": "5", "reason": "Coupure réseau"},
+        ),
+        only(*ROOM),
+        done=lambda w: TimeAddition.objects.filter(course__candidate=w.a.running).exists(),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/selection/message/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/selection/message/",
+            form={"ids": [str(w.a.running.pk)], "text": "Levez la main"},
+        ),
+        only(*ROOM),
+        done=lambda w: MessageReceipt.objects.filter(candidate=w.a.running).exists(),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/selection/terminer/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/selection/terminer/",
+            form={"ids": [str(w.a.running.pk)]},
+        ),
+        only(*ROOM),
+        done=lambda w: CertificationCourse.objects.filter(
+            candidate=w.a.running, status="ended_by_invigilator"
+        ).exists(),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/message/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/message/",
+            form={"text": "Merci de rester silencieux."},
+        ),
+        only(*ROOM),
+        done=lambda w: RoomMessage.objects.filter(session=w.a.session).exists(),
     ),
     ("get", "jury/"): Entry(lambda w: Call("/jury/"), only(JURY)),
     ("get", "jury/sessions/<id:session_id>/"): Entry(
@@ -1131,7 +1247,11 @@ ROOM_KEYS = [
 FRAGMENTS = {
     key
     for key in ROOM_KEYS
-    if re.search(r"/(lignes|notes|terminer-temps-ecoule|candidats|signalements)/", key[1])
+    if re.search(
+        r"/(lignes|notes|terminer-temps-ecoule|candidats|signalements|suspendre|reprendre|message"
+        r"|selection)/",
+        key[1],
+    )
 }
 NOT_SUPERVISABLE = (
     "Cette session n'est plus accessible : elle a été finalisée ou ses résultats sont traités."
@@ -1152,12 +1272,14 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 5 pages (the PV de fraude of a fraud line among them), the state and 17 actions (a centre member's « Surveiller cette session » is
-    # one page and one action; issue 15's incidents are 7: add time, suspend and resume the
-    # session, suspend and resume one test, send a message, evidence into the PV), and the
-    # live page's 12 fragments (its rows, 11 actions)
-    assert len(ROOM_KEYS) == 5 + 1 + 17 + 12
-    assert len(FRAGMENTS) == 12
+    # 4 pages, the state and 16 actions (a centre member's « Surveiller cette session » is
+    # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
+    # session, suspend and resume one test, send a message), and the live page's 11
+    # fragments (its rows, 10 actions, and issue 15's 7: add time, suspend, resume and a
+    # message for one candidate; suspend, resume and a message for the room) and the 4 of a
+    # selection (confirm the presences, add time, a message, end the tests)
+    assert len(ROOM_KEYS) == 4 + 1 + 16 + 11 + 7 + 4
+    assert len(FRAGMENTS) == 11 + 7 + 4
 
 
 @pytest.mark.django_db

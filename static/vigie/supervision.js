@@ -67,19 +67,139 @@
     var status = event.detail.xhr.status;
     if (status === 403 || status === 404 || status === 412) { location.reload(); return; }
     if (status >= 400 && status < 500) { event.detail.shouldSwap = true; event.detail.isError = false; }
+    // A row's own button: its row is about to be replaced (an event on the old button
+    // would reach nobody), so its message is kept now and shown on the new row.
+    var elt = event.detail.elt, row = elt.closest && elt.closest("li.candidate");
+    if (row && !elt.closest("dialog")) {
+      pendingResult = { id: row.id.replace("candidate-", ""), text: flashOf(event.detail.xhr), ok: status < 400 };
+    }
   });
+  var pendingResult = null;
 
-  /* A row whose alert dialog is open keeps it while the alert is still pending. */
+  /* A row whose alert dialog is open keeps it while the alert is still pending; the
+     room's « Reprendre la session » keeps its ticks while it is open. */
   document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target, fragment = event.detail.fragment;
     var open = target.querySelector && target.querySelector("dialog[open]");
     if (!open) { return; }
-    var same = fragment && fragment.querySelector && fragment.querySelector('dialog[data-alert-id="' + open.dataset.alertId + '"]');
+    var selector = open.hasAttribute("data-keep-open") ? "#" + open.id : 'dialog[data-alert-id="' + open.dataset.alertId + '"]';
+    var same = fragment && fragment.querySelector && fragment.querySelector(selector);
     if (same) { event.detail.shouldSwap = false; }
+  });
+
+  /* The action dialogs (add time, suspend, message): one of each on the page, opened by a
+     row's or the room's button with its URL and whom it concerns. A refusal comes back
+     into the dialog, which stays open; a success closes it, and its message shows on the
+     row acted on (not over it). */
+  var results = {}, acting = null;
+  function openAction(opener) {
+    var dialog = $(opener.dataset.dialog), form = dialog.querySelector("form");
+    form.reset();
+    form.setAttribute("hx-post", opener.dataset.url);
+    var ids = form.querySelector("input[name=ids]");
+    if (ids) { ids.remove(); }
+    (opener.dataset.ids || "").split(",").filter(Boolean).forEach(function (id) {
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = "ids"; input.value = id;
+      form.appendChild(input);
+    });
+    htmx.process(form);
+    var who = dialog.querySelector(".dialog-who");
+    if (who) { who.textContent = opener.dataset.who || ""; }
+    dialog.querySelector(".dialog-error").hidden = true;
+    var row = opener.closest("li.candidate");
+    dialog.dataset.row = row ? row.id.replace("candidate-", "") : "";
+    var menu = opener.closest("details.menu");
+    if (menu) { menu.open = false; }
+    dialog.showModal();
+  }
+  function flashOf(xhr) {
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var flash = doc.getElementById("flash");
+    return flash ? flash.textContent.trim() : "";
+  }
+  function showResult(id, text, ok) {
+    results[id] = { text: text, ok: ok, until: Date.now() + 10000 };
+    $("flash").hidden = true;
+    applyResults();
+  }
+  function applyResults() {
+    var now = Date.now();
+    Object.keys(results).forEach(function (id) {
+      var slot = $("result-" + id), result = results[id];
+      if (result.until < now) { delete results[id]; if (slot) { slot.hidden = true; } return; }
+      if (!slot) { return; }
+      slot.textContent = result.text;
+      slot.className = "row-result " + (result.ok ? "flash-ok" : "flash-error");
+      slot.hidden = false;
+    });
+  }
+  setInterval(applyResults, 1000);
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt, xhr = event.detail.xhr;
+    if (!elt.closest || !xhr || xhr.status === 403 || xhr.status === 404 || xhr.status === 412) { return; }
+    var dialog = elt.closest("dialog.action-dialog");
+    // Not `successful`: a refusal (409…) is swapped like a success (its row comes back).
+    var text = flashOf(xhr), ok = xhr.status < 400;
+    if (dialog && !ok) {
+      var error = dialog.querySelector(".dialog-error");
+      error.textContent = text; error.hidden = false;
+      $("flash").hidden = true;
+      return;
+    }
+    if (dialog && dialog.open) { dialog.close(); }
+    if (dialog && dialog.dataset.row && text) { showResult(dialog.dataset.row, text, ok); }
+  });
+
+  /* The selection: ticked rows kept across their re-rendering; the bulk buttons' questions
+     and dialogs name how many and who. */
+  var picked = {};
+  function plural(one, many, count) { return (count === 1 ? one : many).replace("{count}", String(count)); }
+  function pickedRows() {
+    return Array.prototype.filter.call(list.querySelectorAll("li.candidate"), function (row) { return picked[row.id]; });
+  }
+  function updateSelection() {
+    var bar = $("selection-bar"), rows = pickedRows(), count = rows.length;
+    Object.keys(picked).forEach(function (id) { if (!$(id)) { delete picked[id]; } });
+    list.querySelectorAll("input.pick").forEach(function (box) { box.checked = !!picked[box.closest("li").id]; });
+    var names = rows.map(function (row) { return row.dataset.name; }).join(", ");
+    var ids = rows.map(function (row) { return row.id.replace("candidate-", ""); }).join(",");
+    $("selection-count").textContent = count ? plural(bar.dataset.countOne, bar.dataset.countMany, count) : "";
+    $("selection-actions").hidden = !count;
+    $("select-none").hidden = !count;
+    bar.querySelectorAll(".selection-action").forEach(function (button) {
+      if (button.dataset.questionOne) {
+        button.setAttribute("hx-confirm", plural(button.dataset.questionOne, button.dataset.questionMany, count));
+        button.dataset.confirmText = names;
+      } else {
+        button.dataset.ids = ids;
+        button.dataset.who = plural(bar.dataset.whoOne, bar.dataset.whoMany, count).replace("{names}", names);
+      }
+    });
+  }
+  list.addEventListener("change", function (event) {
+    if (!event.target.matches("input.pick")) { return; }
+    var id = event.target.closest("li").id;
+    if (event.target.checked) { picked[id] = true; } else { delete picked[id]; }
+    updateSelection();
+  });
+  $("select-all").addEventListener("click", function () {
+    list.querySelectorAll("li.candidate").forEach(function (row) { if (!row.hidden) { picked[row.id] = true; } });
+    updateSelection();
+  });
+  $("select-none").addEventListener("click", function () { picked = {}; updateSelection(); });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    var bulk = elt.closest && (elt.closest(".selection-action") || (elt.closest("form") && elt.closest("form").querySelector("input[name=ids][type=hidden]")));
+    if (bulk && event.detail.xhr && event.detail.xhr.status < 400) { picked = {}; updateSelection(); }
   });
 
   document.body.addEventListener("htmx:afterSettle", settle);
   function settle() {
+    if (pendingResult && pendingResult.text) { showResult(pendingResult.id, pendingResult.text, pendingResult.ok); }
+    pendingResult = null;
+    applyResults();
+    updateSelection();
     list.querySelectorAll("details.notes-box").forEach(function (details) {
       if (openNotes[details.id]) { details.open = true; }
     });
@@ -110,14 +230,28 @@
     }
   }
 
+  /* The search and the bar's chips (one group at a time, or all); each chip counts its
+     rows, whatever the filters. */
+  var group = "";
   function filter() {
-    var q = fold($("search").value);
+    var q = fold($("search").value), counts = {};
     list.querySelectorAll("li.candidate").forEach(function (row) {
       var first = fold(row.dataset.first), last = fold(row.dataset.last);
-      row.hidden = !!q && !(first.indexOf(q) === 0 || last.indexOf(q) === 0 ||
-        (first + " " + last).indexOf(q) === 0 || (last + " " + first).indexOf(q) === 0);
+      counts[row.dataset.group] = (counts[row.dataset.group] || 0) + 1;
+      row.hidden = (!!group && row.dataset.group !== group) || (!!q && !(first.indexOf(q) === 0 || last.indexOf(q) === 0 ||
+        (first + " " + last).indexOf(q) === 0 || (last + " " + first).indexOf(q) === 0));
+    });
+    document.querySelectorAll(".chip[data-group]").forEach(function (chip) {
+      chip.querySelector(".chip-count").textContent = String(counts[chip.dataset.group] || 0);
+      chip.setAttribute("aria-pressed", String(chip.dataset.group === group));
     });
   }
+  document.querySelectorAll(".chip[data-group]").forEach(function (chip) {
+    chip.addEventListener("click", function () {
+      group = group === chip.dataset.group ? "" : chip.dataset.group;
+      filter();
+    });
+  });
 
   function trackAlerts() {
     var now = Date.now(), current = {};
@@ -177,7 +311,24 @@
     form.querySelector(".choice-error").hidden = !!chosen;
     if (!chosen) { event.preventDefault(); event.stopPropagation(); }
   }, true);
+  /* An open « ⋯ » menu closes when the invigilator taps anywhere else. */
+  document.addEventListener("click", function (event) {
+    list.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
   root.addEventListener("click", function (event) {
+    var action = event.target.closest("[data-dialog]");
+    if (action) { openAction(action); return; }
+    var toggle = event.target.closest("[data-toggles]");
+    if (toggle) {
+      var details = $(toggle.dataset.toggles);
+      details.open = !details.open;
+      openNotes[details.id] = details.open;
+      toggle.closest("details.menu").open = false;
+      if (details.open) { details.scrollIntoView({ block: "nearest" }); }
+      return;
+    }
     var opener = event.target.closest("[data-opens]");
     if (opener) { $(opener.dataset.opens).showModal(); return; }
     var closer = event.target.closest("[data-closes-dialog]");
@@ -190,7 +341,8 @@
   });
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
+    // A refusal is swapped too (`successful`): the text typed stays for a second try.
+    if (event.detail.xhr && event.detail.xhr.status < 400 && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
   });
 
   $("search").addEventListener("input", filter);
@@ -215,8 +367,8 @@
         // Its row; the counts and the timeline if it wrote to the journal (a last answer
         // ends the test: it did).
         want([event.candidate_id], false, false, true);
-      } else if (event.type === "session" && (event.op === "note" || event.op === "watchers")) {
-        want([], true, false);
+      } else if (event.type === "message" || (event.type === "session" && (event.op === "note" || event.op === "watchers"))) {
+        want([], true, false);  // who read a message, a note, who is watching: the journal
       } else {
         refreshAll();  // « closed » and anything unknown: the whole list (refused once finalized)
       }
@@ -227,6 +379,15 @@
     onUp: function () { status.textContent = root.dataset.liveText; status.className = "small"; }
   });
   setInterval(function () { link.send({ type: "heartbeat" }); }, 20000);
+  /* A phone waking up, or changing network: the socket may have missed events while the
+     page slept. Re-read everything at once, and say so. */
+  function resync() {
+    refreshAll();
+    status.textContent = root.dataset.resyncText;
+    status.className = "link-status small";
+  }
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { resync(); } });
+  window.addEventListener("online", resync);
   // Pushed events are best effort (a worker restarting drops its sockets' queues): re-read
   // every row once a minute anyway, so a row can never stay wrong for long.
   setInterval(refreshAll, 60000);

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 # Playwright's sync API keeps an event loop running in the test thread, which Django takes
 # for async code; the test thread's ORM calls are plain synchronous ones.
@@ -178,6 +179,17 @@ def start_test(student: Page, axe: AccessibilityChecker, base: str, candidate: o
     student.get_by_role("button", name="Commencer mon test").click()
     expect(student.locator("#progress")).to_have_text("Question 1 / 32")
     axe.check(student)
+
+
+def row_action(row: Locator, name: object) -> Locator:
+    """A row's action button (issue 16: the one that matters now is on the row, the others
+    behind its « ⋯ » menu, opened first when needed)."""
+    button = row.get_by_role("button", name=name).first  # type: ignore[arg-type]
+    try:  # on the row itself (the menu's buttons are hidden until it opens)
+        button.wait_for(state="visible", timeout=2000)
+    except PlaywrightTimeout:
+        row.locator("details.menu > summary").click()
+    return button
 
 
 def screenshot(page: Page, name: str) -> None:

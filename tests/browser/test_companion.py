@@ -11,7 +11,7 @@ from playwright.sync_api import Page, Playwright, expect
 
 from certification.models import LiveAlert
 from invigilation.models import InvigilatorAccess
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AccessibilityChecker
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AccessibilityChecker, row_action
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
@@ -134,7 +134,7 @@ def test_it_blocks_without_the_extension_until_the_invigilator_confirms_it(
     axe.check(student)
     row = inv.locator("li.candidate").filter(has_text="DUPONT Léa")
     expect(row).to_contain_text("Extension non détectée")
-    row.get_by_role("button", name=re.compile("Confirmer la présence de l'extension")).click()
+    row_action(row, re.compile("Confirmer la présence de l'extension")).click()
     expect(inv.get_by_role("dialog")).to_contain_text(
         "Confirmer que Léa DUPONT a bien l'extension ?"
     )

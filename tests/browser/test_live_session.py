@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from certification.models import Answer, CertificationCourse
 from invigilation.models import InvigilatorAccess
-from tests.browser.conftest import AccessibilityChecker, screenshot
+from tests.browser.conftest import AccessibilityChecker, row_action, screenshot
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 NOT_CONFIRMED = (
@@ -197,7 +197,7 @@ def test_it_handles_a_reported_problem_both_ways(
     row = _row(inv2, "DUPONT Léa")
     expect(row).to_contain_text("Signalement en cours")
     expect(inv2.get_by_role("status").filter(has_text="Nouveau signalement")).to_be_attached()
-    row.get_by_role("button", name=re.compile("Gérer le signalement")).click()
+    row_action(row, re.compile("Gérer le signalement")).click()
     dialog = inv2.get_by_role("dialog")
     expect(dialog).to_contain_text("Question n° 1")
     axe.check(inv2)
@@ -219,7 +219,7 @@ def test_it_handles_a_reported_problem_both_ways(
     student.get_by_text("Signaler un problème avec la question").click()
     student.get_by_role("button", name="Oui, je suis sûr(e)").click()
     expect(student.get_by_role("heading", name="En attente du surveillant…")).to_be_visible()
-    _row(inv1, "DUPONT Léa").get_by_role("button", name=re.compile("Gérer le signalement")).click()
+    row_action(_row(inv1, "DUPONT Léa"), re.compile("Gérer le signalement")).click()
     inv1.get_by_role("dialog").get_by_role("button", name="Refuser le signalement").click()
     expect(inv1.locator("#flash")).to_have_text("Le signalement a bien été refusé.")
     expect(student.locator("#question-prompt")).to_have_text(second_prompt)
@@ -261,7 +261,7 @@ def test_it_resumes_after_authorization_and_ends_by_the_invigilator(
         "Merci de contacter votre surveillant afin qu'il autorise la reprise de votre test."
     )
     row = _row(inv, "ABADI Hugo")
-    row.get_by_role("button", name=re.compile("Autoriser la reprise du test")).click()
+    row_action(row, re.compile("Autoriser la reprise du test")).click()
     expect(inv.get_by_role("dialog")).to_contain_text("Autoriser Hugo ABADI à reprendre son test ?")
     axe.check(inv)
     inv.get_by_role("button", name="Je confirme l'autorisation").click()
@@ -273,7 +273,7 @@ def test_it_resumes_after_authorization_and_ends_by_the_invigilator(
     expect(again.locator("#question-prompt")).to_have_text(third)
     axe.check(again)
 
-    row.get_by_role("button", name=re.compile("Terminer le test")).click()
+    row_action(row, re.compile("Terminer le test")).click()
     expect(inv.get_by_role("dialog")).to_contain_text(
         "Attention : cette action entraîne la fin de son test de certification et est irréversible."
     )

@@ -1,8 +1,11 @@
-"""The Espace Surveillant on a phone (360 × 740, issue 13): no page and no dialog is wider
-than the screen, whatever the candidates' statuses, the longest names and tags included
-(« Terminé par … » used to stretch the page to 450 px and cut every dialog off)."""
+"""The Espace Surveillant on a phone (issues 13 and 16): on the narrowest phones (320 px
+wide, 740 high) no page, row, dialog or message is wider than the screen, whatever the
+candidates' statuses, the longest names, tags and messages included (« Terminé par … »
+used to stretch the page to 450 px and cut every dialog off); every dialog's buttons are
+on screen without scrolling."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -11,18 +14,20 @@ from playwright.sync_api import Page, expect
 from certification.models import CourseStatus, LiveAlert
 from invigilation.models import InvigilatorAccess
 from invigilation.rows import Status
-from tests.browser.conftest import AccessibilityChecker
+from tests.browser.conftest import AccessibilityChecker, row_action
 from tests.factories import (
     CandidateFactory,
     CertificationCourseFactory,
     ExamSessionFactory,
     LiveAlertFactory,
+    MessageReceiptFactory,
     NoteFactory,
+    RoomMessageFactory,
     SuspensionFactory,
     UserFactory,
 )
 
-WIDTH = 360
+WIDTH, HEIGHT = 320, 740
 LONG = "Marie-Bénédicte-Hortense"
 LONGER = "de La Tour d'Auvergne-Lauraguais"
 
@@ -71,6 +76,13 @@ def crowded(small_bank):
             LiveAlertFactory(course=course, kind=LiveAlert.Kind.COMPANION)
         if status == Status.SUSPENDED:
             SuspensionFactory(course=course, reason="Malaise : " + "x" * 200)
+    # The longest message there may be, read by one, not by the others.
+    message = RoomMessageFactory(session=session, text="Rangez " + "x" * 293, sent_by=invigilator)
+    for index, candidate in enumerate(made.values()):
+        receipt = MessageReceiptFactory(message=message, candidate=candidate)
+        if index == 0:
+            receipt.read_at = timezone.now()
+            receipt.save(update_fields=["read_at"])
     return session, invigilator, made
 
 
@@ -82,13 +94,23 @@ def _fits(page: Page, what: str) -> None:
 
 
 def _dialog_fits(page: Page, what: str) -> None:
+    """The open dialog is within the screen, and so is each of its buttons: « Valider »
+    without scrolling (issue 16)."""
     dialog = page.locator("dialog[open]")
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
     assert box is not None
     inner = dialog.evaluate("d => [d.scrollWidth, d.clientWidth]")
     assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{what}: dialog {box}"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= HEIGHT, f"{what}: dialog {box}"
     assert inner[0] <= inner[1], f"{what}: dialog content {inner}"
+    buttons = dialog.locator(".actions button")
+    assert buttons.count() >= 1, what
+    for index in range(buttons.count()):
+        button = buttons.nth(index).bounding_box()
+        assert button is not None, what
+        assert button["y"] >= 0 and button["y"] + button["height"] <= HEIGHT, (what, button)
+        assert button["x"] >= 0 and button["x"] + button["width"] <= WIDTH, (what, button)
     _fits(page, what)
 
 
@@ -101,21 +123,36 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
 ) -> None:
     session, invigilator, made = crowded
     phone = browser_as(invigilator, phone=True)
+    phone.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     phone.goto(f"{asgi_server}/surveillance/")
     _fits(phone, "« Surveiller une session »")
     axe.check(phone)
     phone.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
     expect(phone.locator("li.candidate")).to_have_count(len(Status))
+    # The link up, its resynchronization (every row read again) done: rows stay put.
+    expect(phone.locator("#link-status")).to_have_text("Mises à jour en direct.")
+    phone.wait_for_load_state("networkidle")
     for status, candidate in made.items():
         row = _row(phone, candidate)
-        for summary in row.locator("summary").all():
-            summary.click()  # the notes and the form of a line of the PV, open
+        row_action(row, re.compile("Détails et notes")).click()  # the details and notes, open
+        expect(row.locator("details.row-details")).to_have_attribute("open", "")
+        for summary in row.locator(".evidence details:not([open]) > summary").all():
+            summary.click()  # the form of a line of the PV (issue 15), open
         expect(row).to_be_visible()
         box = row.bounding_box()
-        assert box and box["x"] + box["width"] <= WIDTH, (status, box)
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (status, box)
+        menu = row.locator("details.menu > summary")
+        if menu.count():  # the « ⋯ » menu, open: its buttons too
+            menu.click()
+            for button in row.locator(".menu-items button").all():
+                item = button.bounding_box()
+                assert item and item["x"] >= 0 and item["x"] + item["width"] <= WIDTH, status
+            menu.click()
     expect(_row(phone, made[Status.ENDED_BY_INVIGILATOR])).to_contain_text(
         f"Terminé par {LONG} {LONGER}"
     )
+    phone.locator("#messages details > summary").click()  # who read the longest message
+    expect(phone.locator("#messages")).to_contain_text("Lu par 1 / 10")
     _fits(phone, "Espace Surveillant")
     axe.check(phone)
 
@@ -126,13 +163,27 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
         Status.RESUME_AUTHORIZED: "Terminer le test",
         Status.COMPANION: "Confirmer la présence de l'extension",
         Status.ALERT: "Gérer le signalement",
+        Status.SUSPENDED: "Reprendre ce test",
     }
-    for status, label in buttons.items():
-        _row(phone, made[status]).get_by_role("button", name=label).first.click()
+    dialogs = [(status, label) for status, label in buttons.items()]
+    dialogs += [
+        (Status.STARTED, "Ajouter du temps"),
+        (Status.STARTED, "Suspendre ce test"),
+        (Status.CONFIRMED, "Envoyer un message"),
+    ]
+    for status, label in dialogs:
+        row_action(_row(phone, made[status]), label).click()
         _dialog_fits(phone, f"{status}: {label}")
         axe.check(phone)
         phone.keyboard.press("Escape")
         expect(phone.locator("dialog[open]")).to_have_count(0)
+
+    # The room's: suspend it, a message to everyone.
+    for label in ("Suspendre la session", "Message à tous"):
+        phone.get_by_role("button", name=label).click()
+        _dialog_fits(phone, label)
+        axe.check(phone)
+        phone.keyboard.press("Escape")
 
     end_all = phone.get_by_role("button", name="Terminer les tests dont le temps est écoulé")
     end_all.click()
@@ -143,5 +194,6 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
     expect(yes).to_have_class("danger-action")
     phone.keyboard.press("Escape")
 
+    phone.locator("details.session-head > summary").click()
     phone.get_by_role("button", name="Quitter la surveillance").first.click()
     _dialog_fits(phone, "leave")

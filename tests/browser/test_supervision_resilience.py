@@ -13,7 +13,7 @@ from certification.actions import do_confirm_presence
 from certification.models import Answer
 from invigilation.models import InvigilatorAccess
 from live.base import LiveConsumer
-from tests.browser.conftest import AccessibilityChecker, start_test
+from tests.browser.conftest import AccessibilityChecker, row_action, start_test
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 
@@ -61,7 +61,7 @@ def test_it_escalates_an_alert_left_unanswered_for_60_seconds(
     inv.clock.run_for("01:01")
     expect(inv).to_have_title(re.compile(r"^\(1\) Session \d+ · Espace Surveillant"))
     row = inv.locator("li.candidate").filter(has_text="DUPONT Léa")
-    row.get_by_role("button", name=re.compile("Gérer le signalement")).click()
+    row_action(row, re.compile("Gérer le signalement")).click()
     inv.get_by_role("dialog").get_by_role("button", name="Refuser le signalement").click()
     inv.clock.run_for("00:02")
     expect(inv).to_have_title(re.compile(r"^Session \d+ · Espace Surveillant"))
