@@ -87,6 +87,8 @@ def clean_pv_line(code: str, question_number: object, action_taken: str) -> PvLi
     if has_control_characters(action, multiline=True):
         raise Refusal(message=_("La mesure prise contient des caractères non autorisés."))
     return PvLine(known.code, number, action)
+
+
 class AddTimeForm(FreeTextForm, forms.Form):
     """« Ajouter du temps »: minutes (1 to 120) and the reason, shown in the end's breakdown."""
 
