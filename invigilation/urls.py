@@ -15,6 +15,10 @@ urlpatterns = [
     path(session + "entrer/", views.enter_as_member, name="enter_as_member"),
     path(session + "quitter/", views.leave, name="leave"),
     path(session + "kit.pdf", views.kit, name="kit"),
+    # « Affichage salle » (issue 16): the screen projected in the room, and its content.
+    path(session + "affichage-salle/", views.wall, name="wall"),
+    path(session + "affichage-salle/contenu/", views.wall_content, name="wall_content"),
+    path(session + "affichage-salle/code/", views.show_access_code, name="show_code"),
     # The live page's fragments (htmx): rows, and the actions that give their row back.
     path(session + "lignes/", views.rows, name="rows"),
     path(session + "notes/", views.session_note, name="session_note"),

@@ -41,6 +41,7 @@ from invigilation.state import (
     timeline,
     watchers,
 )
+from invigilation.wall import access_code_shown, wall_state
 from lib.errors import Refusal
 
 
@@ -94,6 +95,8 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "rows_url": reverse("invigilation:rows", args=[session.pk]),
         "ws_path": f"/ws/surveillance/{session.pk}/",
         "kit_url": reverse("invigilation:kit", args=[session.pk]),
+        # Issue 16's panel « La salle » (templates/invigilation/_room_panel.html).
+        "code_shown": access_code_shown(session),
     }
     return render(request, "invigilation/session.html", context)
 
@@ -432,3 +435,71 @@ def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
     except Refusal as error:
         status, flash = error.status, (str(error.message), False)
     return _fragment(request, session, rows=None, journal=True, flash=flash, status=status)
+
+
+# --- « Affichage salle » (issue 16) ---------------------------------------------------------
+#
+# A page to project in the room, opened by an invigilator: no candidate's name. It follows the
+# session's live link and re-reads its content (`…/affichage-salle/contenu/`) on each event.
+# Both are pages: a refused access goes back to « Surveiller une session » with the reason.
+
+
+def _wall_access(request: HttpRequest, session_id: int) -> ExamSession | HttpResponse:
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused(request, error)
+    if not has_entered(user, session):
+        # A centre member enters first (recorded), as for the Espace Surveillant.
+        return redirect("invigilation:session", session_id=session.pk)
+    return session
+
+
+@login_required
+def wall(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    context = {
+        "session": session,
+        "wall": wall_state(session),
+        "ws_path": f"/ws/surveillance/{session.pk}/",
+        "content_url": reverse("invigilation:wall_content", args=[session.pk]),
+    }
+    return render(request, "invigilation/wall.html", context)
+
+
+@login_required
+def wall_content(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    return render(request, "invigilation/_wall.html", {"wall": wall_state(session)})
+
+
+@login_required
+@require_POST
+def show_access_code(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Afficher le code d'accès sur l'affichage salle » (`shown=1`), or hide it (`0`)."""
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused(request, error)
+    back = reverse("invigilation:session", args=[session.pk]) + "#salle"
+    shown = request.POST.get("shown")
+    if shown not in ("0", "1"):
+        messages.error(request, _("Choisissez d'afficher ou de masquer le code d'accès."))
+        return redirect(back)
+    try:
+        actions.do_show_access_code(session, shown=shown == "1", actor=user)
+    except Refusal as error:
+        return _refused(request, error)
+    messages.success(
+        request,
+        _("Le code d'accès est affiché sur l'affichage salle.")
+        if shown == "1"
+        else _("Le code d'accès est masqué sur l'affichage salle."),
+    )
+    return redirect(back)

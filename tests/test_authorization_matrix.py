@@ -54,7 +54,7 @@ from certification.models import (
 )
 from exams.models import Candidate, ExamSession, StudentLevel
 from finalization.models import SessionRecord
-from invigilation.models import InvigilatorAccess, Note
+from invigilation.models import InvigilatorAccess, Note, RoomScreen
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
 from tests.identity_providers import idp_metadata, self_signed_certificate
@@ -415,6 +415,23 @@ PAGES: dict[tuple[str, str], Entry] = {
         only(*ROOM),
         done=lambda w: not LiveAlert.objects.filter(pk=w.a.companion.pk, status="ongoing").exists(),
     ),
+    # « Affichage salle » (issue 16): the room's screen, its content, the access code on it.
+    ("get", "surveillance/sessions/<id:session_id>/affichage-salle/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/affichage-salle/"), only(*ROOM)
+    ),
+    ("get", "surveillance/sessions/<id:session_id>/affichage-salle/contenu/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/affichage-salle/contenu/"),
+        only(*ROOM),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/affichage-salle/code/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/affichage-salle/code/", form={"shown": "1"}
+        ),
+        only(*ROOM),
+        done=lambda w: RoomScreen.objects.filter(
+            session=w.a.session, access_code_shown=True
+        ).exists(),
+    ),
     # « Je m'en occupe » (issue 16): a claim on a pending alert, either kind.
     (
         "post",
@@ -732,6 +749,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/companion"): Entry(
         lambda w: Call(f"/api/invigilation/alerts/{w.a.companion.pk}/companion", json={}),
+        only(*ROOM),
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/room-screen"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/room-screen",
+            json={"access_code_shown": True},
+        ),
         only(*ROOM),
     ),
     ("post", "/api/invigilation/alerts/{alert_id}/claim"): Entry(
@@ -1083,11 +1107,12 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 4 pages, the state and 17 actions (a centre member's « Surveiller cette session » is
+    # 6 pages, the state and 19 actions (a centre member's « Surveiller cette session » is
     # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
-    # session, suspend and resume one test, send a message; issue 16's claim on an alert),
+    # session, suspend and resume one test, send a message; issue 16's claim on an alert,
+    # « Affichage salle » and its content, and its access code as a page and an operation),
     # and the live page's 12 fragments (its rows, 11 actions)
-    assert len(ROOM_KEYS) == 4 + 1 + 17 + 12
+    assert len(ROOM_KEYS) == 6 + 1 + 19 + 12
     assert len(FRAGMENTS) == 12
 
 
