@@ -19,6 +19,9 @@ urlpatterns = [
     path(session + "affichage-salle/", views.wall, name="wall"),
     path(session + "affichage-salle/contenu/", views.wall_content, name="wall_content"),
     path(session + "affichage-salle/code/", views.show_access_code, name="show_code"),
+    # Before the start and before leaving (issue 16).
+    path(session + "avant-le-debut/", views.readiness_board, name="readiness"),
+    path(session + "avant-de-partir/", views.closing_checklist, name="closing"),
     # The live page's fragments (htmx): rows, and the actions that give their row back.
     path(session + "lignes/", views.rows, name="rows"),
     path(session + "notes/", views.session_note, name="session_note"),

@@ -29,8 +29,10 @@ from invigilation.access import (
     access_session_as_invigilator,
     access_session_as_member,
     has_entered,
+    is_member_invigilator,
     started_course,
 )
+from invigilation.checklists import closing_checks, readiness
 from invigilation.forms import SuperviseForm, clean_note_text
 from invigilation.rows import row_tags, shows_countdown
 from invigilation.state import (
@@ -503,3 +505,41 @@ def show_access_code(request: HttpRequest, session_id: int) -> HttpResponse:
         else _("Le code d'accès est masqué sur l'affichage salle."),
     )
     return redirect(back)
+
+
+# --- Before and after (issue 16): the readiness board, the closing checklist -----------------
+
+
+@login_required
+def readiness_board(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Avant le début »: for each candidate, joined, instructions read, extension, presence
+    confirmed; and the access code shown to the room when the invigilator decides."""
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    rows = readiness(session)
+    context = {
+        "session": session,
+        "rows": rows,
+        "ready": sum(1 for row in rows if row.ready),
+        "code_shown": access_code_shown(session),
+    }
+    return render(request, "invigilation/readiness.html", context)
+
+
+@login_required
+def closing_checklist(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Avant de partir »: every test ended, every alert decided, absences, notes; then the
+    centre's finalization (pre-filled from the session's record)."""
+    user = _user(request)
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    checks = closing_checks(session)
+    context = {
+        "session": session,
+        "checks": checks,
+        "all_done": all(check.done for check in checks),
+        "member": is_member_invigilator(user, session),
+    }
+    return render(request, "invigilation/closing.html", context)

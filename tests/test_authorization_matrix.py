@@ -432,6 +432,13 @@ PAGES: dict[tuple[str, str], Entry] = {
             session=w.a.session, access_code_shown=True
         ).exists(),
     ),
+    # Before the start and before leaving (issue 16).
+    ("get", "surveillance/sessions/<id:session_id>/avant-le-debut/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/avant-le-debut/"), only(*ROOM)
+    ),
+    ("get", "surveillance/sessions/<id:session_id>/avant-de-partir/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/avant-de-partir/"), only(*ROOM)
+    ),
     # « Je m'en occupe » (issue 16): a claim on a pending alert, either kind.
     (
         "post",
@@ -1107,12 +1114,13 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 6 pages, the state and 19 actions (a centre member's « Surveiller cette session » is
+    # 8 pages, the state and 19 actions (a centre member's « Surveiller cette session » is
     # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
     # session, suspend and resume one test, send a message; issue 16's claim on an alert,
-    # « Affichage salle » and its content, and its access code as a page and an operation),
-    # and the live page's 12 fragments (its rows, 11 actions)
-    assert len(ROOM_KEYS) == 6 + 1 + 19 + 12
+    # « Affichage salle » and its content, the readiness board and the closing checklist,
+    # and the access code shown as a page and an operation), and the live page's 12
+    # fragments (its rows, 11 actions)
+    assert len(ROOM_KEYS) == 8 + 1 + 19 + 12
     assert len(FRAGMENTS) == 12
 
 
