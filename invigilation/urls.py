@@ -11,6 +11,7 @@ alert = session + "signalements/<id:alert_id>/"
 
 urlpatterns = [
     path("", views.enter, name="enter"),
+    path("aide/", views.help_page, name="help"),
     path(session, views.session_page, name="session"),
     path(session + "entrer/", views.enter_as_member, name="enter_as_member"),
     path(session + "quitter/", views.leave, name="leave"),

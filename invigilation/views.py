@@ -543,3 +543,10 @@ def closing_checklist(request: HttpRequest, session_id: int) -> HttpResponse:
         "member": is_member_invigilator(user, session),
     }
     return render(request, "invigilation/closing.html", context)
+
+
+@login_required
+def help_page(request: HttpRequest) -> HttpResponse:
+    """« Aide »: the invigilator's short guide (issue 16), linked from the kit and the
+    Espace Surveillant."""
+    return render(request, "invigilation/help.html")

@@ -297,6 +297,8 @@ PAGES: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/certification/media/{w.media}"), signed_in()
     ),
     ("get", "surveillance/"): Entry(lambda w: Call("/surveillance/"), signed_in()),
+    # « Aide » (issue 16): the invigilator's guide, for anyone signed in.
+    ("get", "surveillance/aide/"): Entry(lambda w: Call("/surveillance/aide/"), signed_in()),
     ("get", "surveillance/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/"), only(*ROOM)
     ),
