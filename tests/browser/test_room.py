@@ -234,3 +234,39 @@ def _fits_and_reads(page, height: int) -> None:
     assert sizes["height"] <= sizes["viewportHeight"], repr(sizes)
     assert sizes["clock"] >= height / 6, sizes
     assert sizes["smallest"] >= height / 40, sizes
+
+
+def test_the_room_s_pages_fit_a_phone_and_pass_axe(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, reported
+) -> None:
+    """The panel « La salle », « Avant le début », « Avant de partir » and « Aide » at
+    360 × 740: nothing wider than the screen, no axe-core violation."""
+    session, alice, _bruno, _alert = reported
+    session.centre.sos_campaign_code = "SOSXYZ123"
+    session.centre.save(update_fields=["sos_campaign_code"])
+    phone = browser_as(alice, phone=True)
+    base = f"{asgi_server}/surveillance/sessions/{session.pk}/"
+    phone.goto(base)
+    expect(phone.locator("#salle")).to_contain_text("SOSXYZ123")
+    pages = {
+        base: "La salle",
+        base + "avant-le-debut/": "Avant le début",
+        base + "avant-de-partir/": "Avant de partir",
+        f"{asgi_server}/surveillance/aide/": "Guide du surveillant",
+        f"{asgi_server}/surveillance/": "Surveiller une session",
+    }
+    for url, heading in pages.items():
+        if phone.url != url:
+            phone.goto(url)
+        expect(phone.get_by_role("heading", name=heading)).to_be_visible()
+        width = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, (url, width)
+        axe.check(phone)
+    # « Avant le début » shows the code to the room from the phone.
+    phone.goto(base + "avant-le-debut/")
+    axe.check(phone)
+    phone.get_by_role("button", name="Afficher le code d'accès sur l'affichage salle").click()
+    expect(
+        phone.get_by_text("Le code d'accès est affiché sur l'affichage salle.").first
+    ).to_be_visible()
+    axe.check(phone)
