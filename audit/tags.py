@@ -37,6 +37,8 @@ class Tag:
         SESSION_UPDATE = "centre:session:update"
 
     class Invigilator(StrEnum):
+        ACCESS_CODE_HIDE = "invigilator:access-code:hide"
+        ACCESS_CODE_SHOW = "invigilator:access-code:show"
         ALERT_CLAIM = "invigilator:alert:claim"
         ALERT_REFUSE = "invigilator:alert:refuse"
         ALERT_VALIDATE = "invigilator:alert:validate"
@@ -116,6 +118,8 @@ LABELS: dict[str, Promise] = {
     Tag.Centre.SESSION_FINALIZE: _("Session finalisée par le centre"),
     Tag.Centre.SESSION_IMPORT: _("Session créée par import"),
     Tag.Centre.SESSION_UPDATE: _("Session modifiée"),
+    Tag.Invigilator.ACCESS_CODE_HIDE: _("Code d'accès masqué sur l'affichage salle"),
+    Tag.Invigilator.ACCESS_CODE_SHOW: _("Code d'accès affiché sur l'affichage salle"),
     Tag.Invigilator.ALERT_CLAIM: _("Alerte prise en charge"),
     Tag.Invigilator.ALERT_REFUSE: _("Signalement refusé"),
     Tag.Invigilator.ALERT_VALIDATE: _("Signalement validé"),

@@ -138,7 +138,7 @@ def _join(
     if Candidate.objects.filter(session=session, user=user).exists():
         raise e.AccountAlreadyInSession
     if not user.is_certifiable():
-        raise e.NotCertifiable
+        raise e.NotCertifiable(session.centre.sos_campaign_code)
     linked = Candidate.objects.filter(pk=candidate.pk, user__isnull=True).update(
         user=user, linked_at=timezone.now()
     )

@@ -49,6 +49,22 @@ class NotCertifiable(Refusal):
         "dans au moins 5 compétences. Prévenez votre surveillant."
     )
 
+    def __init__(self, sos_code: str = "") -> None:
+        # Seed 004: the centre's « SOS élève non certifiable » campaign, given to the pupil.
+        if sos_code:
+            super().__init__(
+                _(
+                    "Votre profil n'est pas encore certifiable : il faut avoir atteint le "
+                    "niveau 1 dans au moins 5 compétences. Vous ne pourrez pas passer votre "
+                    "test de certification aujourd'hui. Votre établissement vous invite à "
+                    "rejoindre sa campagne « SOS élève non certifiable » avec le code "
+                    "%(code)s. Prévenez votre surveillant."
+                )
+                % {"code": sos_code}
+            )
+        else:
+            super().__init__()
+
 
 class IdentityProviderRequired(Refusal):
     status, code = 403, "identity_provider_required"

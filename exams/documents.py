@@ -189,6 +189,11 @@ def invigilator_kit_pdf(session: ExamSession, *, site_url: str) -> bytes:
                 ),
             ]
         )
+        # Issue 16: the short guide inside Vigie (invigilation's « Aide » page).
+        pdf.paragraph(
+            f"Aide : le guide du surveillant, dans Vigie : {site_url}/surveillance/aide/",
+            size=9,
+        )
 
     return render_session(session, "Kit surveillant", draw)
 

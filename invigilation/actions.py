@@ -20,7 +20,7 @@ from exams.models import Candidate, ExamSession
 from invigilation import errors as e
 from invigilation.evidence import EVIDENCE_TAGS, evidence, pv_text
 from invigilation.forms import PvLine
-from invigilation.models import InvigilatorAccess, Note, Watcher
+from invigilation.models import InvigilatorAccess, Note, RoomScreen, Watcher
 from lib import issue_reports
 from live.events import publish_on_commit, session_group
 
@@ -249,3 +249,21 @@ def do_end_selection(candidates: list[Candidate], *, actor: User) -> int:
                 )
             ) from None
     return len(candidates)
+
+
+@transaction.atomic
+def do_show_access_code(session: ExamSession, *, shown: bool, actor: User) -> bool:
+    """« Afficher le code d'accès » on the room's screen (or hide it again). A conditional
+    UPDATE: asked twice, or by two invigilators at once, it changes (and is audited) once.
+    Returns whether it changed anything."""
+    if not session.is_accessible:
+        raise e.SessionNotSupervisable
+    RoomScreen.objects.get_or_create(session=session)
+    changed = RoomScreen.objects.filter(session=session, access_code_shown=not shown).update(
+        access_code_shown=shown, changed_at=timezone.now(), changed_by=actor
+    )
+    if changed:
+        tag = Tag.Invigilator.ACCESS_CODE_SHOW if shown else Tag.Invigilator.ACCESS_CODE_HIDE
+        record_event(tag, actor=actor, session=session)
+        _session_event(session, "screen")
+    return bool(changed)

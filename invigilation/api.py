@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Router, Schema
-from pydantic import StrictInt
+from pydantic import StrictBool, StrictInt
 
 from accounts.models import User
 from accounts.request import client_ip
@@ -100,6 +100,10 @@ class MessageIn(Schema):
     text: Line
     # None: the whole room; else these candidates of the session.
     candidate_ids: list[Id] | None = None
+
+
+class RoomScreenIn(Schema):
+    access_code_shown: StrictBool
 
 
 class EndedOut(Schema):
@@ -349,3 +353,20 @@ def send_message(request: HttpRequest, session_id: Id, payload: MessageIn) -> di
     to = None if payload.candidate_ids is None else _selection(session, payload.candidate_ids)
     test_actions.do_send_message(session, text=payload.text, actor=user, candidates=to)
     return {"detail": str(_("Message envoyé."))}
+
+
+@router.post(
+    "/sessions/{session_id}/room-screen", response=Done, url_name="invigilation_room_screen"
+)
+def room_screen(request: HttpRequest, session_id: Id, payload: RoomScreenIn) -> dict[str, str]:
+    """« Affichage salle »: show the candidates' access code on the room's screen, or hide it."""
+    user = _user(request)
+    session = access_session_as_invigilator(user, session_id)
+    actions.do_show_access_code(session, shown=payload.access_code_shown, actor=user)
+    return {
+        "detail": str(
+            _("Le code d'accès est affiché sur l'affichage salle.")
+            if payload.access_code_shown
+            else _("Le code d'accès est masqué sur l'affichage salle.")
+        )
+    }

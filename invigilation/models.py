@@ -83,3 +83,18 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk} ({self.session_id})"
+
+
+class RoomScreen(models.Model):
+    """The session's « Affichage salle » (issue 16): what the invigilators chose to project.
+    The candidates' access code shows only once an invigilator reveals it."""
+
+    session = models.OneToOneField(ExamSession, on_delete=models.CASCADE, related_name="screen")
+    access_code_shown = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Affichage salle {self.session_id}"

@@ -11,11 +11,19 @@ alert = session + "signalements/<id:alert_id>/"
 
 urlpatterns = [
     path("", views.enter, name="enter"),
+    path("aide/", views.help_page, name="help"),
     path(session, views.session_page, name="session"),
     path(session + "entrer/", views.enter_as_member, name="enter_as_member"),
     path(session + "quitter/", views.leave, name="leave"),
     path(session + "kit.pdf", views.kit, name="kit"),
     path(session + "pv-fraude/<id:note_id>.pdf", views.fraud_report, name="fraud_report"),
+    # « Affichage salle » (issue 16): the screen projected in the room, and its content.
+    path(session + "affichage-salle/", views.wall, name="wall"),
+    path(session + "affichage-salle/contenu/", views.wall_content, name="wall_content"),
+    path(session + "affichage-salle/code/", views.show_access_code, name="show_code"),
+    # Before the start and before leaving (issue 16).
+    path(session + "avant-le-debut/", views.readiness_board, name="readiness"),
+    path(session + "avant-de-partir/", views.closing_checklist, name="closing"),
     # The live page's fragments (htmx): rows, and the actions that give their row back.
     path(session + "lignes/", views.rows, name="rows"),
     path(session + "notes/", views.session_note, name="session_note"),

@@ -32,8 +32,10 @@ from invigilation.access import (
     access_session_as_invigilator,
     access_session_as_member,
     has_entered,
+    is_member_invigilator,
     started_course,
 )
+from invigilation.checklists import closing_checks, readiness
 from invigilation.evidence import fraud_facts
 from invigilation.forms import (
     AddTimeForm,
@@ -58,6 +60,7 @@ from invigilation.state import (
     timeline_since,
     watchers,
 )
+from invigilation.wall import access_code_shown, wall_state
 from lib import issue_reports
 from lib.errors import Refusal
 
@@ -121,6 +124,8 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
         "pv_categories": issue_reports.category_choices(),
         "groups": GROUPS,
+        # Issue 16's panel « La salle » (templates/invigilation/_room_panel.html).
+        "code_shown": access_code_shown(session),
     }
     return render(request, "invigilation/session.html", context)
 
@@ -756,3 +761,116 @@ confirm_selection = _room_action(_confirm_selection)
 add_time_selection = _room_action(_add_time_selection)
 message_selection = _room_action(_message_selection)
 end_selection = _room_action(_end_selection)
+
+
+# --- « Affichage salle » (issue 16) ---------------------------------------------------------
+#
+# A page to project in the room, opened by an invigilator: no candidate's name. It follows the
+# session's live link and re-reads its content (`…/affichage-salle/contenu/`) on each event.
+# Both are pages: a refused access goes back to « Surveiller une session » with the reason.
+
+
+def _wall_access(request: HttpRequest, session_id: int) -> ExamSession | HttpResponse:
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused(request, error)
+    if not has_entered(user, session):
+        # A centre member enters first (recorded), as for the Espace Surveillant.
+        return redirect("invigilation:session", session_id=session.pk)
+    return session
+
+
+@login_required
+def wall(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    context = {
+        "session": session,
+        "wall": wall_state(session),
+        "ws_path": f"/ws/surveillance/{session.pk}/",
+        "content_url": reverse("invigilation:wall_content", args=[session.pk]),
+    }
+    return render(request, "invigilation/wall.html", context)
+
+
+@login_required
+def wall_content(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    return render(request, "invigilation/_wall.html", {"wall": wall_state(session)})
+
+
+@login_required
+@require_POST
+def show_access_code(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Afficher le code d'accès sur l'affichage salle » (`shown=1`), or hide it (`0`)."""
+    user = _user(request)
+    try:
+        session = access_session_as_invigilator(user, session_id)
+    except Refusal as error:
+        return _refused(request, error)
+    back = reverse("invigilation:session", args=[session.pk]) + "#salle"
+    shown = request.POST.get("shown")
+    if shown not in ("0", "1"):
+        messages.error(request, _("Choisissez d'afficher ou de masquer le code d'accès."))
+        return redirect(back)
+    try:
+        actions.do_show_access_code(session, shown=shown == "1", actor=user)
+    except Refusal as error:
+        return _refused(request, error)
+    messages.success(
+        request,
+        _("Le code d'accès est affiché sur l'affichage salle.")
+        if shown == "1"
+        else _("Le code d'accès est masqué sur l'affichage salle."),
+    )
+    return redirect(back)
+
+
+# --- Before and after (issue 16): the readiness board, the closing checklist -----------------
+
+
+@login_required
+def readiness_board(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Avant le début »: for each candidate, joined, instructions read, extension, presence
+    confirmed; and the access code shown to the room when the invigilator decides."""
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    rows = readiness(session)
+    context = {
+        "session": session,
+        "rows": rows,
+        "ready": sum(1 for row in rows if row.ready),
+        "code_shown": access_code_shown(session),
+    }
+    return render(request, "invigilation/readiness.html", context)
+
+
+@login_required
+def closing_checklist(request: HttpRequest, session_id: int) -> HttpResponse:
+    """« Avant de partir »: every test ended, every alert decided, absences, notes; then the
+    centre's finalization (pre-filled from the session's record)."""
+    user = _user(request)
+    session = _wall_access(request, session_id)
+    if isinstance(session, HttpResponse):
+        return session
+    checks = closing_checks(session)
+    context = {
+        "session": session,
+        "checks": checks,
+        "all_done": all(check.done for check in checks),
+        "member": is_member_invigilator(user, session),
+    }
+    return render(request, "invigilation/closing.html", context)
+
+
+@login_required
+def help_page(request: HttpRequest) -> HttpResponse:
+    """« Aide »: the invigilator's short guide (issue 16), linked from the kit and the
+    Espace Surveillant."""
+    return render(request, "invigilation/help.html")

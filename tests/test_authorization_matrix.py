@@ -57,7 +57,7 @@ from certification.models import (
 )
 from exams.models import Candidate, ExamSession, PlatformToken, StudentLevel
 from finalization.models import SessionRecord
-from invigilation.models import InvigilatorAccess, Note
+from invigilation.models import InvigilatorAccess, Note, RoomScreen
 from lib.identity_providers import SAMLProvider
 from results.models import Certificate
 from tests.factories import PlatformTokenFactory
@@ -301,6 +301,8 @@ PAGES: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/certification/media/{w.media}"), signed_in()
     ),
     ("get", "surveillance/"): Entry(lambda w: Call("/surveillance/"), signed_in()),
+    # « Aide » (issue 16): the invigilator's guide, for anyone signed in.
+    ("get", "surveillance/aide/"): Entry(lambda w: Call("/surveillance/aide/"), signed_in()),
     ("get", "surveillance/sessions/<id:session_id>/"): Entry(
         lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/"), only(*ROOM)
     ),
@@ -436,6 +438,30 @@ PAGES: dict[tuple[str, str], Entry] = {
         ),
         only(*ROOM),
         done=lambda w: not LiveAlert.objects.filter(pk=w.a.companion.pk, status="ongoing").exists(),
+    ),
+    # « Affichage salle » (issue 16): the room's screen, its content, the access code on it.
+    ("get", "surveillance/sessions/<id:session_id>/affichage-salle/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/affichage-salle/"), only(*ROOM)
+    ),
+    ("get", "surveillance/sessions/<id:session_id>/affichage-salle/contenu/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/affichage-salle/contenu/"),
+        only(*ROOM),
+    ),
+    ("post", "surveillance/sessions/<id:session_id>/affichage-salle/code/"): Entry(
+        lambda w: Call(
+            f"/surveillance/sessions/{w.a.session.pk}/affichage-salle/code/", form={"shown": "1"}
+        ),
+        only(*ROOM),
+        done=lambda w: RoomScreen.objects.filter(
+            session=w.a.session, access_code_shown=True
+        ).exists(),
+    ),
+    # Before the start and before leaving (issue 16).
+    ("get", "surveillance/sessions/<id:session_id>/avant-le-debut/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/avant-le-debut/"), only(*ROOM)
+    ),
+    ("get", "surveillance/sessions/<id:session_id>/avant-de-partir/"): Entry(
+        lambda w: Call(f"/surveillance/sessions/{w.a.session.pk}/avant-de-partir/"), only(*ROOM)
     ),
     # « Je m'en occupe » (issue 16): a claim on a pending alert, either kind.
     (
@@ -905,6 +931,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/invigilation/alerts/{w.a.companion.pk}/companion", json={}),
         only(*ROOM),
     ),
+    ("post", "/api/invigilation/sessions/{session_id}/room-screen"): Entry(
+        lambda w: Call(
+            f"/api/invigilation/sessions/{w.a.session.pk}/room-screen",
+            json={"access_code_shown": True},
+        ),
+        only(*ROOM),
+    ),
     ("post", "/api/invigilation/alerts/{alert_id}/claim"): Entry(
         lambda w: Call(f"/api/invigilation/alerts/{w.a.alert.pk}/claim", json={}),
         only(*ROOM),
@@ -1272,14 +1305,14 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 4 pages, the state and 16 actions (a centre member's « Surveiller cette session » is
+    # 8 pages, the state and 19 actions (a centre member's « Surveiller cette session » is
     # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
-    # session, suspend and resume one test, send a message), and the live page's 11
-    # fragments (its rows, 10 actions, and issue 15's 7: add time, suspend, resume and a
-    # message for one candidate; suspend, resume and a message for the room) and the 4 of a
-    # selection (confirm the presences, add time, a message, end the tests)
-    assert len(ROOM_KEYS) == 4 + 1 + 16 + 11 + 7 + 4
-    assert len(FRAGMENTS) == 11 + 7 + 4
+    # session, suspend and resume one test, send a message; issue 16's claim on an alert,
+    # « Affichage salle » and its content, the readiness board and the closing checklist,
+    # and the access code shown as a page and an operation), and the live page's 12
+    # fragments (its rows, 11 actions)
+    assert len(ROOM_KEYS) == 8 + 1 + 19 + 12
+    assert len(FRAGMENTS) == 12
 
 
 @pytest.mark.django_db

@@ -189,6 +189,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/invigilation/sessions/{session_id}/resume"): {"present": []},
     ("POST", "/api/invigilation/candidates/{candidate_id}/suspend"): {"reason": "Malaise"},
     ("POST", "/api/invigilation/sessions/{session_id}/messages"): {"text": "Il reste 10 minutes."},
+    ("POST", "/api/invigilation/sessions/{session_id}/room-screen"): {"access_code_shown": True},
     ("POST", "/api/jury/reports/{report_id}/accept-correction"): {},
     ("POST", "/api/jury/reports/{report_id}/refuse-correction"): {"comment": "Pièce manquante"},
     ("POST", "/api/centres/{centre_id}/competence-levels"): {

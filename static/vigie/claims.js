@@ -68,6 +68,7 @@
   document.body.addEventListener("htmx:afterSettle", function () {
     marks().forEach(function (mark) {
       var id = mark.dataset.alertId;
+      mark.dataset.seen = "1";
       if (seen[id]) { return; }
       seen[id] = true;
       if (document.hidden && enabled()) {

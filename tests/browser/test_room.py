@@ -5,12 +5,16 @@ import re
 import threading
 
 import pytest
+from django.db import connections
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from certification import actions as test_actions
+from invigilation import actions as invigilation_actions
 from invigilation.models import InvigilatorAccess
 from live.events import publish_on_commit, session_group
-from tests.browser.conftest import AccessibilityChecker
+from tests.browser.conftest import AccessibilityChecker, _new_page, screenshot
 from tests.factories import (
     CandidateFactory,
     CertificationCourseFactory,
@@ -114,16 +118,12 @@ def test_it_notifies_a_new_alert_in_the_background_only_once_the_invigilator_ask
         course = courses[first]
         candidate = course.candidate
         LiveAlertFactory(course=course, question_number=2)
-        # As do_report_problem tells the room (from another thread: Playwright's own event
-        # loop runs in this one).
-        event = {"type": "candidate", "op": "alert", "candidate_id": candidate.pk}
-        sender = threading.Thread(
-            target=publish_on_commit, args=([session_group(session.pk)], event)
-        )
-        sender.start()
-        sender.join()
+        # As do_report_problem tells the room.
         row = page.locator("li.candidate").filter(has_text=first)
-        expect(row.get_by_role("button", name=re.compile("Gérer le signalement"))).to_be_visible()
+        event = {"type": "candidate", "op": "alert", "candidate_id": candidate.pk}
+        _in_thread(publish_on_commit, [session_group(session.pk)], event)
+        # Wait until the page has taken the new alert in (claims.js marks it seen).
+        expect(row.locator(".alert-mark[data-seen]")).to_have_count(1)
 
     # Not enabled: a new alert in the background shows nothing.
     page.evaluate("window.__hidden = true")
@@ -146,3 +146,127 @@ def test_it_notifies_a_new_alert_in_the_background_only_once_the_invigilator_ask
     assert page.evaluate("window.__shown") == [
         ["Vigie : nouvelle alerte", "Nouveau signalement : Jules BERNARD, question 2."]
     ]
+
+
+def _in_thread(call, *args, **kwargs) -> None:
+    """An action as another invigilator's request would run it (its live events are sent
+    from a thread of its own: Playwright's event loop runs in this one)."""
+
+    def run() -> None:
+        try:
+            call(*args, **kwargs)
+        finally:
+            connections.close_all()  # the thread's connection back to the pool
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)], ids=["1920x1080", "1280x720"])
+def test_the_wall_screen_is_readable_and_follows_a_suspension_and_a_message(
+    browser, axe: AccessibilityChecker, asgi_server: str, transactional_db, reported, size
+) -> None:
+    session, alice, _bruno, _alert = reported
+    lea = session.candidates.get()
+    type(lea).objects.filter(pk=lea.pk).update(extra_time_percentage=33)
+    width, height = size
+    client = Client()
+    client.force_login(alice)
+    wall = _new_page(browser, axe, viewport={"width": width, "height": height})
+    wall.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}]
+    )
+    try:
+        wall.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/affichage-salle/")
+        axe.check(wall)
+        expect(wall.get_by_role("heading", name=f"Session {session.number}")).to_be_visible()
+        expect(wall.locator("#wall-clock")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+        expect(wall.locator(".wall-end-list")).to_contain_text("temps majoré (33 %)")
+        expect(wall.locator("body")).not_to_contain_text("Dupont")
+        screenshot(wall, f"wall-{width}x{height}")
+        _fits_and_reads(wall, height)
+
+        _in_thread(test_actions.do_send_message, session, text="Il reste 10 minutes.", actor=alice)
+        expect(wall.locator(".wall-messages")).to_contain_text("Il reste 10 minutes.")
+        _in_thread(
+            test_actions.do_suspend_session,
+            session,
+            message="Alarme incendie : évacuation",
+            actor=alice,
+        )
+        banner = wall.get_by_role("alert")
+        expect(banner).to_contain_text("Session suspendue depuis")
+        expect(banner).to_contain_text("Alarme incendie : évacuation")
+        axe.check(wall)
+        _fits_and_reads(wall, height)
+        screenshot(wall, f"wall-{width}x{height}-suspended")
+        _in_thread(test_actions.do_resume_session, session, present=[lea.pk], actor=alice)
+        expect(banner).to_have_count(0)
+        _in_thread(test_actions.do_suspend_session, session, message="Coupure réseau", actor=alice)
+        _in_thread(invigilation_actions.do_show_access_code, session, shown=True, actor=alice)
+        expect(wall.get_by_test_id("wall-access-code")).to_have_text(session.access_code)
+        # Everything at once (suspended, code shown, a message) still fits the screen.
+        expect(banner).to_contain_text("Coupure réseau")
+        _fits_and_reads(wall, height)
+        screenshot(wall, f"wall-{width}x{height}-everything")
+    finally:
+        wall.context.close()
+
+
+def _fits_and_reads(page, height: int) -> None:
+    """Nothing wider or taller than the screen; the clock at least a sixth of the screen's
+    height and every text at least 1/40 of it (about 27 px at 1080: readable from the back
+    of a room)."""
+    sizes = page.evaluate(
+        """() => ({
+          width: document.documentElement.scrollWidth, viewport: innerWidth,
+          height: document.documentElement.scrollHeight, viewportHeight: innerHeight,
+          lowest: Math.max(...[...document.querySelectorAll('body *')].map(n => n.getBoundingClientRect().bottom)),
+          lowestWhat: [...document.querySelectorAll('body *')].sort((a, b) => b.getBoundingClientRect().bottom - a.getBoundingClientRect().bottom).slice(0, 3).map(n => n.tagName + '#' + n.id + '.' + n.className),
+          clock: parseFloat(getComputedStyle(document.getElementById('wall-clock')).fontSize),
+          smallest: Math.min(...[...document.querySelectorAll('#wall-content *')]
+            .filter(n => n.offsetParent && n.childNodes.length && [...n.childNodes].some(c => c.nodeType === 3 && c.textContent.trim()))
+            .map(n => parseFloat(getComputedStyle(n).fontSize))),
+        })"""
+    )
+    assert sizes["width"] <= sizes["viewport"], sizes
+    assert sizes["height"] <= sizes["viewportHeight"], repr(sizes)
+    assert sizes["clock"] >= height / 6, sizes
+    assert sizes["smallest"] >= height / 40, sizes
+
+
+def test_the_room_s_pages_fit_a_phone_and_pass_axe(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, reported
+) -> None:
+    """The panel « La salle », « Avant le début », « Avant de partir » and « Aide » at
+    360 × 740: nothing wider than the screen, no axe-core violation."""
+    session, alice, _bruno, _alert = reported
+    session.centre.sos_campaign_code = "SOSXYZ123"
+    session.centre.save(update_fields=["sos_campaign_code"])
+    phone = browser_as(alice, phone=True)
+    base = f"{asgi_server}/surveillance/sessions/{session.pk}/"
+    phone.goto(base)
+    expect(phone.locator("#salle")).to_contain_text("SOSXYZ123")
+    pages = {
+        base: "La salle",
+        base + "avant-le-debut/": "Avant le début",
+        base + "avant-de-partir/": "Avant de partir",
+        f"{asgi_server}/surveillance/aide/": "Guide du surveillant",
+        f"{asgi_server}/surveillance/": "Surveiller une session",
+    }
+    for url, heading in pages.items():
+        if phone.url != url:
+            phone.goto(url)
+        expect(phone.get_by_role("heading", name=heading)).to_be_visible()
+        width = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, (url, width)
+        axe.check(phone)
+    # « Avant le début » shows the code to the room from the phone.
+    phone.goto(base + "avant-le-debut/")
+    axe.check(phone)
+    phone.get_by_role("button", name="Afficher le code d'accès sur l'affichage salle").click()
+    expect(
+        phone.get_by_text("Le code d'accès est affiché sur l'affichage salle.").first
+    ).to_be_visible()
+    axe.check(phone)
