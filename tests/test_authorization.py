@@ -103,6 +103,14 @@ OPERATIONS = {
         f"/api/invigilation/candidates/{t.running.pk}/evidence/{t.evidence.pk}/pv",
         {},
     ),
+    ("post", "/api/invigilation/alerts/{alert_id}/claim"): lambda t, _p: (
+        f"/api/invigilation/alerts/{t.alert.pk}/claim",
+        {},
+    ),
+    ("post", "/api/invigilation/sessions/{session_id}/room-screen"): lambda t, _p: (
+        f"/api/invigilation/sessions/{t.session.pk}/room-screen",
+        {"access_code_shown": True},
+    ),
     ("post", "/api/invigilation/sessions/{session_id}/notes"): lambda t, _p: (
         f"/api/invigilation/sessions/{t.session.pk}/notes",
         {"text": "Incident", "candidate_id": t.running.pk},
@@ -166,7 +174,11 @@ def _snapshot() -> tuple:
             )
         ),
         list(RoomSuspension.objects.order_by("pk").values_list("pk", "ended_at")),
-        list(LiveAlert.objects.order_by("pk").values_list("pk", "status", "resolved_by")),
+        list(
+            LiveAlert.objects.order_by("pk").values_list(
+                "pk", "status", "resolved_by", "claimed_by"
+            )
+        ),
         Note.objects.count(),
         RoomMessage.objects.count(),
         IssueReport.objects.count(),

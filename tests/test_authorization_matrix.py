@@ -1305,14 +1305,17 @@ def _refusal(response, *, is_api: bool, fragment: bool = False) -> tuple[int, st
 
 
 def test_it_lists_every_route_of_the_espace_surveillant_after_the_session():
-    # 8 pages, the state and 19 actions (a centre member's « Surveiller cette session » is
-    # one page and one action; issue 15's incidents are 6: add time, suspend and resume the
-    # session, suspend and resume one test, send a message; issue 16's claim on an alert,
-    # « Affichage salle » and its content, the readiness board and the closing checklist,
-    # and the access code shown as a page and an operation), and the live page's 12
-    # fragments (its rows, 11 actions)
-    assert len(ROOM_KEYS) == 8 + 1 + 19 + 12
-    assert len(FRAGMENTS) == 12
+    # 9 pages (issue 15's PV de fraude; issue 16's « Affichage salle » and its content, the
+    # readiness board and the closing checklist), the state and 20 actions (a centre member's
+    # « Surveiller cette session » is one page and one action; issue 15's incidents are 7: add
+    # time, suspend and resume the session, suspend and resume one test, send a message,
+    # evidence into the PV; issue 16's claim on an alert and the access code shown as a page
+    # and an operation), and the live page's 24 fragments (its rows, 10 actions, the claim
+    # and the evidence into the PV; issue 15's 7: add time, suspend, resume and a message for
+    # one candidate, suspend, resume and a message for the room; the 4 of a selection:
+    # confirm the presences, add time, a message, end the tests)
+    assert len(ROOM_KEYS) == 9 + 1 + 20 + 24
+    assert len(FRAGMENTS) == 11 + 2 + 7 + 4
 
 
 @pytest.mark.django_db

@@ -78,8 +78,9 @@ def test_it_sends_the_row_alone_while_the_journal_has_not_moved(
     session, lea, _run = running
     mark = journal_mark(session)
     # The session, the user, the access (session, membership, password access), the row
-    # with its course's additions and alerts, its notes, and the mark: no counts, no journal.
-    with django_assert_num_queries(10):
+    # with its course's additions, open suspension and alerts, its notes, what Vigie saw on
+    # it (issue 15's evidence), and the mark: no counts, no journal.
+    with django_assert_num_queries(12):
         response = as_alice.get(_url(session), {"ids": str(lea.pk), "since": mark})
     html = response.content.decode()
     assert response.status_code == 200
@@ -96,10 +97,11 @@ def test_it_sends_the_counts_and_the_new_line_once_an_action_wrote_to_the_journa
     mark = journal_mark(session)
     test_actions.do_confirm_presence(hugo, actor=alice)
 
-    # Hugo's row has no test yet (no additions nor alerts to read): 7, the mark, then the
-    # counts (2) and the new line (2: the events after the page's mark, the names they
-    # need) — not the whole journal (4: who watches, the notes, every name, 50 events).
-    with django_assert_num_queries(12):
+    # Hugo's row has no test yet (no additions, suspensions nor alerts to read): 9 with its
+    # evidence, the mark, then the counts (2) and the new line (2: the events after the
+    # page's mark, the names they need) — not the whole journal (4: who watches, the notes,
+    # every name, 50 events).
+    with django_assert_num_queries(14):
         response = as_alice.get(_url(session), {"ids": str(hugo.pk), "since": mark})
     html = response.content.decode()
     assert 'id="counter"' in html and "2 / 2 candidats présents" in html
