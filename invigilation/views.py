@@ -330,18 +330,17 @@ def rows(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-CandidateDo = Callable[[User, Candidate, HttpRequest], str | None]
+# The action on the candidate, given the URL's other ids (the evidence's, for « Au PV »).
+CandidateDo = Callable[..., str | None]
 
 
-def _candidate_action(
-    do: CandidateDo, *, opens_notes: bool = False
-) -> Callable[[HttpRequest, int, int], HttpResponse]:
+def _candidate_action(do: CandidateDo, *, opens_notes: bool = False) -> Callable[..., HttpResponse]:
     """A POST on one candidate of the session: the action, then its row (and its message,
     or the refusal's, with the refusal's status)."""
 
     @login_required
     @require_POST
-    def view(request: HttpRequest, session_id: int, candidate_id: int) -> HttpResponse:
+    def view(request: HttpRequest, session_id: int, candidate_id: int, **ids: int) -> HttpResponse:
         user = _user(request)
         try:
             session = access_session_as_invigilator(user, session_id)
@@ -352,7 +351,7 @@ def _candidate_action(
             raise Http404
         status, flash = 200, None
         try:
-            message = do(user, candidate, request)
+            message = do(user, candidate, request, **ids)
         except Refusal as error:
             status, flash = error.status, (str(error.message), False)
         else:
@@ -418,36 +417,20 @@ end_test = _candidate_action(_end)
 candidate_note = _candidate_action(_note, opens_notes=True)
 
 
-@login_required
-@require_POST
-def evidence_to_pv(
-    request: HttpRequest, session_id: int, candidate_id: int, event_id: int
-) -> HttpResponse:
+def _evidence_to_pv(
+    user: User, candidate: Candidate, request: HttpRequest, event_id: int
+) -> str | None:
     """« Ajouter au PV » on one thing Vigie saw: the candidate's row comes back."""
-    user = _user(request)
-    try:
-        session = access_session_as_invigilator(user, session_id)
-        candidate = access_candidate_as_invigilator(user, candidate_id)
-    except Refusal as error:
-        return _refused_fragment(error)
-    if candidate.session_id != session.pk:
-        raise Http404
-    status, flash = 200, None
-    try:
-        note = actions.do_evidence_to_pv(
-            candidate, access_evidence_as_invigilator(user, event_id), actor=user
-        )
-    except Refusal as error:
-        status, flash = error.status, (str(error.message), False)
-    else:
-        flash = (
-            _("Ajouté au PV d'incident de %(name)s (%(code)s).")
-            % {"name": _full_name(candidate), "code": note.code},
-            True,
-        )
-    return _fragment(
-        request, session, rows=candidate_rows(session, [candidate.pk]), flash=flash, status=status
+    note = actions.do_evidence_to_pv(
+        candidate, access_evidence_as_invigilator(user, event_id), actor=user
     )
+    return _("Ajouté au PV d'incident de %(name)s (%(code)s).") % {
+        "name": _full_name(candidate),
+        "code": note.code,
+    }
+
+
+evidence_to_pv = _candidate_action(_evidence_to_pv)
 
 
 def _add_time(user: User, candidate: Candidate, request: HttpRequest) -> str | None:

@@ -31,7 +31,7 @@ from certification.models import (
 )
 from exams.models import Candidate, ExamDuration, ExamSession, PlatformToken, Student, StudentLevel
 from finalization.models import IdentityCorrection, SessionRecord
-from invigilation.models import InvigilatorAccess, Note, Watcher
+from invigilation.models import InvigilatorAccess, Note, RoomScreen, Watcher
 from lib.codes import generate_access_code, generate_invigilator_password
 from results.models import Certificate, CertificateStatus
 
@@ -378,6 +378,15 @@ class NoteFactory(factory.django.DjangoModelFactory):
     session = factory.SubFactory(ExamSessionFactory)
     author = factory.SubFactory(UserFactory)
     text = "Salle froide"
+
+
+class RoomScreenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoomScreen
+        django_get_or_create = ("session",)
+
+    session = factory.SubFactory(ExamSessionFactory)
+    access_code_shown = False
 
 
 class SessionRecordFactory(factory.django.DjangoModelFactory):

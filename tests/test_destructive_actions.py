@@ -397,6 +397,44 @@ DESTRUCTIVE.append(
         calls=(lambda w: Call("post", _link_path(w), form={}),),
     )
 )
+
+
+def _scan_removal(w: World) -> str:
+    """F's signed attendance sheet, « Retirer ce document… » (issue 20)."""
+    scan = SessionRecord.objects.get(session=w.finalized, kind=SessionRecord.Kind.SIGNED_ATTENDANCE)
+    return f"/sessions/{w.finalized.pk}/archives/scans/{scan.pk}/retirer/"
+
+
+def _scan_removal_api(w: World) -> str:
+    scan = SessionRecord.objects.get(session=w.finalized, kind=SessionRecord.Kind.SIGNED_ATTENDANCE)
+    return f"/api/sessions/{w.finalized.pk}/scans/{scan.pk}/removal"
+
+
+DESTRUCTIVE += [
+    Destructive(
+        "finalization.actions.do_remove_scan",
+        Tag.Centre.SCAN_REMOVE,
+        CENTRE_ADMIN,
+        ClosedDisclosure(origin=lambda w: f"/sessions/{w.finalized.pk}/", action=_scan_removal),
+        calls=(
+            lambda w: Call("post", _scan_removal_api(w), json={"reason": "autre session"}),
+            lambda w: Call("post", _scan_removal(w), form={"reason": "autre session"}),
+        ),
+        operation=("post", "/api/sessions/{session_id}/scans/{record_id}/removal"),
+    ),
+    # « Terminer les tests » of a selection (issue 15): the page only (the API ends one test).
+    Destructive(
+        "invigilation.actions.do_end_selection",
+        Tag.Invigilator.COURSE_END,
+        INVIGILATOR,
+        HtmxDialog(_room, lambda w: f"{_room(w)}selection/terminer/"),
+        calls=(
+            lambda w: Call(
+                "post", f"{_room(w)}selection/terminer/", form={"ids": str(w.a.running.pk)}
+            ),
+        ),
+    ),
+]
 BY_ACTION = {entry.action: entry for entry in DESTRUCTIVE}
 CALLS = [(entry.action, n) for entry in DESTRUCTIVE for n in range(len(entry.calls))]
 
