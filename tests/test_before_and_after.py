@@ -99,6 +99,8 @@ def test_it_lists_what_remains_before_leaving_then_offers_the_finalization(
     assert "sans note au PV : ABADI Hugo" in text
     assert "Candidats absents (déclarés absents à la finalisation)" in text and "MOREL Zoé" in text
     assert "Réglez ces points dans l'Espace Surveillant avant de finaliser." in text
+    # Seed 004 (issue 20): pupils sign in on shared computers; Vigie cannot check it, it reminds.
+    assert "Ordinateurs partagés : sur chaque poste, déconnectez le compte Vigie de l'élève" in text
     # An invigilator who is not a member is told who finalizes.
     assert "prévenez votre référent" in text
     assert "/finaliser/" not in client.get(url).content.decode()

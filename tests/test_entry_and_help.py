@@ -103,6 +103,26 @@ def test_the_guide_is_linked_from_the_entry_form_the_espace_surveillant_and_the_
 
 
 @pytest.mark.django_db
+def test_the_guide_says_what_each_incident_action_does(login):
+    """Issue 15: the user-facing help says what each action does, in the seed's tone."""
+    text = _text(login(UserFactory()).get("/surveillance/aide/"))
+    for action in (
+        "Ajouter du temps",
+        "Suspendre la session",
+        "Reprendre la session",
+        "Suspendre ce test",
+        "Envoyer un message",
+        "Ajouter au PV",
+        "PV de fraude",
+        "Tout sélectionner",
+    ):
+        assert f"« {action} »" in text, action
+    # Seed 004: a candidate who left the room may not resume.
+    assert "un élève qui a quitté la salle ne peut pas reprendre" in text
+    assert "ordinateurs partagés" in text
+
+
+@pytest.mark.django_db
 def test_an_invigilator_who_is_not_a_member_lands_on_the_entry_form_after_logging_in(
     client, exam_session, centre_admin, candidate_user
 ):
