@@ -14,6 +14,9 @@ from live.events import session_group
 
 
 class SessionConsumer(LiveConsumer):
+    # An invigilator's page is listed in « Qui surveille » while its heartbeat comes.
+    watches = True
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
@@ -22,6 +25,8 @@ class SessionConsumer(LiveConsumer):
             return
         await self.join(session_group(session_id))
         await self.accept()
+        if not self.watches:
+            return
         if not await self._watch(user, session_id):
             await self.close(code=FORBIDDEN)  # finalized or expired since the check above
             return
@@ -41,7 +46,8 @@ class SessionConsumer(LiveConsumer):
             if user is None or not await self._can(user, session_id):
                 await self.close(code=FORBIDDEN)
                 return
-            await database_sync_to_async(actions.do_touch)(self.channel_name)
+            if self.watches:
+                await database_sync_to_async(actions.do_touch)(self.channel_name)
             await self.send_json({"type": "heartbeat", "op": "ack"})
 
     async def live_event(self, message: dict[str, Any]) -> None:
@@ -63,3 +69,10 @@ class SessionConsumer(LiveConsumer):
             return False
         actions.do_watch(session, user, self.channel_name)
         return True
+
+
+class WallConsumer(SessionConsumer):
+    """« Affichage salle » (issue 16): the session's events under the same access, but the
+    projected screen is not an invigilator watching (« Qui surveille »)."""
+
+    watches = False

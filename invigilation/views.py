@@ -773,7 +773,7 @@ def wall(request: HttpRequest, session_id: int) -> HttpResponse:
     context = {
         "session": session,
         "wall": wall_state(session),
-        "ws_path": f"/ws/surveillance/{session.pk}/",
+        "ws_path": f"/ws/surveillance/{session.pk}/salle/",
         "content_url": reverse("invigilation:wall_content", args=[session.pk]),
     }
     return render(request, "invigilation/wall.html", context)

@@ -75,8 +75,8 @@ class Socket(ApplicationCommunicator):
     """The Espace Surveillant's WebSocket as the routing serves it, opened as `user`
     (channels.testing needs daphne, which Vigie does not install)."""
 
-    def __init__(self, user, session) -> None:
-        path = f"/ws/surveillance/{session.pk}/"
+    def __init__(self, user, session, page: str = "") -> None:
+        path = f"/ws/surveillance/{session.pk}/{page}"
         scope = {"type": "websocket", "path": path, "user": user, "headers": [], "subprotocols": []}
         super().__init__(URLRouter(websocket_urlpatterns), scope)
 

@@ -14,6 +14,8 @@ import re
 
 import pytest
 import time_machine
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
@@ -21,7 +23,8 @@ from audit.models import AuditEvent
 from audit.tags import Tag
 from certification import actions as test_actions
 from invigilation import actions
-from invigilation.models import InvigilatorAccess, RoomScreen
+from invigilation.models import InvigilatorAccess, RoomScreen, Watcher
+from live.base import FORBIDDEN
 from tests.factories import (
     CandidateFactory,
     CentreFactory,
@@ -30,6 +33,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.test_invigilation_access import Socket
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -211,3 +215,30 @@ def test_it_shows_the_code_through_the_api(login, session, alice):
     assert response.status_code == 200
     assert response.json() == {"detail": "Le code d'accès est affiché sur l'affichage salle."}
     assert RoomScreen.objects.get(session=session).access_code_shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_its_live_link_is_not_an_invigilator_watching(session, alice):
+    """The wall's socket follows the session's events but is not « Qui surveille »: before,
+    it was listed as Alice watching, then dropped after 60 s (it sends no heartbeat)."""
+    other = UserFactory()
+    InvigilatorAccess.objects.create(session=ExamSessionFactory(), user=other, via="password")
+
+    async def run() -> tuple[bool, bool, int | None]:
+        wall = Socket(alice, session, "salle/")
+        accepted, _code = await wall.connect()
+        watching = await database_sync_to_async(Watcher.objects.filter(session=session).exists)()
+        await wall.close()
+        refused, code = await Socket(other, session, "salle/").connect()
+        return accepted and not watching, refused, code
+
+    accepted_unlisted, refused, code = async_to_sync(run)()
+    assert accepted_unlisted
+    assert not refused and code == FORBIDDEN
+    assert Watcher.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_opens_the_wall_s_own_live_link(login, session, alice):
+    page = login(alice).get(f"/surveillance/sessions/{session.pk}/affichage-salle/")
+    assert f'data-ws-path="/ws/surveillance/{session.pk}/salle/"' in page.content.decode()
