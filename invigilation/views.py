@@ -544,36 +544,6 @@ claim_alert = _alert_action(None, _claim)
 
 @login_required
 @require_POST
-def end_overtime(request: HttpRequest, session_id: int) -> HttpResponse:
-    """« Terminer les tests dont le temps est écoulé »: every row comes back."""
-    user = _user(request)
-    try:
-        session = access_session_as_invigilator(user, session_id)
-    except Refusal as error:
-        return _refused_fragment(error)
-    status = 200
-    try:
-        ended = actions.do_end_overtime(session, actor=user)
-    except Refusal as error:
-        status, flash = error.status, (str(error.message), False)
-    else:
-        flash = (
-            ngettext("%(count)s test terminé.", "%(count)s tests terminés.", ended)
-            % {"count": ended},
-            True,
-        )
-    return _fragment(
-        request,
-        session,
-        rows=candidate_rows(session),
-        all_rows=True,
-        flash=flash,
-        status=status,
-    )
-
-
-@login_required
-@require_POST
 def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
     """A note on the session's own PV d'incident: the journal comes back."""
     user = _user(request)
@@ -594,10 +564,10 @@ def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 def _room_action(
-    do: Callable[[User, ExamSession, HttpRequest], str],
+    do: Callable[[User, ExamSession, HttpRequest], str], *, journal: bool = True
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     """A POST on the whole session: the action, then every row, the room's bar, the journal
-    and its message (or the refusal's, with the refusal's status)."""
+    (unless `journal` is False) and its message (or the refusal's, with the refusal's status)."""
 
     @login_required
     @require_POST
@@ -617,12 +587,26 @@ def _room_action(
             session,
             rows=candidate_rows(session),
             all_rows=True,
-            journal=True,
+            journal=journal,
             flash=flash,
             status=status,
         )
 
     return view
+
+
+def _end_overtime(user: User, session: ExamSession, request: HttpRequest) -> str:
+    return _tests_ended(actions.do_end_overtime(session, actor=user))
+
+
+def _tests_ended(count: int) -> str:
+    return ngettext("%(count)s test terminé.", "%(count)s tests terminés.", count) % {
+        "count": count
+    }
+
+
+# « Terminer les tests dont le temps est écoulé »: every row comes back, not the journal.
+end_overtime = _room_action(_end_overtime, journal=False)
 
 
 def _posted_ids(request: HttpRequest, name: str) -> list[int]:
@@ -734,10 +718,7 @@ def _message_selection(user: User, session: ExamSession, request: HttpRequest) -
 
 
 def _end_selection(user: User, session: ExamSession, request: HttpRequest) -> str:
-    count = actions.do_end_selection(_selected(session, request), actor=user)
-    return ngettext("%(count)s test terminé.", "%(count)s tests terminés.", count) % {
-        "count": count
-    }
+    return _tests_ended(actions.do_end_selection(_selected(session, request), actor=user))
 
 
 confirm_selection = _room_action(_confirm_selection)
