@@ -8,6 +8,7 @@ these methods is used by the engine.
     python scripts/exposure_study.py pwi --seeds 2         # posterior-weighted information
     python scripts/exposure_study.py eligibility --seeds 2,3 --r-max 0.22
     python scripts/exposure_study.py priced --seeds 2,3 --cap 0.21 --target 0.21
+    python scripts/exposure_study.py conditional --seeds 1,2,3,4,5 --target 0.20
 
 Candidates, answers, competence gap, coverage and the EAP estimator are those of
 scripts/simulate_adaptive.py (the same `simulate`, the same `Candidate.answers_right`).
@@ -206,6 +207,78 @@ def calibrate(
     return parameters
 
 
+# Conditional Sympson-Hetter's theta classes (bounds between them).
+CLASS_BOUNDS = (-1.5, -0.9, -0.3, 0.3, 0.9, 1.5)
+
+
+def theta_class(theta: float) -> int:
+    return sum(1 for bound in CLASS_BOUNDS if theta > bound)
+
+
+def conditional_engine(parameters: Mapping[tuple[str, int], float]) -> Engine:
+    """Conditional Sympson-Hetter (Stocking & Lewis 1998): item i, selected while the
+    estimate is in class g, is administered with probability K[i, g]. The candidate's draw
+    for an item is fixed (as in the shipped lottery), so an item is eligible at a step when
+    the draw is under K for the class of the current estimate."""
+
+    def run(
+        items: Sequence[Item], candidate: Candidate
+    ) -> tuple[list[tuple[Item, bool]], float, float]:
+        draws = {item.id: lottery_draw(candidate.seed, item.id) for item in items}
+        history: list[tuple[Item, bool]] = []
+        for step in range(TEST_LENGTH):
+            theta = estimate(history).theta
+            g = theta_class(theta)
+            blocked = {i for i, u in draws.items() if u >= parameters.get((i, g), 1.0)}
+            choices = eligible(items, history, blocked)
+            if not choices:
+                break
+            ranked = sorted(
+                choices,
+                key=lambda item: (
+                    -information(theta, item.discrimination, item.difficulty),
+                    item.id,
+                ),
+            )
+            item = random.Random(f"{candidate.seed}:{step}:0").choice(ranked[:2])
+            history.append((item, candidate.answers_right(item)))
+        final = estimate(history)
+        return history, final.theta, final.sd
+
+    return run
+
+
+def calibrate_conditional(
+    items: Sequence[Item], target: float, rounds: int, candidates: int = 1000
+) -> dict[tuple[str, int], float]:
+    """Stocking & Lewis's iteration: the selection rate of item i among the candidates of
+    true-theta class g, P(S_i | g) = P(A_i | g) / K[i, g]; K[i, g] = target / P(S_i | g)
+    when above the target, else 1. Holding every class under the target holds the overall
+    rate under it too."""
+    parameters: dict[tuple[str, int], float] = {}
+    for number in range(rounds):
+        run = conditional_engine(parameters)
+        per_class: dict[int, int] = {}
+        counts: dict[tuple[str, int], int] = {}
+        for candidate in candidates_for(candidates, 1000 + number):
+            g = theta_class(candidate.theta)
+            per_class[g] = per_class.get(g, 0) + 1
+            history, _theta, _sd = run(items, candidate)
+            for item, _ in history:
+                counts[item.id, g] = counts.get((item.id, g), 0) + 1
+        updated = {}
+        worst = 0.0
+        for (item_id, g), count in counts.items():
+            rate = count / per_class[g]
+            worst = max(worst, rate)
+            selected = rate / parameters.get((item_id, g), 1.0)
+            if selected > target:
+                updated[item_id, g] = target / selected
+        parameters = updated
+        print(f"  calibration round {number + 1}/{rounds}: max conditional exposure {worst:.3f}")
+    return parameters
+
+
 def line(name: str, r: Simulation) -> str:
     return (
         f"{name} seed {r.seed}: RMSE {r.rmse:.3f}  r {r.correlation:.3f}  "
@@ -216,7 +289,9 @@ def line(name: str, r: Simulation) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=["bound", "information", "pwi", "eligibility", "priced"])
+    parser.add_argument(
+        "study", choices=["bound", "information", "pwi", "eligibility", "priced", "conditional"]
+    )
     parser.add_argument("--seeds", default="2")
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--r-max", type=float, default=0.22)
@@ -274,6 +349,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 engine=engine(r_max=args.r_max, top_k=2),
             )
             print(line(f"item eligibility r_max {args.r_max}, top 2", result))
+    if args.study == "conditional":
+        conditional = calibrate_conditional(items, args.target, args.rounds)
+        for seed in seeds:
+            result = simulate(
+                items, candidates=args.candidates, seed=seed, engine=conditional_engine(conditional)
+            )
+            print(line(f"conditional Sympson-Hetter {args.target}, top 2", result))
     if args.study == "priced":
         _info, shadow = allocation_lp(items, args.cap)
         price = {item.id: float(value) for item, value in zip(items, shadow, strict=True)}
