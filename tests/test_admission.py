@@ -37,6 +37,23 @@ def test_it_admits_a_start_while_fewer_requests_than_the_limit_are_in_flight():
     assert not admission.admits_start(in_flight=250, limit=10)
 
 
+def test_it_admits_a_start_that_has_waited_long_enough_whatever_the_load():
+    assert admission.admits_start(in_flight=250, limit=10, waited=15, max_wait=15)
+    assert not admission.admits_start(in_flight=250, limit=10, waited=14.9, max_wait=15)
+    # max_wait 0: no bound.
+    assert not admission.admits_start(in_flight=250, limit=10, waited=3600, max_wait=0)
+
+
+def test_it_reads_how_long_the_page_has_waited():
+    def scope(*headers: tuple[bytes, bytes]) -> dict[str, Any]:
+        return {"headers": list(headers)}
+
+    assert admission.waited(scope((b"x-start-waited", b"12"))) == 12
+    assert admission.waited(scope()) == 0
+    assert admission.waited(scope((b"x-start-waited", b"soon"))) == 0
+    assert admission.waited(scope((b"x-start-waited", b"-40"))) == 0
+
+
 def test_it_admits_every_start_when_turned_off():
     assert admission.admits_start(in_flight=10_000, limit=0)
 
@@ -55,8 +72,10 @@ def test_it_only_ever_refuses_the_start_of_a_test():
 def test_it_defaults_to_the_worker_s_threads_and_can_be_turned_off():
     from tests.test_production import settings_in
 
-    both = "(s.ADMISSION_START_LIMIT, s.HTTP_THREADS, s.ADMISSION_RETRY_AFTER)"
-    assert settings_in({"HTTP_THREADS": "6"}, both).stdout.strip() == "(6, 6, 2)"
+    both = (
+        "(s.ADMISSION_START_LIMIT, s.HTTP_THREADS, s.ADMISSION_RETRY_AFTER, s.ADMISSION_MAX_WAIT)"
+    )
+    assert settings_in({"HTTP_THREADS": "6"}, both).stdout.strip() == "(6, 6, 2, 15)"
     off = settings_in({"ADMISSION_START_LIMIT": "0"}, "s.ADMISSION_START_LIMIT")
     assert off.stdout.strip() == "0"
     assert "must be >= 0" in settings_in({"ADMISSION_START_LIMIT": "-1"}, "1").stderr
@@ -86,8 +105,8 @@ def test_it_answers_a_start_at_once_when_saturated_then_lets_it_in(
 ):
     """The worker's one thread is held by a request in progress (a real request, stopped
     in the middle): Hugo's start is answered 503 at once, in his language, with
-    Retry-After, and writes nothing; Léa's answer waits its turn and is saved; once the
-    thread is free Hugo's same start succeeds."""
+    Retry-After, and writes nothing; Léa's answer waits its turn and is saved; his page's
+    try after ADMISSION_MAX_WAIT seconds is admitted and succeeds once the thread is free."""
     import httpx
 
     from vigie.handler import SyncChainASGIHandler
@@ -95,6 +114,7 @@ def test_it_answers_a_start_at_once_when_saturated_then_lets_it_in(
     settings.HTTP_THREADS = 1
     settings.ADMISSION_START_LIMIT = 1
     settings.ADMISSION_RETRY_AFTER = 3
+    settings.ADMISSION_MAX_WAIT = 15
     lea, hugo = _joined(exam_session, "Léa", "Dupont"), _joined(exam_session, "Hugo", "Abadi")
     for candidate in (lea, hugo):
         actions.do_confirm_presence(candidate, actor=invigilator)
@@ -143,13 +163,18 @@ def test_it_answers_a_start_at_once_when_saturated_then_lets_it_in(
             refused_en = await asyncio.wait_for(
                 client.post(start_url, json=code, headers=hugo_en), 5
             )
-            assert not answer.done()
+            # Hugo's page has been trying for ADMISSION_MAX_WAIT: admitted, so it queues.
+            patient = asyncio.create_task(
+                client.post(start_url, json=code, headers={**hugo_fr, "X-Start-Waited": "15"})
+            )
+            await asyncio.sleep(0.2)
+            assert not answer.done() and not patient.done()
             courses_while_refused = await asyncio.to_thread(
                 CertificationCourse.objects.filter(candidate=hugo).count
             )
             release.set()
             served = [(await in_progress).status_code, (await answer).status_code]
-            admitted = await client.post(start_url, json=code, headers=hugo_fr)
+            admitted = await patient
         return {
             "refused": refused,
             "refused_en": refused_en,

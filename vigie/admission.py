@@ -21,9 +21,17 @@ only grows after the queue has formed; it is exact and free to read on the event
 The age would also be fooled by one long request (an export), the count by at most one.
 The default is `HTTP_THREADS`: a start is admitted as long as it would not wait for a
 thread. 0 turns admission off.
+
+Nobody waits for ever, nor long: the page says how long it has been trying
+(`X-Start-Waited`, seconds), and a start that has waited `ADMISSION_MAX_WAIT` seconds is
+admitted whatever the load (it then queues, as without admission). Measured without this
+bound on the shared machine (docs/scaling.md), a saturated worker kept refusing the same
+candidates while new ones arrived: up to 19 tries and 54 s. A candidate who lies about
+the wait only skips the refusal, as if admission were off: nothing to protect there.
 """
 
 import threading
+from typing import Any
 
 from django.urls import Resolver404, resolve
 
@@ -32,10 +40,23 @@ from django.urls import Resolver404, resolve
 START_VIEWS = frozenset({"api:candidate_start"})
 
 
-def admits_start(in_flight: int, limit: int) -> bool:
+def admits_start(in_flight: int, limit: int, waited: float = 0.0, max_wait: float = 0.0) -> bool:
     """The rule: a start is admitted while fewer than `limit` requests are in flight in the
-    worker (not counting the start itself); `limit` 0 (or less) admits every start."""
-    return limit <= 0 or in_flight < limit
+    worker (not counting the start itself), or once it has been tried for `max_wait`
+    seconds (`waited`, said by the page); `limit` 0 (or less) admits every start."""
+    return limit <= 0 or in_flight < limit or (max_wait > 0 and waited >= max_wait)
+
+
+def waited(scope: dict[str, Any]) -> float:
+    """Seconds the page says it has been trying to start (`X-Start-Waited`); 0 if absent
+    or not a number."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-start-waited":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def is_start(method: str, path: str) -> bool:

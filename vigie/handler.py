@@ -273,9 +273,16 @@ class SyncChainASGIHandler(ASGIHandler):
         load = admission.load
         # Overloaded: a start is answered at once, from here (vigie/admission.py). The rule
         # is read first, so that the path is only resolved when it may refuse.
-        if not admission.admits_start(
-            load.in_flight, settings.ADMISSION_START_LIMIT
-        ) and admission.is_start(scope["method"], scope["path"]):
+        if (
+            not admission.admits_start(load.in_flight, settings.ADMISSION_START_LIMIT)
+            and admission.is_start(scope["method"], scope["path"])
+            and not admission.admits_start(
+                load.in_flight,
+                settings.ADMISSION_START_LIMIT,
+                admission.waited(scope),
+                settings.ADMISSION_MAX_WAIT,
+            )
+        ):
             body.close()
             headers, busy = _busy(scope)
             await send({"type": "http.response.start", "status": 503, "headers": headers})

@@ -9,13 +9,18 @@ What it does, in one run:
 2. starts `scripts/serve.py --workers N` (the production command) on one port;
 3. opens every page's WebSocket (each candidate's and each invigilator's) and measures the
    workers' memory before and after: memory per open WebSocket;
-4. runs the exam as the pages do: each candidate starts and reads its state once, then
+4. runs the exam as the pages do: each candidate starts (a start refused by a saturated
+   worker, 503 « busy » with Retry-After — vigie/admission.py —, is sent again after the
+   Retry-After plus up to as much at random, as start.js does) and reads its state once, then
    answers a question every `--interval` s on average (exponential pauses; the answer's
    response carries the next question, test.js); each invigilator's page patches the row
    of an answer and fetches the rows other events changed, once per burst (a start,
    an alert, a test completed), like supervision.js.
-   Measured: answer POST, candidate state GET, invigilator read (« invigilator_state »: the
-   rows fetched, since issue 14; the whole state before), event-to-screen push
+   Measured: every start request (refusals included) and each candidate's time to
+   started (first click to the test started, waits included: `time_to_started`, with
+   `start_refused` and the attempts), answer POST, candidate state GET, invigilator read
+   (« invigilator_state »: the rows fetched, since issue 14; the whole state before),
+   event-to-screen push
    (candidate's request → event on every invigilator's socket), errors, CPU and memory of
    every worker;
 5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
@@ -352,6 +357,7 @@ async def vigie_load(
                 f"/api/certification/candidates/{info['id']}/start",
                 cookie,
                 json={"access_code": session["access_code"]},
+                headers={"X-Start-Waited": str(int(time.perf_counter() - clicked))},
             )
             if started_run is None or "busy" not in started_run:
                 break
@@ -647,7 +653,8 @@ def main() -> None:
         server = serve(args, None, port, log)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(base, path="/readyz")
+            # Two workers booting on a loaded machine may take more than 30 s.
+            wait_ready(base, timeout=120, path="/readyz")
             pids = worker_pids(server, args.workers)
             stats = Stats()
             loop = new_loop()

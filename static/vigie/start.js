@@ -47,14 +47,19 @@
     return new Promise(function (resolve) { setTimeout(resolve, ms); });
   }
 
-  function start(code) {
-    return Vigie.api(root.dataset.startUrl, { method: "POST", body: { access_code: code } })
-      .then(function (r) {
-        if (r.status === 503 && r.body && r.body.code === "busy") {
-          return waitForRoom(r).then(function () { return start(code); });
-        }
-        return r;
-      });
+  /* Each try says how long the page has been trying: past ADMISSION_MAX_WAIT the server
+     admits it whatever the load, so nobody waits long. */
+  function start(code, since) {
+    since = since || Date.now();
+    var waited = String(Math.floor((Date.now() - since) / 1000));
+    return Vigie.api(root.dataset.startUrl, {
+      method: "POST", body: { access_code: code }, headers: { "X-Start-Waited": waited }
+    }).then(function (r) {
+      if (r.status === 503 && r.body && r.body.code === "busy") {
+        return waitForRoom(r).then(function () { return start(code, since); });
+      }
+      return r;
+    });
   }
 
   form.addEventListener("submit", function (event) {
