@@ -156,7 +156,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base, path="/readyz")
+        wait_ready(base, timeout=120, path="/readyz")  # a loaded machine boots slowly
         pid = (children(server.pid) or [server.pid])[0]
         result = asyncio.run(run(base, sessions, args.answers, pid))
     finally:
