@@ -45,6 +45,7 @@ from certification.models import (
 from exams.models import Candidate, ExamDuration, ExamSession, name_key
 from lib import issue_reports
 from lib.codes import password_matches
+from lib.prepared import PreparedWrite
 from lib.text import has_control_characters
 from live.events import candidate_group, publish_on_commit, session_group
 
@@ -382,6 +383,15 @@ def _show_next_question(
 # What _set_current writes.
 CURRENT_FIELDS = ["current_item_id", "current_asked_at", "current_choice_order"]
 
+# The answer's two writes, written as SQL once per process (lib/prepared.py): an answer is
+# the request a national peak sends most (docs/scaling.md, issue 17).
+_ANSWER_FIELDS = ("theta", "theta_sd", *CURRENT_FIELDS, "avoid_competence")
+_INSERT_ANSWER = PreparedWrite(Answer)
+_UPDATE_AFTER_ANSWER = PreparedWrite(CertificationCourse, update=_ANSWER_FIELDS)
+_UPDATE_AFTER_LAST_ANSWER = PreparedWrite(
+    CertificationCourse, update=(*_ANSWER_FIELDS, "status", "ended_at")
+)
+
 
 def _set_current(course: CertificationCourse, item: engine.Item | None, now: dt.datetime) -> None:
     """The question now on screen, with the order its choices are shown in, or none."""
@@ -464,7 +474,7 @@ def do_answer(
     try:
         # No savepoint: a duplicate can only come from a racing request (the row lock makes
         # it rare), and the error rolls the whole transaction back anyway.
-        answer = Answer.objects.create(
+        answer = Answer(
             course=course,
             position=position,
             item_id=item.id,
@@ -477,13 +487,14 @@ def do_answer(
             asked_at=asked_at,
             answered_at=now,
         )
+        _INSERT_ANSWER.save(answer)
     except IntegrityError:
         raise e.AlreadyAnswered from None
     progress = engine.Progress(
         answers=[*progress.answers, (position, item.id, correct)], alerts=progress.alerts
     )
     course.theta, course.theta_sd = engine.estimate(progress.history)
-    fields = ["theta", "theta_sd", *CURRENT_FIELDS, "avoid_competence"]
+    update = _UPDATE_AFTER_ANSWER
     # The next question is drawn now, in the same transaction, and shown from now on.
     following = engine.next_item(course, progress) if position < engine.TEST_LENGTH else None
     _set_current(course, following, now)
@@ -491,14 +502,14 @@ def do_answer(
     if position >= engine.TEST_LENGTH:
         course.status = CourseStatus.COMPLETED
         course.ended_at = now
-        fields += ["status", "ended_at"]
+        update = _UPDATE_AFTER_LAST_ANSWER
         record_event(
             Tag.Candidate.COURSE_COMPLETE,
             actor=user,
             session=course.candidate.session,
             candidate=course.candidate_id,
         )
-    course.save(update_fields=fields)
+    update.save(course)
     # Only the invigilators hear of it: the candidate's page has the new state in the
     # response, and its other tabs are stale by design.
     _notify(

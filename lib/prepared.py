@@ -136,3 +136,83 @@ class Prepared(Generic[M]):
 
     def first(self, *args: int | str, using: str = "default") -> M | None:
         return next(itertools.islice(self.rows(*args, using=using), 1), None)
+
+
+class PreparedWrite(Generic[M]):
+    """The INSERT of a new row, or the UPDATE of some fields of a row by its primary key,
+    written as SQL once per process and database alias, then only executed.
+
+    The answer's two writes (`Answer.objects.create`, `course.save(update_fields=…)`) went
+    through the ORM on every answer: building the query, compiling it, and `save()`'s
+    machinery (signals with no receiver, field walks, the update's row count). Here the
+    statement is the one Django writes for a plain model with plain fields (`INSERT INTO t
+    (c…) VALUES (%s…) RETURNING pk`, `UPDATE t SET c = %s… WHERE pk = %s`), built from the
+    model's `_meta` and each value prepared by its field (`pre_save`, `get_db_prep_save`:
+    JSON, dates, booleans as the ORM sends them), through Django's cursor (same
+    transaction, errors, query logging). Documented APIs only, besides `_state`, which
+    Django's own documentation sets in `Model.from_db`.
+
+    No signals are sent: a model written through it must have no `pre_save`/`post_save`
+    receiver (tests/test_private_apis.py checks the project's). Fields with a database
+    default or expression are not supported (none of the models that use it has one)."""
+
+    def __init__(self, model: type[M], update: tuple[str, ...] | None = None) -> None:
+        self.model = model
+        meta = model._meta
+        if update is None:  # an INSERT of every concrete field but an automatic primary key
+            self.fields = [
+                f
+                for f in meta.concrete_fields
+                if not (
+                    f.primary_key
+                    and f.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField")
+                )
+            ]
+        else:
+            # In the model's order, as the ORM writes them.
+            named = {meta.get_field(name) for name in update}
+            self.fields = [f for f in meta.concrete_fields if f in named]
+        self.update = update is not None
+        self._sql: dict[str, tuple[str, bool]] = {}
+
+    def _compile(self, alias: str) -> tuple[str, bool]:
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        table = quote(meta.db_table)
+        pk = f"{table}.{quote(meta.pk.column)}"  # type: ignore[union-attr]
+        if self.update:
+            sets = ", ".join(f"{quote(f.column)} = %s" for f in self.fields)
+            # Names from the model's _meta, quoted; every value is a parameter.
+            return f"UPDATE {table} SET {sets} WHERE {pk} = %s", False  # noqa: S608
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        values = ", ".join(["%s"] * len(self.fields))
+        returning = bool(connection.features.can_return_columns_from_insert)
+        tail = f" RETURNING {pk}" if returning else ""
+        return f"INSERT INTO {table} ({columns}) VALUES ({values}){tail}", returning  # noqa: S608
+
+    def save(self, instance: M, using: str = "default") -> None:
+        """INSERT `instance` (its primary key set from the database), or UPDATE its row with
+        the fields given; raises what the database raises (IntegrityError…)."""
+        sql, returning = self._sql.get(using) or self._sql.setdefault(using, self._compile(using))
+        connection = connections[using]
+        adding = not self.update
+        params = [
+            f.get_db_prep_save(f.pre_save(instance, adding), connection=connection)
+            for f in self.fields
+        ]
+        if self.update:
+            pk_field = self.model._meta.pk
+            assert pk_field is not None
+            params.append(pk_field.get_db_prep_save(instance.pk, connection=connection))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if adding:
+                meta = self.model._meta
+                instance.pk = (
+                    cursor.fetchone()[0]
+                    if returning
+                    else connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)  # type: ignore[union-attr]
+                )
+        instance._state.adding = False
+        instance._state.db = using

@@ -1,7 +1,12 @@
 """Personas shared by every test: the centre admin, an invigilator, the admin of another
 centre, a candidate and a jury member, so each test can show who is refused."""
 
+import threading
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from django.core.signals import request_started
 from django.test import Client
 
 from certification import engine
@@ -166,3 +171,28 @@ def saml_providers(settings, saml_gar):
     settings.SAML_PROVIDERS = [saml_gar.config()]
     settings.SAML_SP_ENTITY_ID = "http://testserver/compte/saml/metadata/"
     return saml_gar
+
+
+class Hold:
+    """A request whose query string has `hold` stops on the thread it borrowed, before its
+    view, until `release` is set: a request in progress, as a saturated worker has them.
+    Through `request_started` (sent on that thread, vigie/handler.py), which a running
+    server sends too: its middleware chain was built at its start."""
+
+    def __init__(self) -> None:
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, sender: Any, scope: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if scope is not None and b"hold" in scope.get("query_string", b""):
+            self.holding.set()
+            self.release.wait(20)
+
+
+@pytest.fixture
+def hold() -> Iterator[Hold]:
+    """Requests with `hold` in their query string wait for `hold.release` (admission tests)."""
+    held = Hold()
+    request_started.connect(held)
+    yield held
+    held.release.set()
+    request_started.disconnect(held)

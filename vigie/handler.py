@@ -59,6 +59,7 @@ from django.utils.translation import gettext as _
 
 from finalization import scans
 from lib import outage
+from vigie import admission
 from vigie.errors import standalone_page
 from vigie.middleware import CONTENT_SECURITY_POLICY
 
@@ -217,6 +218,34 @@ def _refusal(scope: dict[str, Any], status: int) -> tuple[list[tuple[bytes, byte
     return headers, content.encode()
 
 
+def _busy(scope: dict[str, Any]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and JSON body of a start refused by a saturated worker (vigie/admission.py),
+    in the candidate's language: start.js shows `detail` and tries again after Retry-After."""
+    try:
+        language = translation.get_language_from_request(ASGIRequest(scope, io.BytesIO()))
+    except UnicodeDecodeError:
+        language = settings.LANGUAGE_CODE
+    seconds = settings.ADMISSION_RETRY_AFTER
+    with translation.override(language):
+        detail = _(
+            "Trop de candidats démarrent en même temps : patientez quelques secondes, votre "
+            "test va démarrer."
+        )
+        language = translation.get_language()
+    content = json.dumps(
+        {"detail": detail, "code": "busy", "retry_after": seconds}, ensure_ascii=False
+    ).encode()
+    headers = [
+        (b"retry-after", str(seconds).encode()),
+        (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-language", language.encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(content)).encode()),
+    ]
+    return headers, content
+
+
 def _database_answered(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
     result = execute(sql, params, many, context)
     outage.database.succeeded()
@@ -241,16 +270,37 @@ class SyncChainASGIHandler(ASGIHandler):
             return
         if body is None:
             return
+        load = admission.load
+        # Overloaded: a start is answered at once, from here (vigie/admission.py). The rule
+        # is read first, so that the path is only resolved when it may refuse.
+        if (
+            not admission.admits_start(load.in_flight, settings.ADMISSION_START_LIMIT)
+            and admission.is_start(scope["method"], scope["path"])
+            and not admission.admits_start(
+                load.in_flight,
+                settings.ADMISSION_START_LIMIT,
+                admission.waited(scope),
+                settings.ADMISSION_MAX_WAIT,
+            )
+        ):
+            body.close()
+            headers, busy = _busy(scope)
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": busy})
+            return
         # Made on first use, in the worker's event loop (one per process).
         threads = self._threads = self._threads or _Threads(settings.HTTP_THREADS)
-        executor = await threads.acquire()
+        load.enter()
         try:
-            async with ThreadSensitiveContext(executor=executor):
-                response, content = await sync_to_async(self._respond, thread_sensitive=True)(
-                    scope, body
-                )
+            executor = await threads.acquire()
+            try:
+                respond = sync_to_async(self._respond, thread_sensitive=True)
+                async with ThreadSensitiveContext(executor=executor):
+                    response, content = await respond(scope, body)
+            finally:
+                threads.release(executor)
         finally:
-            threads.release(executor)
+            load.leave()
         if content is None:  # an async iterator: streamed from the event loop
             await super().send_response(response, send)
             await sync_to_async(response.close)()

@@ -9,13 +9,18 @@ What it does, in one run:
 2. starts `scripts/serve.py --workers N` (the production command) on one port;
 3. opens every page's WebSocket (each candidate's and each invigilator's) and measures the
    workers' memory before and after: memory per open WebSocket;
-4. runs the exam as the pages do: each candidate starts and reads its state once, then
+4. runs the exam as the pages do: each candidate starts (a start refused by a saturated
+   worker, 503 « busy » with Retry-After — vigie/admission.py —, is sent again after the
+   Retry-After plus up to as much at random, as start.js does) and reads its state once, then
    answers a question every `--interval` s on average (exponential pauses; the answer's
    response carries the next question, test.js); each invigilator's page patches the row
    of an answer and fetches the rows other events changed, once per burst (a start,
    an alert, a test completed), like supervision.js.
-   Measured: answer POST, candidate state GET, invigilator read (« invigilator_state »: the
-   rows fetched, since issue 14; the whole state before), event-to-screen push
+   Measured: every start request (refusals included) and each candidate's time to
+   started (first click to the test started, waits included: `time_to_started`, with
+   `start_refused` and the attempts), answer POST, candidate state GET, invigilator read
+   (« invigilator_state »: the rows fetched, since issue 14; the whole state before),
+   event-to-screen push
    (candidate's request → event on every invigilator's socket), errors, CPU and memory of
    every worker;
 5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
@@ -246,6 +251,16 @@ class Stats:
         self.errors: list[str] = []
         self.fetch_bytes: list[int] = []
         self.start_at: list[tuple[float, float]] = []
+        # Issue 17's admission: a start refused by a saturated worker (503 « busy ») is sent
+        # again after its Retry-After with jitter, like start.js. `start` keeps every
+        # attempt's latency (refusals included: they are answers too); `time_to_started`
+        # is the candidate's wait, from the first click to the test started, retries
+        # included — the figure admission must not hide.
+        self.time_to_started: list[float] = []
+        self.time_to_started_at: list[tuple[float, float]] = []
+        self.start_refused = 0
+        self.start_refused_at: list[tuple[float, float]] = []
+        self.start_attempts: list[int] = []
         self.fetch_at: list[tuple[float, float]] = []
         self.requests = 0
         self.sent: dict[tuple[int, int], float] = {}
@@ -302,10 +317,19 @@ async def vigie_load(
             headers = {"Cookie": f"sessionid={cookie}; csrftoken={csrf}", **kw.pop("headers", {})}
             async with client.request(method, url, headers=headers, **kw) as r:
                 status, body = r.status, await r.read()
+                retry_after = r.headers.get("Retry-After", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
             stats.errors.append(f"{kind}: {exc!r}"[:200])
             return None
         elapsed = time.perf_counter() - t0
+        if kind == "start" and status == 503 and b'"busy"' in body:
+            # Refused by a saturated worker (vigie/admission.py): not an error, the page
+            # waits and sends the start again.
+            stats.start.append(elapsed)
+            stats.start_at.append((t0, elapsed))
+            stats.start_refused += 1
+            stats.start_refused_at.append((t0, elapsed))
+            return {"busy": float(retry_after or 2)}
         getattr(stats, kind).append(elapsed)
         if kind == "answer":
             stats.answer_at.append((t0, elapsed))
@@ -323,15 +347,28 @@ async def vigie_load(
     async def candidate(session: dict, info: dict, rand: random.Random) -> None:
         await asyncio.sleep(rand.uniform(0, args.ramp))
         cookie = info["cookie"]
-        started_run = await request(
-            "start",
-            "POST",
-            f"/api/certification/candidates/{info['id']}/start",
-            cookie,
-            json={"access_code": session["access_code"]},
-        )
+        clicked = time.perf_counter()
+        attempts = 0
+        while True:
+            attempts += 1
+            started_run = await request(
+                "start",
+                "POST",
+                f"/api/certification/candidates/{info['id']}/start",
+                cookie,
+                json={"access_code": session["access_code"]},
+                headers={"X-Start-Waited": str(int(time.perf_counter() - clicked))},
+            )
+            if started_run is None or "busy" not in started_run:
+                break
+            # start.js: the Retry-After plus up to as much again at random.
+            await asyncio.sleep(started_run["busy"] * (1 + rand.random()))
         if started_run is None:
             return
+        waited = time.perf_counter() - clicked
+        stats.time_to_started.append(waited)
+        stats.time_to_started_at.append((clicked, waited))
+        stats.start_attempts.append(attempts)
         course = started_run["course_id"]
         headers = {"X-Run-Token": started_run["run_token"]}
         if args.page_loads == "browser":
@@ -616,7 +653,8 @@ def main() -> None:
         server = serve(args, None, port, log)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(base, path="/readyz")
+            # Two workers booting on a loaded machine may take more than 30 s.
+            wait_ready(base, timeout=120, path="/readyz")
             pids = worker_pids(server, args.workers)
             stats = Stats()
             loop = new_loop()
@@ -656,7 +694,15 @@ def main() -> None:
             "requests_per_s": round(stats.requests / duration, 1),
             "answers_per_s": round(len(stats.answer) / duration, 1),
             "answer": summary(stats.answer),
+            # Every start request's latency (the refusals' included), and the candidates'
+            # wait from the first click to the test started (retries included).
             "start": summary(stats.start),
+            "time_to_started": summary(stats.time_to_started),
+            "start_refused": stats.start_refused,
+            "start_attempts_max": max(stats.start_attempts, default=0),
+            "start_attempts_mean": round(
+                sum(stats.start_attempts) / max(len(stats.start_attempts), 1), 2
+            ),
             "candidate_state": summary(stats.candidate_state),
             "candidate_page": summary(stats.candidate_page),
             "invigilator_state": summary(stats.invigilator_state),
@@ -667,6 +713,13 @@ def main() -> None:
             # The same windows for the starts, the pushes and the invigilators' fetches
             # (issue 17: a regression at nine o'clock shows there first).
             "start_timeline": timeline(stats.start_at, stats.started_perf, name="starts"),
+            "start_refused_timeline": timeline(
+                stats.start_refused_at, stats.started_perf, name="refusals"
+            ),
+            # By the window of the first click.
+            "time_to_started_timeline": timeline(
+                stats.time_to_started_at, stats.started_perf, name="started"
+            ),
             "push_timeline": timeline(stats.push_at, stats.started_perf, name="pushes"),
             "fetch_timeline": timeline(stats.fetch_at, stats.started_perf, name="fetches"),
             "fetch_bytes_mean": round(sum(stats.fetch_bytes) / max(len(stats.fetch_bytes), 1)),

@@ -11,10 +11,12 @@
     return match ? decodeURIComponent(match[2]) : "";
   }
 
-  /* fetch + JSON + CSRF; resolves {ok, status, body}; rejects only on network failure.
-     A 503 (the database cannot be reached for a moment: vigie/errors.py) is sent again
-     after its Retry-After, up to options.retries times (default 6, about 30 s), before it
-     is resolved: the request did nothing, or is recognised as the same when sent again. */
+  /* fetch + JSON + CSRF; resolves {ok, status, body, retryAfter}; rejects only on network
+     failure. A 503 (the database cannot be reached for a moment: vigie/errors.py) is sent
+     again after its Retry-After, up to options.retries times (default 6, about 30 s),
+     before it is resolved: the request did nothing, or is recognised as the same when sent
+     again. A 503 with code « busy » (a start refused by a saturated worker:
+     vigie/admission.py) is resolved at once: the page says why it waits (start.js). */
   Vigie.api = function (url, options) {
     options = options || {};
     var retries = options.retries === undefined ? 6 : options.retries;
@@ -29,14 +31,15 @@
     }
     function attempt(left) {
       return fetch(url, init).then(function (response) {
-        if (response.status === 503 && left > 0) {
-          var after = Number(response.headers.get("Retry-After")) || 2;
-          return wait(jitter(Math.min(after, 10) * 1000)).then(function () { return attempt(left - 1); });
-        }
         return response.text().then(function (text) {
           var body = null;
           try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-          return { ok: response.ok, status: response.status, body: body };
+          var after = Number(response.headers.get("Retry-After")) || 2;
+          var busy = body !== null && body.code === "busy";
+          if (response.status === 503 && left > 0 && !busy) {
+            return wait(jitter(Math.min(after, 10) * 1000)).then(function () { return attempt(left - 1); });
+          }
+          return { ok: response.ok, status: response.status, body: body, retryAfter: after };
         });
       });
     }

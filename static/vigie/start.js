@@ -35,11 +35,38 @@
     input.value = input.value.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 6);
   });
 
+  /* A saturated server refuses a start for a few seconds (503, code « busy »,
+     vigie/admission.py): the page says so and sends it again by itself, after the
+     Retry-After plus up to as much again at random, so that candidates refused together
+     come back spread out; as many times as it takes. */
+  function waitForRoom(r) {
+    errorBox.hidden = true;
+    statusBox.textContent = r.body.detail;
+    statusBox.hidden = false;
+    var ms = r.retryAfter * 1000 * (1 + Math.random());
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  /* Each try says how long the page has been trying: past ADMISSION_MAX_WAIT the server
+     admits it whatever the load, so nobody waits long. */
+  function start(code, since) {
+    since = since || Date.now();
+    var waited = String(Math.floor((Date.now() - since) / 1000));
+    return Vigie.api(root.dataset.startUrl, {
+      method: "POST", body: { access_code: code }, headers: { "X-Start-Waited": waited }
+    }).then(function (r) {
+      if (r.status === 503 && r.body && r.body.code === "busy") {
+        return waitForRoom(r).then(function () { return start(code, since); });
+      }
+      return r;
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    Vigie.api(root.dataset.startUrl, { method: "POST", body: { access_code: input.value } })
+    start(input.value)
       .then(function (r) {
         button.disabled = false;
         if (r.ok) {

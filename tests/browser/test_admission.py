@@ -1,0 +1,70 @@
+"""Nine o'clock in a real browser (issue 17): the worker is saturated when Léa clicks
+« Commencer mon test »; her page says « patientez », waits the Retry-After with jitter,
+and starts her test by itself once the worker has room."""
+
+import threading
+import time
+
+import httpx
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from certification import actions
+from certification.models import CertificationCourse
+from tests.browser.conftest import AccessibilityChecker
+from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+
+WAIT = "Trop de candidats démarrent en même temps : patientez quelques secondes"
+
+
+@pytest.fixture
+def lea(small_bank):
+    session = ExamSessionFactory()
+    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
+    candidate = CandidateFactory(
+        session=session,
+        first_name="Léa",
+        last_name="Dupont",
+        user=user,
+        instructions_accepted_at=timezone.now(),
+    )
+    actions.do_confirm_presence(candidate, actor=UserFactory())
+    return candidate
+
+
+def test_it_says_patientez_and_starts_by_itself_once_the_worker_has_room(
+    browser_as, asgi_server: str, axe: AccessibilityChecker, lea, settings, hold
+):
+    # The worker is saturated by a real request in progress, stopped in the middle.
+    settings.ADMISSION_START_LIMIT = 1
+    settings.ADMISSION_RETRY_AFTER = 1
+    holding, release = hold.holding, hold.release
+    student = browser_as(lea.user)
+    student.goto(f"{asgi_server}/certification/candidats/{lea.pk}/commencer/")
+    in_progress = threading.Thread(
+        target=httpx.get, args=(f"{asgi_server}/compte/connexion/?hold=1",), kwargs={"timeout": 30}
+    )
+    in_progress.start()
+    try:
+        assert holding.wait(10)
+        student.get_by_label("Code d'accès communiqué par le surveillant").fill(
+            lea.session.access_code
+        )
+        student.get_by_role("button", name="Commencer mon test").click()
+        status = student.locator("#start-status")
+        expect(status).to_contain_text(WAIT)
+        expect(student.get_by_role("button", name="Commencer mon test")).to_be_disabled()
+        axe.check(student)
+        # Refused, not queued: nothing started, and the page keeps trying (each try
+        # refused while the request in progress holds the worker).
+        time.sleep(2.5)
+        assert not CertificationCourse.objects.filter(candidate=lea).exists()
+        expect(status).to_contain_text(WAIT)
+    finally:
+        release.set()
+        in_progress.join(30)
+    # Room again: the page's next try starts the test, with no click.
+    expect(student.locator("#progress")).to_have_text("Question 1 / 32", timeout=15000)
+    axe.check(student)
+    assert CertificationCourse.objects.filter(candidate=lea).count() == 1
