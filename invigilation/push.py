@@ -10,7 +10,9 @@ swaps them in without a request (static/vigie/supervision.js).
 
 - **Coalesced**: the events of one session arriving within `LIVE_ROWS_WINDOW_MS` (200 ms)
   make one read of all their rows and one message (per worker: each worker relays the
-  events of its own requests).
+  events of its own requests); and one read at a time per session: the events arriving
+  while a session's rows are read wait for it, then go together — under overload the
+  batches grow instead of the reads piling up (as the page's one fetch at a time did).
 - **Off the request**: the relay only records the event; the read and render run on the
   worker's event loop's executor after the window (`attach` is called with the loop by the
   ASGI application). Without a loop (a management command, the test client) the rows are
@@ -137,6 +139,8 @@ class _Relay:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.lock = threading.Lock()
         self.pending: dict[int, list[dict[str, Any]]] = {}
+        # Sessions whose window runs or whose rows are being read and sent.
+        self.busy: set[int] = set()
 
     def __call__(self, group: str, event: dict[str, Any]) -> bool:
         if not _pushed_op(event):
@@ -147,10 +151,10 @@ class _Relay:
             _send_now(session_id, [event])
             return True
         with self.lock:
-            waiting = self.pending.setdefault(session_id, [])
-            waiting.append(event)
-            first = len(waiting) == 1
-        if first:
+            self.pending.setdefault(session_id, []).append(event)
+            arm = session_id not in self.busy
+            self.busy.add(session_id)
+        if arm:
             loop.call_soon_threadsafe(self._arm, session_id)
         return True
 
@@ -162,8 +166,18 @@ class _Relay:
     async def _flush(self, session_id: int) -> None:
         with self.lock:
             events = self.pending.pop(session_id, [])
-        if not events:
-            return
+        try:
+            if events:
+                await self._push(session_id, events)
+        finally:
+            with self.lock:
+                again = session_id in self.pending
+                if not again:
+                    self.busy.discard(session_id)
+            if again:  # events came while these were read: their own window starts now
+                self._arm(session_id)
+
+    async def _push(self, session_id: int, events: list[dict[str, Any]]) -> None:
         ids = sorted({int(event["candidate_id"]) for event in events})
         try:
             message = await sync_to_async(_build, thread_sensitive=False)(session_id, ids, events)

@@ -203,3 +203,39 @@ def test_it_coalesces_a_session_events_within_the_window(monkeypatch, settings):
         thread.join(2)
         loop.close()
     assert sorted(built) == [(5, [1, 2, 3]), (6, [8])]
+
+
+def test_it_reads_a_session_once_at_a_time_and_batches_what_came_meanwhile(monkeypatch, settings):
+    """Under overload a read takes long: the events arriving meanwhile wait for it and go
+    together, instead of a second read of the same session starting alongside."""
+    settings.LIVE_ROWS_WINDOW_MS = 50
+    gate = threading.Event()
+    built: list[list[int]] = []
+
+    def build(session_id: int, ids: list[int], evs: list[dict[str, Any]]) -> dict[str, Any]:
+        built.append(ids)
+        if len(built) == 1:
+            gate.wait(5)
+        return {"type": "live.rows", "events": evs, "ids": ids, "fetch": []}
+
+    monkeypatch.setattr(push, "_build", build)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    relay = push._Relay()
+    relay.loop = loop
+    try:
+        relay("session-5", {"type": "candidate", "op": "started", "candidate_id": 1})
+        time.sleep(0.3)
+        for pk in (2, 3):
+            relay("session-5", {"type": "candidate", "op": "started", "candidate_id": pk})
+        time.sleep(0.3)
+        assert built == [[1]]
+        gate.set()
+        time.sleep(0.5)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(2)
+        loop.close()
+    assert built == [[1], [2, 3]]
+    assert relay.busy == set() and relay.pending == {}

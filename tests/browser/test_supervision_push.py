@@ -55,6 +55,8 @@ def test_it_updates_the_row_on_a_start_and_an_answer_without_a_fetch(
     row = inv.locator("li.candidate").filter(has_text="DUPONT Léa")
     expect(row).to_contain_text("En cours")
     expect(row).to_contain_text("0 / 32 questions")
+    # The page settled as after a fetch: the row moved to its group's chip count.
+    expect(inv.locator('.chip[data-group="running"] .chip-count')).to_have_text("1")
     # The head and the timeline came with the row: the start's line, the mark moved on.
     expect(timeline).to_have_count(lines + 1)
     expect(timeline.first).to_contain_text("DUPONT Léa")
