@@ -15,8 +15,8 @@ swaps them in without a request (static/vigie/supervision.js).
   batches grow instead of the reads piling up (as the page's one fetch at a time did).
 - **Off the request**: the relay only records the event; the read and render run on the
   worker's event loop's executor after the window (`attach` is called with the loop by the
-  ASGI application). Without a loop (a management command, the test client) the rows are
-  read and sent at once, in the committing thread.
+  ASGI application). Without a loop (a management command, the test client) the event
+  goes as before and the pages fetch (`inline` reads and sends at once instead: tests).
 - **The same for every viewer**: what a row shows differs per invigilator only in a claim
   (« Vous vous en occupez » for whoever claimed it): rows with a claim are not pushed, the
   message names them in `fetch` and the pages fetch them, as before. The language: rows are
@@ -137,6 +137,8 @@ class _Relay:
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
+        # No loop: read, render and send in the committing thread (else the plain event).
+        self.inline = False
         self.lock = threading.Lock()
         self.pending: dict[int, list[dict[str, Any]]] = {}
         # Sessions whose window runs or whose rows are being read and sent.
@@ -148,6 +150,8 @@ class _Relay:
         session_id = int(group.removeprefix("session-"))
         loop = self.loop
         if loop is None or loop.is_closed():
+            if not self.inline:
+                return False
             _send_now(session_id, [event])
             return True
         with self.lock:

@@ -38,12 +38,13 @@ def alice(exam_session):
 
 @pytest.fixture
 def relayed():
-    """The relay as the ASGI application installs it; without an event loop (the test
-    client) it reads, renders and sends in the committing thread."""
-    push.relay.loop = None
+    """The relay as the ASGI application installs it, reading, rendering and sending in the
+    committing thread (the test client has no event loop to defer to)."""
+    push.relay.loop, push.relay.inline = None, True
     events.set_session_relay(push.relay)
     yield
     events.set_session_relay(None)
+    push.relay.inline = False
 
 
 @pytest.fixture
@@ -239,3 +240,10 @@ def test_it_reads_a_session_once_at_a_time_and_batches_what_came_meanwhile(monke
         loop.close()
     assert built == [[1], [2, 3]]
     assert relay.busy == set() and relay.pending == {}
+
+
+def test_it_leaves_the_event_as_it_was_without_an_event_loop():
+    """A management command, a test client: no loop to defer to, the pages fetch as before."""
+    relay = push._Relay()
+    assert not relay("session-5", {"type": "candidate", "op": "started", "candidate_id": 1})
+    assert relay.pending == {}
