@@ -13,8 +13,10 @@ swaps them in without a request (static/vigie/supervision.js).
   events of its own requests); and one read at a time per session: the events arriving
   while a session's rows are read wait for it, then go together — under overload the
   batches grow instead of the reads piling up (as the page's one fetch at a time did).
-- **Off the request**: the relay only records the event; the read and render run on the
-  worker's event loop's executor after the window (`attach` is called with the loop by the
+- **Off the request**: the relay only records the event; the read and render run on one
+  thread of their own per worker after the window — one, so that they hold at most one of
+  the pool's connections (`HTTP_THREADS` is the pool's size: renders on several threads
+  made requests wait for a connection in the contended load runs) (`attach` is called with the loop by the
   ASGI application). Without a loop (a management command, the test client) the event
   goes as before and the pages fetch (`inline` reads and sends at once instead: tests).
 - **The same for every viewer**: what a row shows differs per invigilator only in a claim
@@ -35,9 +37,10 @@ swaps them in without a request (static/vigie/supervision.js).
 import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connections
@@ -143,6 +146,7 @@ class _Relay:
         self.pending: dict[int, list[dict[str, Any]]] = {}
         # Sessions whose window runs or whose rows are being read and sent.
         self.busy: set[int] = set()
+        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-rows")
 
     def __call__(self, group: str, event: dict[str, Any]) -> bool:
         if not _pushed_op(event):
@@ -184,7 +188,8 @@ class _Relay:
     async def _push(self, session_id: int, events: list[dict[str, Any]]) -> None:
         ids = sorted({int(event["candidate_id"]) for event in events})
         try:
-            message = await sync_to_async(_build, thread_sensitive=False)(session_id, ids, events)
+            loop = asyncio.get_running_loop()
+            message = await loop.run_in_executor(self.reader, _build, session_id, ids, events)
         except Exception:
             logger.warning(
                 "rows of session %s not rendered: events sent", session_id, exc_info=True

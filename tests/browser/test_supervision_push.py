@@ -39,7 +39,9 @@ def test_it_updates_the_row_on_a_start_and_an_answer_without_a_fetch(
     fetches: list[str] = []
 
     def seen(request: Request) -> None:
-        if "/lignes/" in request.url:
+        # A fetch of rows or of the journal; not the once-a-minute re-read of everything
+        # (`/lignes/` alone), which comes at a random moment.
+        if "/lignes/?" in request.url:
             fetches.append(request.url)
 
     inv.on("request", seen)
