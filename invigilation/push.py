@@ -147,6 +147,8 @@ class _Relay:
         # Sessions whose window runs or whose rows are being read and sent.
         self.busy: set[int] = set()
         self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-rows")
+        # The loop keeps only weak references to its tasks: these are kept until done.
+        self.tasks: set[asyncio.Task[None]] = set()
 
     def __call__(self, group: str, event: dict[str, Any]) -> bool:
         if not _pushed_op(event):
@@ -168,8 +170,13 @@ class _Relay:
 
     def _arm(self, session_id: int) -> None:
         assert self.loop is not None
-        delay = settings.LIVE_ROWS_WINDOW_MS / 1000
-        self.loop.call_later(delay, lambda: self.loop.create_task(self._flush(session_id)))  # type: ignore[union-attr]
+        self.loop.call_later(settings.LIVE_ROWS_WINDOW_MS / 1000, self._start, session_id)
+
+    def _start(self, session_id: int) -> None:
+        assert self.loop is not None
+        task = self.loop.create_task(self._flush(session_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _flush(self, session_id: int) -> None:
         with self.lock:
@@ -231,7 +238,12 @@ relay = _Relay()
 
 
 def attach(loop: asyncio.AbstractEventLoop) -> None:
-    """The worker's event loop, where the windows run (vigie/asgi.py, on its first call)."""
+    """The worker's event loop, where the windows run (vigie/asgi.py, on its first call).
+    A new loop (tests start servers one after the other): what waited on the old one is
+    forgotten."""
+    with relay.lock:
+        relay.pending.clear()
+        relay.busy.clear()
     relay.loop = loop
 
 
