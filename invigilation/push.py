@@ -13,9 +13,9 @@ swaps them in without a request (static/vigie/supervision.js).
   events of its own requests); and one read at a time per session: the events arriving
   while a session's rows are read wait for it, then go together — under overload the
   batches grow instead of the reads piling up (as the page's one fetch at a time did).
-- **Off the request**: the relay only records the event; the read and render run on one
-  thread of their own per worker after the window — one, so that they hold at most one of
-  the pool's connections (`HTTP_THREADS` is the pool's size: renders on several threads
+- **Off the request**: the relay only records the event; the read and render run on
+  `LIVE_ROWS_READERS` threads of their own per worker (1) after the window — one, so that
+  they hold at most one of the pool's connections (`HTTP_THREADS` is the pool's size: renders on several threads
   made requests wait for a connection in the contended load runs) (`attach` is called with the loop by the
   ASGI application). Without a loop (a management command, the test client) the event
   goes as before and the pages fetch (`inline` reads and sends at once instead: tests).
@@ -146,7 +146,9 @@ class _Relay:
         self.pending: dict[int, list[dict[str, Any]]] = {}
         # Sessions whose window runs or whose rows are being read and sent.
         self.busy: set[int] = set()
-        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-rows")
+        self.reader = ThreadPoolExecutor(
+            max_workers=settings.LIVE_ROWS_READERS, thread_name_prefix="live-rows"
+        )
         # The loop keeps only weak references to its tasks: these are kept until done.
         self.tasks: set[asyncio.Task[None]] = set()
 

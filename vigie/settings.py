@@ -177,6 +177,8 @@ else:
 # pages in another language than these fetch them.
 LIVE_ROWS_PUSH = envbool("LIVE_ROWS_PUSH", True)
 LIVE_ROWS_WINDOW_MS = envint("LIVE_ROWS_WINDOW_MS", 200, minimum=0)
+# Threads per worker reading and rendering them (each holds a pooled connection meanwhile).
+LIVE_ROWS_READERS = envint("LIVE_ROWS_READERS", 1, minimum=1)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
