@@ -1,5 +1,8 @@
 """The Espace Surveillant's changed rows pushed to the invigilators' pages (issue 17).
 
+Off by default (`LIVE_ROWS_PUSH`): the contended load runs did not show it pays
+(docs/scaling.md, « Rows pushed »); a quiet A/B decides.
+
 Before, an event about a candidate (a start, an alert, a test ended…) reached every
 invigilator's page as ids, and each page fetched the row (`GET …/lignes/?ids=&since=`: 14
 queries, the request's access checks, ≈ 18 ms of worker CPU), so one start in a session

@@ -175,7 +175,9 @@ else:
 # Issue 17: the rows a live event changed are read and rendered once, after a window that
 # coalesces a session's events, and pushed to the invigilators' pages (invigilation/push.py);
 # pages in another language than these fetch them.
-LIVE_ROWS_PUSH = envbool("LIVE_ROWS_PUSH", True)
+# Off by default until a quiet load run shows it pays: in the contended runs of 2026-12-05
+# the push's runs were slower than the fetch's (docs/scaling.md, « Rows pushed »).
+LIVE_ROWS_PUSH = envbool("LIVE_ROWS_PUSH", False)
 LIVE_ROWS_WINDOW_MS = envint("LIVE_ROWS_WINDOW_MS", 200, minimum=0)
 # Threads per worker reading and rendering them (each holds a pooled connection meanwhile).
 LIVE_ROWS_READERS = envint("LIVE_ROWS_READERS", 1, minimum=1)

@@ -9,9 +9,19 @@ from django.utils import timezone
 from playwright.sync_api import Request, expect
 
 from certification.actions import do_confirm_presence
+from invigilation import push
 from invigilation.models import InvigilatorAccess
+from live import events
 from tests.browser.conftest import AccessibilityChecker, start_test
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def pushed():
+    """LIVE_ROWS_PUSH on (the server runs in this process, on its own loop)."""
+    events.set_session_relay(push.relay)
+    yield
+    events.set_session_relay(None)
 
 
 @pytest.fixture
