@@ -5,8 +5,10 @@
 Creates one session of 20 confirmed candidates (on the database of `DATABASE_URL`, which
 must be migrated), then replays the hot requests through Django's test client (the whole
 middleware stack, no network): the candidate's start, the answer POST (whose response
-carries the next question), the candidate's state GET (page load, reconnect) and the
-invigilators' state GET. For each: SQL queries, wall time and CPU time (process time) per
+carries the next question), the candidate's state GET (page load, reconnect), the
+invigilators' state GET and row fetches, and (issue 17) the rows pushed instead: read and
+rendered once per event for all the session's invigilators (`rows_push_render`, its bytes
+as one socket receives them). For each: SQL queries, wall time and CPU time (process time) per
 request, median over the runs. `--out` writes the figures as JSON.
 
 This is what a worker spends per request; the load benchmark (`bench/load/run.py`) shows
@@ -51,6 +53,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from sessions import create_session  # models: only once Django is set up
 
+    from exams.models import ExamSession
+    from invigilation import push
+
     settings.ALLOWED_HOSTS = ["*"]
     session = create_session(args.candidates, 1)
     measures: dict[str, list[tuple[int, float, float, int]]] = {}
@@ -71,12 +76,29 @@ def main() -> None:
         measures.setdefault(kind, []).append((len(queries), wall, cpu, len(response.content)))
         if response["Content-Type"].startswith("text/html"):
             return response.content
+        if response["Content-Type"] == "application/octet-stream":
+            return None
         return response.json()
 
     invigilator = Client()
     invigilator.cookies["sessionid"] = session["invigilators"][0]
     state_url = f"/api/invigilation/sessions/{session['session_id']}/state"
     rows_url = f"/surveillance/sessions/{session['session_id']}/lignes/"
+    pushed_in = ExamSession.objects.get(pk=session["session_id"])
+
+    class Rendered:
+        """A pushed message, measured like a response: its bytes as a socket gets them."""
+
+        status_code = 200
+
+        def __init__(self, message: dict[str, Any]) -> None:
+            fr = settings.LANGUAGE_CODE
+            forwarded = {k: message[k][fr] for k in ("html", "head", "lines")}
+            self.content = json.dumps({**message, **forwarded}).encode()
+
+        def __getitem__(self, name: str) -> str:
+            return "application/octet-stream"
+
     runs = []
     # The page's journal mark when it opened.
     opened = invigilator.get(rows_url).content
@@ -127,6 +149,10 @@ def main() -> None:
         )
         found = MARK.search(page)
         mark = found.group(1).decode() if found else ""
+        timed(
+            "rows_push_render",
+            lambda i=info: Rendered(push.render_push(pushed_in, [i["id"]])),
+        )
         timed(
             "rows_fetch_since_unchanged",
             lambda i=info, m=mark: invigilator.get(f"{rows_url}?ids={i['id']}&since={m}"),

@@ -191,3 +191,19 @@ def row_group(row: Mapping[str, Any]) -> Group:
             return Group.TO_HANDLE
         return Group.RUNNING
     return Group.NOT_CONFIRMED if status == Status.NOT_CONFIRMED else Group.CONFIRMED
+
+
+def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The state's rows with what the row template shows: tags, the main action, the group,
+    the countdown, the name as said aloud (the fetched and the pushed rows alike)."""
+    return [
+        {
+            **row,
+            "tags": row_tags(row),
+            "main": main_action(row),
+            "group": row_group(row).value,
+            "countdown": shows_countdown(row),
+            "name": f"{row['first_name']} {row['last_name']}",
+        }
+        for row in rows
+    ]

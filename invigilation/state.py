@@ -317,6 +317,9 @@ def candidate_rows(
     """The rows of the session's candidates (of those `ids` only, when given), those needing
     attention first, in a constant number of queries."""
     now = now or timezone.now()
+    # Rows pushed and fetched concurrently may arrive out of order: the page keeps the row
+    # read last (supervision.js). Read after every commit that came before `now`.
+    version = int(now.timestamp() * 1_000_000)
     query = session.candidates.all() if ids is None else session.candidates.filter(pk__in=ids)
     candidates = list(
         query.select_related("course__ended_by", "session__centre")
@@ -362,6 +365,7 @@ def candidate_rows(
             )
             + f"\x1f{candidate.pk:012d}"
         )
+        row["version"] = version
         rows.append(row)
     rows.sort(key=lambda r: r["attention"])
     return rows
@@ -442,8 +446,18 @@ def timeline_since(session: ExamSession, since: str, mark: str) -> list[dict[str
     return [_timeline_line(entry, session.zone) for entry in entries]
 
 
+def newest_lines(session: ExamSession, limit: int) -> list[dict[str, Any]]:
+    """The timeline's newest `limit` lines, newest first, each with its event's id: what a
+    pushed update carries (invigilation/push.py) for pages to add those they lack."""
+    return [
+        _timeline_line(entry, session.zone)
+        for entry in session_history(session).newer_than(0, limit)
+    ]
+
+
 def _timeline_line(entry: Any, zone: Any) -> dict[str, Any]:
     return {
+        "id": entry.event.pk,
         "at": timezone.localtime(entry.at, zone).strftime("%H:%M:%S"),
         "actor": entry.actor,
         "tag": entry.tag,

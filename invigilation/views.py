@@ -11,8 +11,8 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -47,7 +47,7 @@ from invigilation.forms import (
     clean_pv_line,
     form_error,
 )
-from invigilation.rows import Group, main_action, row_group, row_tags, shows_countdown
+from invigilation.rows import Group, decorate
 from invigilation.state import (
     candidate_rows,
     journal_mark,
@@ -106,7 +106,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     state = session_state(session)
     context = {
         "session": session,
-        "rows": _decorated(state["candidates"]),
+        "rows": decorate(state["candidates"]),
         "counts": state["counts"],
         "watchers": state["watchers"],
         "session_notes": state["session_notes"],
@@ -117,7 +117,8 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "room": room_state(session),
         "server_time": state["server_time"],
         "rows_url": reverse("invigilation:rows", args=[session.pk]),
-        "ws_path": f"/ws/surveillance/{session.pk}/",
+        # The page's language: the rows pushed to it are rendered in it (invigilation/push.py).
+        "ws_path": f"/ws/surveillance/{session.pk}/?lang={get_language()}",
         "kit_url": reverse("invigilation:kit", args=[session.pk]),
         # Seed 001: « Extension obligatoire » with where to install it, as candidates read it.
         "companion_chrome_url": settings.COMPANION_CHROME_URL,
@@ -205,22 +206,6 @@ GROUPS = (
 )
 
 
-def _decorated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The state's rows with what the row template shows: tags (invigilation/rows.py),
-    the countdown, the name as said aloud."""
-    return [
-        {
-            **row,
-            "tags": row_tags(row),
-            "main": main_action(row),
-            "group": row_group(row).value,
-            "countdown": shows_countdown(row),
-            "name": f"{row['first_name']} {row['last_name']}",
-        }
-        for row in rows
-    ]
-
-
 # --- The rows of the live page, rendered by the server (htmx) ------------------------------
 #
 # The page shows the rows rendered with it; afterwards a live event makes it fetch the rows
@@ -251,7 +236,7 @@ def _fragment(
     (who is watching, the session's notes, the timeline) and a message."""
     context: dict[str, Any] = {
         "session": session,
-        "rows": _decorated(rows or []),
+        "rows": decorate(rows or []),
         "all_rows": all_rows,
         "counts": session_counts(session) if counts else None,
         "room": room_state(session) if counts else None,

@@ -2,12 +2,15 @@
 
 Events are JSON-safe dicts with a `type` and an `op`; a group is an audience
 (`candidate-<id>`: that candidate's pages; `session-<id>`: the session's invigilators).
-Browsers re-read their state when an event arrives, so an event carries ids, not data.
+Browsers re-read their state when an event arrives, so an event carries ids, not data —
+except that a relay (`set_session_relay`: invigilation/push.py) may take over a session
+group's events about one candidate's row and send the rendered row instead, after commit
+and off the request, so the invigilators' pages need not fetch it (issue 17).
 """
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +23,16 @@ from live.base import channel_layer as outage
 
 logger = logging.getLogger(__name__)
 _captures: list[list[tuple[str, dict[str, Any]]]] = []
+# (group, event) -> True when the relay takes the event over (it sends it later, with the row).
+SessionRelay = Callable[[str, dict[str, Any]], bool]
+_relay: SessionRelay | None = None
+
+
+def set_session_relay(relay: SessionRelay | None) -> None:
+    """Registered by a layer above (live cannot import what renders rows): the events sent to
+    a session's group go through `relay` first."""
+    global _relay
+    _relay = relay
 
 
 def candidate_group(candidate_id: int) -> str:
@@ -43,6 +56,8 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
     if layer is None:
         return
     for group in groups:
+        if _relay is not None and group.startswith("session-") and _relayed(group, event):
+            continue
         try:
             async_to_sync(layer.group_send)(group, {"type": "live.event", "event": event})
         except LAYER_ERRORS as error:
@@ -55,6 +70,16 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
             logger.warning("live event not delivered to %s", group, exc_info=True)
         else:
             outage.succeeded()
+
+
+def _relayed(group: str, event: dict[str, Any]) -> bool:
+    assert _relay is not None
+    try:
+        return _relay(group, event)
+    except Exception:
+        # The event itself still goes: the pages fetch what it names.
+        logger.warning("live relay failed for %s", group, exc_info=True)
+        return False
 
 
 @contextmanager

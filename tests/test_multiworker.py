@@ -200,6 +200,10 @@ def next_event(ws: ClientConnection, op: str, timeout: float) -> dict[str, Any]:
         event = json.loads(ws.recv(timeout=max(0.0, deadline - time.monotonic())))
         if event.get("op") == op:
             return event
+        # Issue 17: events about a row come with it (invigilation/push.py).
+        for inner in event.get("events", []) if event.get("type") == "rows" else []:
+            if inner.get("op") == op:
+                return inner
 
 
 def reconnect(cluster: Cluster, worker: str) -> ClientConnection:

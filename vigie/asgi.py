@@ -1,6 +1,8 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
+import asyncio
 import os
+from typing import Any
 
 import django
 
@@ -23,10 +25,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from invigilation import push  # noqa: E402
 from live.base import OutageGuard  # noqa: E402
 from vigie.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+# Issue 17: events about a candidate's row are relayed with the row rendered once, after a
+# window, on this worker's event loop (invigilation/push.py).
+push.install()
+
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
@@ -34,3 +41,10 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+
+async def application(scope: Any, receive: Any, send: Any) -> None:
+    loop = asyncio.get_running_loop()
+    if push.relay.loop is not loop:
+        push.attach(loop)
+    await router(scope, receive, send)

@@ -180,6 +180,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Issue 17: the rows a live event changed are read and rendered once, after a window that
+# coalesces a session's events, and pushed to the invigilators' pages (invigilation/push.py);
+# pages in another language than these fetch them.
+# Off by default until a quiet load run shows it pays: in the contended runs of 2026-12-05
+# the push's runs were slower than the fetch's (docs/scaling.md, « Rows pushed »).
+LIVE_ROWS_PUSH = envbool("LIVE_ROWS_PUSH", False)
+LIVE_ROWS_WINDOW_MS = envint("LIVE_ROWS_WINDOW_MS", 200, minimum=0)
+# Threads per worker reading and rendering them (each holds a pooled connection meanwhile).
+LIVE_ROWS_READERS = envint("LIVE_ROWS_READERS", 1, minimum=1)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.EmailBackend",
@@ -213,6 +223,7 @@ SAML_XMLSEC_BINARY = envstr("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 SAML_METADATA_TTL = envint("SAML_METADATA_TTL", 3600, minimum=60)
 
 LANGUAGE_CODE = "fr"
+LIVE_ROWS_LANGUAGES = [LANGUAGE_CODE]  # pushed rows' languages (invigilation/push.py)
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

@@ -14,15 +14,17 @@ What it does, in one run:
    Retry-After plus up to as much at random, as start.js does) and reads its state once, then
    answers a question every `--interval` s on average (exponential pauses; the answer's
    response carries the next question, test.js); each invigilator's page patches the row
-   of an answer and fetches the rows other events changed, once per burst (a start,
-   an alert, a test completed), like supervision.js.
+   of an answer, swaps in the rows the server pushes (issue 17: a start, an alert, a test
+   completed; invigilation/push.py) and fetches what a push lacks (or, with
+   LIVE_ROWS_PUSH=false on the server, the rows the events name, once per burst), and
+   re-reads every row once a minute (`--refresh-all`), like supervision.js.
    Measured: every start request (refusals included) and each candidate's time to
    started (first click to the test started, waits included: `time_to_started`, with
    `start_refused` and the attempts), answer POST, candidate state GET, invigilator read
    (« invigilator_state »: the rows fetched, since issue 14; the whole state before),
-   event-to-screen push
-   (candidate's request → event on every invigilator's socket), errors, CPU and memory of
-   every worker;
+   event-to-screen push (candidate's request → event on every invigilator's socket),
+   start-to-row (« row »: the start request sent → its row on the invigilator's page,
+   pushed or fetched), errors, CPU and memory of every worker;
 5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
    workers and pool, and runs the same virtual users and pacing against it, then a
    closed-loop burst for its maximum throughput (the framework's ceiling), once with a
@@ -56,6 +58,8 @@ from common import ROOT, django_setup, free_port, start_server, summary, wait_re
 
 TICKS = os.sysconf("SC_CLK_TCK")
 MARK = re.compile(rb'<ol id="timeline"[^>]* data-mark="([^"]*)"')
+NEW_MARK = re.compile(rb'<li data-id="\d+" data-mark="([^"]*)"')
+LINE_ID = re.compile(rb'<li data-id="(\d+)"')
 STEADY_AFTER_RAMP = 30.0  # s after the last start before the steady-state figures
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -99,6 +103,14 @@ def parse() -> argparse.Namespace:
         default="since",
         help="invigilators' fetches: since= the page's journal mark (supervision.js since "
         "issue 14's fix), or journal=1 every time (the page of commit 5531535)",
+    )
+    parser.add_argument(
+        "--refresh-all",
+        choices=["jittered", "aligned", "off"],
+        default="jittered",
+        help="each invigilator's page re-reads every row once a minute: at a random phase "
+        "(supervision.js since issue 17), 60 s after the pages opened together (before), or "
+        "not modelled (the runs before 2026-12-05 evening)",
     )
     parser.add_argument(
         "--raw", default="", help="also write every answer's (sent at, latency) to this file"
@@ -244,7 +256,12 @@ class Stats:
         self.candidate_state: list[float] = []
         self.candidate_page: list[float] = []
         self.invigilator_state: list[float] = []
+        self.invigilator_refresh: list[float] = []
         self.push: list[float] = []
+        # A start's row on an invigilator's page: (start sent at, latency), pushed or fetched.
+        self.row_at: list[tuple[float, float]] = []
+        self.rows_pushed = 0
+        self.start_sent: dict[int, float] = {}
         # (sent at, latency) of answers and pushes, to single out the steady state.
         self.answer_at: list[tuple[float, float]] = []
         self.push_at: list[tuple[float, float]] = []
@@ -290,7 +307,8 @@ async def open_sockets(base: str, sessions: list[dict], stats: Stats) -> list[An
 
     for session in sessions:
         invigilators = [
-            one(f"/ws/surveillance/{session['session_id']}/", c) for c in session["invigilators"]
+            one(f"/ws/surveillance/{session['session_id']}/?lang=fr", c)
+            for c in session["invigilators"]
         ]
         candidates = [one(f"/ws/candidats/{c['id']}/", c["cookie"]) for c in session["candidates"]]
         sockets.append(await asyncio.gather(*invigilators))
@@ -309,6 +327,7 @@ async def vigie_load(
     stats.started_perf = time.perf_counter()
     stop_at = started + args.ramp + args.duration
     rng = random.Random(args.seed)
+    rng_refresh = random.Random(args.seed + 1)
 
     async def request(kind: str, method: str, url: str, cookie: str, **kw: Any) -> Any:
         stats.requests += 1
@@ -335,12 +354,12 @@ async def vigie_load(
             stats.answer_at.append((t0, elapsed))
         elif kind == "start":
             stats.start_at.append((t0, elapsed))
-        elif kind == "invigilator_state":
+        elif kind in ("invigilator_state", "invigilator_refresh"):
             stats.fetch_at.append((t0, elapsed))
         if status != 200:
             stats.errors.append(f"{kind} {status} {body[:100]!r}")
             return None
-        if kind in ("invigilator_state", "candidate_page"):
+        if kind in ("invigilator_state", "invigilator_refresh", "candidate_page"):
             return body  # HTML (the name kept: results stay comparable)
         return json.loads(body)
 
@@ -348,6 +367,7 @@ async def vigie_load(
         await asyncio.sleep(rand.uniform(0, args.ramp))
         cookie = info["cookie"]
         clicked = time.perf_counter()
+        stats.start_sent[info["id"]] = clicked
         attempts = 0
         while True:
             attempts += 1
@@ -417,49 +437,126 @@ async def vigie_load(
             )
             state = answered["state"] if answered else None
 
-    async def invigilator(session: dict, cookie: str, ws: Any) -> None:
-        waiting: list[int] = []
+    async def invigilator(session: dict, cookie: str, ws: Any, opened: float) -> None:
+        waiting: set[int] = set()
+        journal_only = False
         wake = asyncio.Event()
         url = f"/surveillance/sessions/{session['session_id']}/lignes/"
-        # The page's journal mark (data-mark of its timeline): "" until a fetch brings one,
-        # as if the page had been loaded before the set-up's events.
-        mark = ""
+        # The page's journal: its mark (data-mark) and the ids of its timeline's lines.
+        page: dict[str, Any] = {"mark": "", "lines": set()}
+        # Starts this page has heard of and not shown yet: their row comes with a fetch.
+        unseen: set[int] = set()
+
+        def shown(ids: Any) -> None:
+            now = time.perf_counter()
+            for cid in ids:
+                if cid in unseen and cid in stats.start_sent:
+                    unseen.discard(cid)
+                    sent = stats.start_sent[cid]
+                    stats.row_at.append((sent, now - sent))
+
+        def read_journal(body: bytes) -> None:
+            found = MARK.search(body) or NEW_MARK.search(body)
+            if found:
+                page["mark"] = found.group(1).decode()
+            page["lines"].update(int(i) for i in LINE_ID.findall(body))
+
+        def count(mark: str) -> int | None:
+            head = mark.split("-")[0]
+            return int(head) if head.isdigit() else None
+
+        def apply_push(event: dict[str, Any]) -> bool:
+            """supervision.js applyPushed: the rows swapped in; the journal's lines added
+            when they account for every event since the page's mark. False: fetch it."""
+            stats.rows_pushed += 1
+            shown(event["ids"])
+            mine, theirs = count(page["mark"]), count(event["mark"])
+            if mine is None or theirs is None:
+                return False
+            if theirs <= mine:
+                return True
+            ids = {int(i) for i in LINE_ID.findall(event["lines"].encode())}
+            if mine + len(ids - page["lines"]) != theirs:
+                return False
+            page["lines"] |= ids
+            page["mark"] = event["mark"]
+            return True
 
         async def reread() -> None:
             # supervision.js: one read at a time of the rows the events before it changed;
             # with `--journal always` the counts and the journal every time (5531535's
             # page), by default `since=` the page's mark: only when the journal moved on.
-            nonlocal mark
+            nonlocal journal_only
             while time.monotonic() < stop_at + 2:
                 await wake.wait()
                 wake.clear()
-                ids = ",".join(str(i) for i in sorted(set(waiting)))
+                ids = sorted(waiting)
                 waiting.clear()
-                query = "&journal=1" if args.journal == "always" else f"&since={mark}"
-                body = await request("invigilator_state", "GET", f"{url}?ids={ids}{query}", cookie)
-                found = MARK.search(body) if body else None
-                if found:
-                    mark = found.group(1).decode()
+                journal_only = False
+                query = "&journal=1" if args.journal == "always" else f"&since={page['mark']}"
+                body = await request(
+                    "invigilator_state",
+                    "GET",
+                    f"{url}?ids={','.join(str(i) for i in ids)}{query}",
+                    cookie,
+                )
+                if body:
+                    read_journal(body)
+                    shown(ids)
                 stats.fetch_bytes.append(len(body or b""))
 
+        async def refresh_all() -> None:
+            # supervision.js: every row and the journal once a minute (refreshAll).
+            if args.refresh_all == "off":
+                return
+            phase = rng_refresh.uniform(0, 60) if args.refresh_all == "jittered" else 60.0
+            await asyncio.sleep(max(0.0, opened + phase - time.monotonic()))
+            while time.monotonic() < stop_at:
+                body = await request("invigilator_refresh", "GET", url, cookie)
+                if body:
+                    read_journal(body)
+                await asyncio.sleep(60)
+
+        # The page as loaded: every row, the journal and its mark.
+        loaded = await request("invigilator_refresh", "GET", url, cookie)
+        if loaded:
+            read_journal(loaded)
         reader = asyncio.create_task(reread())
+        refresher = asyncio.create_task(refresh_all())
         try:
             # No timeout on recv: a wait_for per socket and second cost the load generator
             # more CPU than the events (2,000 sockets); the task is cancelled at the end.
             while True:
                 raw = await ws.recv()
                 received = time.perf_counter()
-                event = json.loads(raw)
-                if event.get("op") == "answered":
-                    key = (event["candidate_id"], event["position"])
-                    if key in stats.sent:
-                        stats.push.append(received - stats.sent[key])
-                        stats.push_at.append((stats.sent[key], received - stats.sent[key]))
+                message = json.loads(raw)
+                rows = message.get("type") == "rows"
+                for event in message.get("events", []) if rows else [message]:
+                    if event.get("op") == "answered":
+                        key = (event["candidate_id"], event["position"])
+                        if key in stats.sent:
+                            stats.push.append(received - stats.sent[key])
+                            stats.push_at.append((stats.sent[key], received - stats.sent[key]))
+                    if event.get("op") == "started":
+                        unseen.add(int(event["candidate_id"]))
+                if rows and message.get("op") == "pushed":
+                    fetch = set(message["fetch"])
+                    if not apply_push(message):
+                        journal_only = True
+                    if fetch or journal_only:
+                        waiting.update(fetch)
+                        wake.set()
+                    continue
+                if rows:
+                    waiting.update(message["ids"])
+                    wake.set()
+                    continue
                 # supervision.js patches the row of an answer still running; anything else
-                # (a start, an alert, a test completed…) re-reads the session's state.
+                # (a start, an alert, a test completed…) fetches its row.
+                event = message
                 patched = event.get("op") == "answered" and event.get("status") == "started"
                 if event.get("type") != "heartbeat" and not patched and event.get("candidate_id"):
-                    waiting.append(int(event["candidate_id"]))
+                    waiting.add(int(event["candidate_id"]))
                     wake.set()
         except asyncio.CancelledError:
             pass
@@ -467,6 +564,7 @@ async def vigie_load(
             stats.errors.append(f"invigilator socket: {exc!r}"[:200])
         finally:
             reader.cancel()
+            refresher.cancel()
 
     async def drain(ws: Any) -> None:
         # Candidates' pages: keep the push link open and read what comes.
@@ -490,7 +588,9 @@ async def vigie_load(
         invigilator_ws, candidate_ws = sockets[2 * index], sockets[2 * index + 1]
         for cookie, ws in zip(session["invigilators"], invigilator_ws, strict=True):
             if ws is not None:
-                listeners.append(asyncio.create_task(invigilator(session, cookie, ws)))
+                listeners.append(
+                    asyncio.create_task(invigilator(session, cookie, ws, time.monotonic()))
+                )
         for info, ws in zip(session["candidates"], candidate_ws, strict=True):
             tasks.append(candidate(session, info, random.Random(rng.random())))
             if ws is not None:
@@ -707,6 +807,12 @@ def main() -> None:
             "candidate_page": summary(stats.candidate_page),
             "invigilator_state": summary(stats.invigilator_state),
             "push": summary(stats.push),
+            # Issue 17: a start's row on the invigilators' pages (pushed, or fetched).
+            "row": summary([lat for _t, lat in stats.row_at]),
+            "rows_expected": len(stats.start) * args.invigilators,
+            "rows_pushed_messages": stats.rows_pushed,
+            "invigilator_refresh": summary(stats.invigilator_refresh),
+            "fetches": len(stats.invigilator_state),
             # Once every candidate has started (the ramp, and its backlog, are over): the
             # exam as it runs for most of its 1 h 45.
             "answer_timeline": timeline(stats.answer_at, stats.started_perf),
@@ -721,6 +827,7 @@ def main() -> None:
                 stats.time_to_started_at, stats.started_perf, name="started"
             ),
             "push_timeline": timeline(stats.push_at, stats.started_perf, name="pushes"),
+            "row_timeline": timeline(stats.row_at, stats.started_perf, name="rows"),
             "fetch_timeline": timeline(stats.fetch_at, stats.started_perf, name="fetches"),
             "fetch_bytes_mean": round(sum(stats.fetch_bytes) / max(len(stats.fetch_bytes), 1)),
             # Worker CPU per request (contention moves it far less than latencies: a figure

@@ -1,7 +1,8 @@
 /* The Espace Surveillant: what the server cannot do. The rows, their buttons and every text
    are rendered by the server (templates/invigilation/_row.html); actions are htmx posts
-   that get their row back. Here: fetching the rows a live event changed (one request at a
-   time), the confirmation dialogs, the search, the order of the rows, the announcement
+   that get their row back. Here: swapping in the rows a live event changed, pushed by the
+   server (invigilation/push.py), or fetching them (one request at a time) when the push
+   lacks something, the confirmation dialogs, the search, the order of the rows, the announcement
    and escalation of alerts, the sound. The socket, polling and countdowns: live.js. */
 (function () {
   "use strict";
@@ -30,7 +31,7 @@
   }
   function fetchRows() {
     var w = wanted, ids = Object.keys(w.ids);
-    if (!w.all && !ids.length && !w.journal) { return; }
+    if (!w.all && !ids.length && !w.journal && !w.since) { return; }
     wanted = { ids: {}, journal: false, since: false, all: false };
     busy = true;
     // since=: the counts and the journal only if the session's journal moved on (issue 14).
@@ -46,6 +47,46 @@
     var timeline = $("timeline"), first = timeline.firstElementChild;
     while (timeline.children.length > 50) { timeline.removeChild(timeline.lastElementChild); }
     return (first && first.dataset.mark) || timeline.dataset.mark || "";
+  }
+
+  /* Rows pushed by the server (issue 17), rendered once for every invigilator: swapped in
+     like a fetch's answer, without a request. The head and the timeline come with the
+     journal's mark and its newest lines: the page adds the lines it lacks when they account
+     for every event since its own mark (the counts of events agree), keeps its own head when
+     the push is older than it, and otherwise fetches the journal since its mark. Rows the
+     push could not carry (a claim reads « Vous » to its holder: `fetch`) or that the page
+     does not show are fetched. */
+  function markOf(text) {
+    var parts = String(text || "").split("-");
+    return parts.length === 2 && parts[0] !== "" ? { count: Number(parts[0]), last: Number(parts[1]) } : null;
+  }
+  function addLines(push) {
+    var timeline = $("timeline"), page = markOf(journalMark()), pushed = markOf(push.mark);
+    if (!pushed || !page) { return { ok: false, newer: false }; }
+    if (pushed.count <= page.count) { return { ok: true, newer: pushed.count === page.count }; }
+    var box = document.createElement("template");
+    box.innerHTML = push.lines;
+    var lines = Array.prototype.slice.call(box.content.children), shown = {};
+    timeline.querySelectorAll("li[data-id]").forEach(function (li) { shown[li.dataset.id] = true; });
+    var lacking = lines.filter(function (li) { return !shown[li.dataset.id]; }).length;
+    if (page.count + lacking !== pushed.count) { return { ok: false, newer: true }; }
+    // Lines not among the pushed ones are older than all of them: the pushed go on top.
+    lines.forEach(function (li) {
+      var old = timeline.querySelector('li[data-id="' + li.dataset.id + '"]');
+      if (old) { old.remove(); }
+    });
+    timeline.querySelectorAll("li[data-mark]").forEach(function (li) { li.removeAttribute("data-mark"); });
+    lines[0].dataset.mark = push.mark;
+    for (var i = lines.length - 1; i >= 0; i -= 1) { timeline.insertBefore(lines[i], timeline.firstChild); }
+    return { ok: true, newer: true };
+  }
+  function applyPushed(push) {
+    var journal = addLines(push);
+    var html = push.html + (journal.newer ? push.head : "");
+    if (html) { htmx.swap(root, html, { swapStyle: "none" }); }
+    var fetch = (push.fetch || []).slice();
+    push.ids.forEach(function (id) { if (!$("candidate-" + id)) { fetch.push(id); } });
+    if (fetch.length || !journal.ok) { want(fetch, false, false, !journal.ok); }
   }
 
   /* An answer changes one number of one running row, and its event carries it: patched
@@ -80,6 +121,22 @@
      room's « Reprendre la session » keeps its ticks while it is open. */
   document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target, fragment = event.detail.fragment;
+    // A row read earlier than the one shown (a fetch and a push crossing) is not swapped in.
+    var incoming = fragment && (fragment.nodeType === 1 ? fragment : fragment.firstElementChild);
+    if (target.matches && target.matches("li.candidate") && incoming && incoming.dataset &&
+        Number(incoming.dataset.version || 0) < Number(target.dataset.version || 0)) {
+      event.detail.shouldSwap = false;
+      return;
+    }
+    if (target.id === "candidates" && fragment && fragment.querySelectorAll) {
+      // The whole list: each row keeps the newer of its two copies.
+      fragment.querySelectorAll("li.candidate").forEach(function (row) {
+        var shown = $(row.id);
+        if (shown && Number(row.dataset.version || 0) < Number(shown.dataset.version || 0)) {
+          row.replaceWith(shown.cloneNode(true));
+        }
+      });
+    }
     var open = target.querySelector && target.querySelector("dialog[open]");
     if (!open) { return; }
     var selector = open.hasAttribute("data-keep-open") ? "#" + open.id : 'dialog[data-alert-id="' + open.dataset.alertId + '"]';
@@ -362,6 +419,10 @@
   var link = Vigie.follow(root.dataset.wsPath, {
     onEvent: function (event) {
       if (event.type === "heartbeat") { return; }
+      if (event.type === "rows") {
+        if (event.op === "pushed") { applyPushed(event); } else { want(event.ids, false, false, true); }
+        return;
+      }
       if (event.op === "answered" && patchAnswered(event)) { return; }
       if (event.type === "candidate" && event.candidate_id) {
         // Its row; the counts and the timeline if it wrote to the journal (a last answer
@@ -389,7 +450,8 @@
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { resync(); } });
   window.addEventListener("online", resync);
   // Pushed events are best effort (a worker restarting drops its sockets' queues): re-read
-  // every row once a minute anyway, so a row can never stay wrong for long.
-  setInterval(refreshAll, 60000);
+  // every row once a minute anyway, so a row can never stay wrong for long. At a random
+  // phase: a hundred pages opened at nine o'clock must not all re-read in the same second.
+  setTimeout(function () { refreshAll(); setInterval(refreshAll, 60000); }, Math.random() * 60000);
   settle();
 })();

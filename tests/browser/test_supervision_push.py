@@ -1,0 +1,97 @@
+"""Issue 17: a candidate's start and answers reach the invigilator's row without a request
+from the invigilator's page (the row is pushed, invigilation/push.py), and a row read
+earlier never replaces one read later."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Request, expect
+
+from certification.actions import do_confirm_presence
+from invigilation import push
+from invigilation.models import InvigilatorAccess
+from live import events
+from tests.browser.conftest import AccessibilityChecker, start_test
+from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def pushed():
+    """LIVE_ROWS_PUSH on (the server runs in this process, on its own loop)."""
+    events.set_session_relay(push.relay)
+    yield
+    events.set_session_relay(None)
+
+
+@pytest.fixture
+def room(small_bank):
+    session = ExamSessionFactory()
+    invigilator = UserFactory(first_name="Alice", last_name="Martin")
+    InvigilatorAccess.objects.create(session=session, user=invigilator, via="password")
+    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
+    candidate = CandidateFactory(
+        session=session,
+        first_name="Léa",
+        last_name="Dupont",
+        user=user,
+        instructions_accepted_at=timezone.now(),
+    )
+    do_confirm_presence(candidate, actor=invigilator)
+    return session, invigilator, candidate
+
+
+def test_it_updates_the_row_on_a_start_and_an_answer_without_a_fetch(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    session, invigilator, candidate = room
+    inv = browser_as(invigilator)
+    fetches: list[str] = []
+
+    def seen(request: Request) -> None:
+        # A fetch of rows or of the journal; not the once-a-minute re-read of everything
+        # (`/lignes/` alone), which comes at a random moment.
+        if "/lignes/?" in request.url:
+            fetches.append(request.url)
+
+    inv.on("request", seen)
+    inv.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+    expect(inv.locator("#link-status")).to_have_text("Mises à jour en direct.")
+    inv.wait_for_timeout(600)  # live.js's resynchronization 300 ms after the link is up
+    before = len(fetches)
+    timeline = inv.locator("#timeline li")
+    lines = timeline.count()
+
+    student = browser_as(candidate.user)
+    start_test(student, axe, asgi_server, candidate)
+    row = inv.locator("li.candidate").filter(has_text="DUPONT Léa")
+    expect(row).to_contain_text("En cours")
+    expect(row).to_contain_text("0 / 32 questions")
+    # The page settled as after a fetch: the row moved to its group's chip count.
+    expect(inv.locator('.chip[data-group="running"] .chip-count')).to_have_text("1")
+    # The head and the timeline came with the row: the start's line, the mark moved on.
+    expect(timeline).to_have_count(lines + 1)
+    expect(timeline.first).to_contain_text("DUPONT Léa")
+    expect(inv.locator("#timeline li").first).to_have_attribute(
+        "data-mark", re.compile(r"^\d+-\d+$")
+    )
+    student.locator("#choices input").first.check()
+    student.get_by_role("button", name="Je valide ma réponse").click()
+    expect(row).to_contain_text("1 / 32 questions")
+    assert fetches[before:] == []
+
+    # A row read before the one shown (a fetch crossing a push) is not swapped in.
+    version = int(row.get_attribute("data-version") or 0)
+    inv.evaluate(
+        """([id, version]) => {
+             const html = document.getElementById("candidate-" + id).outerHTML
+               .replace(/data-version="\\d+"/, 'data-version="' + version + '"')
+               .replace("1 / 32 questions", "0 / 32 questions")
+               .replace('<li ', '<li hx-swap-oob="true" ');
+             htmx.swap(document.getElementById("supervision"), html, {swapStyle: "none"});
+           }""",
+        [candidate.pk, version - 1],
+    )
+    expect(row).to_contain_text("1 / 32 questions")
+    assert int(row.get_attribute("data-version") or 0) == version
+    axe.check(inv)
