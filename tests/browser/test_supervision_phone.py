@@ -90,7 +90,13 @@ def _fits(page: Page, what: str) -> None:
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
     )
-    assert max(widths[:2]) <= WIDTH, f"{what}: page {widths}"
+    wide = page.evaluate(
+        "() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); const out = [];"
+        " while (w.nextNode()) { const r = document.createRange(); r.selectNodeContents(w.currentNode);"
+        " const b = r.getBoundingClientRect(); if (b.right > 320.5) out.push(w.currentNode.parentElement.className + ':' + w.currentNode.textContent.slice(0, 40) + ' ' + b.right); }"
+        " return out.slice(0, 8); }"
+    )
+    assert max(widths[:2]) <= WIDTH, f"{what}: page {widths}, {wide}"
 
 
 def _dialog_fits(page: Page, what: str) -> None:
@@ -136,8 +142,9 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
         row = _row(phone, candidate)
         row_action(row, re.compile("Détails et notes")).click()  # the details and notes, open
         expect(row.locator("details.row-details")).to_have_attribute("open", "")
-        for summary in row.locator(".evidence details:not([open]) > summary").all():
-            summary.click()  # the form of a line of the PV (issue 15), open
+        # The form of a line of the PV (issue 15), open from « ⋯ » too.
+        row_action(row, "Ajouter une ligne au PV d'incident").click()
+        expect(row.locator("details.pv-line-box")).to_have_attribute("open", "")
         expect(row).to_be_visible()
         box = row.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (status, box)
@@ -151,6 +158,7 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
     expect(_row(phone, made[Status.ENDED_BY_INVIGILATOR])).to_contain_text(
         f"Terminé par {LONG} {LONGER}"
     )
+    phone.locator("#messages-panel > summary").click()  # the messages, folded on the page
     phone.locator("#messages details > summary").click()  # who read the longest message
     expect(phone.locator("#messages")).to_contain_text("Lu par 1 / 10")
     _fits(phone, "Espace Surveillant")
