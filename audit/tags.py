@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 class Tag:
     class Candidate(StrEnum):
         ALERT_CREATE = "candidate:alert:create"
+        COMPANION_CHECK = "candidate:companion:check"
         COMPANION_MISSING = "candidate:companion:missing"
         COURSE_COMPLETE = "candidate:course:complete"
         COURSE_RESUME = "candidate:course:resume"
@@ -95,6 +96,7 @@ AnyTag = Tag.Candidate | Tag.Centre | Tag.Invigilator | Tag.Jury | Tag.Person | 
 
 LABELS: dict[str, Promise] = {
     Tag.Candidate.ALERT_CREATE: _("Problème signalé sur une question"),
+    Tag.Candidate.COMPANION_CHECK: _("Extension vérifiée avant le test"),
     Tag.Candidate.COMPANION_MISSING: _("Extension non détectée"),
     Tag.Candidate.COURSE_COMPLETE: _("Test terminé par le candidat"),
     Tag.Candidate.COURSE_RESUME: _("Test repris"),

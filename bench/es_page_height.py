@@ -10,6 +10,7 @@ Runs on a fresh SQLite file; writes bench/results/es-page-height-<label>.json.
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,10 @@ def main() -> None:
     client = Client()
     client.force_login(admin)
 
-    port = 8765
+    # A free port, so that several worktrees can run the benchmark at once.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config("vigie.asgi:application", host="127.0.0.1", port=port, log_level="warning")
     )

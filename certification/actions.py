@@ -158,6 +158,28 @@ def do_accept_instructions(candidate: Candidate, *, user: User) -> None:
     )
 
 
+@transaction.atomic
+def do_report_companion_check(candidate: Candidate, *, user: User, detected: bool) -> bool:
+    """Before the test, the candidate's page says whether it detects the companion extension
+    (issue 16: the readiness board shows it before the start). Written, and audited, only
+    when it changes and while no test has started (the test page checks it from then on).
+    True: changed."""
+    changed = (
+        Candidate.objects.filter(pk=candidate.pk, user=user, course__isnull=True)
+        .exclude(companion_detected=detected)
+        .update(companion_detected=detected)
+    )
+    if changed:
+        record_event(
+            Tag.Candidate.COMPANION_CHECK,
+            actor=user,
+            session=candidate.session,
+            candidate=candidate.pk,
+            detected=detected,
+        )
+    return bool(changed)
+
+
 # --- Presence (invigilator) ----------------------------------------------------------
 
 

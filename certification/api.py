@@ -113,6 +113,28 @@ def authorization(request: HttpRequest, candidate_id: Id) -> dict[str, Any]:
     }
 
 
+class CompanionCheckIn(Schema):
+    detected: bool
+
+
+class CompanionCheckOut(Schema):
+    detected: bool
+    changed: bool
+
+
+@router.post(
+    "/candidates/{candidate_id}/companion-check",
+    response=CompanionCheckOut,
+    url_name="candidate_companion_check",
+)
+def companion_check(request: HttpRequest, candidate_id: Id, payload: CompanionCheckIn) -> Any:
+    """Before the test: whether the candidate's page detects the companion extension."""
+    user = _user(request)
+    candidate = access_own_candidate(user, candidate_id)
+    changed = actions.do_report_companion_check(candidate, user=user, detected=payload.detected)
+    return {"detected": payload.detected, "changed": changed}
+
+
 @router.post("/candidates/{candidate_id}/start", response=StartOut, url_name="candidate_start")
 def start(request: HttpRequest, candidate_id: Id, payload: StartIn) -> dict[str, Any]:
     user = _user(request)

@@ -79,6 +79,7 @@ def companion_links(candidate: Candidate) -> dict[str, object]:
     """« Extension obligatoire » and where to install it, when the session requires it."""
     return {
         "companion_required": candidate.session.companion_required,
+        "companion_check_url": reverse("api:candidate_companion_check", args=[candidate.pk]),
         "companion_chrome_url": settings.COMPANION_CHROME_URL,
         "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
     }

@@ -239,6 +239,9 @@ class Candidate(models.Model):
     )
     linked_at = models.DateTimeField(null=True, blank=True)
     instructions_accepted_at = models.DateTimeField(null=True, blank=True)
+    # Issue 16: before the test, the candidate's pages (instructions, start) say whether they
+    # detect the companion extension, for the readiness board; None: not checked yet.
+    companion_detected = models.BooleanField(null=True, blank=True)
     # Presence confirmed by an invigilator: a one-shot token, consumed by a start or a resume
     # (reference §2.3), so a candidate who leaves cannot come back alone.
     authorized_to_start_at = models.DateTimeField(null=True, blank=True)

@@ -18,8 +18,6 @@ from accounts.actions import do_update_centre
 from accounts.forms import CentreForm
 from accounts.permissions import Permission
 from accounts.request import request_user as _user
-from audit.models import AuditEvent
-from audit.tags import Tag
 from exams import actions, documents, imports, levels
 from exams.access import (
     access_candidate_by_centre_member,
@@ -48,12 +46,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "-session__date"
     )
     # Seed 001: an invigilator who is not a member of a centre lands on the Espace
-    # Surveillant's entry form. Known by having entered one before (its audit row); a
-    # first-timer follows the kit's QR code, or « Surveillant : accéder… » below.
+    # Surveillant's entry form. Known by what the account is, not by what it did: no
+    # centre, not the jury, and not a pupil's (no candidacy, no competence profile).
     if (
         not centres
+        and not user.is_staff
         and not candidacies.exists()
-        and AuditEvent.objects.filter(actor=user, tag=Tag.Invigilator.SESSION_ENTER).exists()
+        and not user.competences.exists()
     ):
         return redirect("invigilation:enter")
     return render(request, "home.html", {"centres": centres, "candidacies": candidacies})

@@ -19,9 +19,9 @@ class Readiness:
     name: str
     joined: bool
     instructions: bool
-    # True: detected (the test runs without an extension alert); False: not detected (an
-    # alert is pending); None: not required, or not known before the test starts (the test
-    # page checks it from the first question).
+    # True: detected (before the test, by the candidate's instructions or start page; then
+    # the test runs without an extension alert); False: not detected (by those pages, or an
+    # alert is pending); None: not required, or no page of the candidate checked it yet.
     extension: bool | None
     confirmed: bool
 
@@ -52,7 +52,9 @@ def readiness(session: ExamSession) -> list[Readiness]:
     for candidate in candidates:
         course = getattr(candidate, "course", None)
         extension: bool | None = None
-        if session.companion_required and course is not None and course.is_running:
+        if session.companion_required and course is None:
+            extension = candidate.companion_detected  # what the candidate's page saw
+        elif session.companion_required and course is not None and course.is_running:
             extension = not candidate.companion_missing  # type: ignore[attr-defined]
         rows.append(
             Readiness(

@@ -810,6 +810,13 @@ OPERATIONS: dict[tuple[str, str], Entry] = {
         lambda w: Call(f"/api/certification/candidates/{w.own.pk}/instructions", json={}),
         only(CANDIDATE),
     ),
+    # Issue 16: the instructions and start pages say whether they detect the extension.
+    ("post", "/api/certification/candidates/{candidate_id}/companion-check"): Entry(
+        lambda w: Call(
+            f"/api/certification/candidates/{w.own.pk}/companion-check", json={"detected": True}
+        ),
+        only(CANDIDATE),
+    ),
     ("get", "/api/certification/candidates/{candidate_id}/authorization"): Entry(
         lambda w: Call(f"/api/certification/candidates/{w.own.pk}/authorization"),
         only(CANDIDATE),

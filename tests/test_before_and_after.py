@@ -11,6 +11,8 @@ import re
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.tags import Tag
 from certification import actions as test_actions
 from certification.models import AlertStatus
 from invigilation import actions
@@ -56,8 +58,8 @@ def test_it_shows_who_is_ready_before_the_start(login, exam_session, alice, cand
     text = _text(login(alice).get(f"/surveillance/sessions/{exam_session.pk}/avant-le-debut/"))
     assert "1 candidat prêt sur 2." in text
     assert (
-        "ABADI Hugo Oui Oui Vérifiée dès la première question Oui" in text
-        and "DUPONT Léa Non Non Vérifiée dès la première question Non" in text
+        "ABADI Hugo Oui Oui Pas encore vérifiée Oui" in text
+        and "DUPONT Léa Non Non Pas encore vérifiée Non" in text
     )
     assert "Afficher le code d'accès sur l'affichage salle" in text
 
@@ -73,6 +75,50 @@ def test_it_shows_the_extension_once_the_test_runs(login, exam_session, alice, s
     assert "DUPONT Léa Non Non Détectée Oui" in _text(client.get(url))
     LiveAlertFactory(course=course, kind="companion")
     assert "DUPONT Léa Non Non Non détectée Oui" in _text(client.get(url))
+
+
+@pytest.mark.django_db
+def test_it_shows_the_extension_before_the_start_as_the_candidate_s_page_saw_it(
+    login, exam_session, alice, candidate_user, small_bank
+):
+    """Issue 16: the instructions and start pages check the extension and say so (an
+    action, audited when it changes); the board shows it before any test starts. Reading
+    the pages writes nothing; another user cannot report for the candidate."""
+    exam_session.companion_required = True
+    exam_session.save(update_fields=["companion_required"])
+    hugo = CandidateFactory(
+        session=exam_session, first_name="Hugo", last_name="Abadi", user=candidate_user
+    )
+    board = f"/surveillance/sessions/{exam_session.pk}/avant-le-debut/"
+    check = f"/api/certification/candidates/{hugo.pk}/companion-check"
+    pupil = login(candidate_user)
+    page = pupil.get(f"/certification/candidats/{hugo.pk}/instructions/")
+    assert f'data-url="{check}"' in page.content.decode()
+    hugo.refresh_from_db()
+    assert hugo.companion_detected is None  # a read writes nothing
+
+    def report(client, detected: bool):
+        return client.post(check, {"detected": detected}, content_type="application/json")
+
+    assert report(pupil, False).json() == {"detected": False, "changed": True}
+    assert "ABADI Hugo Oui Non Non détectée Non" in _text(login(alice).get(board))
+    assert report(pupil, True).json() == {"detected": True, "changed": True}
+    assert report(pupil, True).json() == {"detected": True, "changed": False}  # no new row
+    assert "ABADI Hugo Oui Non Détectée Non" in _text(login(alice).get(board))
+    rows = AuditEvent.objects.filter(tag=Tag.Candidate.COMPANION_CHECK).order_by("pk")
+    assert [(r.actor, r.data["detected"]) for r in rows] == [
+        (candidate_user, False),
+        (candidate_user, True),
+    ]
+    # Refused: the invigilator and another pupil (not their line), nothing written.
+    for outsider in (alice, UserFactory()):
+        assert report(login(outsider), False).status_code == 404
+    hugo.refresh_from_db()
+    assert hugo.companion_detected is True
+    # Once the test runs the test page checks it: a late report changes nothing.
+    CertificationCourseFactory(candidate=hugo, started_at=timezone.now())
+    assert report(pupil, False).json()["changed"] is False
+    assert "ABADI Hugo Oui Non Détectée Oui" in _text(login(alice).get(board))
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ import pytest
 
 from invigilation import actions
 from invigilation.models import InvigilatorAccess
-from tests.factories import CandidateFactory, UserFactory
+from tests.factories import CandidateFactory, MembershipFactory, UserFactory
 from tests.test_documents import all_text
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -124,25 +124,56 @@ def test_the_guide_says_what_each_incident_action_does(login):
 
 @pytest.mark.django_db
 def test_an_invigilator_who_is_not_a_member_lands_on_the_entry_form_after_logging_in(
-    client, exam_session, centre_admin, candidate_user
+    client, exam_session, centre_admin, candidate_user, jury
 ):
     """Seed 001: « s'il n'est pas membre …, il accède directement à l'écran d'accueil de
-    l'Espace Surveillant ». Known once they entered a session with its password."""
-    exam_session.invigilator_password = "BCDF-GHJK-MNPQ"
-    exam_session.save(update_fields=["invigilator_password_encrypted"])
+    l'Espace Surveillant ». Decided by what the account is, from the very first log-in (no
+    earlier entry needed): no centre, not the jury, not a pupil's account."""
     alice = UserFactory(email="alice.martin@lycee.fr", password="Un mot de passe sûr 2026")
     login = {"username": "alice.martin@lycee.fr", "password": "Un mot de passe sûr 2026"}
-    # The first time, before any entry: the home page offers both ways in.
-    first = client.post("/compte/connexion/", login)
-    assert first["Location"] == "/"
-    assert client.get("/").status_code == 200
-    actions.do_supervise(alice, number=exam_session.number, password="BCDF-GHJK-MNPQ", ip=None)
-    client.post("/compte/deconnexion/")
-    client.post("/compte/connexion/", login)
+    assert client.post("/compte/connexion/", login)["Location"] == "/"
     landing = client.get("/")
     assert landing.status_code == 302 and landing["Location"] == "/surveillance/"
-    # A centre member still goes to the centre's sessions; a candidate to the home page.
+    form = _text(client.get(landing["Location"]))
+    assert "Surveiller une session" in form
+    assert "Vous êtes connecté avec le compte" in form and "Changer de compte" in form
+    # A pupil who lands there by mistake has a way to their session.
+    assert "Candidat : rejoindre une session de certification" in form
+    # Not these: a centre member goes to the centre's sessions; the jury, a candidate of a
+    # session and a pupil with a competence profile (no candidacy yet) to the home page.
     client.force_login(centre_admin)
     assert client.get("/")["Location"].startswith("/centres/")
-    client.force_login(candidate_user)
-    assert client.get("/").status_code == 200
+    pupil = UserFactory(email="eleve2@lycee.fr", certifiable=True)
+    enrolled = CandidateFactory(session=exam_session, user=UserFactory(email="eleve3@lycee.fr"))
+    for user in (jury, candidate_user, pupil, enrolled.user):
+        client.force_login(user)
+        home = client.get("/")
+        assert home.status_code == 200, user
+        assert "Surveillant : accéder à l'Espace Surveillant" in _text(home)
+    # Whatever it did before: an account that entered a session with its password and
+    # then was made a member of a centre goes to the centre's sessions.
+    exam_session.invigilator_password = "BCDF-GHJK-MNPQ"
+    exam_session.save(update_fields=["invigilator_password_encrypted"])
+    actions.do_supervise(alice, number=exam_session.number, password="BCDF-GHJK-MNPQ", ip=None)
+    MembershipFactory(centre=exam_session.centre, user=alice)
+    client.force_login(alice)
+    assert client.get("/")["Location"].startswith("/centres/")
+
+
+@pytest.mark.django_db
+def test_the_guide_shows_the_espace_surveillant_on_a_phone_a_tablet_and_a_computer(login):
+    """Issue 16: « Aide » shows the screenshots (scripts/screenshots_espace_surveillant.py),
+    each a small PNG shipped with Vigie, described in words."""
+    from django.contrib.staticfiles import finders
+
+    page = login(UserFactory()).get("/surveillance/aide/").content.decode()
+    images = re.findall(r'<img src="/static/(vigie/aide/[^"]+\.png)"[^>]*alt="([^"]+)"', page)
+    names = [path.rsplit("/", 1)[1] for path, _alt in images]
+    assert names == ["es-phone-360x740.png", "es-tablet-768x1024.png", "es-desktop-1280x800.png"]
+    assert 'href="/static/vigie/aide/es-phone-360x740-page.png"' in page
+    for path, alt in [*images, ("vigie/aide/es-phone-360x740-page.png", "-")]:
+        found = finders.find(path)
+        assert found, path
+        data = open(found, "rb").read()  # noqa: SIM115
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 400_000, (path, len(data))
+        assert alt == "-" or "Espace Surveillant sur" in alt, alt

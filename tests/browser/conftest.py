@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -195,3 +196,19 @@ def row_action(row: Locator, name: object) -> Locator:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def in_thread(call: Any, *args: Any, **kwargs: Any) -> None:
+    """An action as another user's request would run it: its live events are sent from a
+    thread of its own (Playwright's event loop runs in this one)."""
+    from django.db import connections
+
+    def run() -> None:
+        try:
+            call(*args, **kwargs)
+        finally:
+            connections.close_all()  # the thread's connection back to the pool
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, Playwright, expect
 
-from certification.models import LiveAlert
+from certification.models import CertificationCourse, LiveAlert
 from invigilation.models import InvigilatorAccess
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AccessibilityChecker, row_action
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
@@ -167,3 +167,47 @@ def test_it_does_not_check_when_the_centre_did_not_require_the_extension(
     assert not LiveAlert.objects.exists()
     axe.check(student)
     axe.check(inv)
+
+
+def test_the_readiness_board_shows_the_extension_before_the_start(
+    with_extension, browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    """Issue 16: the start page checks the extension as the test page does and tells the
+    board « Avant le début »: Léa's Chromium has it, Hugo's has not; no test started."""
+    session, invigilator, lea = room
+    hugo_user = UserFactory(first_name="Hugo", last_name="Bernard", certifiable=True)
+    hugo = CandidateFactory(
+        session=session,
+        first_name="Hugo",
+        last_name="Bernard",
+        user=hugo_user,
+        instructions_accepted_at=timezone.now(),
+    )
+    board = browser_as(invigilator)
+    url = f"{asgi_server}/surveillance/sessions/{session.pk}/avant-le-debut/"
+    board.goto(url)
+    axe.check(board)
+    expect(board.locator("tr").filter(has_text="DUPONT Léa")).to_contain_text("Pas encore vérifiée")
+
+    with_lea = with_extension(lea.user)
+    with_lea.goto(f"{asgi_server}/certification/candidats/{lea.pk}/commencer/")
+    axe.check(with_lea)
+    without = browser_as(hugo_user)
+    without.goto(f"{asgi_server}/certification/candidats/{hugo.pk}/commencer/")
+    axe.check(without)
+
+    def board_says(name: str, text: str) -> None:
+        for _ in range(20):
+            board.reload()
+            if text in (board.locator("tr").filter(has_text=name).text_content() or ""):
+                return
+            board.wait_for_timeout(500)
+        raise AssertionError(f"{name}: {text!r} not on the board")
+
+    board_says("DUPONT Léa", "Détectée")
+    board_says("BERNARD Hugo", "Non détectée")
+    axe.check(board)
+    lea.refresh_from_db()
+    hugo.refresh_from_db()
+    assert (lea.companion_detected, hugo.companion_detected) == (True, False)
+    assert not CertificationCourse.objects.filter(candidate__session=session).exists()

@@ -169,6 +169,7 @@ def test_the_invigilators_see_who_read_a_message(
     lea_page.get_by_role("button", name="J'ai lu").click()
     messages = laptop.locator("#messages")
     expect(messages).to_contain_text("Lu par 1 / 2")
+    laptop.locator("#messages-panel > summary").click()  # folded on the page
     messages.locator("summary").first.click()
     expect(messages).to_contain_text("Lu : DUPONT Léa")
     expect(messages).to_contain_text("Pas encore lu : BERNARD Hugo")

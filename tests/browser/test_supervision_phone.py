@@ -90,7 +90,13 @@ def _fits(page: Page, what: str) -> None:
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
     )
-    assert max(widths[:2]) <= WIDTH, f"{what}: page {widths}"
+    wide = page.evaluate(
+        "() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); const out = [];"
+        " while (w.nextNode()) { const r = document.createRange(); r.selectNodeContents(w.currentNode);"
+        " const b = r.getBoundingClientRect(); if (b.right > 320.5) out.push(w.currentNode.parentElement.className + ':' + w.currentNode.textContent.slice(0, 40) + ' ' + b.right); }"
+        " return out.slice(0, 8); }"
+    )
+    assert max(widths[:2]) <= WIDTH, f"{what}: page {widths}, {wide}"
 
 
 def _dialog_fits(page: Page, what: str) -> None:
@@ -136,8 +142,9 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
         row = _row(phone, candidate)
         row_action(row, re.compile("Détails et notes")).click()  # the details and notes, open
         expect(row.locator("details.row-details")).to_have_attribute("open", "")
-        for summary in row.locator(".evidence details:not([open]) > summary").all():
-            summary.click()  # the form of a line of the PV (issue 15), open
+        # The form of a line of the PV (issue 15), open from « ⋯ » too.
+        row_action(row, "Ajouter une ligne au PV d'incident").click()
+        expect(row.locator("details.pv-line-box")).to_have_attribute("open", "")
         expect(row).to_be_visible()
         box = row.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (status, box)
@@ -151,6 +158,7 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
     expect(_row(phone, made[Status.ENDED_BY_INVIGILATOR])).to_contain_text(
         f"Terminé par {LONG} {LONGER}"
     )
+    phone.locator("#messages-panel > summary").click()  # the messages, folded on the page
     phone.locator("#messages details > summary").click()  # who read the longest message
     expect(phone.locator("#messages")).to_contain_text("Lu par 1 / 10")
     _fits(phone, "Espace Surveillant")
@@ -197,3 +205,40 @@ def test_it_keeps_every_page_and_dialog_within_a_phone_screen_for_every_status(
     phone.locator("details.session-head > summary").click()
     phone.get_by_role("button", name="Quitter la surveillance").first.click()
     _dialog_fits(phone, "leave")
+
+
+def test_each_filter_chip_counts_and_shows_its_rows_and_the_bar_stays_in_view(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, crowded
+) -> None:
+    """Issue 16: the bar's chips count the rows of each state and, pressed, show only those
+    (pressed again, all); scrolled to the bottom, the bar is still at the top."""
+    session, invigilator, _made = crowded
+    phone = browser_as(invigilator, phone=True)
+    phone.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    phone.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+    expect(phone.locator("#link-status")).to_have_text("Mises à jour en direct.")
+    rows = phone.locator("li.candidate")
+    expect(rows).to_have_count(len(Status))
+    chips = phone.locator(".chips .chip")
+    total = 0
+    for index in range(chips.count()):
+        chip = chips.nth(index)
+        group = chip.get_attribute("data-group")
+        count = int(chip.locator(".chip-count").inner_text())
+        expected = phone.locator(f'li.candidate[data-group="{group}"]').count()
+        assert count == expected, (group, count, expected)
+        chip.click()
+        expect(chip).to_have_attribute("aria-pressed", "true")
+        expect(phone.locator("li.candidate:visible")).to_have_count(count)
+        for row in phone.locator("li.candidate:visible").all():
+            assert row.get_attribute("data-group") == group
+        axe.check(phone)
+        chip.click()  # pressed again: every row
+        expect(chip).to_have_attribute("aria-pressed", "false")
+        expect(phone.locator("li.candidate:visible")).to_have_count(len(Status))
+        total += count
+    assert total == len(Status)
+    phone.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    phone.wait_for_function("window.scrollY > 0")
+    bar = phone.locator("#es-bar").bounding_box()
+    assert bar is not None and abs(bar["y"]) < 1 and bar["height"] < HEIGHT / 4, bar

@@ -13,7 +13,7 @@ from certification.actions import do_confirm_presence
 from certification.models import Answer
 from invigilation.models import InvigilatorAccess
 from live.base import LiveConsumer
-from tests.browser.conftest import AccessibilityChecker, row_action, start_test
+from tests.browser.conftest import AccessibilityChecker, in_thread, row_action, start_test
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 
@@ -250,3 +250,69 @@ def test_it_never_puts_back_a_question_already_answered_when_a_slow_read_comes_b
     student.get_by_role("button", name="Je valide ma réponse").click()
     expect(student.locator("#progress")).to_have_text("Question 3 / 32")
     axe.check(student)
+
+
+# The page's view of its own visibility, under the test's control (a phone's screen off,
+# then on): `window.__setVisibility('hidden' | 'visible')` sets it and fires the event.
+VISIBILITY = """
+window.__visibility = "visible";
+Object.defineProperty(document, "visibilityState", { get: function () { return window.__visibility; } });
+Object.defineProperty(document, "hidden", { get: function () { return window.__visibility === "hidden"; } });
+window.__setVisibility = function (state) {
+  window.__visibility = state; document.dispatchEvent(new Event("visibilitychange"));
+};
+"""
+
+
+def test_it_resynchronizes_when_the_phone_wakes_up_and_says_so(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    """The phone sleeps: its screen off, its push link still open but silent (nothing it is
+    sent arrives). Bruno confirms Léa's presence from his laptop meanwhile. When the screen
+    comes back on, the page reads every row again at once and says « Page resynchronisée. »
+    (issue 16) — without waiting for the link or the minute's refresh."""
+    session, alice, lea = room
+    bruno = UserFactory(first_name="Bruno", last_name="Petit")
+    InvigilatorAccess.objects.create(session=session, user=bruno, via="password")
+    phone = browser_as(alice, phone=True)
+    link = {"asleep": False, "lost": 0}
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if link["asleep"]:
+                link["lost"] += 1  # never reaches the page
+                return
+            ws.send(message)
+
+        server.on_message(from_server)
+
+    phone.route_web_socket(re.compile(r".*/ws/surveillance/.*"), route)
+    phone.add_init_script(VISIBILITY)
+    phone.goto(f"{asgi_server}/surveillance/sessions/{session.pk}/")
+    status = phone.locator("#link-status")
+    expect(status).to_have_text("Mises à jour en direct.")
+    axe.check(phone)
+    row = phone.locator(f"#candidate-{lea.pk}")
+    confirm = row.get_by_role("button", name="Confirmer la présence de l'élève Léa DUPONT")
+    expect(confirm).to_be_visible()
+
+    phone.evaluate("window.__setVisibility('hidden')")
+    link["asleep"] = True
+    in_thread(do_confirm_presence, lea, actor=bruno)
+    deadline = time.monotonic() + 10
+    while not link["lost"] and time.monotonic() < deadline:
+        phone.wait_for_timeout(100)  # lets Playwright take the server's message in
+    assert link["lost"], "the server never sent the confirmation to the page"
+    # Asleep: the page has not learnt it.
+    expect(row).not_to_contain_text("Présence confirmée")
+    expect(confirm).to_be_visible()
+
+    link["asleep"] = False
+    phone.evaluate("window.__setVisibility('visible')")
+    expect(row).to_contain_text("Présence confirmée")
+    expect(confirm).to_have_count(0)
+    expect(status).to_have_text("Page resynchronisée.")
+    expect(phone.locator("#counter")).to_have_text("1 / 1 candidats présents")
+    axe.check(phone)
