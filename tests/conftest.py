@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.signals import request_started
 from django.test import Client
+from django.utils import translation
 
 from certification import engine
 from live.events import capture_events
@@ -25,6 +26,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright keeps an event loop running in the test thread once it
     starts, which would break the tests that drive the ASGI app with asyncio."""
     items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language (French). A request through the
+    test client leaves its language active on the test's thread (LocaleMiddleware does not
+    deactivate it), so a test after one in English read French strings in English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
