@@ -176,6 +176,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/certification/join"): {},
     ("POST", "/api/invigilation/supervise"): {},
     ("POST", "/api/certification/candidates/{candidate_id}/start"): {"access_code": "BCDF23"},
+    ("POST", "/api/certification/candidates/{candidate_id}/companion-check"): {"detected": True},
     ("POST", "/api/certification/courses/{course_id}/answers"): {"item_id": "x", "response": [0]},
     ("POST", "/api/certification/courses/{course_id}/alerts"): {"item_id": "x"},
     ("POST", "/api/invigilation/alerts/{alert_id}/validate"): {"reason": "E1"},

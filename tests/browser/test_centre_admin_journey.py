@@ -169,6 +169,9 @@ def test_it_signs_up_by_the_e_mailed_link_on_a_phone(
     axe.check(page)
     page.get_by_role("button", name="Activer mon compte").click()
     expect(page.get_by_text("Votre compte a été créé.")).to_be_visible()
-    expect(page.get_by_text("Léa Dupont")).to_be_visible()
+    # With no centre yet, the account lands on the Espace Surveillant's entry (seed 001),
+    # which names it (header and « Vous êtes connecté avec le compte … »).
+    expect(page.get_by_text("Léa Dupont", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Surveiller une session")).to_be_visible()
     axe.check(page)
     assert User.objects.filter(email="lea.dupont@example.fr").exists()
