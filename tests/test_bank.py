@@ -1,27 +1,65 @@
 """The shipped item bank and the bank format's validation."""
 
+import shutil
 from collections import Counter
 
 import pytest
 
 from certification import engine
-from certification.bank import BankError, load_bank
+from certification.bank import DEFAULT_DIR, BankError, load_bank, parameters_digest
 from certification.checks import item_bank_check
 from lib.framework import COMPETENCE_CODES
 from tests.journey import write_bank
 
 
-def test_it_ships_at_least_200_questions_over_the_16_competences():
-    """The real bank: ≥ 200 items, every competence, every type and flag represented."""
+def test_it_ships_at_least_300_questions_over_the_16_competences():
+    """The real bank: ≥ 300 items, every competence, every type and flag represented;
+    half of them in the middle of the scale, where most candidates are (issue 18: below
+    that, exposure control costs precision)."""
     bank = load_bank()
-    assert len(bank.items) >= 200
+    assert len(bank.items) >= 300
     per_competence = Counter(item.competence for item in bank.items)
     assert set(per_competence) == set(COMPETENCE_CODES)
-    assert min(per_competence.values()) >= 10
+    assert min(per_competence.values()) >= 19
+    assert sum(1 for item in bank.items if -1 <= item.difficulty <= 1) >= 150
+    assert max(item.discrimination for item in bank.items) <= 1.5
     assert {item.type for item in bank.items} == {"single", "multiple", "free"}
     flags = Counter(flag for item in bank.items for flag in item.flags)
     assert all(flags[f] >= 5 for f in ("image", "attachment", "simulator", "focus"))
     assert sum(1 for item in bank.items if item.timed) >= 10
+
+
+# What the engine used of the bank as first shipped (222 items, area-1-2.yaml and
+# area-3-5.yaml): ids, competences, a and b (certification.bank.parameters_digest).
+FIRST_SHIPPED = ("area-1-2.yaml", "area-3-5.yaml")
+FIRST_SHIPPED_DIGEST = "661772acc790e433"
+
+
+def test_it_grows_the_shipped_bank_without_changing_what_a_version_0_test_was_scored_with(
+    tmp_path,
+):
+    """A test records its bank version (0: as shipped) and is scored again against the
+    running bank by item id (results/compute.py). So growing the shipped bank adds items
+    under new ids and keeps the first items' parameters; new parameters only come through a
+    recalibration, as a new version (docs/scoring.md, « Recalibration »)."""
+    first = tmp_path / "first"
+    shutil.copytree(DEFAULT_DIR, first, ignore=shutil.ignore_patterns("*.yaml", "*.json"))
+    for name in FIRST_SHIPPED:
+        shutil.copy(DEFAULT_DIR / name, first / name)
+    before = load_bank(first)
+    assert len(before.items) == 222
+    assert parameters_digest(list(before.items)) == FIRST_SHIPPED_DIGEST
+    running = load_bank()
+    assert running.version == before.version == 0
+    grown = running.by_id()
+    for item in before.items:
+        kept = grown[item.id]
+        assert (kept.competence, kept.difficulty, kept.discrimination) == (
+            item.competence,
+            item.difficulty,
+            item.discrimination,
+        )
+    assert len(grown) > len(before.items)
 
 
 def test_it_has_media_for_every_flagged_question():

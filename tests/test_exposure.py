@@ -27,14 +27,16 @@ def shipped():
     return load_bank()
 
 
-# The bounds hold over 1,000 candidates (scripts/simulate_adaptive.py, seed 1, in
-# docs/scoring.md). This smaller run gets two standard errors of sampling on top: an
-# exposure rate of 0.25 has a binomial sd of sqrt(0.25 x 0.75 / 600) = 0.018, an RMSE of
-# 0.30 a relative sd of 1 / sqrt(2 x 600) = 2.9 %. Without exposure control the maximum is
-# 0.8-1.0 and random selection's RMSE 0.35-0.40: the margins cannot hide either.
+# The bounds over 1,000 candidates (scripts/simulate_adaptive.py, seeds 1-5, in
+# docs/scoring.md): since the bank grew to 318 items, RMSE 0.280-0.297, r 0.954-0.960 and
+# max exposure 0.224-0.242 on every seed, so this smaller run asserts the issue's own
+# precision bounds. The maximum of ~120 controlled rates is noisier at 600 candidates: it
+# gets two standard errors of sampling on top, an exposure rate of 0.25 having a binomial
+# sd of sqrt(0.25 x 0.75 / 600) = 0.018. Without exposure control the maximum is 0.8-1.0 and
+# random selection's RMSE 0.35-0.40: neither margin can hide them.
 RUN = 600
 EXPOSURE_BOUND = MAX_EXPOSURE + 2 * math.sqrt(MAX_EXPOSURE * (1 - MAX_EXPOSURE) / RUN)
-RMSE_BOUND = MAX_RMSE * (1 + 2 / math.sqrt(2 * RUN))
+RMSE_BOUND = MAX_RMSE
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +124,7 @@ def test_it_shows_no_item_to_more_than_a_quarter_of_the_candidates(controlled):
 
 def test_it_keeps_its_precision_under_exposure_control(controlled):
     assert controlled.rmse <= RMSE_BOUND
-    assert controlled.correlation >= MIN_CORRELATION - 0.01
+    assert controlled.correlation >= MIN_CORRELATION
     assert abs(controlled.bias) < 0.1
 
 
@@ -141,7 +143,7 @@ def test_it_would_fail_the_bounds_without_exposure_control_or_adaptivity(shipped
     free = simulate(items, candidates=300, seed=5)
     assert free.max_exposure > EXPOSURE_BOUND
     at_random = simulate(items, candidates=300, seed=5, top_k=len(items))
-    assert at_random.rmse > RMSE_BOUND or at_random.correlation < MIN_CORRELATION - 0.01
+    assert at_random.rmse > RMSE_BOUND or at_random.correlation < MIN_CORRELATION
 
 
 def test_it_would_fail_the_precision_bound_with_a_constant_estimator(controlled):
