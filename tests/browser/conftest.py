@@ -12,8 +12,14 @@ from typing import Any
 
 import pytest
 import uvicorn
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from invigilation.models import InvigilatorAccess
+from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 # Playwright's sync API keeps an event loop running in the test thread, which Django takes
 # for async code; the test thread's ORM calls are plain synchronous ones.
@@ -150,7 +156,6 @@ def browser_as(
     browser: Browser, axe: AccessibilityChecker, asgi_server: str, transactional_db: None
 ):
     """`browser_as(user, phone=False)` → a page already logged in as that user."""
-    from django.test import Client
 
     pages: list[Page] = []
 
@@ -201,7 +206,6 @@ def screenshot(page: Page, name: str) -> None:
 def in_thread(call: Any, *args: Any, **kwargs: Any) -> None:
     """An action as another user's request would run it: its live events are sent from a
     thread of its own (Playwright's event loop runs in this one)."""
-    from django.db import connections
 
     def run() -> None:
         try:
@@ -212,3 +216,21 @@ def in_thread(call: Any, *args: Any, **kwargs: Any) -> None:
     worker = threading.Thread(target=run)
     worker.start()
     worker.join()
+
+
+@pytest.fixture
+def room_of_one(small_bank) -> tuple[Any, Any, Any]:
+    """A session, its invigilator Alice Martin (by the session's password) and one candidate,
+    Léa Dupont, certifiable, instructions read, presence not yet confirmed."""
+    session = ExamSessionFactory()
+    invigilator = UserFactory(first_name="Alice", last_name="Martin")
+    InvigilatorAccess.objects.create(session=session, user=invigilator, via="password")
+    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
+    candidate = CandidateFactory(
+        session=session,
+        first_name="Léa",
+        last_name="Dupont",
+        user=user,
+        instructions_accepted_at=timezone.now(),
+    )
+    return session, invigilator, candidate

@@ -2,10 +2,8 @@
 escalation (tab title) counting only unclaimed alerts."""
 
 import re
-import threading
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -14,7 +12,7 @@ from certification import actions as test_actions
 from invigilation import actions as invigilation_actions
 from invigilation.models import InvigilatorAccess
 from live.events import publish_on_commit, session_group
-from tests.browser.conftest import AccessibilityChecker, _new_page, screenshot
+from tests.browser.conftest import AccessibilityChecker, _new_page, in_thread, screenshot
 from tests.factories import (
     CandidateFactory,
     CertificationCourseFactory,
@@ -121,7 +119,7 @@ def test_it_notifies_a_new_alert_in_the_background_only_once_the_invigilator_ask
         # As do_report_problem tells the room.
         row = page.locator("li.candidate").filter(has_text=first)
         event = {"type": "candidate", "op": "alert", "candidate_id": candidate.pk}
-        _in_thread(publish_on_commit, [session_group(session.pk)], event)
+        in_thread(publish_on_commit, [session_group(session.pk)], event)
         # Wait until the page has taken the new alert in (claims.js marks it seen).
         expect(row.locator(".alert-mark[data-seen]")).to_have_count(1)
 
@@ -148,21 +146,6 @@ def test_it_notifies_a_new_alert_in_the_background_only_once_the_invigilator_ask
     ]
 
 
-def _in_thread(call, *args, **kwargs) -> None:
-    """An action as another invigilator's request would run it (its live events are sent
-    from a thread of its own: Playwright's event loop runs in this one)."""
-
-    def run() -> None:
-        try:
-            call(*args, **kwargs)
-        finally:
-            connections.close_all()  # the thread's connection back to the pool
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join()
-
-
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)], ids=["1920x1080", "1280x720"])
 def test_the_wall_screen_is_readable_and_follows_a_suspension_and_a_message(
     browser, axe: AccessibilityChecker, asgi_server: str, transactional_db, reported, size
@@ -187,9 +170,9 @@ def test_the_wall_screen_is_readable_and_follows_a_suspension_and_a_message(
         screenshot(wall, f"wall-{width}x{height}")
         _fits_and_reads(wall, height)
 
-        _in_thread(test_actions.do_send_message, session, text="Il reste 10 minutes.", actor=alice)
+        in_thread(test_actions.do_send_message, session, text="Il reste 10 minutes.", actor=alice)
         expect(wall.locator(".wall-messages")).to_contain_text("Il reste 10 minutes.")
-        _in_thread(
+        in_thread(
             test_actions.do_suspend_session,
             session,
             message="Alarme incendie : évacuation",
@@ -201,10 +184,10 @@ def test_the_wall_screen_is_readable_and_follows_a_suspension_and_a_message(
         axe.check(wall)
         _fits_and_reads(wall, height)
         screenshot(wall, f"wall-{width}x{height}-suspended")
-        _in_thread(test_actions.do_resume_session, session, present=[lea.pk], actor=alice)
+        in_thread(test_actions.do_resume_session, session, present=[lea.pk], actor=alice)
         expect(banner).to_have_count(0)
-        _in_thread(test_actions.do_suspend_session, session, message="Coupure réseau", actor=alice)
-        _in_thread(invigilation_actions.do_show_access_code, session, shown=True, actor=alice)
+        in_thread(test_actions.do_suspend_session, session, message="Coupure réseau", actor=alice)
+        in_thread(invigilation_actions.do_show_access_code, session, shown=True, actor=alice)
         expect(wall.get_by_test_id("wall-access-code")).to_have_text(session.access_code)
         # Everything at once (suspended, code shown, a message) still fits the screen.
         expect(banner).to_contain_text("Coupure réseau")

@@ -5,15 +5,12 @@ earlier never replaces one read later."""
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Request, expect
 
 from certification.actions import do_confirm_presence
 from invigilation import push
-from invigilation.models import InvigilatorAccess
 from live import events
 from tests.browser.conftest import AccessibilityChecker, start_test
-from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -25,20 +22,10 @@ def pushed():
 
 
 @pytest.fixture
-def room(small_bank):
-    session = ExamSessionFactory()
-    invigilator = UserFactory(first_name="Alice", last_name="Martin")
-    InvigilatorAccess.objects.create(session=session, user=invigilator, via="password")
-    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
-    candidate = CandidateFactory(
-        session=session,
-        first_name="Léa",
-        last_name="Dupont",
-        user=user,
-        instructions_accepted_at=timezone.now(),
-    )
+def room(room_of_one):
+    _session, invigilator, candidate = room_of_one
     do_confirm_presence(candidate, actor=invigilator)
-    return session, invigilator, candidate
+    return room_of_one
 
 
 def test_it_updates_the_row_on_a_start_and_an_answer_without_a_fetch(

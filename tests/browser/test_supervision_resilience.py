@@ -5,7 +5,6 @@ import time
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Route, WebSocketRoute, expect
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -14,23 +13,12 @@ from certification.models import Answer
 from invigilation.models import InvigilatorAccess
 from live.base import LiveConsumer
 from tests.browser.conftest import AccessibilityChecker, in_thread, row_action, start_test
-from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+from tests.factories import UserFactory
 
 
 @pytest.fixture
-def room(small_bank):
-    session = ExamSessionFactory()
-    invigilator = UserFactory(first_name="Alice", last_name="Martin")
-    InvigilatorAccess.objects.create(session=session, user=invigilator, via="password")
-    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
-    candidate = CandidateFactory(
-        session=session,
-        first_name="Léa",
-        last_name="Dupont",
-        user=user,
-        instructions_accepted_at=timezone.now(),
-    )
-    return session, invigilator, candidate
+def room(room_of_one):
+    return room_of_one
 
 
 def test_it_escalates_an_alert_left_unanswered_for_60_seconds(
