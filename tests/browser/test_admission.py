@@ -7,29 +7,19 @@ import time
 
 import httpx
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from certification import actions
 from certification.models import CertificationCourse
 from tests.browser.conftest import AccessibilityChecker
-from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 WAIT = "Trop de candidats démarrent en même temps : patientez quelques secondes"
 
 
 @pytest.fixture
-def lea(small_bank):
-    session = ExamSessionFactory()
-    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
-    candidate = CandidateFactory(
-        session=session,
-        first_name="Léa",
-        last_name="Dupont",
-        user=user,
-        instructions_accepted_at=timezone.now(),
-    )
-    actions.do_confirm_presence(candidate, actor=UserFactory())
+def lea(room_of_one):
+    _session, invigilator, candidate = room_of_one
+    actions.do_confirm_presence(candidate, actor=invigilator)
     return candidate
 
 

@@ -10,27 +10,18 @@ from django.utils import timezone
 from playwright.sync_api import Page, Playwright, expect
 
 from certification.models import CertificationCourse, LiveAlert
-from invigilation.models import InvigilatorAccess
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AccessibilityChecker, row_action
-from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
+from tests.factories import CandidateFactory, UserFactory
 
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 
 
 @pytest.fixture
-def room(small_bank):
-    session = ExamSessionFactory(companion_required=True)
-    invigilator = UserFactory(first_name="Alice", last_name="Martin")
-    InvigilatorAccess.objects.create(session=session, user=invigilator, via="password")
-    user = UserFactory(first_name="Léa", last_name="Dupont", certifiable=True)
-    candidate = CandidateFactory(
-        session=session,
-        first_name="Léa",
-        last_name="Dupont",
-        user=user,
-        instructions_accepted_at=timezone.now(),
-    )
-    return session, invigilator, candidate
+def room(room_of_one):
+    session = room_of_one[0]
+    session.companion_required = True
+    session.save(update_fields=["companion_required"])
+    return room_of_one
 
 
 @pytest.fixture
