@@ -21,10 +21,11 @@
 
   function announce(text) { $("announcer").textContent = text; }
 
-  /* A state read that was under way when an answer was sent may come back after the
-     answer's own response (a read retried after a 503 waits seconds): showing it would put
-     the previous question back. Each answer sent starts a new generation; a read of an
-     older one is dropped. */
+  /* A state read that was under way while an answer was in flight may come back after the
+     answer's own response (a read retried after a 503 waits seconds, or one the socket's
+     return started just before the answer was saved): showing it would put the previous
+     question back. An answer starts a new generation when it is sent and again when its
+     response arrives; a read started in an older one is dropped. */
   var generation = 0;
   function load() {
     if (finished) { return Promise.resolve(); }
@@ -229,6 +230,9 @@
         .then(function (r) {
           if (r.status === 503) { again(); return; }
           sending = false;
+          // Reads started while the answer was in flight may have been served before it was
+          // saved: only reads started from now on show the state.
+          generation += 1;
           $("connection").hidden = true;
           // The response carries the next question: no second request.
           if (r.ok && r.body && r.body.state) { render(r.body.state); return; }

@@ -5,11 +5,12 @@ import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
+from certification.actions import do_add_time, do_confirm_presence
 from certification.models import Answer, CertificationCourse
 from invigilation.models import InvigilatorAccess
-from tests.browser.conftest import AccessibilityChecker, row_action, screenshot
+from tests.browser.conftest import AccessibilityChecker, in_thread, row_action, screenshot
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
 NOT_CONFIRMED = (
@@ -287,3 +288,49 @@ def test_it_resumes_after_authorization_and_ends_by_the_invigilator(
     expect(row).not_to_contain_text("par le surveillant par")
     axe.check(again)
     assert CertificationCourse.objects.get(candidate=hugo).answers.count() == 2
+
+
+def _until(page: Page, done) -> None:
+    """Waits (5 s at most) for something the browser does to the requests the test holds."""
+    for _ in range(100):
+        if done():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the page never sent the request")
+
+
+def test_it_never_puts_back_a_question_already_answered(
+    browser_as, axe: AccessibilityChecker, asgi_server: str, room
+) -> None:
+    """Found by CI: a state read the page starts while an answer is in flight (an event, the
+    socket coming back) can be served before the answer is saved and arrive after the
+    answer's response; it must not put the answered question back on screen."""
+    _session, (alice, _bruno), (_lea, hugo) = room
+    in_thread(do_confirm_presence, hugo, actor=alice)
+    student = browser_as(hugo.user)
+    _start_test(student, axe, asgi_server, hugo)
+    expect(student.locator("#progress")).to_have_text("Question 1 / 32")
+    first = student.locator("#question-prompt").inner_text()
+    axe.check(student)
+
+    answers: list[Route] = []
+    reads: list[tuple[Route, object]] = []
+    student.route("**/answers", lambda route: answers.append(route))
+    student.route("**/state", lambda route: reads.append((route, route.fetch())))
+    _answer_current(student)
+    _until(student, lambda: answers)
+    # The invigilator adds time meanwhile: the page reads its state, served before the answer.
+    in_thread(do_add_time, [hugo], minutes=5, reason="Retard du bus", actor=alice)
+    _until(student, lambda: reads)
+    student.unroute("**/state")
+    answers[0].continue_()
+    expect(student.locator("#progress")).to_have_text("Question 2 / 32")
+    second = student.locator("#question-prompt").inner_text()
+    assert second != first
+
+    route, response = reads[0]
+    with student.expect_request_finished(lambda request: request.url.endswith("/state")):
+        route.fulfill(response=response)  # type: ignore[arg-type]
+    student.evaluate("() => new Promise((done) => setTimeout(done, 300))")
+    expect(student.locator("#progress")).to_have_text("Question 2 / 32")
+    expect(student.locator("#question-prompt")).to_have_text(second)
