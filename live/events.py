@@ -8,10 +8,12 @@ group's events about one candidate's row and send the rendered row instead, afte
 and off the request, so the invigilators' pages need not fetch it (issue 17).
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -26,6 +28,15 @@ _captures: list[list[tuple[str, dict[str, Any]]]] = []
 # (group, event) -> True when the relay takes the event over (it sends it later, with the row).
 SessionRelay = Callable[[str, dict[str, Any]], bool]
 _relay: SessionRelay | None = None
+# The worker's event loop, for the requests its ASGI handler serves (vigie/handler.py). Their
+# events are handed to it and the request's thread goes on: waiting for each group_send held
+# a request thread (and its database connection) for as long as the busy event loop took to
+# give the send its Redis round trips — during the 9:00 burst, seconds (issue 17,
+# docs/scaling.md « The push path »). Elsewhere (commands, tests' clients) they are sent
+# before `_send` returns, as before.
+serving_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
+    "serving_loop", default=None
+)
 
 
 def set_session_relay(relay: SessionRelay | None) -> None:
@@ -55,11 +66,25 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    targets = [
+        group
+        for group in groups
+        if not (_relay is not None and group.startswith("session-") and _relayed(group, event))
+    ]
+    if not targets:
+        return
+    loop = serving_loop.get()
+    if loop is not None and loop.is_running():
+        # Started in the order they are handed (the pubsub layer publishes them in that order).
+        asyncio.run_coroutine_threadsafe(_deliver(layer, targets, event), loop)
+    else:
+        async_to_sync(_deliver)(layer, targets, event)
+
+
+async def _deliver(layer: Any, groups: list[str], event: dict[str, Any]) -> None:
     for group in groups:
-        if _relay is not None and group.startswith("session-") and _relayed(group, event):
-            continue
         try:
-            async_to_sync(layer.group_send)(group, {"type": "live.event", "event": event})
+            await layer.group_send(group, {"type": "live.event", "event": event})
         except LAYER_ERRORS as error:
             # The push link is best effort: pages fall back to polling and resynchronize,
             # and the write itself is already committed. An outage is logged once, not

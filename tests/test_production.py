@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import AsyncClient, Client
+from redis.asyncio import Redis
 
 from accounts.sessions import SessionStore
 from lib import outage
@@ -256,10 +257,50 @@ def test_it_gives_each_worker_room_for_bursts_of_live_events():
     """channels-redis shares one queue of 100 messages (its default) between all of a
     worker's sockets and drops the rest silently: measured, a third of the invigilators'
     events were lost at 40 answers/s (bench/cpu_per_answer.py) until it was raised."""
-    env = {"REDIS_URL": "redis://127.0.0.1:6379/9"}
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/9", "CHANNEL_LAYER": "core"}
     capacity = "s.CHANNEL_LAYERS['default']['CONFIG']['capacity']"
     assert settings_in(env, capacity).stdout.strip() == "10000"
     assert settings_in({**env, "CHANNEL_CAPACITY": "500"}, capacity).stdout.strip() == "500"
+
+
+def test_it_carries_live_events_over_redis_pub_sub_unless_told_otherwise():
+    """Issue 17: the core layer's one-message-at-a-time reads left the invigilators' events
+    queued for tens of seconds at 9:00 (docs/scaling.md, « The push path »)."""
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/9"}
+    backend = "s.CHANNEL_LAYERS['default']['BACKEND']"
+    assert (
+        settings_in(env, backend).stdout.strip() == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
+    core = settings_in({**env, "CHANNEL_LAYER": "core"}, backend).stdout.strip()
+    assert core == "channels_redis.core.RedisChannelLayer"
+    wrong = settings_in({**env, "CHANNEL_LAYER": "kafka"}, backend)
+    assert wrong.returncode != 0
+    assert "CHANNEL_LAYER must be pubsub or core, got 'kafka'" in wrong.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)")
+def test_it_leaves_no_subscription_behind_after_a_readiness_probe(settings):
+    """Load balancers probe /readyz every few seconds, for months: with the pubsub layer each
+    probe's channel stayed subscribed, in the worker and in Redis, until its receive was
+    cancelled."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": "readyz-test"},
+        }
+    }
+
+    async def probes() -> list[bytes]:
+        for _ in range(3):
+            await health._channel_layer()
+        redis = Redis.from_url(os.environ["REDIS_URL"])
+        try:
+            return await redis.pubsub_channels("readyz-test*")
+        finally:
+            await redis.aclose()
+
+    with ThreadPoolExecutor(1) as pool:  # the browser tests leave an event loop in this thread
+        assert pool.submit(asyncio.run, probes()).result() == []
 
 
 class _Stalled:

@@ -59,6 +59,7 @@ from django.utils.translation import gettext as _
 
 from finalization import scans
 from lib import outage
+from live.events import serving_loop
 from vigie import admission
 from vigie.errors import standalone_page
 from vigie.middleware import CONTENT_SECURITY_POLICY
@@ -290,6 +291,8 @@ class SyncChainASGIHandler(ASGIHandler):
             return
         # Made on first use, in the worker's event loop (one per process).
         threads = self._threads = self._threads or _Threads(settings.HTTP_THREADS)
+        # The request's live events go to this loop without its thread waiting (live/events.py).
+        serving_loop.set(asyncio.get_running_loop())
         load.enter()
         try:
             executor = await threads.acquire()

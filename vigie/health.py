@@ -7,6 +7,7 @@ worker that cannot serve it.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -39,6 +40,14 @@ async def _channel_layer() -> None:
     channel = await layer.new_channel("readyz.")
     await layer.send(channel, {"type": "readyz.ping"})
     await layer.receive(channel)
+    # The pubsub layer keeps a channel subscribed until a receive on it is cancelled (that
+    # is how a consumer's channel ends): this one ends the same way, or every probe would
+    # leave a subscription behind in the worker and in Redis.
+    closing = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await closing
 
 
 async def _timed(name: str, check: Any) -> dict[str, Any]:

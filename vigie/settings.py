@@ -147,36 +147,57 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Live updates: in-memory for one process, Redis so several workers share events.
 REDIS_URL = envstr("REDIS_URL", "")
+# Which of channels-redis's two layers carries them (issue 17):
+# - "pubsub" (RedisPubSubChannelLayer): a group is a Redis pub/sub channel each worker
+#   subscribes to once; an event is one PUBLISH, and a worker reads every event of its
+#   groups from one connection as Redis pushes them.
+# - "core" (RedisChannelLayer): each worker pops its messages one at a time, four Redis
+#   round trips each (a clean-up script, BZPOPMIN, and two for its backup queue), every one
+#   waiting for a turn of the worker's event loop: under the 9:00 burst the invigilators'
+#   events queued there for seconds (docs/scaling.md, « The push path »).
+# Neither keeps an event for a page that is not connected: pages resynchronize when their
+# link comes back.
+CHANNEL_LAYER = envstr("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in ("pubsub", "core"):
+    raise ImproperlyConfigured(f"CHANNEL_LAYER must be pubsub or core, got {CHANNEL_LAYER!r}")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout by default, which aborts the layer's
-            # blocking BZPOPMIN and drops every idle WebSocket (channels_redis#422).
-            # redis-py's pool refuses a 101st connection per worker ("Too many connections"):
-            # 2,000 WebSockets closing at once (a network blip) need more, briefly.
-            # After a Redis restart the pool's idle connections are dead: without a retry the
-            # first command on each failed (a lost event, a push link closed with 4503).
-            # Connecting is bounded, so an unreachable Redis fails fast (live/base.py).
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "socket_connect_timeout": 2,
-                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
-                        "retry": Retry(NoBackoff(), 1),
-                        "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
-                    }
-                ],
-                # channels-redis counts its capacity per worker process, not per socket: all
-                # of a worker's WebSockets share one Redis key, and beyond 100 waiting
-                # messages (the default) it silently drops events. A worker with a thousand
-                # invigilators' and candidates' pages needs far more in a burst.
-                "capacity": envint("CHANNEL_CAPACITY", 10000, minimum=100),
-            },
-        }
+    # redis-py 8 reads with a 5 s socket timeout by default, which aborts the core layer's
+    # blocking BZPOPMIN and drops every idle WebSocket (channels_redis#422).
+    # redis-py's pool refuses a 101st connection per worker ("Too many connections"):
+    # 2,000 WebSockets closing at once (a network blip) need more, briefly.
+    # After a Redis restart the pool's idle connections are dead: without a retry the
+    # first command on each failed (a lost event, a push link closed with 4503).
+    # Connecting is bounded, so an unreachable Redis fails fast (live/base.py).
+    _REDIS_HOST = {
+        "address": REDIS_URL,
+        "socket_timeout": None,
+        "socket_connect_timeout": 2,
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "retry": Retry(NoBackoff(), 1),
+        "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
     }
+    if CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [_REDIS_HOST]},
+            }
+        }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [_REDIS_HOST],
+                    # The core layer counts its capacity per worker process, not per
+                    # socket: all of a worker's WebSockets share one Redis key, and beyond
+                    # 100 waiting messages (the default) it silently drops events. A worker
+                    # with a thousand invigilators' and candidates' pages needs far more in a
+                    # burst.
+                    "capacity": envint("CHANNEL_CAPACITY", 10000, minimum=100),
+                },
+            }
+        }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

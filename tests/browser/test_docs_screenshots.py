@@ -8,12 +8,10 @@ message to the room, the access code shown, then a suspension.
 Without VIGIE_DOCS_SCREENSHOTS the pictures go to the test results (VIGIE_SCREENSHOTS)."""
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -22,22 +20,10 @@ from accounts.models import User
 from certification import actions as test_actions
 from exams.models import ExamSession
 from invigilation import actions as invigilation_actions
-from tests.browser.conftest import SCREENSHOTS, AccessibilityChecker, _new_page
+from tests.browser.conftest import SCREENSHOTS, AccessibilityChecker, _new_page, in_thread
 from tests.factories import CertificationCourseFactory
 
 OUT = Path(os.environ.get("VIGIE_DOCS_SCREENSHOTS", str(SCREENSHOTS)))
-
-
-def _in_thread(call, *args, **kwargs) -> None:
-    def run() -> None:
-        try:
-            call(*args, **kwargs)
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join()
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)], ids=["1920x1080", "1280x720"])
@@ -70,7 +56,7 @@ def test_it_takes_the_wall_screen_s_screenshots_on_the_demo_data(
         expect(wall.locator(".wall-end-list")).to_contain_text("temps majoré (33 %)")
         OUT.mkdir(parents=True, exist_ok=True)
         wall.screenshot(path=str(OUT / f"wall-{width}x{height}.png"))
-        _in_thread(
+        in_thread(
             test_actions.do_suspend_session,
             session,
             message="Alarme incendie : sortez dans le calme.",
