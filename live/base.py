@@ -12,15 +12,21 @@ database cannot be reached (the handshake reads the session, the user and the ri
 per worker when it starts and once when it ends (`lib/outage.py`).
 """
 
+import asyncio
 import contextlib
+import logging
+import weakref
 from typing import Any
 
 from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import RedisError
 
 from lib import outage
+
+logger = logging.getLogger(__name__)
 
 # A private-use close code (4000-4999): 4403 refuses (not allowed), 4503 means « come back
 # later ». Both read like the HTTP statuses they mirror.
@@ -82,6 +88,63 @@ class OutageGuard:
             await _close_unavailable(send, accepted)
 
 
+# --- The pubsub layer's outages (issue 17) ------------------------------------------------
+#
+# With the core layer a Redis outage fails under each open link (its consumer reads Redis),
+# and the link is closed with UNAVAILABLE. With the pubsub layer a worker reads every event
+# from one subscription and each consumer waits on a queue in the worker: nothing fails
+# under it, and its page would miss events without knowing. So each worker probes the
+# layer while it holds links — an event to itself and back, every PROBE_EVERY_S — and on a
+# failure closes them all with UNAVAILABLE, as the core layer's failures did (their pages
+# poll, then come back). The layer's own receive task reconnects and subscribes again when
+# Redis returns.
+PROBE_EVERY_S = 2.0
+PROBE_TIMEOUT_S = 2.0
+_open: "weakref.WeakSet[LiveConsumer]" = weakref.WeakSet()
+_probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def probe_once(layer: Any, channel: str) -> None:
+    await layer.send(channel, {"type": "probe"})
+    await layer.receive(channel)
+
+
+async def _probe_forever(layer: Any) -> None:
+    channel: str | None = None
+    while True:
+        await asyncio.sleep(PROBE_EVERY_S)
+        if not _open:
+            continue
+        try:
+            channel = channel or await layer.new_channel("probe.")
+            await asyncio.wait_for(probe_once(layer, channel), PROBE_TIMEOUT_S)
+        except (*LAYER_ERRORS, TimeoutError) as error:
+            channel_layer.failed(error)
+            # A new channel next time: a receive cancelled by the timeout unsubscribed this one.
+            channel = None
+            for consumer in list(_open):
+                _open.discard(consumer)
+                try:
+                    await consumer._close_unavailable()
+                except Exception:
+                    logger.warning("could not close a push link", exc_info=True)
+        else:
+            channel_layer.succeeded()
+
+
+def _watch(consumer: "LiveConsumer") -> None:
+    """Called on each link's accept: one probe per worker (per event loop)."""
+    layer = consumer.channel_layer
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return
+    _open.add(consumer)
+    loop = asyncio.get_running_loop()
+    if loop not in _probes or _probes[loop].done():
+        _probes[loop] = loop.create_task(_probe_forever(layer))
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Base of the consumers: `connect` authorizes, then `join`s its group; `disconnect`
     cleans up what the consumer itself added (the groups are left here)."""
@@ -97,11 +160,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if failing is None:
                 raise  # a fault of ours: uvicorn logs it with its traceback
             failing.failed(error)
-            await self._close_unavailable()
+            # `send`: with the pubsub layer the consumer's own channel is subscribed before
+            # Channels keeps `send` on it (`base_send`), and that can be what failed.
+            await self._close_unavailable(send)
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)
         self.accepted = True
+        _watch(self)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -109,6 +175,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         channel_layer.succeeded()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        _open.discard(self)
         await self._leave()
         await self.disconnect(message["code"])
         await aclose_old_connections()
@@ -121,7 +188,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
         self.groups = []
 
-    async def _close_unavailable(self) -> None:
+    async def _close_unavailable(self, send: Any = None) -> None:
         if self.accepted:
             # Its own clean-up (« who is watching »), which may need the other service.
             await self._leave()
@@ -132,4 +199,4 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 if failing is None:
                     raise
                 failing.failed(error)
-        await _close_unavailable(self.base_send, self.accepted)
+        await _close_unavailable(send or self.base_send, self.accepted)

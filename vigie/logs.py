@@ -11,6 +11,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.exceptions import RedisError
+
 _ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 
 
@@ -34,3 +36,13 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class QuietPubSubOutage(logging.Filter):
+    """channels-redis's pubsub layer logs each failed read of its subscription with a
+    traceback, every second of a Redis outage; the worker's probe (live/base.py) logs the
+    outage once, when it starts, and once when it ends (lib/outage.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, RedisError)

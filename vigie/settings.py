@@ -327,10 +327,12 @@ LOGGING = {
         "json": {"()": "vigie.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"quiet_pubsub_outage": {"()": "vigie.logs.QuietPubSubOutage"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "channels_redis.pubsub": {"filters": ["quiet_pubsub_outage"]},
         # fpdf2's font subsetting logs ~60 INFO lines per PDF (3 at every finalization).
         "fontTools": {"level": "WARNING"},
     },
