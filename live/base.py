@@ -101,14 +101,24 @@ class OutageGuard:
 PROBE_EVERY_S = 2.0
 PROBE_TIMEOUT_S = 2.0
 _open: "weakref.WeakSet[LiveConsumer]" = weakref.WeakSet()
-_probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]" = (
-    weakref.WeakKeyDictionary()
-)
+_probes: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
 
 async def probe_once(layer: Any, channel: str) -> None:
+    """An event to `channel` and back: a real round trip through Redis (also /readyz's)."""
     await layer.send(channel, {"type": "probe"})
     await layer.receive(channel)
+
+
+async def end_channel(layer: Any, channel: str) -> None:
+    """The pubsub layer keeps a channel subscribed, in the worker and in Redis, until a
+    receive on it is cancelled (that is how a consumer's channel ends): a channel of our
+    own ends the same way."""
+    closing = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
+        await closing
 
 
 async def _probe_forever(layer: Any) -> None:
@@ -122,8 +132,9 @@ async def _probe_forever(layer: Any) -> None:
             await asyncio.wait_for(probe_once(layer, channel), PROBE_TIMEOUT_S)
         except (*LAYER_ERRORS, TimeoutError) as error:
             channel_layer.failed(error)
-            # A new channel next time: a receive cancelled by the timeout unsubscribed this one.
-            channel = None
+            if channel is not None:  # a new one next time
+                await end_channel(layer, channel)
+                channel = None
             for consumer in list(_open):
                 _open.discard(consumer)
                 try:

@@ -7,7 +7,6 @@ worker that cannot serve it.
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -17,6 +16,8 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+
+from live.base import end_channel, probe_once
 
 logger = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 2.0
@@ -38,16 +39,9 @@ async def _channel_layer() -> None:
         raise RuntimeError("no channel layer")
     # A send to a throwaway channel is a real round trip for Redis, cheap for memory.
     channel = await layer.new_channel("readyz.")
-    await layer.send(channel, {"type": "readyz.ping"})
-    await layer.receive(channel)
-    # The pubsub layer keeps a channel subscribed until a receive on it is cancelled (that
-    # is how a consumer's channel ends): this one ends the same way, or every probe would
-    # leave a subscription behind in the worker and in Redis.
-    closing = asyncio.ensure_future(layer.receive(channel))
-    await asyncio.sleep(0)
-    closing.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await closing
+    await probe_once(layer, channel)
+    # Or every probe would leave a subscription behind with the pubsub layer.
+    await end_channel(layer, channel)
 
 
 async def _timed(name: str, check: Any) -> dict[str, Any]:
