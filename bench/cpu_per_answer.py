@@ -152,7 +152,7 @@ def main() -> None:
     # Its 40 candidates start at once as set-up, not as what is measured: no admission
     # (vigie/admission.py would refuse most of them, 503, on one saturated worker).
     server = start_server(
-        port, workers=1, env={"LOG_LEVEL": "WARNING", "ADMISSION_START_LIMIT": "0"}
+        port, workers=1, env={"LOG_LEVEL": "WARNING", "ADMISSION_STARTS_AT_ONCE": "0"}
     )
     base = f"http://127.0.0.1:{port}"
     try:

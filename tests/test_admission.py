@@ -1,8 +1,10 @@
-"""Admission under overload (issue 17, vigie/admission.py): at nine o'clock a saturated
-worker answers a start at once with 503 and Retry-After, and the candidate's page waits
-and tries again; a started candidate is never refused, and nobody is refused for good.
+"""Admission under overload (issue 17, vigie/admission.py): at nine o'clock the starts of
+tests take the worker's threads after every other request, in their own lane; a start that
+finds the lane full, or waits there too long, is answered at once with 503 and Retry-After,
+and the candidate's page waits and tries again; a started candidate is never refused, and
+nobody is refused for good.
 
-Personas: Léa, who has started and answers; Hugo, who starts while the worker is
+Personas: Léa, who has started and answers; Hugo and Inès, who start while the worker is
 saturated; the worker's only thread held by a request in progress."""
 
 import asyncio
@@ -30,18 +32,102 @@ BUSY_EN = (
 )
 
 
-def test_it_admits_a_start_while_fewer_requests_than_the_limit_are_in_flight():
-    assert admission.admits_start(in_flight=0, limit=10)
-    assert admission.admits_start(in_flight=9, limit=10)
-    assert not admission.admits_start(in_flight=10, limit=10)
-    assert not admission.admits_start(in_flight=250, limit=10)
+def test_it_lends_a_thread_to_the_other_requests_before_the_starts(settings):
+    """One thread, held; a start then an answer wait: the answer gets it first."""
+    settings.ADMISSION_STARTS_AT_ONCE = 2
+
+    async def scenario() -> list[str]:
+        threads = admission.Threads(1)
+        held = await threads.acquire()
+        order: list[str] = []
+
+        async def start() -> None:
+            executor = await threads.acquire_for_start()
+            order.append("start")
+            threads.release(executor, start=True)
+
+        async def answer() -> None:
+            executor = await threads.acquire()
+            order.append("answer")
+            await asyncio.sleep(0)
+            threads.release(executor)
+
+        tasks = [asyncio.ensure_future(start()), asyncio.ensure_future(answer())]
+        await asyncio.sleep(0.01)
+        assert order == [] and len(threads.starts) == 1 and len(threads.waiting) == 1
+        threads.release(held)
+        await asyncio.gather(*tasks)
+        assert (len(threads.free), threads.starts_running) == (1, 0)
+        return order
+
+    assert asyncio.run(scenario()) == ["answer", "start"]
 
 
-def test_it_admits_a_start_that_has_waited_long_enough_whatever_the_load():
-    assert admission.admits_start(in_flight=250, limit=10, waited=15, max_wait=15)
-    assert not admission.admits_start(in_flight=250, limit=10, waited=14.9, max_wait=15)
-    # max_wait 0: no bound.
-    assert not admission.admits_start(in_flight=250, limit=10, waited=3600, max_wait=0)
+def test_it_lets_only_so_many_starts_hold_a_thread_at_once(settings):
+    settings.ADMISSION_STARTS_AT_ONCE = 2
+
+    async def scenario() -> None:
+        threads = admission.Threads(4)
+        first, second = await threads.acquire_for_start(), await threads.acquire_for_start()
+        assert threads.starts_running == 2 and not threads.start_goes_now()
+        third = asyncio.ensure_future(threads.acquire_for_start())
+        await asyncio.sleep(0.01)
+        assert not third.done() and len(threads.free) == 2  # threads free, yet it waits
+        # …while any other request still gets a thread at once.
+        other = await asyncio.wait_for(threads.acquire(), 1)
+        threads.release(first, start=True)
+        assert (await asyncio.wait_for(third, 1)) is first
+        for executor, start in ((second, True), (first, True), (other, False)):
+            threads.release(executor, start=start)
+        assert (len(threads.free), threads.starts_running) == (4, 0)
+
+    asyncio.run(scenario())
+
+
+def test_it_serves_the_starts_in_order_of_arrival(settings):
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+
+    async def scenario() -> list[int]:
+        threads = admission.Threads(1)
+        held = await threads.acquire()
+        order: list[int] = []
+
+        async def start(number: int) -> None:
+            executor = await threads.acquire_for_start()
+            order.append(number)
+            await asyncio.sleep(0)
+            threads.release(executor, start=True)
+
+        tasks = []
+        for number in range(5):
+            tasks.append(asyncio.ensure_future(start(number)))
+            await asyncio.sleep(0)
+        threads.release(held)
+        await asyncio.gather(*tasks)
+        return order
+
+    assert asyncio.run(scenario()) == [0, 1, 2, 3, 4]
+
+
+def test_it_gives_back_a_thread_handed_to_a_start_that_gave_up(settings):
+    """A start whose wait is over just as a thread is handed to it: the next in line gets
+    the thread; nothing is lost."""
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+
+    async def scenario() -> None:
+        threads = admission.Threads(1)
+        held = await threads.acquire()
+        gives_up = asyncio.ensure_future(threads.acquire_for_start())
+        patient = asyncio.ensure_future(threads.acquire_for_start())
+        await asyncio.sleep(0)
+        threads.release(held)  # handed to the first start…
+        gives_up.cancel()  # …which is cancelled before it runs
+        executor = await asyncio.wait_for(patient, 1)
+        assert executor is held and threads.starts_running == 1
+        threads.release(executor, start=True)
+        assert (len(threads.free), threads.starts_running, len(threads.starts)) == (1, 0, 0)
+
+    asyncio.run(scenario())
 
 
 def test_it_reads_how_long_the_page_has_waited():
@@ -54,12 +140,16 @@ def test_it_reads_how_long_the_page_has_waited():
     assert admission.waited(scope((b"x-start-waited", b"-40"))) == 0
 
 
-def test_it_admits_every_start_when_turned_off():
-    assert admission.admits_start(in_flight=10_000, limit=0)
+def test_it_only_ever_puts_the_start_of_a_test_in_the_lane(settings):
+    settings.ADMISSION_STARTS_AT_ONCE = 2
+    settings.ADMISSION_MAX_WAIT = 15
 
+    def lane(method: str, path: str, waited: str = "0") -> bool:
+        headers = [(b"x-start-waited", waited.encode())]
+        return admission.in_start_lane({"method": method, "path": path, "headers": headers})
 
-def test_it_only_ever_refuses_the_start_of_a_test():
     assert admission.is_start("POST", "/api/certification/candidates/7/start")
+    assert lane("POST", "/api/certification/candidates/7/start")
     # Not the start page, nor anything a started candidate or an invigilator does.
     assert not admission.is_start("GET", "/api/certification/candidates/7/start")
     assert not admission.is_start("GET", "/certification/candidats/7/commencer/")
@@ -67,18 +157,26 @@ def test_it_only_ever_refuses_the_start_of_a_test():
     assert not admission.is_start("GET", "/api/certification/courses/7/state")
     assert not admission.is_start("GET", "/surveillance/sessions/7/lignes/")
     assert not admission.is_start("POST", "/nulle-part/")
+    assert not admission.is_start("POST", "/nulle-part/start")
+    # A page that has been trying for ADMISSION_MAX_WAIT seconds is served as any request…
+    assert not lane("POST", "/api/certification/candidates/7/start", waited="15")
+    assert lane("POST", "/api/certification/candidates/7/start", waited="14.9")
+    # …and with admission off, every start is.
+    settings.ADMISSION_STARTS_AT_ONCE = 0
+    assert not lane("POST", "/api/certification/candidates/7/start")
 
 
-def test_it_defaults_to_the_worker_s_threads_and_can_be_turned_off():
+def test_it_has_defaults_scaled_on_the_worker_s_threads_and_can_be_turned_off():
     from tests.test_production import settings_in
 
-    both = (
-        "(s.ADMISSION_START_LIMIT, s.HTTP_THREADS, s.ADMISSION_RETRY_AFTER, s.ADMISSION_MAX_WAIT)"
+    every = (
+        "(s.ADMISSION_STARTS_AT_ONCE, s.ADMISSION_START_QUEUE, s.ADMISSION_START_WAIT,"
+        " s.ADMISSION_RETRY_AFTER, s.ADMISSION_MAX_WAIT)"
     )
-    assert settings_in({"HTTP_THREADS": "6"}, both).stdout.strip() == "(6, 6, 2, 15)"
-    off = settings_in({"ADMISSION_START_LIMIT": "0"}, "s.ADMISSION_START_LIMIT")
+    assert settings_in({"HTTP_THREADS": "6"}, every).stdout.strip() == "(2, 24, 5, 2, 15)"
+    off = settings_in({"ADMISSION_STARTS_AT_ONCE": "0"}, "s.ADMISSION_STARTS_AT_ONCE")
     assert off.stdout.strip() == "0"
-    assert "must be >= 0" in settings_in({"ADMISSION_START_LIMIT": "-1"}, "1").stderr
+    assert "must be >= 0" in settings_in({"ADMISSION_START_QUEUE": "-1"}, "1").stderr
 
 
 def _joined(session, first: str, last: str):
@@ -99,24 +197,63 @@ def _cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
+class _Served:
+    """The requests that got a thread, in order (request_started is sent on it)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def __call__(self, sender: Any, scope: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if scope is not None:
+            self.paths.append(scope["path"])
+
+
+@pytest.fixture
+def served():
+    from django.core.signals import request_started
+
+    record = _Served()
+    request_started.connect(record)
+    yield record
+    request_started.disconnect(record)
+
+
+def _headers(user, csrf: str, **extra: str) -> dict[str, str]:
+    return {
+        "Cookie": f"sessionid={_cookie(user)}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "Origin": "http://localhost",
+        "Referer": "http://localhost/",
+        **extra,
+    }
+
+
 @pytest.mark.django_db(transaction=True)
-def test_it_answers_a_start_at_once_when_saturated_then_lets_it_in(
-    settings, hold, small_bank, exam_session, invigilator
+def test_it_lets_a_start_wait_behind_the_answers_and_refuses_one_when_the_lane_is_full(
+    settings, hold, served, small_bank, exam_session, invigilator
 ):
     """The worker's one thread is held by a request in progress (a real request, stopped
-    in the middle): Hugo's start is answered 503 at once, in his language, with
-    Retry-After, and writes nothing; Léa's answer waits its turn and is saved; his page's
-    try after ADMISSION_MAX_WAIT seconds is admitted and succeeds once the thread is free."""
+    in the middle). Léa's answer waits for it; Hugo's start waits in the lane; Inès' start
+    finds the lane full: answered 503 at once, in her language, with Retry-After, and
+    nothing written. Her page's try after ADMISSION_MAX_WAIT seconds is served as any
+    request. Once the thread is free: the request in progress, Léa's answer, Inès' late
+    try, and only then Hugo's start — all served."""
     import httpx
 
     from vigie.handler import SyncChainASGIHandler
 
     settings.HTTP_THREADS = 1
-    settings.ADMISSION_START_LIMIT = 1
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+    settings.ADMISSION_START_QUEUE = 1
+    settings.ADMISSION_START_WAIT = 20
     settings.ADMISSION_RETRY_AFTER = 3
     settings.ADMISSION_MAX_WAIT = 15
-    lea, hugo = _joined(exam_session, "Léa", "Dupont"), _joined(exam_session, "Hugo", "Abadi")
-    for candidate in (lea, hugo):
+    lea, hugo, ines = (
+        _joined(exam_session, "Léa", "Dupont"),
+        _joined(exam_session, "Hugo", "Abadi"),
+        _joined(exam_session, "Inès", "Martin"),
+    )
+    for candidate in (lea, hugo, ines):
         actions.do_confirm_presence(candidate, actor=invigilator)
     run = actions.do_start_or_resume(lea, user=lea.user, access_code=exam_session.access_code)
     question = run.course.current_item_id
@@ -124,23 +261,15 @@ def test_it_answers_a_start_at_once_when_saturated_then_lets_it_in(
     holding, release = hold.holding, hold.release
     handler = SyncChainASGIHandler()
     csrf = secrets.token_hex(16)
-
-    def headers(user, **extra: str) -> dict[str, str]:
-        return {
-            "Cookie": f"sessionid={_cookie(user)}; csrftoken={csrf}",
-            "X-CSRFToken": csrf,
-            "Origin": "http://localhost",
-            "Referer": "http://localhost/",
-            **extra,
-        }
-
-    hugo_fr, hugo_en, lea_headers = (
-        headers(hugo.user),
-        headers(hugo.user, **{"Accept-Language": "en"}),
-        headers(lea.user, **{"X-Run-Token": run.token}),
+    ines_fr, ines_en = (
+        _headers(ines.user, csrf),
+        _headers(ines.user, csrf, **{"Accept-Language": "en"}),
     )
-    start_url = f"/api/certification/candidates/{hugo.pk}/start"
     code = {"access_code": exam_session.access_code}
+    answer_url = f"/api/certification/courses/{run.course.pk}/answers"
+    hugo_url, ines_url = (f"/api/certification/candidates/{c.pk}/start" for c in (hugo, ines))
+    lea_headers = _headers(lea.user, csrf, **{"X-Run-Token": run.token})
+    hugo_headers = _headers(hugo.user, csrf)
 
     async def scenario() -> dict[str, Any]:
         transport = httpx.ASGITransport(app=handler)
@@ -148,56 +277,111 @@ def test_it_answers_a_start_at_once_when_saturated_then_lets_it_in(
             in_progress = asyncio.create_task(client.get("/compte/connexion/?hold=1"))
             while not holding.is_set():
                 await asyncio.sleep(0.01)
-            # Léa's answer: queued behind the request in progress, never refused.
             answer = asyncio.create_task(
                 client.post(
-                    f"/api/certification/courses/{run.course.pk}/answers",
+                    answer_url,
                     json={"item_id": question, "response": [0]},
                     headers=lea_headers,
                 )
             )
-            await asyncio.sleep(0.05)
-            assert admission.load.in_flight == 2
-            # The thread is still held: these are answered without one.
-            refused = await asyncio.wait_for(client.post(start_url, json=code, headers=hugo_fr), 5)
+            hugo_start = asyncio.create_task(client.post(hugo_url, json=code, headers=hugo_headers))
+            await asyncio.sleep(0.1)
+            lane = len(handler._threads.starts) if handler._threads else 0
+            # The lane is full: these are answered without a thread.
+            refused = await asyncio.wait_for(client.post(ines_url, json=code, headers=ines_fr), 5)
             refused_en = await asyncio.wait_for(
-                client.post(start_url, json=code, headers=hugo_en), 5
+                client.post(ines_url, json=code, headers=ines_en), 5
             )
-            # Hugo's page has been trying for ADMISSION_MAX_WAIT: admitted, so it queues.
-            patient = asyncio.create_task(
-                client.post(start_url, json=code, headers={**hugo_fr, "X-Start-Waited": "15"})
+            late = asyncio.create_task(
+                client.post(ines_url, json=code, headers={**ines_fr, "X-Start-Waited": "15"})
             )
             await asyncio.sleep(0.2)
-            assert not answer.done() and not patient.done()
+            waiting = [task.done() for task in (answer, hugo_start, late)]
             courses_while_refused = await asyncio.to_thread(
-                CertificationCourse.objects.filter(candidate=hugo).count
+                CertificationCourse.objects.filter(candidate__in=[hugo, ines]).count
             )
             release.set()
-            served = [(await in_progress).status_code, (await answer).status_code]
-            admitted = await patient
+            statuses = [(await task).status_code for task in (in_progress, answer, late)]
+            hugo_response = await hugo_start
         return {
+            "lane": lane,
             "refused": refused,
             "refused_en": refused_en,
+            "waiting": waiting,
             "courses_while_refused": courses_while_refused,
-            "served": served,
-            "admitted": admitted,
+            "statuses": statuses,
+            "hugo": hugo_response,
         }
 
     with ThreadPoolExecutor(1) as pool:
         out = pool.submit(asyncio.run, scenario()).result()
 
+    assert out["lane"] == 1  # Hugo's start, waiting
     refused = out["refused"]
     assert refused.status_code == 503
     assert refused.headers["retry-after"] == "3"
     assert refused.headers["content-type"] == "application/json"
     assert json.loads(refused.content) == {"detail": BUSY_FR, "code": "busy", "retry_after": 3}
     assert out["refused_en"].json()["detail"] == BUSY_EN
+    assert out["waiting"] == [False, False, False]
     assert out["courses_while_refused"] == 0
-    assert out["served"] == [200, 200]  # the request in progress and Léa's answer
-    assert lea.user and run.course.answers.count() == 1
-    assert out["admitted"].status_code == 200
-    assert out["admitted"].json()["course_id"] == CertificationCourse.objects.get(candidate=hugo).pk
-    assert admission.load.in_flight == 0
+    assert out["statuses"] == [200, 200, 200]
+    assert out["hugo"].status_code == 200
+    assert served.paths == ["/compte/connexion/", answer_url, ines_url, hugo_url]
+    assert run.course.answers.count() == 1
+    assert CertificationCourse.objects.filter(candidate__in=[hugo, ines]).count() == 2
+    assert out["hugo"].json()["course_id"] == CertificationCourse.objects.get(candidate=hugo).pk
+    threads = handler._threads
+    assert threads is not None
+    assert (len(threads.free), threads.starts_running, len(threads.starts)) == (1, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_a_start_that_has_waited_its_time_in_the_lane(
+    settings, hold, small_bank, joined_candidate, invigilator
+):
+    import httpx
+
+    from vigie.handler import SyncChainASGIHandler
+
+    settings.HTTP_THREADS = 1
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+    settings.ADMISSION_START_QUEUE = 10
+    settings.ADMISSION_START_WAIT = 0.3
+    actions.do_confirm_presence(joined_candidate, actor=invigilator)
+    holding, release = hold.holding, hold.release
+    csrf = secrets.token_hex(16)
+    handler = SyncChainASGIHandler()
+    headers = _headers(joined_candidate.user, csrf)
+
+    async def scenario() -> tuple[int, float, int]:
+        transport = httpx.ASGITransport(app=handler)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            in_progress = asyncio.create_task(client.get("/compte/connexion/?hold=1"))
+            while not holding.is_set():
+                await asyncio.sleep(0.01)
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            start = await asyncio.wait_for(
+                client.post(
+                    f"/api/certification/candidates/{joined_candidate.pk}/start",
+                    json={"access_code": joined_candidate.session.access_code},
+                    headers=headers,
+                ),
+                5,
+            )
+            waited = loop.time() - began
+            lane = len(handler._threads.starts) if handler._threads else -1
+            release.set()
+            await in_progress
+            return start.status_code, waited, lane
+
+    with ThreadPoolExecutor(1) as pool:
+        status, waited, lane = pool.submit(asyncio.run, scenario()).result()
+    assert status == 503
+    assert 0.3 <= waited < 3
+    assert lane == 0  # it left the lane
+    assert not CertificationCourse.objects.filter(candidate=joined_candidate).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -209,7 +393,7 @@ def test_it_queues_the_start_as_before_when_admission_is_off(
     from vigie.handler import SyncChainASGIHandler
 
     settings.HTTP_THREADS = 1
-    settings.ADMISSION_START_LIMIT = 0
+    settings.ADMISSION_STARTS_AT_ONCE = 0
     actions.do_confirm_presence(joined_candidate, actor=invigilator)
     holding, release = hold.holding, hold.release
     csrf = secrets.token_hex(16)

@@ -20,7 +20,7 @@ request borrows one of `HTTP_THREADS` long-lived threads for all its synchronous
 (the `request_started` signal, the chain, reading a streamed body, `response.close()` and
 `request_finished`, so the thread's database connection goes back to the pool on the
 thread that took it), and requests beyond that wait their turn in order instead of
-piling up threads.
+piling up threads — the starts of tests after every other request (vigie/admission.py).
 
 A thread is the worker's scarce resource, so a request takes one only when its body is
 all there, and gives it back before its response is sent (docs/security.md, « Slow
@@ -37,7 +37,6 @@ fails by name when a Django or asgiref upgrade changes any of them.
 """
 
 import asyncio
-import collections
 import io
 import json
 import tempfile
@@ -63,41 +62,6 @@ from live.events import serving_loop
 from vigie import admission
 from vigie.errors import standalone_page
 from vigie.middleware import CONTENT_SECURITY_POLICY
-
-
-class _Threads:
-    """Long-lived single-thread executors, handed out first come, first served (an
-    `asyncio.Queue` lets a newcomer take a thread that was freed for a waiter: measured,
-    that doubled the p95 of a closed loop of 40 candidates)."""
-
-    def __init__(self, count: int) -> None:
-        self.free = [
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{i}") for i in range(count)
-        ]
-        self.waiting: collections.deque[asyncio.Future[ThreadPoolExecutor]] = collections.deque()
-
-    async def acquire(self) -> ThreadPoolExecutor:
-        if self.free and not self.waiting:
-            return self.free.pop()
-        waiter = asyncio.get_running_loop().create_future()
-        self.waiting.append(waiter)
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            # Cancelled after being handed a thread: give it to the next in line.
-            if waiter.done() and not waiter.cancelled():
-                self.release(waiter.result())
-            else:
-                self.waiting.remove(waiter)
-            raise
-
-    def release(self, executor: ThreadPoolExecutor) -> None:
-        while self.waiting:
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(executor)
-                return
-        self.free.append(executor)
 
 
 class _Refused(Exception):
@@ -254,7 +218,7 @@ def _database_answered(execute: Any, sql: str, params: Any, many: bool, context:
 
 
 class SyncChainASGIHandler(ASGIHandler):
-    _threads: _Threads | None = None
+    _threads: admission.Threads | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -271,44 +235,44 @@ class SyncChainASGIHandler(ASGIHandler):
             return
         if body is None:
             return
-        load = admission.load
-        # Overloaded: a start is answered at once, from here (vigie/admission.py). The rule
-        # is read first, so that the path is only resolved when it may refuse.
-        if (
-            not admission.admits_start(load.in_flight, settings.ADMISSION_START_LIMIT)
-            and admission.is_start(scope["method"], scope["path"])
-            and not admission.admits_start(
-                load.in_flight,
-                settings.ADMISSION_START_LIMIT,
-                admission.waited(scope),
-                settings.ADMISSION_MAX_WAIT,
-            )
-        ):
-            body.close()
-            headers, busy = _busy(scope)
-            await send({"type": "http.response.start", "status": 503, "headers": headers})
-            await send({"type": "http.response.body", "body": busy})
-            return
         # Made on first use, in the worker's event loop (one per process).
-        threads = self._threads = self._threads or _Threads(settings.HTTP_THREADS)
+        threads = self._threads = self._threads or admission.Threads(settings.HTTP_THREADS)
         # The request's live events go to this loop without its thread waiting (live/events.py).
         serving_loop.set(asyncio.get_running_loop())
-        load.enter()
-        try:
+        start = admission.in_start_lane(scope)
+        if start:
+            executor = await self._admit_start(threads)
+            if executor is None:
+                body.close()
+                headers, busy = _busy(scope)
+                await send({"type": "http.response.start", "status": 503, "headers": headers})
+                await send({"type": "http.response.body", "body": busy})
+                return
+        else:
             executor = await threads.acquire()
-            try:
-                respond = sync_to_async(self._respond, thread_sensitive=True)
-                async with ThreadSensitiveContext(executor=executor):
-                    response, content = await respond(scope, body)
-            finally:
-                threads.release(executor)
+        try:
+            respond = sync_to_async(self._respond, thread_sensitive=True)
+            async with ThreadSensitiveContext(executor=executor):
+                response, content = await respond(scope, body)
         finally:
-            load.leave()
+            threads.release(executor, start=start)
         if content is None:  # an async iterator: streamed from the event loop
             await super().send_response(response, send)
             await sync_to_async(response.close)()
             return
         await self._send(response, content, send)
+
+    @staticmethod
+    async def _admit_start(threads: admission.Threads) -> ThreadPoolExecutor | None:
+        """A thread for a start, after the requests that are not starts (vigie/admission.py);
+        None when the lane is full or the start has waited its ADMISSION_START_WAIT."""
+        if not threads.start_goes_now() and len(threads.starts) >= settings.ADMISSION_START_QUEUE:
+            return None
+        try:
+            async with asyncio.timeout(settings.ADMISSION_START_WAIT):
+                return await threads.acquire_for_start()
+        except TimeoutError:
+            return None
 
     def _respond(
         self, scope: dict[str, Any], body: tempfile.SpooledTemporaryFile

@@ -919,6 +919,13 @@ def main() -> None:
         "db_pool_max": int(os.environ.get("DB_POOL_MAX", "10")),
         "cpus": os.cpu_count(),
         "command": " ".join(sys.argv),
+        # The server's settings changed for this run (the rest are the defaults of the code
+        # run), so that a result says which variant of an A/B it is.
+        "server_env": {
+            name: value
+            for name, value in sorted(os.environ.items())
+            if name.startswith(("ADMISSION_", "HTTP_THREADS", "CHANNEL_", "LIVE_", "DB_"))
+        },
     }
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps({k: results[k] for k in ("bare", "ratio_vigie_over_bare")}, indent=2))
