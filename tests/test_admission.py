@@ -130,6 +130,28 @@ def test_it_gives_back_a_thread_handed_to_a_start_that_gave_up(settings):
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("start", [False, True], ids=["request", "start"])
+def test_it_forgets_a_waiter_cancelled_just_before_a_thread_is_released(settings, start):
+    """Cancelled (the client left, or the start's wait is over), then a thread released
+    before the waiter runs again: the release drops it, and its own clean-up must not fail
+    on it (it did: « ValueError: <Future cancelled> is not in deque », a 500 under load)."""
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+
+    async def scenario() -> None:
+        threads = admission.Threads(1)
+        held = await threads.acquire()
+        waiter = asyncio.ensure_future(threads.acquire_for_start() if start else threads.acquire())
+        await asyncio.sleep(0)
+        waiter.cancel()
+        threads.release(held)
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert (len(threads.free), len(threads.waiting), len(threads.starts)) == (1, 0, 0)
+        assert threads.starts_running == 0
+
+    asyncio.run(scenario())
+
+
 def test_it_reads_how_long_the_page_has_waited():
     def scope(*headers: tuple[bytes, bytes]) -> dict[str, Any]:
         return {"headers": list(headers)}

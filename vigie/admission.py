@@ -130,7 +130,9 @@ class Threads:
             # thread: give it to the next in line.
             if waiter.done() and not waiter.cancelled():
                 self.release(waiter.result(), start=start)
-            else:
+            elif waiter in queue:
+                # Not there if a release came between the cancel and now: it dropped the
+                # cancelled waiter as it went.
                 queue.remove(waiter)
             raise
 
