@@ -228,6 +228,23 @@ class Sampler:
             )
         return out
 
+    def cpu_timeline(self, start: float, step: float = 20.0) -> list[dict[str, Any]]:
+        """Each process's CPU (% of a core) per window of `step` seconds from `start`
+        (time.monotonic()), beside the latency timelines: whether a slow window was the
+        workers' CPU or a wait for something else."""
+        windows: dict[int, list[float]] = {}
+        for rows in self.samples.values():
+            per_window: dict[int, list[tuple[float, int]]] = {}
+            for at, ticks, _rss in rows:
+                if at >= start:
+                    per_window.setdefault(int((at - start) // step), []).append((at, ticks))
+            for k, points in per_window.items():
+                if len(points) >= 2 and points[-1][0] > points[0][0]:
+                    elapsed = points[-1][0] - points[0][0]
+                    share = 100 * (points[-1][1] - points[0][1]) / TICKS / elapsed
+                    windows.setdefault(k, []).append(round(share, 1))
+        return [{"from_s": int(k * step), "cpu_percent": v} for k, v in sorted(windows.items())]
+
 
 # --- Vigie under load --------------------------------------------------------------------
 
@@ -850,6 +867,7 @@ def main() -> None:
             "errors": stats.errors[:20],
             "workers": sampler.report(),
             "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
+            "workers_cpu_timeline": sampler.cpu_timeline(wall0),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             **machine,
