@@ -32,18 +32,16 @@ BUSY_EN = (
 )
 
 
-def test_it_lends_a_thread_to_the_other_requests_before_the_starts(settings):
-    """One thread, held; a start then an answer wait: the answer gets it first."""
-    settings.ADMISSION_STARTS_AT_ONCE = 2
+def _first_served(threads: admission.Threads, held: Any, start_held: bool) -> list[str]:
+    """A start then an answer wait for a thread; `held` is released: who goes first?"""
 
     async def scenario() -> list[str]:
-        threads = admission.Threads(1)
-        held = await threads.acquire()
         order: list[str] = []
 
         async def start() -> None:
             executor = await threads.acquire_for_start()
             order.append("start")
+            await asyncio.sleep(0)
             threads.release(executor, start=True)
 
         async def answer() -> None:
@@ -55,12 +53,41 @@ def test_it_lends_a_thread_to_the_other_requests_before_the_starts(settings):
         tasks = [asyncio.ensure_future(start()), asyncio.ensure_future(answer())]
         await asyncio.sleep(0.01)
         assert order == [] and len(threads.starts) == 1 and len(threads.waiting) == 1
-        threads.release(held)
+        threads.release(held, start=start_held)
         await asyncio.gather(*tasks)
-        assert (len(threads.free), threads.starts_running) == (1, 0)
         return order
 
-    assert asyncio.run(scenario()) == ["answer", "start"]
+    return asyncio.run(scenario())
+
+
+def test_it_keeps_the_starts_share_of_the_threads_however_busy_the_worker(settings):
+    """No start holds a thread: the one freed goes to the start waiting, even though an
+    answer waits too (or the starts would wait for a moment when nobody else does)."""
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+
+    async def prepare() -> tuple[admission.Threads, Any]:
+        threads = admission.Threads(1)
+        return threads, await threads.acquire()
+
+    threads, held = asyncio.run(prepare())
+    assert _first_served(threads, held, start_held=False) == ["start", "answer"]
+    assert (len(threads.free), threads.starts_running) == (1, 0)
+
+
+def test_it_serves_the_others_first_once_the_starts_have_their_share(settings):
+    """The one thread serves a start already: the answer goes before the next start."""
+    settings.ADMISSION_STARTS_AT_ONCE = 1
+
+    async def prepare() -> tuple[admission.Threads, Any]:
+        threads = admission.Threads(2)
+        return threads, await threads.acquire_for_start()
+
+    threads, held = asyncio.run(prepare())
+    # The second thread is busy too, with an ordinary request.
+    other = threads.free.pop()
+    assert _first_served(threads, held, start_held=True) == ["start", "answer"]
+    threads.free.append(other)
+    assert (len(threads.free), threads.starts_running) == (2, 0)
 
 
 def test_it_lets_only_so_many_starts_hold_a_thread_at_once(settings):
@@ -251,15 +278,15 @@ def _headers(user, csrf: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_lets_a_start_wait_behind_the_answers_and_refuses_one_when_the_lane_is_full(
+def test_it_lets_a_start_wait_in_its_lane_and_refuses_one_when_the_lane_is_full(
     settings, hold, served, small_bank, exam_session, invigilator
 ):
     """The worker's one thread is held by a request in progress (a real request, stopped
     in the middle). Léa's answer waits for it; Hugo's start waits in the lane; Inès' start
     finds the lane full: answered 503 at once, in her language, with Retry-After, and
     nothing written. Her page's try after ADMISSION_MAX_WAIT seconds is served as any
-    request. Once the thread is free: the request in progress, Léa's answer, Inès' late
-    try, and only then Hugo's start — all served."""
+    request. Once the thread is free: Hugo's start (the starts' share: one at a time, and
+    none was running), then Léa's answer and Inès' late try in their order — all served."""
     import httpx
 
     from vigie.handler import SyncChainASGIHandler
@@ -349,7 +376,7 @@ def test_it_lets_a_start_wait_behind_the_answers_and_refuses_one_when_the_lane_i
     assert out["courses_while_refused"] == 0
     assert out["statuses"] == [200, 200, 200]
     assert out["hugo"].status_code == 200
-    assert served.paths == ["/compte/connexion/", answer_url, ines_url, hugo_url]
+    assert served.paths == ["/compte/connexion/", hugo_url, answer_url, ines_url]
     assert run.course.answers.count() == 1
     assert CertificationCourse.objects.filter(candidate__in=[hugo, ines]).count() == 2
     assert out["hugo"].json()["course_id"] == CertificationCourse.objects.get(candidate=hugo).pk

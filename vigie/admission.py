@@ -1,13 +1,15 @@
-"""Admission under overload: at nine o'clock the starts of tests wait in a lane of their own,
-behind every other request, and only a long lane makes the candidate's page wait (issue 17).
+"""Admission under overload: at nine o'clock the starts of tests take a worker's threads in
+a lane of their own, a few at a time and in order, and only a long lane makes the
+candidate's page wait (issue 17).
 
-When every room opens in the same minute the workers are CPU-bound: a start costs about
-three answers (docs/scaling.md), and every start queued in a saturated worker made every
-answer in progress wait behind it. So a worker lends its `HTTP_THREADS` (vigie/handler.py)
-to the starts last: a start gets a thread only when no other request is waiting for one,
-and at most `ADMISSION_STARTS_AT_ONCE` starts hold one at a time. An answer, a state read,
-a page or an invigilator's action always goes first: a candidate who has started is never
-made to wait by those who are starting.
+When every room opens in the same minute the machine is CPU-bound: a start costs about three
+answers (docs/scaling.md), and every start queued in a saturated worker made every answer
+in progress wait behind it. So at most `ADMISSION_STARTS_AT_ONCE` starts hold one of a
+worker's `HTTP_THREADS` (vigie/handler.py) at any moment, and the others — answers, state
+reads, pages, the invigilators' actions — never wait behind more than that many starts.
+The starts keep that share however busy the worker is: a thread freed goes to the lane
+first while fewer than `ADMISSION_STARTS_AT_ONCE` starts hold one, so they go on at a
+steady pace instead of waiting for a moment when nobody else needs a thread.
 
 A start waits in that lane, in order of arrival, for up to `ADMISSION_START_WAIT` seconds;
 it is answered at once from the event loop, without a thread or a query, when
@@ -17,13 +19,13 @@ démarrent en même temps : patientez… », code `busy`). start.js waits the Re
 up to as much again at random (so the refused do not come back in the same instant) and
 sends the start again by itself, as long as it takes: nobody is refused for good.
 
-Why a lane rather than refusing every start that finds the worker busy (this module's
-first version): measured on a quiet machine, 2,000 candidates starting within 60 s, the
-refusals kept the answers' p95 at 0.58 s but candidates took 6.8 s (p50) and 18.3 s (p95)
-to start, most of it asleep in their page between tries while the worker had a thread free
-(docs/scaling.md « Admission »). In the lane a start takes the first thread nobody else
-needs, in order, and the refusal is left for a backlog the worker cannot clear in a few
-seconds.
+Measured on a quiet machine (2,000 candidates starting within 60 s, docs/scaling.md
+« The start lane »), against this module's first version, which refused every start that
+found `HTTP_THREADS` requests in flight: the median candidate started in 2.4 s instead of
+6.8 s (p95 11.9 s instead of 18.3 s) with 912 refusals instead of 5,472; the answers' p95
+over the burst was 1.2 s instead of 0.58 s — starting candidates sooner costs the machine's
+CPU that the answers then share. A lane that gave the starts only the threads nobody else
+wanted starved them (p95 20.9 s, most tries timing out in the lane).
 
 Nobody waits for ever, nor long: the page says how long it has been trying
 (`X-Start-Waited`, seconds), and a start that has waited `ADMISSION_MAX_WAIT` seconds is
@@ -77,11 +79,12 @@ def in_start_lane(scope: dict[str, Any]) -> bool:
 
 
 class Threads:
-    """The worker's long-lived single-thread executors. Ordinary requests take them first
-    come, first served (an `asyncio.Queue` would let a newcomer take a thread freed for a
-    waiter: measured, that doubled the p95 of a closed loop of 40 candidates); starts take
-    them last, in their own order, and at most `ADMISSION_STARTS_AT_ONCE` at a time (read
-    at each decision, so that it can be changed in a running worker's tests).
+    """The worker's long-lived single-thread executors, taken first come, first served (an
+    `asyncio.Queue` would let a newcomer take a thread freed for a waiter: measured, that
+    doubled the p95 of a closed loop of 40 candidates) — the starts in a lane of their own:
+    at most `ADMISSION_STARTS_AT_ONCE` of them hold a thread at a time (read at each
+    decision, so that a running worker's tests can change it), and a thread freed goes to
+    the lane first while it has fewer.
 
     Only the worker's event loop calls these methods, so no lock: a thread is free only
     when nobody eligible is waiting for it (`release` hands it over first)."""
@@ -139,15 +142,17 @@ class Threads:
     def release(self, executor: ThreadPoolExecutor, *, start: bool = False) -> None:
         if start:
             self.starts_running -= 1
-        while self.waiting:
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(executor)
-                return
+        # The starts' share first, so that they go on however busy the worker is; then
+        # the others, who thus never wait behind more than `starts_at_once` starts.
         while self.starts and self.starts_running < self.starts_at_once:
             waiter = self.starts.popleft()
             if not waiter.done():
                 self.starts_running += 1
+                waiter.set_result(executor)
+                return
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
                 waiter.set_result(executor)
                 return
         self.free.append(executor)

@@ -135,13 +135,14 @@ DATABASES = {"default": _db}
 # Threads per worker serving HTTP requests (vigie/handler.py). On PostgreSQL one per pooled
 # connection: a request never holds a thread while it waits for a connection.
 HTTP_THREADS = envint("HTTP_THREADS", _db["OPTIONS"].get("pool", {}).get("max_size", 8), minimum=1)
-# Admission under overload (vigie/admission.py, issue 17): a worker lends its threads to the
-# starts of tests last, at most ADMISSION_STARTS_AT_ONCE at a time (0 turns admission off);
-# a start waits in that lane up to ADMISSION_START_WAIT seconds, and is answered at once
-# with 503 and Retry-After (ADMISSION_RETRY_AFTER seconds) when ADMISSION_START_QUEUE starts
-# are already waiting or its wait is over; the candidate's page says « patientez » and
-# tries again by itself. Answers and everything else always go first. A start the page has
-# been trying for ADMISSION_MAX_WAIT seconds is served as any other request.
+# Admission under overload (vigie/admission.py, issue 17): at most ADMISSION_STARTS_AT_ONCE
+# starts of tests hold one of a worker's threads at a time (0 turns admission off), in order
+# of arrival; a start waits in that lane up to ADMISSION_START_WAIT seconds, and is answered
+# at once with 503 and Retry-After (ADMISSION_RETRY_AFTER seconds) when ADMISSION_START_QUEUE
+# starts are already waiting or its wait is over; the candidate's page says « patientez »
+# and tries again by itself. Answers and everything else never wait behind more than
+# ADMISSION_STARTS_AT_ONCE starts. A start the page has been trying for ADMISSION_MAX_WAIT
+# seconds is served as any other request.
 ADMISSION_STARTS_AT_ONCE = envint("ADMISSION_STARTS_AT_ONCE", 2, minimum=0)
 ADMISSION_START_QUEUE = envint("ADMISSION_START_QUEUE", 4 * HTTP_THREADS, minimum=0)
 ADMISSION_START_WAIT = envint("ADMISSION_START_WAIT", 5, minimum=0)
