@@ -102,12 +102,20 @@ class Threads:
         return max(1, settings.ADMISSION_STARTS_AT_ONCE)
 
     def start_goes_now(self) -> bool:
-        return (
-            bool(self.free)
-            and not self.waiting
-            and not self.starts
-            and self.starts_running < self.starts_at_once
-        )
+        # A free thread means nobody else waits: `release` hands threads over first.
+        return bool(self.free) and not self.starts and self.starts_running < self.starts_at_once
+
+    async def admit_start(self) -> ThreadPoolExecutor | None:
+        """A thread for a start, in the lane (give it back with `release(…, start=True)`);
+        None when `ADMISSION_START_QUEUE` starts already wait or this one has waited
+        `ADMISSION_START_WAIT` seconds: the caller answers 503."""
+        if not self.start_goes_now() and len(self.starts) >= settings.ADMISSION_START_QUEUE:
+            return None
+        try:
+            async with asyncio.timeout(settings.ADMISSION_START_WAIT):
+                return await self.acquire_for_start()
+        except TimeoutError:
+            return None
 
     async def acquire(self) -> ThreadPoolExecutor:
         if self.free and not self.waiting:

@@ -20,7 +20,8 @@ request borrows one of `HTTP_THREADS` long-lived threads for all its synchronous
 (the `request_started` signal, the chain, reading a streamed body, `response.close()` and
 `request_finished`, so the thread's database connection goes back to the pool on the
 thread that took it), and requests beyond that wait their turn in order instead of
-piling up threads — the starts of tests after every other request (vigie/admission.py).
+piling up threads — the starts of tests in a lane of their own, a few at a time
+(vigie/admission.py).
 
 A thread is the worker's scarce resource, so a request takes one only when its body is
 all there, and gives it back before its response is sent (docs/security.md, « Slow
@@ -40,7 +41,6 @@ import asyncio
 import io
 import json
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -241,7 +241,7 @@ class SyncChainASGIHandler(ASGIHandler):
         serving_loop.set(asyncio.get_running_loop())
         start = admission.in_start_lane(scope)
         if start:
-            executor = await self._admit_start(threads)
+            executor = await threads.admit_start()
             if executor is None:
                 body.close()
                 headers, busy = _busy(scope)
@@ -261,18 +261,6 @@ class SyncChainASGIHandler(ASGIHandler):
             await sync_to_async(response.close)()
             return
         await self._send(response, content, send)
-
-    @staticmethod
-    async def _admit_start(threads: admission.Threads) -> ThreadPoolExecutor | None:
-        """A thread for a start, after the requests that are not starts (vigie/admission.py);
-        None when the lane is full or the start has waited its ADMISSION_START_WAIT."""
-        if not threads.start_goes_now() and len(threads.starts) >= settings.ADMISSION_START_QUEUE:
-            return None
-        try:
-            async with asyncio.timeout(settings.ADMISSION_START_WAIT):
-                return await threads.acquire_for_start()
-        except TimeoutError:
-            return None
 
     def _respond(
         self, scope: dict[str, Any], body: tempfile.SpooledTemporaryFile
