@@ -4,7 +4,7 @@ number of candidates. The page re-reads it on every live event."""
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,7 @@ from certification.models import (
     LiveAlert,
     MessageReceipt,
     Suspension,
+    TimeAddition,
 )
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.evidence import Evidence, session_evidence
@@ -25,6 +26,7 @@ from invigilation.history import session_history
 from invigilation.models import Note, Watcher
 from invigilation.rows import row_actions
 from lib import issue_reports
+from lib.prepared import Prepared
 
 STATUS_LABELS = {
     "not_confirmed": _("Présence non confirmée"),
@@ -311,6 +313,68 @@ def watchers(session: ExamSession) -> list[str]:
     return sorted({f"{first} {last}".strip() for first, last in users})
 
 
+def _with_row_data(candidates: QuerySet[Candidate]) -> QuerySet[Candidate]:
+    """What a row shows of each candidate, those of the queryset, by name."""
+    return (
+        candidates.select_related("course__ended_by", "session__centre")
+        .annotate(
+            answered=Count("course__answers"),
+            focus_lost=Count("course__answers", filter=Q(course__answers__focus_lost=True)),
+            timed_out=Count("course__answers", filter=Q(course__answers__timed_out=True)),
+        )
+        .order_by("last_name_key", "first_name_key", "birthdate")
+    )
+
+
+# A row is read on every live event of the Espace Surveillant (a fetch, or a push): its
+# queries are compiled once per process (lib/prepared.py), as the answer's are. Compiling
+# them was about two fifths of a start's fetch (bench/profile_requests.py, docs/scaling.md).
+_ALL_ROWS = Prepared(
+    lambda session_id: _with_row_data(Candidate.objects.filter(session_id=session_id))
+)
+_ROWS = Prepared(
+    lambda session_id, ids: _with_row_data(
+        Candidate.objects.filter(session_id=session_id, pk__in=ids)
+    ),
+    kinds=(int, list),
+)
+# What the row's course holds besides, by course: the time added, the open suspension (of
+# the candidate or of the room), the alerts waiting for the invigilator.
+_ADDITIONS = Prepared(
+    lambda courses: TimeAddition.objects.filter(course_id__in=courses), kinds=(list,)
+)
+_OPEN_SUSPENSIONS = Prepared(
+    lambda courses: Suspension.objects.filter(course_id__in=courses, ended_at=None).select_related(
+        "room"
+    ),
+    kinds=(list,),
+)
+_ONGOING_ALERTS = Prepared(
+    lambda courses: LiveAlert.objects.filter(
+        course_id__in=courses, status=AlertStatus.ONGOING
+    ).select_related("claimed_by"),
+    kinds=(list,),
+)
+_ALL_NOTES = Prepared(
+    lambda session_id: Note.objects.filter(
+        session_id=session_id, candidate__isnull=False
+    ).select_related("author")
+)
+_NOTES = Prepared(
+    lambda session_id, ids: Note.objects.filter(
+        session_id=session_id, candidate_id__in=ids
+    ).select_related("author"),
+    kinds=(int, list),
+)
+
+
+def _by_course(query: Prepared[Any], courses: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {course: [] for course in courses}
+    for row in query.rows(courses):
+        found[row.course_id].append(row)
+    return found
+
+
 def candidate_rows(
     session: ExamSession, ids: list[int] | None = None, *, now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -320,36 +384,23 @@ def candidate_rows(
     # Rows pushed and fetched concurrently may arrive out of order: the page keeps the row
     # read last (supervision.js). Read after every commit that came before `now`.
     version = int(now.timestamp() * 1_000_000)
-    query = session.candidates.all() if ids is None else session.candidates.filter(pk__in=ids)
     candidates = list(
-        query.select_related("course__ended_by", "session__centre")
-        .annotate(
-            answered=Count("course__answers"),
-            focus_lost=Count("course__answers", filter=Q(course__answers__focus_lost=True)),
-            timed_out=Count("course__answers", filter=Q(course__answers__timed_out=True)),
-        )
-        .prefetch_related(
-            Prefetch("course__time_additions", to_attr="additions"),
-            Prefetch(
-                "course__suspensions",
-                queryset=Suspension.objects.filter(ended_at=None).select_related("room"),
-                to_attr="open_suspensions",
-            ),
-            Prefetch(
-                "course__alerts",
-                queryset=LiveAlert.objects.filter(status=AlertStatus.ONGOING).select_related(
-                    "claimed_by"
-                ),
-                to_attr="ongoing",
-            ),
-        )
-        .order_by("last_name_key", "first_name_key", "birthdate")
+        _ALL_ROWS.rows(session.pk) if ids is None else _ROWS.rows(session.pk, list(ids))
     )
+    courses = {c.course.pk: c.course for c in candidates if getattr(c, "course", None) is not None}
+    if courses:
+        ids_of_courses = list(courses)
+        additions = _by_course(_ADDITIONS, ids_of_courses)
+        suspensions = _by_course(_OPEN_SUSPENSIONS, ids_of_courses)
+        alerts = _by_course(_ONGOING_ALERTS, ids_of_courses)
+        for course in courses.values():
+            # The attributes `Prefetch(…, to_attr=…)` set, which the row reads.
+            course.additions = additions[course.pk]
+            course.open_suspensions = suspensions[course.pk]
+            course.ongoing = alerts[course.pk]
     notes: dict[int | None, list[Note]] = {}
-    note_query = session.notes.filter(candidate__isnull=False)
-    if ids is not None:
-        note_query = note_query.filter(candidate_id__in=ids)
-    for note in note_query.select_related("author"):
+    note_rows = _ALL_NOTES.rows(session.pk) if ids is None else _NOTES.rows(session.pk, list(ids))
+    for note in note_rows:
         notes.setdefault(note.candidate_id, []).append(note)
     seen = session_evidence(session, candidates)
     rows = []

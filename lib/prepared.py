@@ -18,7 +18,7 @@ sized there (6,667 answers/s), 2.2 ms per answer is about 15 cores.
 
 What it relies on in Django, none of it documented: `Query.get_compiler()`,
 `SQLCompiler.as_sql()` returning the parameters in order and unchanged, `compiler.select`,
-`col_count` and `klass_info` (`model`, `select_fields`, `related_klass_infos`),
+`col_count`, `annotation_col_map` and `klass_info` (`model`, `select_fields`, `related_klass_infos`),
 `get_converters()` / `apply_converters()`, `QuerySet._iterable_class` and `ModelIterable`,
 `get_related_populators()`. tests/test_private_apis.py checks each of them and runs every
 `Prepared` query of the project against the ORM: an upgrade that changes any of them fails
@@ -26,8 +26,12 @@ there, by name, rather than giving wrong rows.
 
 Arguments are ids or keys (`int` or `str`, declared by `kinds`): each is found in the
 compiled parameters by a marker value no row has, so it must reach the SQL unchanged (an
-exact lookup on an integer or text column). The queryset must not depend on anything but
-its arguments (no clock, no settings read at build time): it is built once.
+exact lookup on an integer or text column). A `list` argument is a list of ids for an
+`__in` lookup: Django writes one placeholder per id, so the query is compiled once per
+length of list (up to `LIST_LENGTHS`; a longer list goes through the ORM, compiled each
+time, as before), and an empty list gives no rows, as `__in=[]` does. The queryset must
+not depend on anything but its arguments (no clock, no settings read at build time): it
+is built once per shape.
 """
 
 import itertools
@@ -46,23 +50,32 @@ from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# The longest list argument compiled once (a page's fetch names a few rows; a session's
+# whole list of rows is read by session, not by ids): beyond, the ORM compiles each time.
+LIST_LENGTHS = 64
 
 
 def _marker(kind: type, index: int) -> int | str:
     # Ids are positive and keys are not made of these words: each marker is unique.
-    return -918_273_645 - index if kind is int else f"lib.prepared marker {index}"
+    return -918_273_645 - index if kind is not str else f"lib.prepared marker {index}"
+
+
+Arg = int | str | list[int]
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[int | None, ...]  # for each parameter, the argument it takes (or None)
+    # For each parameter, the argument it takes (index, and element of a list argument),
+    # or None for a constant of the queryset.
+    slots: tuple[tuple[int, int | None] | None, ...]
     compiler: SQLCompiler
     converters: dict[int, Any]
     models: bool  # rows are model instances (else tuples, as values_list)
     fields: slice  # the main model's columns in a row
     names: tuple[str, ...]  # their attribute names
+    annotations: tuple[tuple[str, int], ...]  # `annotate()`'s names and columns
 
 
 class Prepared(Generic[M]):
@@ -71,18 +84,28 @@ class Prepared(Generic[M]):
     ) -> None:
         self.build = build
         self.kinds = kinds
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, tuple[int, ...]], _Compiled] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, alias: str) -> _Compiled:
+    def _compile(self, alias: str, shape: tuple[int, ...]) -> _Compiled:
+        """Compiled for this alias and these lengths of the list arguments (0 for others)."""
         with self._lock:
-            if alias not in self._compiled:
-                markers = [_marker(kind, index) for index, kind in enumerate(self.kinds)]
+            if (alias, shape) not in self._compiled:
+                markers: list[Any] = []
+                where: dict[Any, tuple[int, int | None]] = {}
+                for index, (kind, length) in enumerate(zip(self.kinds, shape, strict=True)):
+                    if kind is list:
+                        marker: Any = [_marker(int, len(where) + n) for n in range(length)]
+                        where.update((m, (index, n)) for n, m in enumerate(marker))
+                    else:
+                        marker = _marker(kind, len(where))
+                        where[marker] = (index, None)
+                    markers.append(marker)
                 queryset = self.build(*markers)
                 compiler = queryset.query.get_compiler(using=alias)
                 sql, params = compiler.as_sql()
-                slots = tuple(markers.index(p) if p in markers else None for p in params)
-                if sorted(s for s in slots if s is not None) != list(range(len(markers))):
+                slots = tuple(where.get(p) if isinstance(p, int | str) else None for p in params)
+                if sorted(s for s in slots if s is not None) != sorted(where.values()):
                     raise ValueError(f"each argument must appear once in the SQL: {sql}")
                 fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
                 models = issubclass(queryset._iterable_class, ModelIterable)
@@ -90,7 +113,7 @@ class Prepared(Generic[M]):
                 if models:
                     selected = compiler.klass_info["select_fields"]
                     own = slice(selected[0], selected[-1] + 1)
-                self._compiled[alias] = _Compiled(
+                self._compiled[(alias, shape)] = _Compiled(
                     sql=sql,
                     params=tuple(params),
                     slots=slots,
@@ -99,17 +122,27 @@ class Prepared(Generic[M]):
                     models=models,
                     fields=own,
                     names=tuple(c[0].target.attname for c in compiler.select[own]),
+                    annotations=tuple(compiler.annotation_col_map.items()) if models else (),
                 )
-            return self._compiled[alias]
+            return self._compiled[(alias, shape)]
 
-    def rows(self, *args: int | str, using: str = "default") -> Iterator[Any]:
+    def rows(self, *args: Arg, using: str = "default") -> Iterator[Any]:
+        # Django's own guard, which compiled SQL skips: no row has an id beyond 64 bits
+        # (SQLite raised OverflowError, a 500, on /certification/tests/2**64/).
         if any(isinstance(a, int) and not _INT64_MIN <= a <= _INT64_MAX for a in args):
-            # Django's own guard, which compiled SQL skips: no row has an id beyond 64 bits
-            # (SQLite raised OverflowError, a 500, on /certification/tests/2**64/).
             return iter(())
-        compiled = self._compiled.get(using) or self._compile(using)
+        args = tuple(
+            [i for i in a if _INT64_MIN <= i <= _INT64_MAX] if isinstance(a, list) else a
+            for a in args
+        )
+        shape = tuple(len(a) if isinstance(a, list) else 0 for a in args)
+        if any(kind is list and not length for kind, length in zip(self.kinds, shape, strict=True)):
+            return iter(())  # `__in=[]`: no row, and no query
+        if max(shape, default=0) > LIST_LENGTHS:
+            return iter(self.build(*args).using(using))
+        compiled = self._compiled.get((using, shape)) or self._compile(using, shape)
         params = [
-            p if s is None else args[s]
+            p if s is None else args[s[0]] if s[1] is None else args[s[0]][s[1]]  # type: ignore[index]
             for p, s in zip(compiled.params, compiled.slots, strict=True)
         ]
         with connections[using].cursor() as cursor:
@@ -130,11 +163,13 @@ class Prepared(Generic[M]):
         populators = get_related_populators(klass_info, compiled.compiler.select, using)
         for row in rows:
             instance = model.from_db(using, names, row[compiled.fields])
+            for name, column in compiled.annotations:
+                setattr(instance, name, row[column])
             for populator in populators:
                 populator.populate(row, instance)
             yield instance
 
-    def first(self, *args: int | str, using: str = "default") -> M | None:
+    def first(self, *args: Arg, using: str = "default") -> M | None:
         return next(itertools.islice(self.rows(*args, using=using), 1), None)
 
 

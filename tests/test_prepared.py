@@ -108,3 +108,57 @@ def test_it_refuses_a_queryset_that_does_not_use_its_argument(db):
 
     with pytest.raises(ValueError, match="each argument must appear once"):
         ignoring.first(5)
+
+
+@pytest.mark.django_db
+def test_it_takes_a_list_of_ids_compiled_once_per_length(exam_session, small_bank, compilations):
+    candidates = [CandidateFactory(session=exam_session, last_name=f"List{n}") for n in range(4)]
+    ids = [c.pk for c in candidates]
+    named = Prepared(
+        lambda session_id, pks: (
+            Candidate.objects.filter(session_id=session_id, pk__in=pks)
+            .order_by("pk")
+            .values_list("pk", "last_name")
+        ),
+        kinds=(int, list),
+    )
+    compilations.clear()
+
+    assert list(named.rows(exam_session.pk, ids[:2])) == [(ids[0], "List0"), (ids[1], "List1")]
+    assert list(named.rows(exam_session.pk, [ids[3], ids[2]])) == [
+        (ids[2], "List2"),
+        (ids[3], "List3"),
+    ]
+    assert list(named.rows(exam_session.pk, [ids[1]])) == [(ids[1], "List1")]
+    assert compilations == ["Candidate", "Candidate"]  # lengths 2 and 1, once each
+    # Another session's candidates are not given for its ids.
+    assert list(named.rows(exam_session.pk + 1000, ids)) == []
+
+
+@pytest.mark.django_db
+def test_it_gives_no_row_for_an_empty_list_and_the_orm_s_rows_for_a_long_one(
+    exam_session, small_bank, compilations
+):
+    candidate = CandidateFactory(session=exam_session)
+    named = Prepared(
+        lambda pks: Candidate.objects.filter(pk__in=pks).values_list("pk"), kinds=(list,)
+    )
+    compilations.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert list(named.rows([])) == []
+    assert len(queries) == 0
+    long = [candidate.pk, *range(10**9, 10**9 + 100)]  # beyond LIST_LENGTHS
+    assert list(named.rows(long)) == [(candidate.pk,)]
+    assert list(named.rows(long)) == [(candidate.pk,)]
+    assert compilations == ["Candidate", "Candidate"]  # the ORM's, each time
+    # Beyond 64 bits no row can match: the other ids still do.
+    assert list(named.rows([candidate.pk, 2**64])) == [(candidate.pk,)]
+    assert list(named.rows([2**64])) == []
+
+
+def test_it_refuses_a_list_the_queryset_does_not_use(db):
+    ignoring = Prepared(lambda pks: Candidate.objects.filter(pk=1), kinds=(list,))
+
+    with pytest.raises(ValueError, match="each argument must appear once"):
+        ignoring.first([5, 6])

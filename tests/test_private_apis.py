@@ -35,6 +35,7 @@ from accounts.sessions import SessionStore
 from certification import actions, engine
 from certification.models import CertificationCourse
 from exams.models import Candidate
+from invigilation.actions import do_add_note
 from lib import prepared
 from tests.factories import CandidateFactory, UserFactory
 from vigie.handler import SyncChainASGIHandler
@@ -105,6 +106,11 @@ def test_it_finds_what_a_compiled_queryset_exposes(exam_session, small_bank):
     assert names == [f.attname for f in CertificationCourse._meta.concrete_fields]
     assert [r["model"] for r in info["related_klass_infos"]] == [Candidate]
     assert compiler.col_count == len(compiler.select)
+    assert compiler.annotation_col_map == {}
+    counted = CertificationCourse.objects.annotate(n=models.Count("answers")).filter(pk=1)
+    counting = counted.query.get_compiler(using="default")
+    counting.as_sql()
+    assert counting.annotation_col_map == {"n": len(counting.select) - 1}  # after the fields
     values = CertificationCourse.objects.values_list("pk", "status")
     assert not issubclass(values._iterable_class, django_query.ModelIterable)
 
@@ -112,13 +118,18 @@ def test_it_finds_what_a_compiled_queryset_exposes(exam_session, small_bank):
 def _as_data(row):
     """A row as plain data: a model instance with the relations select_related filled in
     (the forward ones in Django's fields cache), or the tuple itself."""
+    if row is None:  # a nullable relation without a row
+        return None
     if isinstance(row, models.Model):
         forward = {f.name for f in row._meta.concrete_fields if f.is_relation}
         cached = row._state.fields_cache
+        attnames = {f.attname for f in row._meta.concrete_fields}
+        annotations = {k: v for k, v in vars(row).items() if k not in attnames and k != "_state"}
         return (
             type(row).__name__,
             tuple(f.value_from_object(row) for f in row._meta.concrete_fields),
             {name: _as_data(cached[name]) for name in sorted(forward & set(cached))},
+            annotations,
         )
     return tuple((type(value), value) for value in row)
 
@@ -155,7 +166,12 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
     assert item is not None
     actions.do_answer(course.pk, user=course.user, token=token, item_id=item.id, response=[0])
     actions.do_raise_companion_alert(course, user=course.user, token=token)
+    invigilator = UserFactory()
+    actions.do_add_time([candidate], minutes=5, reason="Panne", actor=invigilator)
+    actions.do_suspend_course(course, reason="Malaise", actor=invigilator)
+    do_add_note(exam_session, author=invigilator, text="Arrivé en retard", candidate=candidate)
     client.force_login(course.user)
+    session, ids, courses = exam_session.pk, [candidate.pk], [course.pk]
     arguments = {
         "accounts.backends._USER": (course.user.pk,),
         "accounts.sessions._SESSION": (client.session.session_key,),
@@ -163,6 +179,13 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
         "certification.access._LOCKED_COURSE": (course.pk,),
         "certification.engine._ANSWERS": (course.pk,),
         "certification.engine._ALERTS": (course.pk,),
+        "invigilation.state._ALL_ROWS": (session,),
+        "invigilation.state._ROWS": (session, ids),
+        "invigilation.state._ADDITIONS": (courses,),
+        "invigilation.state._OPEN_SUSPENSIONS": (courses,),
+        "invigilation.state._ONGOING_ALERTS": (courses,),
+        "invigilation.state._ALL_NOTES": (session,),
+        "invigilation.state._NOTES": (session, ids),
     }
     found = _project_prepared_queries()
 
@@ -176,6 +199,11 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
         assert compiled == expected, name
     course_row = _as_data(found["certification.access._COURSE"].first(course.pk))
     assert "centre" in course_row[2]["candidate"][2]["session"][2]  # relations compared too
+    # A row's candidate: its counts (annotations) and its course (a reverse one-to-one).
+    row = found["invigilation.state._ROWS"].first(session, ids)
+    expected_row = found["invigilation.state._ROWS"].build(session, ids).get()
+    assert _as_data(row)[3]["answered"] == 1
+    assert _as_data(row.course) == _as_data(expected_row.course)
 
 
 # --- accounts/sessions.py ----------------------------------------------------------------
