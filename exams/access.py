@@ -3,21 +3,30 @@
 Each condition sits on its own line so the tests can prove every branch.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts.models import Centre, User
+from accounts.models import Centre, Membership, User
 from accounts.permissions import MEMBERSHIP_ROLES, Permission, Role, permissions_for
 from exams.models import Candidate, ExamSession, PlatformToken
+from lib.prepared import Prepared
+
+# Read on every request of the Espace Surveillant (a fetch per live event): compiled once.
+_ROLES: Prepared[Any] = Prepared(
+    lambda user_id, centre_id: Membership.objects.filter(
+        user_id=user_id, centre_id=centre_id
+    ).values_list("role"),
+    kinds=(int, int),
+)
 
 
 def roles_in_centre(user: User, centre_id: int) -> set[Role]:
     roles: set[Role] = set()
     if not user.is_authenticated:
         return roles
-    for membership_role in user.memberships.filter(centre_id=centre_id).values_list(
-        "role", flat=True
-    ):
+    for (membership_role,) in _ROLES.rows(user.pk, centre_id):
         roles.add(MEMBERSHIP_ROLES[membership_role])
     return roles
 

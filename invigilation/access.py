@@ -6,6 +6,8 @@ an access by the session's password ends at `ExamSession.supervision_ends_at`. C
 act through their membership (no time bound); a row « via membership » grants nothing.
 """
 
+from typing import Any
+
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +21,19 @@ from invigilation.errors import AccessExpired, NotStarted, SessionNotSupervisabl
 from invigilation.evidence import EVIDENCE_TAGS
 from invigilation.models import InvigilatorAccess, Note
 from lib import issue_reports
+from lib.prepared import Prepared
+
+# Every request of the Espace Surveillant goes through access_session_as_invigilator (a
+# fetch per live event): its queries are compiled once per process (lib/prepared.py).
+_SESSION = Prepared(
+    lambda session_id: ExamSession.objects.select_related("centre").filter(pk=session_id)
+)
+_ENTERED_WITH_PASSWORD: Prepared[Any] = Prepared(
+    lambda session_id, user_id: InvigilatorAccess.objects.filter(
+        session_id=session_id, user_id=user_id, via=InvigilatorAccess.Via.PASSWORD
+    ).values_list("pk")[:1],
+    kinds=(int, int),
+)
 
 
 def is_member_invigilator(user: User, session: ExamSession) -> bool:
@@ -33,18 +48,16 @@ def has_entered(user: User, session: ExamSession) -> bool:
 
 
 def _entered_with_password(user: User, session: ExamSession) -> bool:
-    return InvigilatorAccess.objects.filter(
-        session=session, user=user, via=InvigilatorAccess.Via.PASSWORD
-    ).exists()
+    return _ENTERED_WITH_PASSWORD.first(session.pk, user.pk) is not None
 
 
 def access_session_as_invigilator(user: User, session_id: int) -> ExamSession:
     """404 for whoever neither belongs to the session's centre nor entered its password;
     412 once the session left `created`; 403 once an access by password has expired."""
-    session = ExamSession.objects.select_related("centre").filter(pk=session_id).first()
-    if session is None:
-        raise Http404
     if not user.is_authenticated:
+        raise Http404
+    session = _SESSION.first(session_id)
+    if session is None:
         raise Http404
     member = is_member_invigilator(user, session)
     if not member and not _entered_with_password(user, session):

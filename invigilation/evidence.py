@@ -10,6 +10,9 @@ number). The row of the Espace Surveillant and `do_evidence_to_pv` both read it 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import CharField, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from audit.events import describe
@@ -19,6 +22,7 @@ from exams.documents import FraudFacts
 from exams.models import Candidate, ExamSession
 from invigilation.models import Note
 from lib import issue_reports
+from lib.prepared import Prepared
 
 EVIDENCE_TAGS = (
     Tag.Candidate.FOCUS_LEAVE,
@@ -73,6 +77,29 @@ def pv_text(item: Evidence) -> str:
     return item.text
 
 
+def _evidence(session_id: int) -> "QuerySet[AuditEvent]":
+    return (
+        AuditEvent.objects.filter(session_id=session_id, tag__in=EVIDENCE_TAGS)
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
+
+
+# Read with every row of the Espace Surveillant (a fetch per live event): compiled once
+# (lib/prepared.py). The candidate's number compared as text: an argument of the compiled
+# query must reach the SQL unchanged, which a JSON lookup (`data__candidate=`) would wrap,
+# and a cast to text cannot fail on any value, where a cast to integer could.
+_SESSION_EVIDENCE = Prepared(_evidence)
+_CANDIDATE_EVIDENCE = Prepared(
+    lambda session_id, candidate: (
+        _evidence(session_id)
+        .annotate(about=Cast(KT("data__candidate"), CharField()))
+        .filter(about=candidate)
+    ),
+    kinds=(int, str),
+)
+
+
 def session_evidence(
     session: ExamSession, candidates: Iterable[Candidate]
 ) -> dict[int, list[Evidence]]:
@@ -82,12 +109,10 @@ def session_evidence(
     if not by_id:
         return found
     events = (
-        AuditEvent.objects.filter(session=session, tag__in=EVIDENCE_TAGS)
-        .select_related("actor")
-        .order_by("at", "pk")
+        _CANDIDATE_EVIDENCE.rows(session.pk, str(next(iter(by_id))))
+        if len(by_id) == 1
+        else _SESSION_EVIDENCE.rows(session.pk)
     )
-    if len(by_id) == 1:
-        events = events.filter(data__candidate=next(iter(by_id)))
     for event in events:
         candidate = by_id.get(event.data.get("candidate") or 0)
         if candidate is not None:

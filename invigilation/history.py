@@ -14,8 +14,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
 from audit.events import describe, describe_note, describe_pending_alert, label
@@ -31,6 +32,7 @@ from certification.models import (
 )
 from exams.models import Candidate, ExamSession
 from invigilation.models import InvigilatorAccess, Note
+from lib.prepared import Prepared
 
 # Incidents (issue 15): time added, tests or the room suspended and resumed.
 INCIDENT_TAGS = (
@@ -314,27 +316,42 @@ class SessionHistory:
         """The events after the one numbered `pk`, newest first (at most `limit`): what a
         live timeline that ends there lacks. Two queries: the events, then the names of
         the candidates they concern, if any."""
-        events = list(
-            self.session.events.filter(pk__gt=pk)
-            .select_related("actor")
-            .order_by("-at", "-pk")[:limit]
-        )
-        wanted = {int(e.data.get("candidate") or 0) for e in events} - {0}
-        names = (
-            {
-                pk: f"{last.upper()} {first}"
-                for pk, first, last in self.session.candidates.filter(pk__in=wanted).values_list(
-                    "pk", "first_name", "last_name"
-                )
-            }
-            if wanted
-            else {}
-        )
+        if limit <= TIMELINE_LENGTH:
+            events = list(_NEWER_EVENTS.rows(self.session.pk, pk))[:limit]
+        else:
+            events = list(_newer_events(self.session.pk, pk)[:limit])
+        wanted = sorted({int(e.data.get("candidate") or 0) for e in events} - {0})
+        names = {
+            pk: f"{last.upper()} {first}"
+            for pk, first, last in _NAMES.rows(self.session.pk, wanted)
+        }
         return [self._entry(event, names) for event in events]
 
     @staticmethod
     def _entry(event: AuditEvent, names: Mapping[int, str]) -> Entry:
         return Entry(event=event, candidate=names.get(event.data.get("candidate") or 0, ""))
+
+
+def _newer_events(session_id: int, pk: int) -> "QuerySet[AuditEvent]":
+    return (
+        AuditEvent.objects.filter(session_id=session_id, pk__gt=pk)
+        .select_related("actor")
+        .order_by("-at", "-pk")
+    )
+
+
+TIMELINE_LENGTH = 50  # the live page's timeline: its last 50 events (supervision.js trims)
+# A live page's fetch after each start, and each pushed update, reads the newest events:
+# compiled once per process (lib/prepared.py), for up to a timeline's length of them.
+_NEWER_EVENTS = Prepared(
+    lambda session_id, pk: _newer_events(session_id, pk)[:TIMELINE_LENGTH], kinds=(int, int)
+)
+_NAMES: Prepared[Any] = Prepared(
+    lambda session_id, ids: Candidate.objects.filter(session_id=session_id, pk__in=ids).values_list(
+        "pk", "first_name", "last_name"
+    ),
+    kinds=(int, list),
+)
 
 
 def session_history(session: ExamSession) -> SessionHistory:

@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
 from certification import engine
 from certification.actions import open_room_suspension
 from certification.models import (
@@ -22,7 +23,7 @@ from certification.models import (
 )
 from exams.models import TEST_DURATION, Candidate, ExamSession
 from invigilation.evidence import Evidence, session_evidence
-from invigilation.history import session_history
+from invigilation.history import TIMELINE_LENGTH, session_history
 from invigilation.models import Note, Watcher
 from invigilation.rows import row_actions
 from lib import issue_reports
@@ -422,30 +423,34 @@ def candidate_rows(
     return rows
 
 
-def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """The counts of the page's head (present, alerts, time over) without reading the rows:
-    a live event re-renders one row, and these."""
-    now = now or timezone.now()
+_COUNTS: Prepared[Any] = Prepared(
     # One query for the three counts (a start's fetch on every invigilator's page reads
-    # them): a test with two ongoing alerts joins twice, hence `distinct`.
-    totals = session.candidates.aggregate(
-        total=Count("pk", distinct=True),
-        present=Count(
-            "pk",
-            filter=Q(authorized_to_start_at__isnull=False) | Q(course__isnull=False),
-            distinct=True,
-        ),
-        alerts=Count(
-            "course__alerts__course_id",
-            filter=Q(course__alerts__status=AlertStatus.ONGOING),
-            distinct=True,
-        ),
+    # them): a test with two ongoing alerts joins twice, hence `distinct`. Grouped by the
+    # session, so that it is a query of rows (compiled once); no row: an empty session.
+    lambda session_id: (
+        Candidate.objects.filter(session_id=session_id)
+        .values("session_id")
+        .annotate(
+            total=Count("pk", distinct=True),
+            present=Count(
+                "pk",
+                filter=Q(authorized_to_start_at__isnull=False) | Q(course__isnull=False),
+                distinct=True,
+            ),
+            alerts=Count(
+                "course__alerts__course_id",
+                filter=Q(course__alerts__status=AlertStatus.ONGOING),
+                distinct=True,
+            ),
+        )
+        .values_list("total", "present", "alerts")
     )
-    alerts = totals["alerts"]
-    # The same end as each row's (`CertificationCourse.end_at`: time added and suspensions
-    # included); a suspended test's clock stands still, it is never over.
-    running = (
-        CertificationCourse.objects.filter(candidate__session=session, status=CourseStatus.STARTED)
+)
+_RUNNING = Prepared(
+    lambda session_id: (
+        CertificationCourse.objects.filter(
+            candidate__session_id=session_id, status=CourseStatus.STARTED
+        )
         .select_related("candidate")
         .only(
             "started_at",
@@ -456,16 +461,32 @@ def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> d
             "candidate__extra_time_percentage",
         )
     )
-    time_over = sum(1 for course in running if not course.is_suspended and now > course.end_at(now))
-    return {
-        "present": totals["present"],
-        "total": totals["total"],
-        "alerts": alerts,
-        "time_over": time_over,
-    }
+)
 
 
-TIMELINE_LENGTH = 50  # the live page's timeline: its last 50 events (supervision.js trims)
+def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """The counts of the page's head (present, alerts, time over) without reading the rows:
+    a live event re-renders one row, and these."""
+    now = now or timezone.now()
+    total, present, alerts = _COUNTS.first(session.pk) or (0, 0, 0)
+    # The same end as each row's (`CertificationCourse.end_at`: time added and suspensions
+    # included); a suspended test's clock stands still, it is never over.
+    time_over = sum(
+        1
+        for course in _RUNNING.rows(session.pk)
+        if not course.is_suspended and now > course.end_at(now)
+    )
+    return {"present": present, "total": total, "alerts": alerts, "time_over": time_over}
+
+
+_MARK: Prepared[Any] = Prepared(
+    lambda session_id: (
+        AuditEvent.objects.filter(session_id=session_id)
+        .values("session_id")
+        .annotate(count=Count("pk"), last=Max("pk"))
+        .values_list("count", "last")
+    )
+)
 
 
 def journal_mark(session: ExamSession) -> str:
@@ -475,8 +496,8 @@ def journal_mark(session: ExamSession) -> str:
     re-read for them. The count too, not only the last id: a transaction that took an
     earlier id but commits later changes the count. One indexed query, against the seven
     the counts and the journal cost (bench/profile_requests.py)."""
-    marks = session.events.aggregate(count=Count("pk"), last=Max("pk"))
-    return f"{marks['count']}-{marks['last'] or 0}"
+    count, last = _MARK.first(session.pk) or (0, 0)
+    return f"{count}-{last}"
 
 
 def timeline_since(session: ExamSession, since: str, mark: str) -> list[dict[str, Any]] | None:

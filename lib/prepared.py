@@ -127,6 +127,8 @@ class Prepared(Generic[M]):
             return self._compiled[(alias, shape)]
 
     def rows(self, *args: Arg, using: str = "default") -> Iterator[Any]:
+        if len(args) != len(self.kinds):
+            raise TypeError(f"{len(self.kinds)} arguments expected ({self.kinds}), not {args}")
         # Django's own guard, which compiled SQL skips: no row has an id beyond 64 bits
         # (SQLite raised OverflowError, a 500, on /certification/tests/2**64/).
         if any(isinstance(a, int) and not _INT64_MIN <= a <= _INT64_MAX for a in args):

@@ -162,3 +162,13 @@ def test_it_refuses_a_list_the_queryset_does_not_use(db):
 
     with pytest.raises(ValueError, match="each argument must appear once"):
         ignoring.first([5, 6])
+
+
+def test_it_refuses_a_call_with_another_number_of_arguments_than_declared(db):
+    two = Prepared(
+        lambda session_id, pk: Candidate.objects.filter(session_id=session_id, pk=pk),
+        kinds=(int, int),
+    )
+
+    with pytest.raises(TypeError, match="2 arguments expected"):
+        two.first(5)

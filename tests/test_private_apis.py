@@ -37,7 +37,12 @@ from certification.models import CertificationCourse
 from exams.models import Candidate
 from invigilation.actions import do_add_note
 from lib import prepared
-from tests.factories import CandidateFactory, UserFactory
+from tests.factories import (
+    CandidateFactory,
+    InvigilatorAccessFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from vigie.handler import SyncChainASGIHandler
 
 APPS = [
@@ -172,6 +177,8 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
     do_add_note(exam_session, author=invigilator, text="Arrivé en retard", candidate=candidate)
     client.force_login(course.user)
     session, ids, courses = exam_session.pk, [candidate.pk], [course.pk]
+    MembershipFactory(user=invigilator, centre=exam_session.centre)
+    InvigilatorAccessFactory(session=exam_session, user=invigilator)
     arguments = {
         "accounts.backends._USER": (course.user.pk,),
         "accounts.sessions._SESSION": (client.session.session_key,),
@@ -186,6 +193,16 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
         "invigilation.state._ONGOING_ALERTS": (courses,),
         "invigilation.state._ALL_NOTES": (session,),
         "invigilation.state._NOTES": (session, ids),
+        "invigilation.state._COUNTS": (session,),
+        "invigilation.state._RUNNING": (session,),
+        "invigilation.state._MARK": (session,),
+        "invigilation.history._NEWER_EVENTS": (session, 0),
+        "invigilation.history._NAMES": (session, ids),
+        "invigilation.access._SESSION": (session,),
+        "invigilation.access._ENTERED_WITH_PASSWORD": (session, invigilator.pk),
+        "exams.access._ROLES": (invigilator.pk, exam_session.centre_id),
+        "invigilation.evidence._SESSION_EVIDENCE": (session,),
+        "invigilation.evidence._CANDIDATE_EVIDENCE": (session, str(candidate.pk)),
     }
     found = _project_prepared_queries()
 
