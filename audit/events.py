@@ -15,17 +15,25 @@ from django.utils.translation import ngettext
 from audit.models import AuditEvent
 from audit.tags import LABELS, AnyTag, Tag
 from lib.issue_reports import code_label
+from lib.prepared import PreparedWrite
 
 
 def record_event(tag: AnyTag, *, actor: Any, session: Any, **data: Any) -> AuditEvent:
     """One audit row; `actor` is a user or None (the system), `session` an ExamSession."""
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         tag=tag,
         actor=actor,
         session=session,
         session_number=getattr(session, "number", "") if session else "",
         data=data,
     )
+    _INSERT_EVENT.save(event)
+    return event
+
+
+# Every action writes one (a start, an answer that lost the focus, each invigilator's
+# decision): its INSERT is written as SQL once per process (lib/prepared.py).
+_INSERT_EVENT = PreparedWrite(AuditEvent)
 
 
 def label(tag: str) -> str:

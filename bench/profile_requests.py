@@ -60,6 +60,10 @@ def main() -> None:
     from invigilation import push
 
     settings.ALLOWED_HOSTS = ["*"]
+    # As a worker does at boot (vigie/asgi.py): the first start does not read the bank.
+    from certification import engine
+
+    engine.get_bank()
     session = create_session(args.candidates, 1)
     measures: dict[str, list[tuple[int, float, float, int]]] = {}
 

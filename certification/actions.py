@@ -45,7 +45,7 @@ from certification.models import (
 from exams.models import Candidate, ExamDuration, ExamSession, name_key
 from lib import issue_reports
 from lib.codes import password_matches
-from lib.prepared import PreparedWrite
+from lib.prepared import Prepared, PreparedWrite
 from lib.text import has_control_characters
 from live.events import candidate_group, publish_on_commit, session_group
 
@@ -299,17 +299,40 @@ def do_start_or_resume(
         )
 
 
+# At nine o'clock every candidate of every room starts within the same minute: the start's
+# reads and its INSERT are written as SQL once per process (lib/prepared.py).
+_LOCKED_CANDIDATE = Prepared(
+    lambda pk: (
+        Candidate.objects.select_for_update(of=("self", "session"))
+        .select_related("session__centre")
+        .filter(pk=pk)
+    )
+)
+_LOCKED_COURSE_OF = Prepared(
+    lambda candidate_id: (
+        CertificationCourse.objects.select_for_update()
+        .filter(candidate_id=candidate_id)
+        .order_by("pk")
+    )
+)
+_ROOM_SUSPENDED: Prepared[Any] = Prepared(
+    lambda session_id: RoomSuspension.objects.filter(
+        session_id=session_id, ended_at=None
+    ).values_list("pk")[:1]
+)
+_INSERT_COURSE = PreparedWrite(CertificationCourse)
+
+
 @transaction.atomic
 def _start_or_resume(
     candidate: Candidate, *, user: User, access_code: str, via_identity_provider: bool
 ) -> Run:
     # The session row is locked too, so a start cannot slip past a finalization; the centre
     # row is not: every room of a centre starts at the same time on the day.
-    candidate = (
-        Candidate.objects.select_for_update(of=("self", "session"))
-        .select_related("session__centre")
-        .get(pk=candidate.pk)
-    )
+    locked = _LOCKED_CANDIDATE.first(candidate.pk)
+    if locked is None:
+        raise Candidate.DoesNotExist
+    candidate = locked
     if candidate.user_id != user.pk:
         raise e.NoMatchingCandidate
     session = candidate.session
@@ -320,12 +343,12 @@ def _start_or_resume(
     # Locked too: the resume decides from this row whether a question must be drawn, and an
     # answer from the tab losing the run must not change it meanwhile (it waits, then finds
     # its token stale).
-    course = CertificationCourse.objects.select_for_update().filter(candidate=candidate).first()
+    course = _LOCKED_COURSE_OF.first(candidate.pk)
     if course is not None and not course.is_running:
         raise e.TestEnded(engine.end_message(course.status))
     if course is None and not session.is_accessible:
         raise e.CertificationSessionClosed
-    if course is None and RoomSuspension.objects.filter(session=session, ended_at=None).exists():
+    if course is None and _ROOM_SUSPENDED.first(session.pk) is not None:
         raise e.SessionSuspended
     consumed = Candidate.objects.filter(
         pk=candidate.pk, authorized_to_start_at__isnull=False
@@ -347,7 +370,7 @@ def _start_or_resume(
         # The first question comes with the course: the page's first state read shows it.
         first = engine.next_item(course, engine.Progress(answers=[], alerts=[]))
         _set_current(course, first, now)
-        course.save(force_insert=True)
+        _INSERT_COURSE.save(course)
         record_event(
             Tag.Candidate.COURSE_START, actor=user, session=session, candidate=candidate.pk
         )

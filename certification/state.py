@@ -11,6 +11,7 @@ from django.utils import timezone
 from certification import actions, engine
 from certification.models import AlertStatus, CertificationCourse, LiveAlert, MessageReceipt
 from exams.models import Candidate
+from lib.prepared import Prepared
 
 
 def _media(question: engine.Item) -> dict[str, str]:
@@ -103,14 +104,21 @@ def course_state(
     }
 
 
-def unread_messages(candidate: Candidate) -> list[dict[str, Any]]:
-    """The invigilators' messages this candidate has not acknowledged yet, oldest first."""
-    zone = candidate.session.zone
-    receipts = (
-        MessageReceipt.objects.filter(candidate=candidate, read_at=None)
+# Read with the test page's state (each start reads it twice) and its messages: compiled
+# once (lib/prepared.py).
+_UNREAD = Prepared(
+    lambda candidate_id: (
+        MessageReceipt.objects.filter(candidate_id=candidate_id, read_at=None)
         .select_related("message")
         .order_by("message__sent_at", "message_id")
     )
+)
+
+
+def unread_messages(candidate: Candidate) -> list[dict[str, Any]]:
+    """The invigilators' messages this candidate has not acknowledged yet, oldest first."""
+    zone = candidate.session.zone
+    receipts = _UNREAD.rows(candidate.pk)
     return [
         {
             "id": receipt.message_id,

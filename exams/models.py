@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from accounts.models import Centre
 from lib import crypto
 from lib.codes import password_matches
 from lib.framework import COMPETENCE_CODES, MAX_LEVEL, is_certifiable
+from lib.prepared import Prepared
 from lib.text import normalize_name, split_names
 
 # Seed 004: « Il prévoit la présence d'un surveillant pour 20 élèves maximum ».
@@ -178,12 +180,19 @@ class ExamDuration(models.Model):
 
     @classmethod
     def of(cls, complementary_certification: str) -> dt.timedelta:
-        minutes = (
-            cls.objects.filter(complementary_certification=complementary_certification)
-            .values_list("minutes", flat=True)
-            .first()
-        )
-        return dt.timedelta(minutes=minutes) if minutes else TEST_DURATION
+        found = _DURATION.first(complementary_certification)
+        return dt.timedelta(minutes=found[0]) if found and found[0] else TEST_DURATION
+
+
+# Read at every start (lib/prepared.py: compiled once; at nine o'clock every room starts).
+_DURATION: "Prepared[Any]" = Prepared(
+    lambda code: (
+        ExamDuration.objects.filter(complementary_certification=code)
+        .order_by("pk")
+        .values_list("minutes")
+    ),
+    kinds=(str,),
+)
 
 
 # A candidate's civil identity: frozen once the test started (corrections go through the

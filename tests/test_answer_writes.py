@@ -9,12 +9,17 @@ Personas: Léa, who answers; another candidate, whose answer is refused and writ
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.events import _INSERT_EVENT
+from audit.models import AuditEvent
 from certification import actions, engine
 from certification.models import Answer, CertificationCourse, CourseStatus
+from lib.prepared import PreparedWrite
 from tests.factories import CandidateFactory, UserFactory
+from tests.project import module_level
 
 
 @pytest.fixture
@@ -27,6 +32,14 @@ def started(client, small_bank, joined_candidate, invigilator):
         content_type="application/json",
     ).json()
     return joined_candidate, body["course_id"], body["run_token"]
+
+
+def _fields(instance) -> dict:
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in type(instance)._meta.concrete_fields
+        if not f.primary_key
+    }
 
 
 def _answer(client, course_id, token, item_id, response):
@@ -160,7 +173,10 @@ def test_it_writes_only_models_no_save_signal_listens_to():
     models would be skipped silently; this fails first."""
     from django.db.models.signals import post_save, pre_save
 
-    for model in (Answer, CertificationCourse):
+    written = {write.model for write in module_level(PreparedWrite).values()}
+
+    assert {Answer, CertificationCourse, AuditEvent} <= written
+    for model in written:
         assert not pre_save.has_listeners(model), model
         assert not post_save.has_listeners(model), model
 
@@ -205,6 +221,23 @@ def test_it_sends_the_very_statements_the_orm_sends(started):
     course.current_item_id, course.current_asked_at = "q2", now
     course.current_choice_order = [1, 0]
     course.status, course.ended_at = CourseStatus.COMPLETED, now
+    # The start's INSERT of the course and every action's audit row (issue 17's burst).
+    columns = _fields(course)
+    CertificationCourse.objects.filter(pk=course.pk).delete()  # its candidate has one at most
+    assert statements(lambda: CertificationCourse(**columns).save()) == statements(
+        lambda: actions._INSERT_COURSE.save(CertificationCourse(**columns))
+    )
+    event = {
+        "tag": "candidate:course:start",
+        "actor": course.user,
+        "session": course.candidate.session,
+    }
+    event |= {"session_number": "1234567", "data": {"candidate": 5, "answers": [1, "é"]}}
+    with time_machine.travel(now, tick=False):
+        assert statements(lambda: AuditEvent.objects.create(**event)) == statements(
+            lambda: _INSERT_EVENT.save(AuditEvent(**event))
+        )
+    course = CertificationCourse.objects.create(**columns)
     for prepared in (actions._UPDATE_AFTER_ANSWER, actions._UPDATE_AFTER_LAST_ANSWER):
         fields = [f.name for f in prepared.fields]
         assert statements(lambda fields=fields: course.save(update_fields=fields)) == statements(

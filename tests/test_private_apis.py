@@ -11,9 +11,7 @@ keeping it (docs/scaling.md).
 import asyncio
 import datetime as dt
 import hashlib
-import importlib
 import inspect
-import pkgutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,27 +37,14 @@ from invigilation.actions import do_add_note
 from lib import prepared
 from tests.factories import (
     CandidateFactory,
+    ExamDurationFactory,
     InvigilatorAccessFactory,
     MembershipFactory,
+    RoomSuspensionFactory,
     UserFactory,
 )
+from tests.project import module_level
 from vigie.handler import SyncChainASGIHandler
-
-APPS = [
-    "lib",
-    "live",
-    "audit",
-    "accounts",
-    "exams",
-    "certification",
-    "invigilation",
-    "finalization",
-    "results",
-    "jury",
-    "vigie",
-]
-# Entry points that build the ASGI/WSGI application or start servers when imported.
-SKIPPED = {"vigie.asgi", "vigie.wsgi", "vigie.serving"}
 
 
 def _started(session) -> CertificationCourse:
@@ -141,16 +126,7 @@ def _as_data(row):
 
 def _project_prepared_queries() -> dict[str, prepared.Prepared]:
     """Every Prepared query defined at the top of a module of Vigie's apps."""
-    found = {}
-    for app in APPS:
-        package = importlib.import_module(app)
-        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
-            if ".migrations" in module.name or module.name in SKIPPED:
-                continue
-            for name, value in vars(importlib.import_module(module.name)).items():
-                if isinstance(value, prepared.Prepared):
-                    found[f"{module.name}.{name}"] = value
-    return found
+    return module_level(prepared.Prepared)
 
 
 @pytest.mark.django_db
@@ -179,6 +155,9 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
     session, ids, courses = exam_session.pk, [candidate.pk], [course.pk]
     MembershipFactory(user=invigilator, centre=exam_session.centre)
     InvigilatorAccessFactory(session=exam_session, user=invigilator)
+    actions.do_send_message(exam_session, text="Dix minutes", actor=invigilator)
+    RoomSuspensionFactory(session=exam_session, started_by=invigilator)
+    ExamDurationFactory(complementary_certification="CLEA", minutes=60)
     arguments = {
         "accounts.backends._USER": (course.user.pk,),
         "accounts.sessions._SESSION": (client.session.session_key,),
@@ -203,6 +182,12 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
         "exams.access._ROLES": (invigilator.pk, exam_session.centre_id),
         "invigilation.evidence._SESSION_EVIDENCE": (session,),
         "invigilation.evidence._CANDIDATE_EVIDENCE": (session, str(candidate.pk)),
+        "certification.access._CANDIDATE": (candidate.pk,),
+        "certification.actions._LOCKED_CANDIDATE": (candidate.pk,),
+        "certification.actions._LOCKED_COURSE_OF": (candidate.pk,),
+        "certification.actions._ROOM_SUSPENDED": (session,),
+        "exams.models._DURATION": ("CLEA",),
+        "certification.state._UNREAD": (candidate.pk,),
     }
     found = _project_prepared_queries()
 
