@@ -9,7 +9,9 @@ carries the next question), the candidate's state GET (page load, reconnect), th
 invigilators' state GET and row fetches, and (issue 17) the rows pushed instead: read and
 rendered once per event for all the session's invigilators (`rows_push_render`, its bytes
 as one socket receives them). For each: SQL queries, wall time and CPU time (process time) per
-request, median over the runs. `--out` writes the figures as JSON.
+request, median over the runs. `--out` writes the figures as JSON; `--profile KIND` prints
+a cProfile of those requests in CPU time (what the worker spends, not its waits for
+PostgreSQL); `--sql KIND` prints the statements of the first one.
 
 This is what a worker spends per request; the load benchmark (`bench/load/run.py`) shows
 what that becomes with many clients, the network and several workers.

@@ -14,7 +14,10 @@ course, answers and alerts queries once took the worker's CPU per answer from 9.
 7.5 ms (-23 %) and the machine's from 13.0 to 10.9 ms; the session and the user too
 (accounts/sessions.py, accounts/backends.py) from 7.5 to 6.2 ms; 6.6–6.7 ms once the
 database held the load runs (bench/results/cpu-per-answer.json). At the national peak
-sized there (6,667 answers/s), 2.2 ms per answer is about 15 cores.
+sized there (6,667 answers/s), 2.2 ms per answer is about 15 cores. The Espace
+Surveillant's row fetch and the start followed on 2026-12-06 (the fetch after a start
+17.7 → 8.6 ms of CPU, a start as the load generator makes it 32 → 19 ms; « Compiled once:
+the rows and the start »).
 
 What it relies on in Django, none of it documented: `Query.get_compiler()`,
 `SQLCompiler.as_sql()` returning the parameters in order and unchanged, `compiler.select`,
