@@ -6,19 +6,12 @@ import importlib
 import pkgutil
 from typing import Any
 
-APPS = [
-    "lib",
-    "live",
-    "audit",
-    "accounts",
-    "exams",
-    "certification",
-    "invigilation",
-    "finalization",
-    "results",
-    "jury",
-    "vigie",
-]
+from django.conf import settings
+
+# The layers, from the bottom up: `lib` (plain modules), then the installed apps in their
+# order; `vigie`, the project, above them all.
+LAYERS = ("lib", *settings.VIGIE_APPS)
+APPS = [*LAYERS, "vigie"]
 # Entry points that build the ASGI/WSGI application or start servers when imported.
 SKIPPED = {"vigie.asgi", "vigie.wsgi", "vigie.serving"}
 

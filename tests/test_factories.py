@@ -3,19 +3,11 @@
 import factory
 import pytest
 from django.apps import apps
+from django.conf import settings
 
 from tests import factories
 
-OURS = (
-    "accounts",
-    "audit",
-    "exams",
-    "certification",
-    "invigilation",
-    "finalization",
-    "results",
-    "jury",
-)
+OURS = tuple(settings.VIGIE_APPS)
 FACTORIES = {
     obj._meta.model: obj
     for obj in vars(factories).values()

@@ -7,19 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.project import LAYERS
+
 ROOT = Path(__file__).resolve().parent.parent
-APPS = (
-    "lib",
-    "live",
-    "audit",
-    "accounts",
-    "exams",
-    "certification",
-    "invigilation",
-    "finalization",
-    "results",
-    "jury",
-)
+APPS = LAYERS
 DEFERRED = re.compile(rf"^\s+(from|import) ({'|'.join(APPS)})\b")
 
 

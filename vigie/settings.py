@@ -37,17 +37,9 @@ DATA_PROTECTION_CONTACT = envstr("DATA_PROTECTION_CONTACT", "").strip()
 COMPANION_CHROME_URL = envstr("COMPANION_CHROME_URL", "").strip()
 COMPANION_FIREFOX_URL = envstr("COMPANION_FIREFOX_URL", "").strip()
 
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "channels",
-    "ninja",
-    # Vigie's apps, from the bottom layer up (each imports only from those above it here;
-    # `lib` is plain modules): see the layers contract in pyproject.toml.
+# Vigie's apps, from the bottom layer up (each imports only from those above it here; `lib`
+# is plain modules): see the layers contract in pyproject.toml.
+VIGIE_APPS = [
     "live",
     "audit",
     "accounts",
@@ -57,6 +49,17 @@ INSTALLED_APPS = [
     "finalization",
     "results",
     "jury",
+]
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "ninja",
+    *VIGIE_APPS,
 ]
 
 MIDDLEWARE = [
