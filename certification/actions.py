@@ -315,11 +315,6 @@ _LOCKED_COURSE_OF = Prepared(
         .order_by("pk")
     )
 )
-_ROOM_SUSPENDED: Prepared[Any] = Prepared(
-    lambda session_id: RoomSuspension.objects.filter(
-        session_id=session_id, ended_at=None
-    ).values_list("pk")[:1]
-)
 _INSERT_COURSE = PreparedWrite(CertificationCourse)
 
 
@@ -348,7 +343,7 @@ def _start_or_resume(
         raise e.TestEnded(engine.end_message(course.status))
     if course is None and not session.is_accessible:
         raise e.CertificationSessionClosed
-    if course is None and _ROOM_SUSPENDED.first(session.pk) is not None:
+    if course is None and open_room_suspension(session) is not None:
         raise e.SessionSuspended
     consumed = Candidate.objects.filter(
         pk=candidate.pk, authorized_to_start_at__isnull=False
@@ -955,8 +950,16 @@ def _locked_session(session: ExamSession) -> ExamSession:
     return locked
 
 
+# Read by every start and by every head of the Espace Surveillant: compiled once.
+_OPEN_ROOM_SUSPENSION = Prepared(
+    lambda session_id: RoomSuspension.objects.filter(session_id=session_id, ended_at=None).order_by(
+        "pk"
+    )
+)
+
+
 def open_room_suspension(session: ExamSession) -> RoomSuspension | None:
-    return RoomSuspension.objects.filter(session=session, ended_at=None).first()
+    return _OPEN_ROOM_SUSPENSION.first(session.pk)
 
 
 def _notify_room(session: ExamSession, op: str, **extra: Any) -> None:

@@ -185,7 +185,7 @@ def test_it_gives_every_prepared_query_of_the_project_what_the_orm_gives(
         "certification.access._CANDIDATE": (candidate.pk,),
         "certification.actions._LOCKED_CANDIDATE": (candidate.pk,),
         "certification.actions._LOCKED_COURSE_OF": (candidate.pk,),
-        "certification.actions._ROOM_SUSPENDED": (session,),
+        "certification.actions._OPEN_ROOM_SUSPENSION": (session,),
         "exams.models._DURATION": ("CLEA",),
         "certification.state._UNREAD": (candidate.pk,),
     }
