@@ -18,6 +18,7 @@ import logging
 import weakref
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -187,6 +188,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # `send`: with the pubsub layer the consumer's own channel is subscribed before
             # Channels keeps `send` on it (`base_send`), and that can be what failed.
             await self._close_unavailable(send)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own, without the hop to a thread before each message: since channels
+        4.2, `AsyncConsumer.dispatch` awaits `aclose_old_connections()`, a `sync_to_async`
+        call run on the one thread every thread-sensitive call of the worker shares. Each
+        event pushed to each page and each heartbeat paid a hand-off to that thread and
+        back, queued behind the others (docs/scaling.md, « One hop less per event »).
+        Vigie's consumers touch the database only through `database_sync_to_async`, which
+        closes old connections itself before and after, in the thread that uses them; the
+        handlers in between (an event forwarded to the page) use none. Guarded by
+        tests/test_private_apis.py (channels' dispatch as it was read)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)

@@ -14,15 +14,12 @@ invigilator persona and the admin of another centre never had access.
 
 import datetime as dt
 import html
-import json
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
@@ -35,7 +32,7 @@ from finalization.actions import do_finalize_session
 from invigilation.consumers import SessionConsumer
 from invigilation.models import InvigilatorAccess, Watcher
 from tests.factories import CandidateFactory, CentreFactory, ExamSessionFactory, UserFactory
-from vigie.routing import websocket_urlpatterns
+from tests.sockets import Socket
 
 # The personas' passwords are not under test: hashed quickly (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -69,31 +66,6 @@ def _morning_after(session) -> dt.datetime:
 
 def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-class Socket(ApplicationCommunicator):
-    """The Espace Surveillant's WebSocket as the routing serves it, opened as `user`
-    (channels.testing needs daphne, which Vigie does not install)."""
-
-    def __init__(self, user, session, page: str = "") -> None:
-        path = f"/ws/surveillance/{session.pk}/{page}"
-        scope = {"type": "websocket", "path": path, "user": user, "headers": [], "subprotocols": []}
-        super().__init__(URLRouter(websocket_urlpatterns), scope)
-
-    async def connect(self) -> tuple[bool, int | None]:
-        await self.send_input({"type": "websocket.connect"})
-        answer = await self.receive_output(timeout=5)
-        return answer["type"] == "websocket.accept", answer.get("code")
-
-    async def send_json(self, data: dict) -> None:
-        await self.send_input({"type": "websocket.receive", "text": json.dumps(data)})
-
-    async def receive_json(self) -> dict:
-        return json.loads((await self.receive_output(timeout=5))["text"])
-
-    async def close(self) -> None:
-        await self.send_input({"type": "websocket.disconnect", "code": 1000})
-        await self.wait(timeout=5)
 
 
 def _socket(user, session) -> tuple[bool, int | None]:
