@@ -536,7 +536,11 @@ def do_answer(
     course.theta, course.theta_sd = engine.estimate(progress.history)
     update = _UPDATE_AFTER_ANSWER
     # The next question is drawn now, in the same transaction, and shown from now on.
-    following = engine.next_item(course, progress) if position < engine.TEST_LENGTH else None
+    following = (
+        engine.next_item(course, progress, theta=course.theta)
+        if position < engine.TEST_LENGTH
+        else None
+    )
     _set_current(course, following, now)
     course.avoid_competence = ""
     if position >= engine.TEST_LENGTH:

@@ -108,7 +108,11 @@ def _blocked(bank: Bank, seed: int) -> frozenset[str]:
     return kept[seed]
 
 
-def next_item(course: CertificationCourse, state: Progress | None = None) -> Item | None:
+def next_item(
+    course: CertificationCourse, state: Progress | None = None, theta: float | None = None
+) -> Item | None:
+    """`theta`: the estimate on `state`'s history when the caller has it (an answer has just
+    computed it), so that it is not computed twice."""
     state = state or progress(course)
     history = state.history
     if len(history) >= TEST_LENGTH:
@@ -128,6 +132,7 @@ def next_item(course: CertificationCourse, state: Progress | None = None) -> Ite
         excluded_competences=avoid,
         blocked=blocked,
         cover=COMPETENCE_CODES,
+        theta=theta,
     )
 
 

@@ -8,6 +8,7 @@ explained in docs/scoring.md.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import random
 from collections.abc import Collection, Mapping, Sequence
@@ -213,8 +214,26 @@ def select_next(
             break
     if theta is None:
         theta = estimate(history).theta
-    ranked = sorted(
-        eligible,
-        key=lambda item: (-information(theta, item.discrimination, item.difficulty), item.id),
-    )
-    return rng.choice(ranked[:top_k])
+    return rng.choice(_most_informative(eligible, theta, top_k))
+
+
+def _most_informative(items: Sequence[ItemT], theta: float, top_k: int) -> list[ItemT]:
+    """The `top_k` items of most information at theta, ties by id: `sorted(...)[:top_k]`
+    with the key `(-information(theta, a, b), id)`, computed with the same operations in
+    the same order (so the same floats, tests/test_irt.py), inlined and without sorting
+    the whole bank — it runs on every answer, over every eligible item of the bank
+    (docs/scaling.md, « One hop less per event »)."""
+    exp = math.exp
+    keyed = []
+    for index, item in enumerate(items):
+        a = item.discrimination
+        z = a * (theta - item.difficulty)
+        if z >= 0:
+            p = 1.0 / (1.0 + exp(-z))
+        else:
+            e = exp(z)
+            p = e / (1.0 + e)
+        # The index: equal keys keep the bank's order, as sorted() does, and the items
+        # themselves are never compared.
+        keyed.append((-(a * a * p * (1.0 - p)), item.id, index, item))
+    return [item for *_key, item in heapq.nsmallest(top_k, keyed)]

@@ -13,6 +13,7 @@ from certification.bank import Item
 from certification.irt import (
     GRID,
     TEST_LENGTH,
+    _most_informative,
     estimate,
     information,
     probability,
@@ -221,6 +222,38 @@ def test_it_picks_among_the_top_k_items(bank):
     top = {i.id for i in eligible[:5]}
     picks = {select_next(bank, history, rng=random.Random(s), top_k=5).id for s in range(60)}
     assert picks == top
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([-3.0, -1.25, 0.0, 0.4, 2.5]),  # few values: ties happen
+            st.sampled_from([0.2, 0.8, 1.0, 1.7]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.floats(min_value=-6, max_value=6, allow_nan=False),
+    st.integers(min_value=1, max_value=5),
+)
+def test_it_ranks_as_sorting_the_bank_by_information_then_id_would(params, theta, top_k):
+    """The ranking written for speed picks the same items, in the same order, as the
+    definition: every item sorted by (-information at theta, id), the first top_k."""
+    items = [
+        Item(
+            id=f"1.1-{(i * 7) % len(params):03d}-{i}",
+            competence="1.1",
+            type="single",
+            prompt="?",
+            difficulty=b,
+            discrimination=a,
+        )
+        for i, (b, a) in enumerate(params)
+    ]
+    expected = sorted(
+        items, key=lambda item: (-information(theta, item.discrimination, item.difficulty), item.id)
+    )[:top_k]
+    assert _most_informative(items, theta, top_k) == expected
 
 
 def test_it_randomizes_among_the_best_items(bank):
