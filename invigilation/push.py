@@ -51,7 +51,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from exams.models import ExamSession
-from invigilation.rows import decorate
+from invigilation.rows import decorate, pv_options
 from invigilation.state import (
     candidate_rows,
     journal_mark,
@@ -59,7 +59,6 @@ from invigilation.state import (
     room_state,
     session_counts,
 )
-from lib import issue_reports
 from live.base import LAYER_ERRORS
 from live.base import channel_layer as outage
 from live.events import set_session_relay
@@ -101,7 +100,7 @@ def render_push(session: ExamSession, ids: list[int]) -> dict[str, Any]:
         "rows": decorate(shared),
         "all_rows": False,
         "oob": True,
-        "pv_categories": issue_reports.category_choices(),
+        "pv_options": pv_options(),
         "counts": counts,
         "room": room,
     }

@@ -47,7 +47,7 @@ from invigilation.forms import (
     clean_pv_line,
     form_error,
 )
-from invigilation.rows import Group, decorate
+from invigilation.rows import Group, decorate, pv_options
 from invigilation.state import (
     candidate_rows,
     journal_mark,
@@ -61,7 +61,6 @@ from invigilation.state import (
     watchers,
 )
 from invigilation.wall import access_code_shown, wall_state
-from lib import issue_reports
 from lib.errors import Refusal
 
 
@@ -123,7 +122,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         # Seed 001: « Extension obligatoire » with where to install it, as candidates read it.
         "companion_chrome_url": settings.COMPANION_CHROME_URL,
         "companion_firefox_url": settings.COMPANION_FIREFOX_URL,
-        "pv_categories": issue_reports.category_choices(),
+        "pv_options": pv_options(),
         "groups": GROUPS,
         # Issue 16's panel « La salle » (templates/invigilation/_room_panel.html).
         "code_shown": access_code_shown(session),
@@ -242,7 +241,7 @@ def _fragment(
         "room": room_state(session) if counts else None,
         "flash": flash,
         "notes_open": notes_open,
-        "pv_categories": issue_reports.category_choices(),
+        "pv_options": pv_options(),
         "oob": True,
         "new_lines": new_lines,
         "journal_mark": mark,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from certification.models import AlertStatus, CertificationCourse, CourseStatus, LiveAlert
 from exams.models import ExamSession
 from invigilation.models import InvigilatorAccess, Note
+from lib import issue_reports
 from tests.factories import (
     CandidateFactory,
     CertificationCourseFactory,
@@ -95,6 +96,42 @@ def test_it_sends_only_the_rows_asked_for_out_of_band(as_alice, room):
     assert _row_ids(both.content.decode()) == [lea.pk, zoe.pk]
     assert 'id="timeline"' in both.content.decode()
     assert "2 / 3 candidats présents" in both.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "group"),
+    [("fr", "Problème technique sur une question"), ("en", "Technical problem on a question")],
+)
+def test_it_offers_every_code_of_the_pv_in_each_row_in_the_page_s_language(
+    as_alice, room, language, group
+):
+    """The categories are rendered once per language and worker (invigilation/rows.py:
+    pv_options), each row's select carries them all, in the language of its page."""
+    session, lea, hugo, zoe, _alert = room
+    as_alice.cookies["django_language"] = language
+    for html in (
+        as_alice.get(f"/surveillance/sessions/{session.pk}/").content.decode(),
+        as_alice.get(_rows_url(session)).content.decode(),
+    ):
+        selects = re.findall(r'<select id="pv-code-(\d+)".*?</select>', html, re.S)
+        assert sorted(int(i) for i in selects) == sorted([lea.pk, hugo.pk, zoe.pk])
+        for options in re.findall(r'<select id="pv-code-\d+".*?</select>', html, re.S):
+            assert f'<optgroup label="{group}">' in options
+            offered = re.findall(r'<option value="([A-Z]+[0-9]*)">', options)
+            assert set(offered) == {c.code for c in issue_reports.CODES}
+
+
+@pytest.mark.django_db
+def test_it_prints_a_row_s_numbers_as_they_are_whatever_the_language(
+    as_alice, exam_session, settings
+):
+    """Ids and counts in a row are not localized (no « 12 345 » in an id, nor in a count)."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    big = CandidateFactory(session=exam_session, id=1234567, first_name="Ana", last_name="Gros")
+    html = as_alice.get(_rows_url(exam_session)).content.decode()
+    assert f'<li id="candidate-{big.pk}"' in html and 'id="candidate-1234567"' in html
+    assert "1\u202f234\u202f567" not in html and "1 234 567" not in html
 
 
 @pytest.mark.django_db
