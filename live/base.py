@@ -198,7 +198,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         Vigie's consumers touch the database only through `database_sync_to_async`, which
         closes old connections itself before and after, in the thread that uses them; the
         handlers in between (an event forwarded to the page) use none. Guarded by
-        tests/test_private_apis.py (channels' dispatch as it was read)."""
+        tests/test_live_delivery.py (no hop on an event; channels' dispatch as it was read)."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
