@@ -9,7 +9,9 @@ What it does, in one run:
 2. starts `scripts/serve.py --workers N` (the production command) on one port;
 3. opens every page's WebSocket (each candidate's and each invigilator's) and measures the
    workers' memory before and after: memory per open WebSocket;
-4. runs the exam as the pages do: each candidate starts (a start refused by a saturated
+4. loads every invigilator's page (each confirms its candidates' presence there before
+   they can start: `--pages-open before`), then runs the exam as the pages do: each
+   candidate starts (a start refused by a saturated
    worker, 503 « busy » with Retry-After — vigie/admission.py —, is sent again after the
    Retry-After plus up to as much at random, as start.js does) and reads its state once, then
    answers a question every `--interval` s on average (exponential pauses; the answer's
@@ -24,7 +26,9 @@ What it does, in one run:
    (« invigilator_state »: the rows fetched, since issue 14; the whole state before),
    event-to-screen push (candidate's request → event on every invigilator's socket),
    start-to-row (« row »: the start request sent → its row on the invigilator's page,
-   pushed or fetched), errors, CPU and memory of every worker;
+   pushed or fetched), errors, CPU and memory of every worker, and per window of
+   `--step` seconds the latencies, the workers' CPU, the machine's, PostgreSQL's and
+   Redis's (`workers_cpu_timeline`);
 5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
    workers and pool, and runs the same virtual users and pacing against it, then a
    closed-loop burst for its maximum throughput (the framework's ceiling), once with a
@@ -96,6 +100,15 @@ def parse() -> argparse.Namespace:
         help="after a start: the state read only (minimal, the runs before 2026-12-05), or "
         "what a browser does (the test page, the state twice: test.js + live.js)",
     )
+    parser.add_argument(
+        "--pages-open",
+        choices=["before", "with-starts"],
+        default="before",
+        help="the invigilators' pages: loaded before the first start (an invigilator "
+        "confirms each candidate's presence on that page before the candidate can start; "
+        "since 2026-12-06, fourth session), or at the same moment as the first starts (the "
+        "runs before)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--journal",
@@ -111,6 +124,12 @@ def parse() -> argparse.Namespace:
         help="each invigilator's page re-reads every row once a minute: at a random phase "
         "(supervision.js since issue 17), 60 s after the pages opened together (before), or "
         "not modelled (the runs before 2026-12-05 evening)",
+    )
+    parser.add_argument(
+        "--step",
+        type=float,
+        default=20.0,
+        help="s per window of the timelines (a finer one shows what the first seconds cost)",
     )
     parser.add_argument(
         "--raw", default="", help="also write every answer's (sent at, latency) to this file"
@@ -191,6 +210,9 @@ class Sampler:
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
         self.samples: dict[int, list[tuple[float, int, int]]] = {p: [] for p in pids}
+        # The whole machine's busy ticks, PostgreSQL's and Redis's, at the same moments: a
+        # slow window with workers below a core each may be a machine with no core left.
+        self.machine: list[tuple[float, dict[str, int]]] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -200,6 +222,7 @@ class Sampler:
             for pid in self.pids:
                 with contextlib.suppress(OSError):
                     self.samples[pid].append((now, cpu_ticks(pid), rss_bytes(pid)))
+            self.machine.append((now, machine_ticks()))
             self.stop.wait(1.0)
 
     def __enter__(self) -> "Sampler":
@@ -243,7 +266,26 @@ class Sampler:
                     elapsed = points[-1][0] - points[0][0]
                     share = 100 * (points[-1][1] - points[0][1]) / TICKS / elapsed
                     windows.setdefault(k, []).append(round(share, 1))
-        return [{"from_s": int(k * step), "cpu_percent": v} for k, v in sorted(windows.items())]
+        machine: dict[int, list[tuple[float, dict[str, int]]]] = {}
+        for at, busy in self.machine:
+            if at >= start:
+                machine.setdefault(int((at - start) // step), []).append((at, busy))
+
+        def others(k: int) -> dict[str, float]:
+            points = machine.get(k, [])
+            if len(points) < 2 or points[-1][0] <= points[0][0]:
+                return {}
+            elapsed = points[-1][0] - points[0][0]
+            first, last = points[0][1], points[-1][1]
+            return {
+                f"{name}_percent": round(100 * (last[name] - first[name]) / TICKS / elapsed, 1)
+                for name in first
+            }
+
+        return [
+            {"from_s": int(k * step), "cpu_percent": v, **others(k)}
+            for k, v in sorted(windows.items())
+        ]
 
 
 # --- Vigie under load --------------------------------------------------------------------
@@ -274,6 +316,8 @@ class Stats:
         self.candidate_page: list[float] = []
         self.invigilator_state: list[float] = []
         self.invigilator_refresh: list[float] = []
+        # The pages loaded before the starts (--pages-open before): not in the timelines.
+        self.invigilator_page: list[float] = []
         self.push: list[float] = []
         # A start's row on an invigilator's page: (start sent at, latency), pushed or fetched.
         self.row_at: list[tuple[float, float]] = []
@@ -340,9 +384,6 @@ async def vigie_load(
 
     csrf = secrets.token_hex(16)
     client = http_client(base, {"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"})
-    started = time.monotonic()
-    stats.started_perf = time.perf_counter()
-    stop_at = started + args.ramp + args.duration
     rng = random.Random(args.seed)
     rng_refresh = random.Random(args.seed + 1)
 
@@ -376,7 +417,12 @@ async def vigie_load(
         if status != 200:
             stats.errors.append(f"{kind} {status} {body[:100]!r}")
             return None
-        if kind in ("invigilator_state", "invigilator_refresh", "candidate_page"):
+        if kind in (
+            "invigilator_state",
+            "invigilator_refresh",
+            "invigilator_page",
+            "candidate_page",
+        ):
             return body  # HTML (the name kept: results stay comparable)
         return json.loads(body)
 
@@ -454,11 +500,16 @@ async def vigie_load(
             )
             state = answered["state"] if answered else None
 
-    async def invigilator(session: dict, cookie: str, ws: Any, opened: float) -> None:
+    def rows_url(session: dict) -> str:
+        return f"/surveillance/sessions/{session['session_id']}/lignes/"
+
+    async def invigilator(
+        session: dict, cookie: str, ws: Any, opened: float, loaded: bytes | None
+    ) -> None:
         waiting: set[int] = set()
         journal_only = False
         wake = asyncio.Event()
-        url = f"/surveillance/sessions/{session['session_id']}/lignes/"
+        url = rows_url(session)
         # The page's journal: its mark (data-mark) and the ids of its timeline's lines.
         page: dict[str, Any] = {"mark": "", "lines": set()}
         # Starts this page has heard of and not shown yet: their row comes with a fetch.
@@ -535,7 +586,8 @@ async def vigie_load(
                 await asyncio.sleep(60)
 
         # The page as loaded: every row, the journal and its mark.
-        loaded = await request("invigilator_refresh", "GET", url, cookie)
+        if args.pages_open == "with-starts":
+            loaded = await request("invigilator_refresh", "GET", url, cookie)
         if loaded:
             read_journal(loaded)
         reader = asyncio.create_task(reread())
@@ -599,14 +651,33 @@ async def vigie_load(
             await asyncio.sleep(0.05)
             stats.loop_lag.append(time.perf_counter() - t0 - 0.05)
 
+    # An invigilator confirms each candidate's presence on the session's page before the
+    # candidate can start: at nine o'clock the pages are open. With `--pages-open
+    # with-starts` (the runs before 2026-12-06, fourth session) they were loaded in the
+    # same second as the first starts, a hundred pages of twenty rows at once.
+    pages: dict[tuple[int, str], bytes | None] = {}
+    if args.pages_open == "before":
+        keys = [(s["session_id"], c) for s in sessions for c in s["invigilators"]]
+        bodies = await asyncio.gather(
+            *(
+                request("invigilator_page", "GET", rows_url(s), c)
+                for s in sessions
+                for c in s["invigilators"]
+            )
+        )
+        pages = dict(zip(keys, bodies, strict=True))
+    started = time.monotonic()
+    stats.started_perf = time.perf_counter()
+    stop_at = started + args.ramp + args.duration
     tasks = []
     listeners = [asyncio.create_task(probe_loop_lag())]
     for index, session in enumerate(sessions):
         invigilator_ws, candidate_ws = sockets[2 * index], sockets[2 * index + 1]
         for cookie, ws in zip(session["invigilators"], invigilator_ws, strict=True):
             if ws is not None:
+                loaded = pages.get((session["session_id"], cookie))
                 listeners.append(
-                    asyncio.create_task(invigilator(session, cookie, ws, time.monotonic()))
+                    asyncio.create_task(invigilator(session, cookie, ws, time.monotonic(), loaded))
                 )
         for info, ws in zip(session["candidates"], candidate_ws, strict=True):
             tasks.append(candidate(session, info, random.Random(rng.random())))
@@ -829,23 +900,28 @@ def main() -> None:
             "rows_expected": len(stats.start) * args.invigilators,
             "rows_pushed_messages": stats.rows_pushed,
             "invigilator_refresh": summary(stats.invigilator_refresh),
+            "invigilator_page_before_starts": summary(stats.invigilator_page),
             "fetches": len(stats.invigilator_state),
             # Once every candidate has started (the ramp, and its backlog, are over): the
             # exam as it runs for most of its 1 h 45.
-            "answer_timeline": timeline(stats.answer_at, stats.started_perf),
+            "answer_timeline": timeline(stats.answer_at, stats.started_perf, args.step),
             # The same windows for the starts, the pushes and the invigilators' fetches
             # (issue 17: a regression at nine o'clock shows there first).
-            "start_timeline": timeline(stats.start_at, stats.started_perf, name="starts"),
+            "start_timeline": timeline(
+                stats.start_at, stats.started_perf, args.step, name="starts"
+            ),
             "start_refused_timeline": timeline(
-                stats.start_refused_at, stats.started_perf, name="refusals"
+                stats.start_refused_at, stats.started_perf, args.step, name="refusals"
             ),
             # By the window of the first click.
             "time_to_started_timeline": timeline(
-                stats.time_to_started_at, stats.started_perf, name="started"
+                stats.time_to_started_at, stats.started_perf, args.step, name="started"
             ),
-            "push_timeline": timeline(stats.push_at, stats.started_perf, name="pushes"),
-            "row_timeline": timeline(stats.row_at, stats.started_perf, name="rows"),
-            "fetch_timeline": timeline(stats.fetch_at, stats.started_perf, name="fetches"),
+            "push_timeline": timeline(stats.push_at, stats.started_perf, args.step, name="pushes"),
+            "row_timeline": timeline(stats.row_at, stats.started_perf, args.step, name="rows"),
+            "fetch_timeline": timeline(
+                stats.fetch_at, stats.started_perf, args.step, name="fetches"
+            ),
             "fetch_bytes_mean": round(sum(stats.fetch_bytes) / max(len(stats.fetch_bytes), 1)),
             # Worker CPU per request (contention moves it far less than latencies: a figure
             # to compare two runs on a shared machine).
@@ -867,7 +943,7 @@ def main() -> None:
             "errors": stats.errors[:20],
             "workers": sampler.report(),
             "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
-            "workers_cpu_timeline": sampler.cpu_timeline(wall0),
+            "workers_cpu_timeline": sampler.cpu_timeline(wall0, args.step),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             **machine,
