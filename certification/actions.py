@@ -268,9 +268,14 @@ def _who_authorized(candidate: Candidate) -> str | None:
 
 @dataclass(frozen=True)
 class Run:
+    """The run handed to the tab: its course (with its candidate, session and centre
+    loaded) and, for a test just started, its progress (nothing yet), so that the start's
+    response can carry the page's first state without reading them again."""
+
     course: CertificationCourse
     token: str
     resumed: bool
+    progress: engine.Progress | None = None
 
 
 def do_start_or_resume(
@@ -362,17 +367,19 @@ def _start_or_resume(
             duration=ExamDuration.of(candidate.complementary_certification),
             bank_version=engine.get_bank().version,
         )
-        # The first question comes with the course: the page's first state read shows it.
-        first = engine.next_item(course, engine.Progress(answers=[], alerts=[]))
+        # The first question comes with the course, and with the start's response.
+        progress = engine.Progress(answers=[], alerts=[])
+        first = engine.next_item(course, progress)
         _set_current(course, first, now)
         _INSERT_COURSE.save(course)
         record_event(
             Tag.Candidate.COURSE_START, actor=user, session=session, candidate=candidate.pk
         )
         _notify(candidate, "started")
-        return Run(course, token, resumed=False)
+        return Run(course, token, resumed=False, progress=progress)
     CertificationCourse.objects.filter(pk=course.pk).update(run_token_hash=_hash(token))
     course.run_token_hash = _hash(token)
+    course.candidate = candidate  # the row locked above, its session and centre loaded
     # A test left without a question it can show (one the bank no longer has, or a draw
     # that found nothing): the resume the invigilator authorized draws it.
     _show_next_question(course)

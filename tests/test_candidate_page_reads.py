@@ -1,10 +1,15 @@
 """What the test page reads when it opens or its link comes back (issue 17: at nine o'clock
 every candidate's page opens at once): the state carries the invigilators' unread
-messages, one request instead of two.
+messages, one request instead of two; and the start's response carries the page's first
+state, so the page does not read it.
 
 Personas: the candidate (Léa), the invigilator, another candidate who must be refused."""
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from certification import actions
 from tests.factories import CandidateFactory, UserFactory
@@ -16,16 +21,72 @@ def _state(client, course_id, token):
     )
 
 
+def _start(client, candidate):
+    return client.post(
+        f"/api/certification/candidates/{candidate.pk}/start",
+        {"access_code": candidate.session.access_code},
+        content_type="application/json",
+    )
+
+
 @pytest.fixture
 def started(client, small_bank, joined_candidate, invigilator):
     actions.do_confirm_presence(joined_candidate, actor=invigilator)
     client.force_login(joined_candidate.user)
-    body = client.post(
-        f"/api/certification/candidates/{joined_candidate.pk}/start",
-        {"access_code": joined_candidate.session.access_code},
-        content_type="application/json",
-    ).json()
+    body = _start(client, joined_candidate).json()
     return joined_candidate, body["course_id"], body["run_token"]
+
+
+@pytest.mark.django_db
+def test_it_carries_the_pages_first_state_in_the_starts_response(
+    client, small_bank, joined_candidate, invigilator, django_assert_num_queries
+):
+    """The state `GET …/state` would give at that moment, messages sent to the room before
+    the start included; one query more than the start alone (the messages)."""
+    actions.do_confirm_presence(joined_candidate, actor=invigilator)
+    actions.do_send_message(joined_candidate.session, text="Bonne chance.", actor=invigilator)
+    client.force_login(joined_candidate.user)
+    with time_machine.travel(timezone.now(), tick=False):
+        with django_assert_num_queries(15):
+            response = _start(client, joined_candidate)
+        body = response.json()
+        read = _state(client, body["course_id"], body["run_token"]).json()
+    assert response.status_code == 200
+    assert body["state"] == read
+    assert body["state"]["question"]["number"] == 1
+    assert body["state"]["run_ok"] is True
+    assert [m["text"] for m in body["state"]["messages"]] == ["Bonne chance."]
+
+
+@pytest.mark.django_db
+def test_it_carries_the_state_in_a_resumes_response_where_the_test_stands(
+    client, started, invigilator
+):
+    candidate, course_id, token = started
+    question = _state(client, course_id, token).json()["question"]
+    response = "x" if question["type"] == "free" else [0]
+    client.post(
+        f"/api/certification/courses/{course_id}/answers",
+        {"item_id": question["id"], "response": response},
+        content_type="application/json",
+        headers={"X-Run-Token": token},
+    )
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=False):
+        actions.do_authorize_resume(candidate, actor=invigilator)
+        body = _start(client, candidate).json()
+        read = _state(client, course_id, body["run_token"]).json()
+    assert body["resumed"] is True
+    assert body["state"] == read
+    assert body["state"]["answered"] == 1 and body["state"]["question"]["number"] == 2
+
+
+@pytest.mark.django_db
+def test_it_gives_no_state_to_a_start_refused(client, small_bank, joined_candidate):
+    """Not confirmed by the invigilator: the refusal, and no course, no state."""
+    client.force_login(joined_candidate.user)
+    refused = _start(client, joined_candidate)
+    assert refused.status_code == 403
+    assert "state" not in refused.json()
 
 
 @pytest.mark.django_db

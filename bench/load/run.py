@@ -13,7 +13,8 @@ What it does, in one run:
    they can start: `--pages-open before`), then runs the exam as the pages do: each
    candidate starts (a start refused by a saturated
    worker, 503 « busy » with Retry-After — vigie/admission.py —, is sent again after the
-   Retry-After plus up to as much at random, as start.js does) and reads its state once, then
+   Retry-After plus up to as much at random, as start.js does) and shows the state its
+   start's response carries (a server before 2026-12-06: reads it), then
    answers a question every `--interval` s on average (exponential pauses; the answer's
    response carries the next question, test.js); each invigilator's page patches the row
    of an answer, swaps in the rows the server pushes (issue 17: a start, an alert, a test
@@ -454,29 +455,34 @@ async def vigie_load(
         stats.start_attempts.append(attempts)
         course = started_run["course_id"]
         headers = {"X-Run-Token": started_run["run_token"]}
+        # The start's response carries the page's first state (since 2026-12-06, fourth
+        # session; a server before it: the page reads it), and after that each answer's
+        # response carries the next question.
+        state = started_run.get("state")
         if args.page_loads == "browser":
             # What a browser does after a start (start.js, test.js, live.js): the test page,
-            # then refresh() — the state, with the messages since 2026-12-05 (before, a
-            # second request) —, then again 300 ms after its socket opened (onUp
-            # resynchronizes: an event may have come in between).
+            # shown from the start's state (before, test.js's refresh() read it), then the
+            # state read 300 ms after its socket opened (onUp resynchronizes: an event may
+            # have come in between).
             await request("candidate_page", "GET", f"/certification/tests/{course}/", cookie)
-            await request(
+            if state is None:
+                await request(
+                    "candidate_state",
+                    "GET",
+                    f"/api/certification/courses/{course}/state",
+                    cookie,
+                    headers=headers,
+                )
+            await asyncio.sleep(0.3)
+            state = None
+        if state is None:
+            state = await request(
                 "candidate_state",
                 "GET",
                 f"/api/certification/courses/{course}/state",
                 cookie,
                 headers=headers,
             )
-            await asyncio.sleep(0.3)
-        # test.js: the page reads its state when it opens; after that each answer's
-        # response carries the next question.
-        state = await request(
-            "candidate_state",
-            "GET",
-            f"/api/certification/courses/{course}/state",
-            cookie,
-            headers=headers,
-        )
         for position in range(1, 33):
             pause = rand.expovariate(1 / args.interval)
             if time.monotonic() + pause > stop_at:

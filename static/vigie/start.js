@@ -71,6 +71,8 @@
         button.disabled = false;
         if (r.ok) {
           sessionStorage.setItem("vigie-run-" + r.body.course_id, r.body.run_token);
+          // The test page shows this state at once instead of reading it (issue 17).
+          sessionStorage.setItem("vigie-state-" + r.body.course_id, JSON.stringify({ state: r.body.state, at: Date.now() }));
           location.assign(root.dataset.testUrlTemplate.replace("/0/", "/" + r.body.course_id + "/"));
           return;
         }

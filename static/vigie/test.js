@@ -308,11 +308,31 @@
     window.postMessage({ source: "vigie-page", type: "companion:ping", nonce: companion.pending }, location.origin);
   }, 1000);
 
+  /* The state the start's response carried (start.js), once: a reload reads it anew. Its
+     question's own time has run on since, by the time the page took to open. */
+  function startedState() {
+    var key = "vigie-state-" + courseId, kept = null;
+    try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { kept = null; }
+    sessionStorage.removeItem(key);
+    if (!kept || !kept.state) { return null; }
+    var q = kept.state.question;
+    if (q && q.remaining_seconds !== null && q.remaining_seconds !== undefined) {
+      q.remaining_seconds = Math.max(0, q.remaining_seconds - Math.floor((Date.now() - kept.at) / 1000));
+    }
+    return kept.state;
+  }
+
   function refresh() { return load(); }  // the state read carries the messages
   Vigie.follow(root.dataset.wsPath, {
     onEvent: function (event) { if (event && event.type === "message") { loadMessages(); } else { load(); } },
-    refresh: refresh,
+    refresh: refresh,  // also once the link is up: what changed before it was is read then
     every: 3000
   });
-  refresh();
+  var started = startedState();
+  if (started) {
+    render(started);
+    if (started.messages) { renderMessages(started.messages); }
+  } else {
+    refresh();
+  }
 })();
