@@ -104,8 +104,8 @@ def course_state(
     }
 
 
-# Read with the test page's state (each start reads it twice) and its messages: compiled
-# once (lib/prepared.py).
+# Read with the test page's state (the start's response, then the page once its link is
+# up) and its messages: compiled once (lib/prepared.py).
 _UNREAD = Prepared(
     lambda candidate_id: (
         MessageReceipt.objects.filter(candidate_id=candidate_id, read_at=None)
