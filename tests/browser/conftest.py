@@ -18,6 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from certification import actions
 from invigilation.models import InvigilatorAccess
 from tests.factories import CandidateFactory, ExamSessionFactory, UserFactory
 
@@ -234,3 +235,11 @@ def room_of_one(small_bank) -> tuple[Any, Any, Any]:
         instructions_accepted_at=timezone.now(),
     )
     return session, invigilator, candidate
+
+
+@pytest.fixture
+def lea(room_of_one) -> Any:
+    """Léa Dupont of `room_of_one`, her presence confirmed by Alice: she may start."""
+    _session, invigilator, candidate = room_of_one
+    actions.do_confirm_presence(candidate, actor=invigilator)
+    return candidate

@@ -7,7 +7,6 @@ import threading
 import time
 
 import httpx
-import pytest
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -18,13 +17,6 @@ from tests.browser.conftest import AccessibilityChecker
 from tests.factories import CandidateFactory, UserFactory
 
 WAIT = "Trop de candidats démarrent en même temps : patientez quelques secondes"
-
-
-@pytest.fixture
-def lea(room_of_one):
-    _session, invigilator, candidate = room_of_one
-    actions.do_confirm_presence(candidate, actor=invigilator)
-    return candidate
 
 
 def test_it_says_patientez_and_starts_by_itself_once_the_worker_has_room(

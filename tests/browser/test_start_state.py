@@ -2,18 +2,9 @@
 first state, so Léa's page shows question 1 without reading it; it reads it once, when its
 live link is up (what changed before the link was there is read then)."""
 
-import pytest
 from playwright.sync_api import Route, expect
 
-from certification import actions
 from tests.browser.conftest import AccessibilityChecker, start_test
-
-
-@pytest.fixture
-def lea(room_of_one):
-    _session, invigilator, candidate = room_of_one
-    actions.do_confirm_presence(candidate, actor=invigilator)
-    return candidate
 
 
 def test_it_shows_question_1_from_the_starts_response_then_reads_once_its_link_is_up(
