@@ -99,7 +99,8 @@ def parse() -> argparse.Namespace:
         choices=["minimal", "browser"],
         default="minimal",
         help="after a start: the state read only (minimal, the runs before 2026-12-05), or "
-        "what a browser does (the test page, the state twice: test.js + live.js)",
+        "what a browser does (the test page, and the state read once its link is up: "
+        "live.js; also when it opened before the start's response carried the state)",
     )
     parser.add_argument(
         "--pages-open",
@@ -256,35 +257,34 @@ class Sampler:
         """Each process's CPU (% of a core) per window of `step` seconds from `start`
         (time.monotonic()), beside the latency timelines: whether a slow window was the
         workers' CPU or a wait for something else."""
-        windows: dict[int, list[float]] = {}
-        for rows in self.samples.values():
+
+        def shares(points: list[tuple[float, int]]) -> dict[int, float]:
+            """% of a core per window, from (time, busy ticks) samples."""
             per_window: dict[int, list[tuple[float, int]]] = {}
-            for at, ticks, _rss in rows:
+            for at, ticks in points:
                 if at >= start:
                     per_window.setdefault(int((at - start) // step), []).append((at, ticks))
-            for k, points in per_window.items():
-                if len(points) >= 2 and points[-1][0] > points[0][0]:
-                    elapsed = points[-1][0] - points[0][0]
-                    share = 100 * (points[-1][1] - points[0][1]) / TICKS / elapsed
-                    windows.setdefault(k, []).append(round(share, 1))
-        machine: dict[int, list[tuple[float, dict[str, int]]]] = {}
-        for at, busy in self.machine:
-            if at >= start:
-                machine.setdefault(int((at - start) // step), []).append((at, busy))
-
-        def others(k: int) -> dict[str, float]:
-            points = machine.get(k, [])
-            if len(points) < 2 or points[-1][0] <= points[0][0]:
-                return {}
-            elapsed = points[-1][0] - points[0][0]
-            first, last = points[0][1], points[-1][1]
             return {
-                f"{name}_percent": round(100 * (last[name] - first[name]) / TICKS / elapsed, 1)
-                for name in first
+                k: round(100 * (p[-1][1] - p[0][1]) / TICKS / (p[-1][0] - p[0][0]), 1)
+                for k, p in per_window.items()
+                if len(p) >= 2 and p[-1][0] > p[0][0]
             }
 
+        windows: dict[int, list[float]] = {}
+        for rows in self.samples.values():
+            for k, share in shares([(at, ticks) for at, ticks, _rss in rows]).items():
+                windows.setdefault(k, []).append(share)
+        names = self.machine[0][1] if self.machine else {}
+        others = {
+            f"{name}_percent": shares([(at, busy[name]) for at, busy in self.machine])
+            for name in names
+        }
         return [
-            {"from_s": int(k * step), "cpu_percent": v, **others(k)}
+            {
+                "from_s": int(k * step),
+                "cpu_percent": v,
+                **{key: by[k] for key, by in others.items() if k in by},
+            }
             for k, v in sorted(windows.items())
         ]
 
@@ -455,9 +455,14 @@ async def vigie_load(
         stats.start_attempts.append(attempts)
         course = started_run["course_id"]
         headers = {"X-Run-Token": started_run["run_token"]}
+
         # The start's response carries the page's first state (since 2026-12-06, fourth
         # session; a server before it: the page reads it), and after that each answer's
         # response carries the next question.
+        def read_state() -> Any:
+            url = f"/api/certification/courses/{course}/state"
+            return request("candidate_state", "GET", url, cookie, headers=headers)
+
         state = started_run.get("state")
         if args.page_loads == "browser":
             # What a browser does after a start (start.js, test.js, live.js): the test page,
@@ -466,23 +471,11 @@ async def vigie_load(
             # have come in between).
             await request("candidate_page", "GET", f"/certification/tests/{course}/", cookie)
             if state is None:
-                await request(
-                    "candidate_state",
-                    "GET",
-                    f"/api/certification/courses/{course}/state",
-                    cookie,
-                    headers=headers,
-                )
+                await read_state()
             await asyncio.sleep(0.3)
-            state = None
-        if state is None:
-            state = await request(
-                "candidate_state",
-                "GET",
-                f"/api/certification/courses/{course}/state",
-                cookie,
-                headers=headers,
-            )
+            state = await read_state()
+        elif state is None:
+            state = await read_state()
         for position in range(1, 33):
             pause = rand.expovariate(1 / args.interval)
             if time.monotonic() + pause > stop_at:
@@ -506,8 +499,8 @@ async def vigie_load(
             )
             state = answered["state"] if answered else None
 
-    def rows_url(session: dict) -> str:
-        return f"/surveillance/sessions/{session['session_id']}/lignes/"
+    def rows_url(session_id: int) -> str:
+        return f"/surveillance/sessions/{session_id}/lignes/"
 
     async def invigilator(
         session: dict, cookie: str, ws: Any, opened: float, loaded: bytes | None
@@ -515,7 +508,7 @@ async def vigie_load(
         waiting: set[int] = set()
         journal_only = False
         wake = asyncio.Event()
-        url = rows_url(session)
+        url = rows_url(session["session_id"])
         # The page's journal: its mark (data-mark) and the ids of its timeline's lines.
         page: dict[str, Any] = {"mark": "", "lines": set()}
         # Starts this page has heard of and not shown yet: their row comes with a fetch.
@@ -665,11 +658,7 @@ async def vigie_load(
     if args.pages_open == "before":
         keys = [(s["session_id"], c) for s in sessions for c in s["invigilators"]]
         bodies = await asyncio.gather(
-            *(
-                request("invigilator_page", "GET", rows_url(s), c)
-                for s in sessions
-                for c in s["invigilators"]
-            )
+            *(request("invigilator_page", "GET", rows_url(sid), c) for sid, c in keys)
         )
         pages = dict(zip(keys, bodies, strict=True))
     started = time.monotonic()
