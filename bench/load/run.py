@@ -59,7 +59,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import ROOT, django_setup, free_port, start_server, summary, wait_ready
+from common import ROOT, django_setup, free_port, host_speed, start_server, summary, wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
 MARK = re.compile(rb'<ol id="timeline"[^>]* data-mark="([^"]*)"')
@@ -803,6 +803,27 @@ def worker_pids(server: Any, expected: int) -> list[int]:
     return children(server.pid) or [server.pid]
 
 
+def run_config(args: argparse.Namespace, speed_before: float) -> dict[str, Any]:
+    """What a result says about how it was made."""
+    return {
+        **{k: v for k, v in vars(args).items() if k != "out"},
+        "database": "postgresql",
+        "channel_layer": "redis",
+        "db_pool_max": int(os.environ.get("DB_POOL_MAX", "10")),
+        "cpus": os.cpu_count(),
+        "command": " ".join(sys.argv),
+        # The machine's speed, before and after (bench/common.py: host_speed).
+        "host_speed_s": [speed_before, host_speed()],
+        # The server's settings changed for this run (the rest are the defaults of the code
+        # run), so that a result says which variant of an A/B it is.
+        "server_env": {
+            name: value
+            for name, value in sorted(os.environ.items())
+            if name.startswith(("ADMISSION_", "HTTP_THREADS", "CHANNEL_", "LIVE_", "DB_"))
+        },
+    }
+
+
 def main() -> None:
     args = parse()
     import logging
@@ -820,6 +841,7 @@ def main() -> None:
     from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
+    speed_before = host_speed()
     if args.page_loads == "browser":
         # The pages name their hashed static files (the server starts without its set-up).
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -950,6 +972,7 @@ def main() -> None:
                 "\n".join(f"{t - t0:.3f} {lat * 1000:.1f}" for t, lat in stats.answer_at) + "\n"
             )
         if args.skip_bare:
+            results["config"] = run_config(args, speed_before)
             Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
             return
 
@@ -1001,21 +1024,7 @@ def main() -> None:
             vigie["requests_per_s"] / results["bare"]["ceiling_closed_loop_64"]["writes_per_s"], 3
         ),
     }
-    results["config"] = {
-        **{k: v for k, v in vars(args).items() if k != "out"},
-        "database": "postgresql",
-        "channel_layer": "redis",
-        "db_pool_max": int(os.environ.get("DB_POOL_MAX", "10")),
-        "cpus": os.cpu_count(),
-        "command": " ".join(sys.argv),
-        # The server's settings changed for this run (the rest are the defaults of the code
-        # run), so that a result says which variant of an A/B it is.
-        "server_env": {
-            name: value
-            for name, value in sorted(os.environ.items())
-            if name.startswith(("ADMISSION_", "HTTP_THREADS", "CHANNEL_", "LIVE_", "DB_"))
-        },
-    }
+    results["config"] = run_config(args, speed_before)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps({k: results[k] for k in ("bare", "ratio_vigie_over_bare")}, indent=2))
     print(f"results in {args.out}")
