@@ -38,7 +38,9 @@ What it does, in one run:
 
 The load generator is an asyncio program (aiohttp + websockets, on uvloop) on the same
 machine: it competes with the workers for the CPU, which the results record
-(`client_cpu_percent`), and its own delays are measured (`generator_loop_lag`).
+(`client_cpu_percent`), and its own delays are measured (`generator_loop_lag`). Its
+HTTP connections are in `--client-pools` pools, so that they spread over the workers as
+a population of browsers' do (`HttpClients`; `workers_imbalance` says how evenly).
 """
 
 import argparse
@@ -54,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +113,13 @@ def parse() -> argparse.Namespace:
         "confirms each candidate's presence on that page before the candidate can start; "
         "since 2026-12-06, fourth session), or at the same moment as the first starts (the "
         "runs before)",
+    )
+    parser.add_argument(
+        "--client-pools",
+        type=int,
+        default=64,
+        help="the generator's HTTP connection pools, each simulated user always on the same "
+        "one (HttpClients): 1 is the runs before 2026-12-06, fifth session",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -289,6 +299,16 @@ class Sampler:
         ]
 
 
+def imbalance(timeline: list[dict[str, Any]]) -> dict[str, float]:
+    """How unevenly the workers shared the work: per window, the busiest worker's CPU less
+    the idlest's (points of a core), averaged and at its worst. A worker at 80 % while the
+    other is at 20 % makes the first's queue the run's latency (HttpClients)."""
+    gaps = [max(w["cpu_percent"]) - min(w["cpu_percent"]) for w in timeline if w["cpu_percent"]]
+    if not gaps:
+        return {}
+    return {"mean_points": round(sum(gaps) / len(gaps), 1), "max_points": round(max(gaps), 1)}
+
+
 # --- Vigie under load --------------------------------------------------------------------
 
 
@@ -307,6 +327,29 @@ def http_client(base: str, headers: dict[str, str] | None = None) -> Any:
         timeout=aiohttp.ClientTimeout(total=30),
         cookie_jar=aiohttp.DummyCookieJar(),
     )
+
+
+class HttpClients:
+    """The generator's HTTP connections, in `pools` pools, each simulated user always on the
+    same one. Each worker serves the connections the kernel gave it (vigie/serving.py:
+    SO_REUSEPORT, by a hash of the addresses), and a connection stays with its worker. One
+    pool for every user kept only as many connections as requests in flight — a handful
+    between bursts — and a handful can all be on one worker: in 4 s windows of the burst
+    one worker was at 65–82 % of a core while the other was at 19–44 %, and the busy one's
+    queue made the run's latencies (load runs of 2026-12-06, fifth session). A population
+    of browsers has thousands of connections, spread evenly. A pool per user opened a
+    connection for almost every request, since a user waits longer between requests than
+    the pool keeps a connection (« connections per user » in docs/scaling.md); 64 pools keep
+    theirs busy, and keep on the order of a hundred connections in use."""
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None, pools: int = 1) -> None:
+        self.pools = [http_client(base, headers) for _ in range(max(1, pools))]
+
+    def of(self, user: str) -> Any:
+        return self.pools[zlib.crc32(user.encode()) % len(self.pools)]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(pool.close() for pool in self.pools))
 
 
 class Stats:
@@ -384,7 +427,9 @@ async def vigie_load(
     import aiohttp
 
     csrf = secrets.token_hex(16)
-    client = http_client(base, {"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"})
+    clients = HttpClients(
+        base, {"X-CSRFToken": csrf, "Origin": base, "Referer": base + "/"}, args.client_pools
+    )
     rng = random.Random(args.seed)
     rng_refresh = random.Random(args.seed + 1)
 
@@ -393,7 +438,7 @@ async def vigie_load(
         t0 = time.perf_counter()
         try:
             headers = {"Cookie": f"sessionid={cookie}; csrftoken={csrf}", **kw.pop("headers", {})}
-            async with client.request(method, url, headers=headers, **kw) as r:
+            async with clients.of(cookie).request(method, url, headers=headers, **kw) as r:
                 status, body = r.status, await r.read()
                 retry_after = r.headers.get("Retry-After", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -688,7 +733,7 @@ async def vigie_load(
     for task in listeners:
         task.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
-    await client.close()
+    await clients.close()
     await asyncio.gather(*(ws.close() for group in sockets for ws in group if ws is not None))
     return elapsed
 
@@ -703,15 +748,16 @@ async def bare_load(
 
     write: list[float] = []
     errors: list[str] = []
-    client = http_client(base)
+    # The same pools as Vigie's run: the ceiling is measured under the same connections.
+    clients = HttpClients(base, pools=args.client_pools)
     rng = random.Random(args.seed)
     started = time.monotonic()
     stop_at = started + args.ramp + args.duration
 
-    async def call(method: str, url: str, into: list[float]) -> None:
+    async def call(method: str, url: str, into: list[float], user: str) -> None:
         t0 = time.perf_counter()
         try:
-            async with client.request(method, url, data=b"answer") as r:
+            async with clients.of(user).request(method, url, data=b"answer") as r:
                 await r.read()
                 if r.status != 200:
                     errors.append(f"{url} {r.status}")
@@ -720,7 +766,7 @@ async def bare_load(
             return
         into.append(time.perf_counter() - t0)
 
-    async def user(rand: random.Random) -> None:
+    async def user(rand: random.Random, name: str) -> None:
         await asyncio.sleep(rand.uniform(0, args.ramp))
         while True:
             pause = rand.expovariate(1 / args.interval)
@@ -728,38 +774,38 @@ async def bare_load(
                 return
             await asyncio.sleep(pause)
             # One write per answer, as Vigie's candidates now make one request per answer.
-            await call("POST", "/write", write)
+            await call("POST", "/write", write, name)
 
     with Sampler(pids) as paced_sampler:
-        await asyncio.gather(*(user(random.Random(rng.random())) for _ in range(users)))
+        await asyncio.gather(*(user(random.Random(rng.random()), str(i)) for i in range(users)))
     paced = time.monotonic() - started
 
     # Closed loop: 64 clients writing back to back for 15 s, the most it can do.
     burst: list[float] = []
     burst_end = time.monotonic() + 15
 
-    async def hammer() -> None:
+    async def hammer(name: str) -> None:
         while time.monotonic() < burst_end:
-            await call("POST", "/write", burst)
+            await call("POST", "/write", burst, name)
 
     t0 = time.monotonic()
     with Sampler(pids) as burst_sampler:
-        await asyncio.gather(*(hammer() for _ in range(64)))
+        await asyncio.gather(*(hammer(str(i)) for i in range(64)))
     burst_s = time.monotonic() - t0
 
     # The same burst on an async view running the write with thread_sensitive=False.
     burst_async: list[float] = []
     burst_end = time.monotonic() + 15
 
-    async def hammer_async() -> None:
+    async def hammer_async(name: str) -> None:
         while time.monotonic() < burst_end:
-            await call("POST", "/write-async", burst_async)
+            await call("POST", "/write-async", burst_async, name)
 
     t1 = time.monotonic()
     with Sampler(pids) as async_sampler:
-        await asyncio.gather(*(hammer_async() for _ in range(64)))
+        await asyncio.gather(*(hammer_async(str(i)) for i in range(64)))
     async_s = time.monotonic() - t1
-    await client.close()
+    await clients.close()
     return {
         "paced": {
             "duration_s": round(paced, 1),
@@ -889,6 +935,7 @@ def main() -> None:
             server.wait(timeout=30)
         candidates = args.sessions * args.candidates
         steady_from = stats.started_perf + args.ramp + args.steady_after
+        cpu_windows = sampler.cpu_timeline(wall0, args.step)
         results["vigie"] = {
             "concurrent_candidates": candidates,
             "invigilators": args.sessions * args.invigilators,
@@ -960,7 +1007,8 @@ def main() -> None:
             "errors": stats.errors[:20],
             "workers": sampler.report(),
             "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
-            "workers_cpu_timeline": sampler.cpu_timeline(wall0, args.step),
+            "workers_cpu_timeline": cpu_windows,
+            "workers_imbalance": imbalance(cpu_windows),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             **machine,
