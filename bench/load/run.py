@@ -39,8 +39,8 @@ What it does, in one run:
 The load generator is an asyncio program (aiohttp + websockets, on uvloop) on the same
 machine: it competes with the workers for the CPU, which the results record
 (`client_cpu_percent`), and its own delays are measured (`generator_loop_lag`). Its
-HTTP connections are in `--client-pools` pools, so that they spread over the workers as
-a population of browsers' do (`HttpClients`; `workers_imbalance` says how evenly).
+HTTP connections can be split in `--client-pools` pools (`HttpClients`);
+`workers_imbalance` says how evenly the workers shared the work.
 """
 
 import argparse
@@ -117,9 +117,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument(
         "--client-pools",
         type=int,
-        default=64,
+        default=1,
         help="the generator's HTTP connection pools, each simulated user always on the same "
-        "one (HttpClients): 1 is the runs before 2026-12-06, fifth session",
+        "one (HttpClients; 64 were tried against the workers' imbalance, in vain)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -332,15 +332,15 @@ def http_client(base: str, headers: dict[str, str] | None = None) -> Any:
 class HttpClients:
     """The generator's HTTP connections, in `pools` pools, each simulated user always on the
     same one. Each worker serves the connections the kernel gave it (vigie/serving.py:
-    SO_REUSEPORT, by a hash of the addresses), and a connection stays with its worker. One
-    pool for every user kept only as many connections as requests in flight — a handful
-    between bursts — and a handful can all be on one worker: in 4 s windows of the burst
-    one worker was at 65–82 % of a core while the other was at 19–44 %, and the busy one's
-    queue made the run's latencies (load runs of 2026-12-06, fifth session). A population
-    of browsers has thousands of connections, spread evenly. A pool per user opened a
-    connection for almost every request, since a user waits longer between requests than
-    the pool keeps a connection (« connections per user » in docs/scaling.md); 64 pools keep
-    theirs busy, and keep on the order of a hundred connections in use."""
+    SO_REUSEPORT, by a hash of the addresses), and a connection stays with its worker; a
+    population of browsers has thousands of connections, the generator's one pool as many
+    as requests in flight. Tried against an imbalance of the workers during the burst (in
+    4 s windows, one at 65–82 % of a core while the other was at 19–44 %): 64 pools did not
+    remove it (the busiest less the idlest 10.5 and 7.5 points on average with 64 pools,
+    5.8–13.4 with one; load runs of 2026-12-06, fifth session), so its cause is elsewhere
+    and one pool stays the default, comparable with every run before. A pool per user
+    opened a connection for almost every request (« connections per user » in
+    docs/scaling.md)."""
 
     def __init__(self, base: str, headers: dict[str, str] | None = None, pools: int = 1) -> None:
         self.pools = [http_client(base, headers) for _ in range(max(1, pools))]
@@ -748,7 +748,7 @@ async def bare_load(
 
     write: list[float] = []
     errors: list[str] = []
-    # The same pools as Vigie's run: the ceiling is measured under the same connections.
+    # The same pools as Vigie's run: the ceiling is measured over the same connections.
     clients = HttpClients(base, pools=args.client_pools)
     rng = random.Random(args.seed)
     started = time.monotonic()
