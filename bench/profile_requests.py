@@ -114,7 +114,7 @@ def main() -> None:
 
     runs = []
     # The page's journal mark when it opened.
-    opened = invigilator.get(rows_url).content
+    opened = timed("rows_all_before_starts", lambda: invigilator.get(rows_url))
     found = MARK.search(opened)
     mark = found.group(1).decode() if found else ""
     for info in session["candidates"]:
@@ -190,6 +190,8 @@ def main() -> None:
             )
             runs[index] = (client, course, headers, answer.get("state") or again)
         timed("invigilator_state", lambda: invigilator.get(state_url))
+        # supervision.js refreshAll: every row and the journal, once a minute per page.
+        timed("rows_all", lambda: invigilator.get(rows_url))
 
     report: dict[str, Any] = {"database": connection.vendor, "candidates": args.candidates}
     for kind, rows in measures.items():
