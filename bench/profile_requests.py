@@ -8,10 +8,11 @@ middleware stack, no network): the candidate's start, the answer POST (whose res
 carries the next question), the candidate's state GET (page load, reconnect), the
 invigilators' state GET and row fetches, and (issue 17) the rows pushed instead: read and
 rendered once per event for all the session's invigilators (`rows_push_render`, its bytes
-as one socket receives them). For each: SQL queries, wall time and CPU time (process time) per
-request, median over the runs. `--out` writes the figures as JSON; `--profile KIND` prints
-a cProfile of those requests in CPU time (what the worker spends, not its waits for
-PostgreSQL); `--sql KIND` prints the statements of the first one.
+as one socket receives them), and the page's re-read of every row and the journal
+(`rows_all`, once a minute per page). For each: SQL queries, wall time and CPU time
+(process time) per request, median over the runs. `--out` writes the figures as JSON;
+`--profile KIND` prints a cProfile of those requests in CPU time (what the worker spends,
+not its waits for PostgreSQL); `--sql KIND` prints the statements of the first one.
 
 This is what a worker spends per request; the load benchmark (`bench/load/run.py`) shows
 what that becomes with many clients, the network and several workers.
@@ -114,7 +115,8 @@ def main() -> None:
 
     runs = []
     # The page's journal mark when it opened.
-    opened = timed("rows_all_before_starts", lambda: invigilator.get(rows_url))
+    # Not measured: the process's first render, which compiles the templates.
+    opened = invigilator.get(rows_url).content
     found = MARK.search(opened)
     mark = found.group(1).decode() if found else ""
     for info in session["candidates"]:
