@@ -73,7 +73,8 @@ def wait_ready(base: str, timeout: float = 30.0, path: str = "/healthz") -> None
 
 def host_speed() -> float:
     """Seconds of CPU a fixed piece of pure Python takes on this machine now: 0.17 s on a
-    normal day of the shared 2-core host, up to 0.33 s in its slow hours. Recorded before
+    normal day of the shared 2-core host, up to 0.33 s in its slow hours, 0.09 s on its
+    fastest (2026-12-06, evening). Recorded before
     and after each load run, so that runs are compared on the same footing (the bare
     ceiling says the same for the whole stack; this says it for one core, in a second)."""
     started = time.process_time()
