@@ -41,6 +41,25 @@ def envint(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def envints(name: str, default: tuple[int, ...], *, minimum: int | None = None) -> tuple[int, ...]:
+    """As many integers as `default` has, separated by commas ("10000,10,10")."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    parts = [part.strip() for part in raw.split(",")]
+    try:
+        values = tuple(int(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != len(default):
+        raise ImproperlyConfigured(
+            f"{name} must be {len(default)} integers separated by commas, got {raw!r}"
+        )
+    if minimum is not None and min(values) < minimum:
+        raise ImproperlyConfigured(f"{name}: each must be >= {minimum}, got {raw!r}")
+    return values
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

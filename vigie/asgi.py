@@ -11,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
 django.setup(set_prefix=False)
 
 from certification import engine  # noqa: E402
+from vigie import collector  # noqa: E402
 from vigie.handler import SyncChainASGIHandler  # noqa: E402
 
 # The item bank is read once per process (YAML: 0.2 s of CPU, up to 0.7 s on a busy
@@ -41,6 +42,10 @@ router = ProtocolTypeRouter(
         ),
     }
 )
+
+
+# Last: everything this worker keeps for good is loaded now (vigie/collector.py).
+collector.settle()
 
 
 async def application(scope: Any, receive: Any, send: Any) -> None:

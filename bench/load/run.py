@@ -29,7 +29,9 @@ What it does, in one run:
    start-to-row (« row »: the start request sent → its row on the invigilator's page,
    pushed or fetched), errors, CPU and memory of every worker, and per window of
    `--step` seconds the latencies, the workers' CPU, the machine's, PostgreSQL's and
-   Redis's (`workers_cpu_timeline`);
+   Redis's (`workers_cpu_timeline`), and each worker's garbage collections (`gc`: per
+   generation their number and CPU, and every pause of 50 ms or more with its time,
+   recorded by `bench/load/gcprobe/`);
 5. serves `bench/load/bare_app.py` (no middleware, one INSERT or one SELECT) with the same
    workers and pool, and runs the same virtual users and pacing against it, then a
    closed-loop burst for its maximum throughput (the framework's ceiling), once with a
@@ -38,7 +40,9 @@ What it does, in one run:
 
 The load generator is an asyncio program (aiohttp + websockets, on uvloop) on the same
 machine: it competes with the workers for the CPU, which the results record
-(`client_cpu_percent`), and its own delays are measured (`generator_loop_lag`). Its
+(`client_cpu_percent`), and its own delays are measured (`generator_loop_lag`, and its
+collector's pauses, `generator_gc`; its collector is frozen after the set-up and collects
+its young objects every 10,000, unless `--generator-gc default`). Its
 HTTP connections can be split in `--client-pools` pools (`HttpClients`);
 `workers_imbalance` says how evenly the workers shared the work.
 """
@@ -46,6 +50,8 @@ HTTP connections can be split in `--client-pools` pools (`HttpClients`);
 import argparse
 import asyncio
 import contextlib
+import gc
+import importlib.util
 import json
 import os
 import random
@@ -148,6 +154,15 @@ def parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-bare", action="store_true", help="Vigie only (while tuning: no ratio reported)"
+    )
+    parser.add_argument(
+        "--generator-gc",
+        choices=["tuned", "default"],
+        default="tuned",
+        help="the load generator's own garbage collector: frozen after the set-up, with "
+        "GENERATOR_GC_THRESHOLDS (since "
+        "2026-12-06, seventh session: its full collections paused it up to 1.4 s, and every "
+        "request in flight looked that much slower), or Python's default (the runs before)",
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
     return parser.parse_args()
@@ -297,6 +312,36 @@ class Sampler:
             }
             for k, v in sorted(windows.items())
         ]
+
+
+def gc_report(folder: str, pids: list[int], started_perf: float) -> list[dict[str, Any]]:
+    """Each process's collector, from bench/load/gcprobe/sitecustomize.py's files: per
+    generation the collections, their CPU and wall time and the longest; the pauses of
+    50 ms or more, at their time in s after the first start (as the timelines)."""
+    offset = time.time() - time.perf_counter()
+    report: list[dict[str, Any]] = []
+    for pid in pids:
+        path = Path(folder) / f"gc-{pid}.json"
+        if not path.exists():
+            report.append({"pid": pid, "recorded": False})
+            continue
+        data = json.loads(path.read_text())
+        pauses = [
+            [round(at - offset - started_perf, 1), gen, wall, cpu]
+            for at, gen, wall, cpu in data["long_pauses"]
+        ]
+        report.append(
+            {
+                "pid": pid,
+                "thresholds": data["thresholds"],
+                "frozen_objects": data["frozen"],
+                "generations": data["generations"],
+                "pauses_50ms_or_more": len(pauses),
+                "pauses_200ms_or_more": sum(1 for p in pauses if p[2] >= 200),
+                "long_pauses": pauses,
+            }
+        )
+    return report
 
 
 def imbalance(timeline: list[dict[str, Any]]) -> dict[str, float]:
@@ -831,8 +876,19 @@ async def bare_load(
 # --- Orchestration -------------------------------------------------------------------------
 
 
-def serve(args: argparse.Namespace, command: list[str] | None, port: int, log: Any) -> Any:
+GC_PROBE = Path(__file__).resolve().parent / "gcprobe"
+GENERATOR_GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def serve(
+    args: argparse.Namespace, command: list[str] | None, port: int, log: Any, gc_dir: str = ""
+) -> Any:
     env = {"LOG_LEVEL": "WARNING", "DB_POOL_MAX": os.environ.get("DB_POOL_MAX", "10")}
+    if gc_dir:
+        # Each worker records its collector's pauses (bench/load/gcprobe/sitecustomize.py).
+        path = os.environ.get("PYTHONPATH", "")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(GC_PROBE), path) if p)
+        env["VIGIE_GC_PROBE"] = gc_dir
     if command is None:
         return start_server(port, workers=args.workers, env=env, log=log)
     return subprocess.Popen(  # noqa: S603 - our interpreter
@@ -865,7 +921,7 @@ def run_config(args: argparse.Namespace, speed_before: float) -> dict[str, Any]:
         "server_env": {
             name: value
             for name, value in sorted(os.environ.items())
-            if name.startswith(("ADMISSION_", "HTTP_THREADS", "CHANNEL_", "LIVE_", "DB_"))
+            if name.startswith(("ADMISSION_", "HTTP_THREADS", "CHANNEL_", "LIVE_", "DB_", "GC_"))
         },
     }
 
@@ -887,6 +943,12 @@ def main() -> None:
     from sessions import create_session  # models: only once Django is set up
 
     call_command("migrate", verbosity=0)
+    gc_dir = tempfile.mkdtemp(prefix="vigie-gc-")
+    probe = importlib.util.spec_from_file_location("gcprobe", GC_PROBE / "sitecustomize.py")
+    assert probe is not None and probe.loader is not None
+    gcprobe = importlib.util.module_from_spec(probe)
+    probe.loader.exec_module(gcprobe)
+    gcprobe.install(gc_dir)
     speed_before = host_speed()
     if args.page_loads == "browser":
         # The pages name their hashed static files (the server starts without its set-up).
@@ -894,6 +956,14 @@ def main() -> None:
     t0 = time.monotonic()
     sessions = [create_session(args.candidates, args.invigilators) for _ in range(args.sessions)]
     print(f"set-up: {args.sessions} sessions in {time.monotonic() - t0:.0f} s", flush=True)
+    if args.generator_gc == "tuned":
+        # The generator holds as many sockets as the workers together: its own full
+        # collections paused it as long as theirs, and every request in flight then looked
+        # that much slower. Fixed, not read from the server's settings, so that both arms of
+        # an A/B of the workers' collector run the same generator.
+        gc.set_threshold(*GENERATOR_GC_THRESHOLDS)
+        gc.collect()
+        gc.freeze()
     log_path = Path(tempfile.gettempdir()) / "vigie-load-server.log"
     print(f"server logs: {log_path}", flush=True)
     client_start = cpu_ticks(os.getpid())
@@ -901,7 +971,7 @@ def main() -> None:
     with log_path.open("w") as log:
         # 1. Vigie.
         port = free_port()
-        server = serve(args, None, port, log)
+        server = serve(args, None, port, log, gc_dir)
         base = f"http://127.0.0.1:{port}"
         try:
             # Two workers booting on a loaded machine may take more than 30 s.
@@ -1011,6 +1081,9 @@ def main() -> None:
             "workers_imbalance": imbalance(cpu_windows),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
+            # The garbage collector's pauses: each worker's, then the generator's own.
+            "gc": gc_report(gc_dir, pids, stats.started_perf),
+            "generator_gc": gc_report(gc_dir, [os.getpid()], stats.started_perf),
             **machine,
         }
         print(json.dumps(results["vigie"], indent=2), flush=True)
