@@ -161,7 +161,7 @@ def parse() -> argparse.Namespace:
         default="tuned",
         help="the load generator's own garbage collector: frozen after the set-up, with "
         "GENERATOR_GC_THRESHOLDS (since "
-        "2026-12-06, seventh session: its full collections paused it up to 1.4 s, and every "
+        "2026-12-06, seventh session: its full collections paused it up to 1.0 s, and every "
         "request in flight looked that much slower), or Python's default (the runs before)",
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
