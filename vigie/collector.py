@@ -25,11 +25,11 @@ What the settings can do, once everything is imported and the item bank read
   promoted, and full collections become rare; each young collection then walks up to
   10,000 objects (20–30 ms of CPU on the slow machine it was measured on).
 
-Both together halved the collector's CPU and left 1–3 pauses of 200 ms or more per worker
-in a run instead of 8–18. But the latencies were better in two pairs of runs (2,000
-candidates at their pace) and worse in two (the machine saturated: the 60 s burst and
-3,000 candidates), with more worker CPU per request, on a machine whose speed drifted as
-much as the difference. `GC_FREEZE` alone made full collections shorter (about 200 ms of
+Both together halved the collector's CPU and left 0–3 pauses of 200 ms or more per worker
+in a run instead of 5–18. But the latencies were better in two pairs of runs (2,000
+candidates at their pace) and worse in three (one more at that pace, and the machine
+saturated: the 60 s burst and 3,000 candidates), with more worker CPU per request in those
+three, on a machine whose speed drifted as much as the difference. `GC_FREEZE` alone made full collections shorter (about 200 ms of
 CPU) and more frequent (every 10–15 s). So Python's collector stays the default until pairs
 of runs on a quiet machine decide; nothing here disables it, and a threshold below 1 is
 refused by the settings (0 would stop it).

@@ -156,7 +156,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (vigie/collector.py): GC_FREEZE freezes everything loaded out of the collections, and
 # GC_THRESHOLDS is gc.set_threshold(). Python's own by default: tuned (true, 10000,10,10) it
 # halved the collector's CPU and removed nearly every pause of 200 ms or more, but its
-# latencies were better in two pairs of runs and worse in two (docs/scaling.md, « The
+# latencies were better in two pairs of runs and worse in three (docs/scaling.md, « The
 # collector's pauses »), so the choice waits for quiet-machine pairs.
 GC_FREEZE = envbool("GC_FREEZE", False)
 GC_THRESHOLDS = envints("GC_THRESHOLDS", (700, 10, 10), minimum=1)
