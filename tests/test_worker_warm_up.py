@@ -9,32 +9,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_it_reads_the_item_bank_when_the_worker_loads_the_application():
-    code = (
-        "import vigie.asgi; from certification import engine; "
-        "print(engine.get_bank.cache_info().currsize, '_by_id' in engine.get_bank().__dict__)"
-    )
-    done = subprocess.run(  # noqa: S603 - our interpreter
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[-2:] == ["1", "True"]
-
-
 def loaded_worker(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
     """A process that loads the application as a worker does, then prints `expression`."""
     return subprocess.run(  # noqa: S603 - our interpreter
-        [sys.executable, "-c", f"import gc, vigie.asgi; print({expression})"],
+        [
+            sys.executable,
+            "-c",
+            f"import gc, vigie.asgi; from certification import engine; print({expression})",
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_it_reads_the_item_bank_when_the_worker_loads_the_application():
+    done = loaded_worker(
+        {}, "engine.get_bank.cache_info().currsize, '_by_id' in engine.get_bank().__dict__"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["1", "True"]
 
 
 def test_it_freezes_what_the_worker_loaded_and_collects_young_objects_less_often_if_told():
