@@ -59,8 +59,8 @@ from invigilation.state import (
     room_state,
     session_counts,
 )
-from live.base import LAYER_ERRORS
 from live.base import channel_layer as outage
+from live.base import layer_failed
 from live.events import set_session_relay
 
 logger = logging.getLogger(__name__)
@@ -211,10 +211,11 @@ class _Relay:
             return
         try:
             await layer.group_send(f"session-{session_id}", message)
-        except LAYER_ERRORS as error:
-            outage.failed(error)  # pages poll and resynchronize (live/base.py)
-        except Exception:
-            logger.warning("rows of session %s not delivered", session_id, exc_info=True)
+        except Exception as error:
+            if layer_failed(error):
+                outage.failed(error)  # pages poll and resynchronize (live/base.py)
+            else:
+                logger.warning("rows of session %s not delivered", session_id, exc_info=True)
         else:
             outage.succeeded()
 
@@ -232,7 +233,9 @@ def _send_now(session_id: int, events: list[dict[str, Any]]) -> None:
         return
     try:
         async_to_sync(layer.group_send)(f"session-{session_id}", message)
-    except LAYER_ERRORS as error:
+    except Exception as error:
+        if not layer_failed(error):
+            raise
         outage.failed(error)
     else:
         outage.succeeded()

@@ -13,6 +13,7 @@ import threading
 import time
 
 from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger("vigie.outage")
 
@@ -88,4 +89,28 @@ def database_unavailable(error: BaseException) -> bool:
     if isinstance(cause, psycopg.OperationalError):
         state = cause.sqlstate
         return state is None or state.startswith("08") or state in _GONE
+    return False
+
+
+def channel_layer_failed(error: BaseException) -> bool:
+    """Whether `error` means the channel layer (Redis) failed. redis-py wraps the socket's
+    errors (refused, reset, timed out) in its own RedisError, but not all of them: while a
+    Redis outage tears a connection down, another task using the same connection (the
+    pubsub layer shares one between its reader and every subscribe) can meet it half
+    closed, and redis-py then raises whatever that gives, e.g. an AttributeError on the
+    writer it has just dropped (a handshake answered 500 in CI that way). So an Exception
+    raised from inside redis-py's own code also counts, whatever its class. Not an OSError
+    raised elsewhere: uvicorn raises one (ClientDisconnected) when a page has gone, which
+    is no outage; nor a fault of ours before the layer was called (an event that cannot be
+    serialized fails in channels-redis, not in redis-py)."""
+    if isinstance(error, RedisError):
+        return True
+    if not isinstance(error, Exception):  # CancelledError, KeyboardInterrupt: not a failure
+        return False
+    trace = error.__traceback__
+    while trace is not None:
+        module = trace.tb_frame.f_globals.get("__name__", "")
+        if module == "redis" or module.startswith("redis."):
+            return True
+        trace = trace.tb_next
     return False

@@ -13,7 +13,6 @@ per worker when it starts and once when it ends (`lib/outage.py`).
 """
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from typing import Any
@@ -23,7 +22,6 @@ from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels_redis.pubsub import RedisPubSubChannelLayer
-from redis.exceptions import RedisError
 
 from lib import outage
 
@@ -34,18 +32,16 @@ logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
 UNAVAILABLE = 4503
 
-# What channels-redis raises when Redis cannot be reached: redis-py wraps the socket's
-# errors (refused, reset, timed out) in its own. Not OSError: uvicorn raises one
-# (ClientDisconnected) when the page has gone, which is no outage.
-LAYER_ERRORS = (RedisError,)
-
 channel_layer = outage.Outage(
     "channel layer", f"WebSockets closed with code {UNAVAILABLE}, pages poll"
 )
+# What the layer raises when Redis cannot be reached: RedisError, or anything raised inside
+# redis-py while a connection is torn down (lib/outage.py).
+layer_failed = outage.channel_layer_failed
 
 
 def _outage_of(error: BaseException) -> outage.Outage | None:
-    if isinstance(error, LAYER_ERRORS):
+    if layer_failed(error):
         return channel_layer
     if outage.database_unavailable(error):
         return outage.database
@@ -124,8 +120,13 @@ async def end_channel(layer: Any, channel: str) -> None:
     closing = asyncio.ensure_future(layer.receive(channel))
     await asyncio.sleep(0)
     closing.cancel()
-    with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
+    try:
         await closing
+    except asyncio.CancelledError:
+        pass
+    except Exception as error:
+        if not layer_failed(error):
+            raise
 
 
 async def _probe_forever(layer: Any) -> None:
@@ -139,7 +140,9 @@ async def _probe_forever(layer: Any) -> None:
         try:
             channel = channel or await layer.new_channel("probe.")
             await asyncio.wait_for(probe_once(layer, channel), PROBE_TIMEOUT_S)
-        except (*LAYER_ERRORS, TimeoutError) as error:
+        except Exception as error:
+            if not (layer_failed(error) or isinstance(error, TimeoutError)):
+                raise
             if channel is not None:  # a new one next time
                 await end_channel(layer, channel)
                 channel = None
@@ -223,9 +226,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _leave(self) -> None:
         for group in self.groups:
-            # Redis down: channels-redis forgets the membership by itself (group_expiry).
-            with contextlib.suppress(*LAYER_ERRORS):
+            try:
                 await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as error:
+                # Redis down: channels-redis forgets the membership by itself (group_expiry).
+                if not layer_failed(error):
+                    raise
         self.groups = []
 
     async def _close_unavailable(self, send: Any = None) -> None:

@@ -20,8 +20,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from live.base import LAYER_ERRORS
 from live.base import channel_layer as outage
+from live.base import layer_failed
 
 logger = logging.getLogger(__name__)
 _captures: list[list[tuple[str, dict[str, Any]]]] = []
@@ -90,14 +90,15 @@ async def _deliver(layer: Any, groups: list[str], event: dict[str, Any]) -> None
     for group in groups:
         try:
             await layer.group_send(group, {"type": "live.event", "event": event})
-        except LAYER_ERRORS as error:
+        except Exception as error:
+            if not layer_failed(error):
+                logger.warning("live event not delivered to %s", group, exc_info=True)
+                continue
             # The push link is best effort: pages fall back to polling and resynchronize,
             # and the write itself is already committed. An outage is logged once, not
             # once per event (live/base.py).
             outage.failed(error)
             return
-        except Exception:
-            logger.warning("live event not delivered to %s", group, exc_info=True)
         else:
             outage.succeeded()
 

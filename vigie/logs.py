@@ -11,7 +11,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
+from lib.outage import channel_layer_failed
 
 _ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 
@@ -45,4 +45,4 @@ class QuietPubSubOutage(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, RedisError)
+        return error is None or not channel_layer_failed(error)
