@@ -46,6 +46,7 @@ def access_own_course(user: User, course_id: int, *, lock: bool = False) -> Cert
     course = (_LOCKED_COURSE if lock else _COURSE).first(course_id)
     if course is None:
         raise Http404
+    course.detach_from_candidate()  # freed with the request, not by the collector
     if course.user_id != user.pk:
         raise Http404
     return course

@@ -376,6 +376,7 @@ def _start_or_resume(
             Tag.Candidate.COURSE_START, actor=user, session=session, candidate=candidate.pk
         )
         _notify(candidate, "started")
+        course.detach_from_candidate()  # freed with the request, not by the collector
         return Run(course, token, resumed=False, progress=progress)
     CertificationCourse.objects.filter(pk=course.pk).update(run_token_hash=_hash(token))
     course.run_token_hash = _hash(token)

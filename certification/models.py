@@ -62,6 +62,23 @@ class CertificationCourse(models.Model):
     def __str__(self) -> str:
         return f"Test de {self.candidate}"
 
+    def detach_from_candidate(self) -> None:
+        """Read or created with its candidate, a course is also cached on the candidate
+        (`candidate.course`: Django's way with a one-to-one, both sides), a reference
+        cycle that kept the course, candidate, session and centre of every answer, state
+        read and start until a garbage collection; the candidate's requests never go back
+        from the candidate to its course. Once detached they are freed when the request
+        ends (bench/gc_garbage.py; docs/scaling.md, « Cycles cut at the source »). Only the
+        cache is dropped: `candidate.course` still reads the course if asked.
+        `is_cached`/`delete_cached_value` are not documented: tests/test_request_garbage.py
+        fails by name if they stop doing this."""
+        field = self._meta.get_field("candidate")
+        if not field.is_cached(self):  # type: ignore[union-attr]
+            return
+        reverse = field.remote_field
+        if reverse.is_cached(self.candidate):  # type: ignore[union-attr]
+            reverse.delete_cached_value(self.candidate)  # type: ignore[union-attr]
+
     @property
     def is_running(self) -> bool:
         return self.status == CourseStatus.STARTED
