@@ -12,7 +12,8 @@ collector's pauses »).
 
 Creates one session (on the database of `DATABASE_URL`, migrated) and sends the hot
 requests through the worker's own ASGI application (`vigie.asgi`, as uvicorn calls it, no
-network): the start, the answer, the candidate's state. Per kind, after a warm-up: the
+network): the start, the answer, the candidate's state, and the invigilator's row fetch
+and re-read of every row. Per kind, after a warm-up: the
 objects only the collector could free, per request, and their most frequent types; then,
 the collector on, how many collections of each generation 1,000 answers and state reads
 bring. `--out` writes the figures as JSON.
@@ -43,6 +44,7 @@ def parse() -> argparse.Namespace:
 async def call(app: Any, method: str, path: str, cookie: str, body: Any = None, **headers: str):
     """One HTTP request through the ASGI application; its status and JSON body."""
     payload = json.dumps(body).encode() if body is not None else b""
+    path, _, query = path.partition("?")
     raw = [
         (b"host", b"localhost"),
         (b"cookie", f"sessionid={cookie}; csrftoken={'t' * 32}".encode()),
@@ -60,7 +62,7 @@ async def call(app: Any, method: str, path: str, cookie: str, body: Any = None, 
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": raw,
         "client": ("127.0.0.1", 50000),
@@ -140,6 +142,18 @@ def main() -> None:
             await answer(info)
         report["answer_and_state"] = await _garbage([answer(info) for info in infos], args.top)
         report["answer_and_state"]["requests"] *= 2
+        # The invigilator's page: a row fetched after an event, and the re-read of every
+        # row and the journal (once a minute per page).
+        invigilator = session["invigilators"][0]
+        rows = f"/surveillance/sessions/{session['session_id']}/lignes/"
+        for kind, path in (("rows_fetch", f"{rows}?ids={infos[0]['id']}"), ("rows_all", rows)):
+
+            async def read(path: str = path) -> None:
+                await call(application, "GET", path, invigilator)
+
+            await read()
+            report[kind] = await _garbage([read() for _ in range(10)], args.top)
+
         # The collector on, as in a worker: how often it runs for these requests.
         # A test has 32 questions: two were answered above.
         rounds = min(28, max(1, 1000 // (2 * len(infos))))
@@ -154,7 +168,7 @@ def main() -> None:
         }
 
     asyncio.run(scenario())
-    for kind in ("start", "answer_and_state"):
+    for kind in ("start", "answer_and_state", "rows_fetch", "rows_all"):
         figures = report[kind]
         figures["per_request"] = round(figures["objects"] / figures["requests"], 1)
     print(json.dumps(report, indent=2))

@@ -419,6 +419,8 @@ def candidate_rows(
         )
         row["version"] = version
         rows.append(row)
+        if course is not None:
+            course.detach_from_candidate()  # freed with the request, not by the collector
     rows.sort(key=lambda r: r["attention"])
     return rows
 
@@ -471,11 +473,10 @@ def session_counts(session: ExamSession, *, now: dt.datetime | None = None) -> d
     total, present, alerts = _COUNTS.first(session.pk) or (0, 0, 0)
     # The same end as each row's (`CertificationCourse.end_at`: time added and suspensions
     # included); a suspended test's clock stands still, it is never over.
-    time_over = sum(
-        1
-        for course in _RUNNING.rows(session.pk)
-        if not course.is_suspended and now > course.end_at(now)
-    )
+    time_over = 0
+    for course in _RUNNING.rows(session.pk):
+        time_over += not course.is_suspended and now > course.end_at(now)
+        course.detach_from_candidate()  # freed with the request, not by the collector
     return {"present": present, "total": total, "alerts": alerts, "time_over": time_over}
 
 

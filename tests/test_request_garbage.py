@@ -5,11 +5,12 @@ back to it. Each request served thus left about 65 objects (the request, its hea
 session, storages, user…) that only a collection could free, which made a worker's young
 collections run about three times as often (bench/gc_garbage.py) and promote the requests
 in flight into the generations whose full collections stopped a worker for up to a
-second. The handler now empties the request once its response is ready, and the
-candidate's reads of their course no longer cache it on the candidate (another cycle).
+second. The handler now empties the request once its response is ready; the reads of a
+course with its candidate no longer cache it on the candidate (another cycle); and a
+template's render no longer leaves its context in a cycle (lib/templates.py).
 
-Personas: Léa, a candidate who answers; Léa and Hugo, who start; and a visitor who is
-not signed in."""
+Personas: Léa, a candidate who answers; Léa and Hugo, who start; the invigilator, whose
+page re-reads the rows; and a visitor who is not signed in."""
 
 import asyncio
 import gc
@@ -25,6 +26,7 @@ from django.utils import timezone
 from certification import actions
 from certification.access import access_own_course
 from certification.models import CertificationCourse
+from invigilation.models import InvigilatorAccess
 from tests.factories import CandidateFactory, CertificationCourseFactory, UserFactory
 from vigie.handler import SyncChainASGIHandler
 
@@ -137,6 +139,35 @@ def test_it_leaves_nothing_of_a_start_for_the_collector(small_bank, exam_session
     assert not left & (REQUEST_CONTENTS | {"ASGIRequest"}), left
     assert not left & {"CertificationCourse", "Candidate", "ExamSession", "Centre", "User"}, left
     assert statuses == [200, 200]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_nothing_of_the_invigilator_s_rows_for_the_collector(
+    small_bank, joined_candidate, invigilator
+) -> None:
+    """The page's re-read of every row and the journal (once a minute), with Léa's test
+    running: a template's context (lib/templates.py), the rows, their candidates and
+    courses (invigilation/state.py) are freed with the request."""
+    session = joined_candidate.session
+    InvigilatorAccess.objects.create(
+        session=session, user=invigilator, via=InvigilatorAccess.Via.PASSWORD
+    )
+    actions.do_confirm_presence(joined_candidate, actor=invigilator)
+    actions.do_start_or_resume(
+        joined_candidate, user=joined_candidate.user, access_code=session.access_code
+    )
+    headers = _signed_in(invigilator)
+    pages = []
+
+    async def reread(client: httpx.AsyncClient) -> httpx.Response:
+        page = await client.get(f"/surveillance/sessions/{session.pk}/lignes/", headers=headers)
+        pages.append((page.status_code, f'id="candidate-{joined_candidate.pk}"' in page.text))
+        return page
+
+    left = _left_for_the_collector(reread)
+    assert not left & {"RequestContext", "ContextDict", "Tag"}, left
+    assert not left & {"CertificationCourse", "Candidate", "ExamSession", "Centre"}, left
+    assert pages == [(200, True), (200, True)]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -84,7 +84,8 @@ ASGI_APPLICATION = "vigie.asgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, without the reference cycles a render leaves behind (lib/templates.py).
+        "BACKEND": "lib.templates.Templates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
