@@ -98,7 +98,8 @@ def channel_layer_failed(error: BaseException) -> bool:
     Redis outage tears a connection down, another task using the same connection (the
     pubsub layer shares one between its reader and every subscribe) can meet it half
     closed, and redis-py then raises whatever that gives, e.g. an AttributeError on the
-    writer it has just dropped (a handshake answered 500 in CI that way). So an Exception
+    writer it has just dropped (in CI a handshake at an outage's start answered 500, with
+    some error other than a RedisError; which one, its log did not keep). So an Exception
     raised from inside redis-py's own code also counts, whatever its class. Not an OSError
     raised elsewhere: uvicorn raises one (ClientDisconnected) when a page has gone, which
     is no outage; nor a fault of ours before the layer was called (an event that cannot be

@@ -32,6 +32,26 @@ def test_it_records_each_generations_collections_in_a_file_named_by_the_pid(tmp_
     assert len(report["thresholds"]) == 3
 
 
+def test_it_counts_the_cyclic_garbage_each_generation_freed(tmp_path: Path):
+    """Three cycles of two objects: the collection that frees them counts six."""
+    code = (
+        "import gc, os, time\n"
+        "gc.collect()\n"
+        "time.sleep(1.1)  # the probe writes at most once a second\n"
+        "for _ in range(3):\n"
+        "    a, b = [], []\n"
+        "    a.append(b); b.append(a)\n"
+        "del a, b\n"
+        "gc.collect()\n"
+        "print(os.getpid())"
+    )
+    done = run_with_probe(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / f"gc-{done.stdout.strip()}.json").read_text())
+    assert report["generations"]["2"]["collected"] >= 6
+    assert report["generations"]["0"]["collected"] >= 0
+
+
 def test_it_records_nothing_unless_told_where(tmp_path: Path):
     done = run_with_probe("import gc; gc.collect()", tmp_path, probe=False)
     assert done.returncode == 0, done.stderr

@@ -4,7 +4,8 @@ for the server's workers: `gc` in its results).
 
 A collection holds the GIL: while it runs, a worker's event loop and request threads all
 stop. Per generation: how many, their CPU (the collecting thread's) and wall time, the
-longest; and every pause of 50 ms or more, with its time. Written to
+longest, and the objects it freed (cyclic garbage); and every pause of 50 ms or more, with
+its time. Written to
 `$VIGIE_GC_PROBE/gc-<pid>.json` at most once a second (a worker is stopped by a signal,
 so no exit hook is relied on). Costs two calls per collection.
 """
@@ -21,7 +22,10 @@ LONG_MS = 50.0
 
 def install(folder: str) -> None:
     path = os.path.join(folder, f"gc-{os.getpid()}.json")
-    totals = {g: {"count": 0, "cpu_ms": 0.0, "wall_ms": 0.0, "max_wall_ms": 0.0} for g in "012"}
+    totals = {
+        g: {"count": 0, "cpu_ms": 0.0, "wall_ms": 0.0, "max_wall_ms": 0.0, "collected": 0}
+        for g in "012"
+    }
     long_pauses: list[list[float]] = []
     began = [0.0, 0.0]
     written = [0.0]
@@ -37,6 +41,9 @@ def install(folder: str) -> None:
         entry["cpu_ms"] += cpu
         entry["wall_ms"] += wall
         entry["max_wall_ms"] = max(entry["max_wall_ms"], wall)
+        # The unreachable objects it found: cyclic garbage, which reference counts could
+        # not free (docs/scaling.md, « Cycles cut at the source »).
+        entry["collected"] += info["collected"]
         now = time.time()
         if wall >= LONG_MS:
             long_pauses.append([round(now, 3), info["generation"], round(wall, 1), round(cpu, 1)])
