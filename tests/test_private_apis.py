@@ -26,6 +26,9 @@ from django.core.handlers.asgi import ASGIHandler
 from django.db import models, transaction
 from django.db.models import query as django_query
 from django.db.models.sql.compiler import SQLCompiler
+from django.template import Context, RequestContext
+from django.template.backends import django as template_backend
+from django.template.context import make_context
 from django.utils import timezone
 
 from accounts import sessions
@@ -35,6 +38,7 @@ from certification.models import CertificationCourse
 from exams.models import Candidate
 from invigilation.actions import do_add_note
 from lib import prepared
+from lib.templates import Templates
 from tests.factories import (
     CandidateFactory,
     ExamDurationFactory,
@@ -350,10 +354,8 @@ TEMPLATE_BACKEND_SOURCES = {
 
 @pytest.mark.parametrize("name", TEMPLATE_BACKEND_SOURCES)
 def test_it_knows_the_template_backend_code_lib_templates_replaces(name):
-    from django.template.backends import django as backend
-
     owner, method = name.split(".")
-    source = inspect.getsource(getattr(getattr(backend, owner), method))
+    source = inspect.getsource(getattr(getattr(template_backend, owner), method))
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     assert digest == TEMPLATE_BACKEND_SOURCES[name], (
         f"django.template.backends.django.{name} changed: compare it with lib/templates.py, "
@@ -362,11 +364,6 @@ def test_it_knows_the_template_backend_code_lib_templates_replaces(name):
 
 
 def test_it_finds_the_template_internals_lib_templates_calls(rf):
-    from django.template import Context, RequestContext
-    from django.template.context import make_context
-
-    from lib.templates import Templates
-
     assert list(inspect.signature(make_context).parameters) == ["context", "request", "kwargs"]
     context = make_context({"a": 1}, rf.get("/"))
     assert isinstance(context, RequestContext) and isinstance(context.dicts, list)
