@@ -13,8 +13,10 @@ per worker when it starts and once when it ends (`lib/outage.py`).
 """
 
 import asyncio
+import contextlib
 import logging
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -38,6 +40,16 @@ channel_layer = outage.Outage(
 # What the layer raises when Redis cannot be reached: RedisError, or anything raised inside
 # redis-py while a connection is torn down (lib/outage.py).
 layer_failed = outage.channel_layer_failed
+
+
+@contextlib.contextmanager
+def ignoring_layer_failures() -> Iterator[None]:
+    """`contextlib.suppress` for the layer's failures (`layer_failed`), whatever their class."""
+    try:
+        yield
+    except Exception as error:
+        if not layer_failed(error):
+            raise
 
 
 def _outage_of(error: BaseException) -> outage.Outage | None:
@@ -120,13 +132,8 @@ async def end_channel(layer: Any, channel: str) -> None:
     closing = asyncio.ensure_future(layer.receive(channel))
     await asyncio.sleep(0)
     closing.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError), ignoring_layer_failures():
         await closing
-    except asyncio.CancelledError:
-        pass
-    except Exception as error:
-        if not layer_failed(error):
-            raise
 
 
 async def _probe_forever(layer: Any) -> None:
@@ -226,12 +233,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _leave(self) -> None:
         for group in self.groups:
-            try:
+            # Redis down: channels-redis forgets the membership by itself (group_expiry).
+            with ignoring_layer_failures():
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception as error:
-                # Redis down: channels-redis forgets the membership by itself (group_expiry).
-                if not layer_failed(error):
-                    raise
         self.groups = []
 
     async def _close_unavailable(self, send: Any = None) -> None:

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from certification import actions
 from certification.models import CertificationCourse
 from tests.factories import CandidateFactory, UserFactory
+from tests.signed_in import session_cookie, signed_in_headers
 from vigie import admission
 
 BUSY_FR = (
@@ -240,12 +240,6 @@ def _joined(session, first: str, last: str):
     return candidate
 
 
-def _cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
-
-
 class _Served:
     """The requests that got a thread, in order (request_started is sent on it)."""
 
@@ -265,16 +259,6 @@ def served():
     request_started.connect(record)
     yield record
     request_started.disconnect(record)
-
-
-def _headers(user, csrf: str, **extra: str) -> dict[str, str]:
-    return {
-        "Cookie": f"sessionid={_cookie(user)}; csrftoken={csrf}",
-        "X-CSRFToken": csrf,
-        "Origin": "http://localhost",
-        "Referer": "http://localhost/",
-        **extra,
-    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -311,14 +295,14 @@ def test_it_lets_a_start_wait_in_its_lane_and_refuses_one_when_the_lane_is_full(
     handler = SyncChainASGIHandler()
     csrf = secrets.token_hex(16)
     ines_fr, ines_en = (
-        _headers(ines.user, csrf),
-        _headers(ines.user, csrf, **{"Accept-Language": "en"}),
+        signed_in_headers(ines.user, csrf),
+        signed_in_headers(ines.user, csrf, **{"Accept-Language": "en"}),
     )
     code = {"access_code": exam_session.access_code}
     answer_url = f"/api/certification/courses/{run.course.pk}/answers"
     hugo_url, ines_url = (f"/api/certification/candidates/{c.pk}/start" for c in (hugo, ines))
-    lea_headers = _headers(lea.user, csrf, **{"X-Run-Token": run.token})
-    hugo_headers = _headers(hugo.user, csrf)
+    lea_headers = signed_in_headers(lea.user, csrf, **{"X-Run-Token": run.token})
+    hugo_headers = signed_in_headers(hugo.user, csrf)
 
     async def scenario() -> dict[str, Any]:
         transport = httpx.ASGITransport(app=handler)
@@ -401,7 +385,7 @@ def test_it_refuses_a_start_that_has_waited_its_time_in_the_lane(
     holding, release = hold.holding, hold.release
     csrf = secrets.token_hex(16)
     handler = SyncChainASGIHandler()
-    headers = _headers(joined_candidate.user, csrf)
+    headers = signed_in_headers(joined_candidate.user, csrf)
 
     async def scenario() -> tuple[int, float, int]:
         transport = httpx.ASGITransport(app=handler)
@@ -446,7 +430,7 @@ def test_it_queues_the_start_as_before_when_admission_is_off(
     actions.do_confirm_presence(joined_candidate, actor=invigilator)
     holding, release = hold.holding, hold.release
     csrf = secrets.token_hex(16)
-    cookie = _cookie(joined_candidate.user)
+    cookie = session_cookie(joined_candidate.user)
 
     async def scenario() -> tuple[bool, int]:
         transport = httpx.ASGITransport(app=SyncChainASGIHandler())

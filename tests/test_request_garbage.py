@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from certification import actions
@@ -28,6 +27,7 @@ from certification.access import access_own_course
 from certification.models import CertificationCourse
 from invigilation.models import InvigilatorAccess
 from tests.factories import CandidateFactory, CertificationCourseFactory, UserFactory
+from tests.signed_in import signed_in_headers
 from vigie.handler import SyncChainASGIHandler
 
 # What the request's cycles used to keep: one of each per request.
@@ -66,17 +66,6 @@ def _left_for_the_collector(send: Callable[[httpx.AsyncClient], Any]) -> set[str
     return asyncio.run(scenario())
 
 
-def _signed_in(user: Any) -> dict[str, str]:
-    browser = Client()
-    browser.force_login(user)
-    csrf = secrets.token_hex(16)
-    return {
-        "Cookie": f"sessionid={browser.cookies['sessionid'].value}; csrftoken={csrf}",
-        "X-CSRFToken": csrf,
-        "Origin": "http://localhost",
-    }
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_leaves_nothing_of_a_candidate_s_answer_for_the_collector(
     small_bank, joined_candidate, invigilator
@@ -87,7 +76,10 @@ def test_it_leaves_nothing_of_a_candidate_s_answer_for_the_collector(
         user=joined_candidate.user,
         access_code=joined_candidate.session.access_code,
     )
-    headers = {**_signed_in(joined_candidate.user), "X-Run-Token": run.token}
+    headers = {
+        **signed_in_headers(joined_candidate.user, secrets.token_hex(16)),
+        "X-Run-Token": run.token,
+    }
     course = f"/api/certification/courses/{run.course.pk}"
     statuses = []
 
@@ -122,7 +114,10 @@ def test_it_leaves_nothing_of_a_start_for_the_collector(small_bank, exam_session
     ]
     for candidate in people:
         actions.do_confirm_presence(candidate, actor=invigilator)
-    signed_in = [(candidate, _signed_in(candidate.user)) for candidate in people]
+    signed_in = [
+        (candidate, signed_in_headers(candidate.user, secrets.token_hex(16)))
+        for candidate in people
+    ]
     statuses = []
 
     async def start(client: httpx.AsyncClient) -> httpx.Response:
@@ -156,7 +151,7 @@ def test_it_leaves_nothing_of_the_invigilator_s_rows_for_the_collector(
     actions.do_start_or_resume(
         joined_candidate, user=joined_candidate.user, access_code=session.access_code
     )
-    headers = _signed_in(invigilator)
+    headers = signed_in_headers(invigilator, secrets.token_hex(16))
     pages = []
 
     async def reread(client: httpx.AsyncClient) -> httpx.Response:
