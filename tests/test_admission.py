@@ -223,6 +223,9 @@ def test_it_has_defaults_scaled_on_the_worker_s_threads_and_can_be_turned_off():
         " s.ADMISSION_RETRY_AFTER, s.ADMISSION_MAX_WAIT)"
     )
     assert settings_in({"HTTP_THREADS": "6"}, every).stdout.strip() == "(2, 24, 5, 2, 15)"
+    # The lane's share is 40 % of the threads: 2 of 10 fell behind the burst (issue 17).
+    assert settings_in({"HTTP_THREADS": "10"}, every).stdout.strip() == "(4, 40, 5, 2, 15)"
+    assert settings_in({"HTTP_THREADS": "2"}, every).stdout.strip() == "(1, 8, 5, 2, 15)"
     off = settings_in({"ADMISSION_STARTS_AT_ONCE": "0"}, "s.ADMISSION_STARTS_AT_ONCE")
     assert off.stdout.strip() == "0"
     assert "must be >= 0" in settings_in({"ADMISSION_START_QUEUE": "-1"}, "1").stderr

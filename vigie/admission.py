@@ -25,7 +25,12 @@ found `HTTP_THREADS` requests in flight: in two runs the median candidate starte
 and 5.5 s instead of 6.8 s (p95 11.9 and 18.2 s against 18.3 s), with 912 and 2,769
 refusals instead of 5,472; the answers' p95 over the burst was 1.2 and 2.6 s instead of
 0.58 s — starting candidates sooner costs the machine's CPU that the answers then share. A lane that gave the starts only the threads nobody else
-wanted starved them (p95 20.9 s, most tries timing out in the lane).
+wanted starved them (p95 20.9 s, most tries timing out in the lane). The lane's size is 40 %
+of the threads (4 of 10; `ADMISSION_STARTS_AT_ONCE`): it starts about its size divided by
+a start's time a second, and a start's time grows with the answers sharing the worker's
+GIL. With 2 of 10, on a slow machine, the lane fell behind the burst's second half (starts'
+p95 2.1–2.6 s) while the worker's other threads idled; with 4, 0.24–0.41 s (docs/scaling.md,
+« The start lane's share »).
 
 Nobody waits for ever, nor long: the page says how long it has been trying
 (`X-Start-Waited`, seconds), and a start that has waited `ADMISSION_MAX_WAIT` seconds is
