@@ -1,6 +1,7 @@
 """A user's signed-in headers, for requests sent straight to Vigie's ASGI handler (httpx's
 ASGITransport), where Django's test client cannot log in for them."""
 
+import secrets
 from typing import Any
 
 from django.test import Client
@@ -12,7 +13,9 @@ def session_cookie(user: Any) -> str:
     return client.cookies["sessionid"].value
 
 
-def signed_in_headers(user: Any, csrf: str, **extra: str) -> dict[str, str]:
+def signed_in_headers(user: Any, csrf: str | None = None, **extra: str) -> dict[str, str]:
+    """Pass `csrf` when several users' requests must share one token."""
+    csrf = csrf or secrets.token_hex(16)
     return {
         "Cookie": f"sessionid={session_cookie(user)}; csrftoken={csrf}",
         "X-CSRFToken": csrf,

@@ -14,7 +14,6 @@ page re-reads the rows; and a visitor who is not signed in."""
 
 import asyncio
 import gc
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -77,7 +76,7 @@ def test_it_leaves_nothing_of_a_candidate_s_answer_for_the_collector(
         access_code=joined_candidate.session.access_code,
     )
     headers = {
-        **signed_in_headers(joined_candidate.user, secrets.token_hex(16)),
+        **signed_in_headers(joined_candidate.user),
         "X-Run-Token": run.token,
     }
     course = f"/api/certification/courses/{run.course.pk}"
@@ -114,10 +113,7 @@ def test_it_leaves_nothing_of_a_start_for_the_collector(small_bank, exam_session
     ]
     for candidate in people:
         actions.do_confirm_presence(candidate, actor=invigilator)
-    signed_in = [
-        (candidate, signed_in_headers(candidate.user, secrets.token_hex(16)))
-        for candidate in people
-    ]
+    signed_in = [(candidate, signed_in_headers(candidate.user)) for candidate in people]
     statuses = []
 
     async def start(client: httpx.AsyncClient) -> httpx.Response:
@@ -151,7 +147,7 @@ def test_it_leaves_nothing_of_the_invigilator_s_rows_for_the_collector(
     actions.do_start_or_resume(
         joined_candidate, user=joined_candidate.user, access_code=session.access_code
     )
-    headers = signed_in_headers(invigilator, secrets.token_hex(16))
+    headers = signed_in_headers(invigilator)
     pages = []
 
     async def reread(client: httpx.AsyncClient) -> httpx.Response:

@@ -29,7 +29,7 @@ wanted starved them (p95 20.9 s, most tries timing out in the lane). The lane's 
 of the threads (4 of 10; `ADMISSION_STARTS_AT_ONCE`): it starts about its size divided by
 a start's time a second, and a start's time grows with the answers sharing the worker's
 GIL. With 2 of 10, on a slow machine, the lane fell behind the burst's second half (starts'
-p95 2.1–3.7 s) while the worker's other threads idled; with 4, 0.24–0.52 s (docs/scaling.md,
+p95 2.1–3.7 s) while the worker's other threads idled; with 4, 0.19–0.52 s (docs/scaling.md,
 « The start lane's share »).
 
 Nobody waits for ever, nor long: the page says how long it has been trying

@@ -146,10 +146,8 @@ HTTP_THREADS = envint("HTTP_THREADS", _db["OPTIONS"].get("pool", {}).get("max_si
 # starts are already waiting or its wait is over; the candidate's page says « patientez »
 # and tries again by itself. Answers and everything else never wait behind more than
 # ADMISSION_STARTS_AT_ONCE starts. A start the page has been trying for ADMISSION_MAX_WAIT
-# seconds is served as any other request. The lane holds 40 % of the threads (4 of 10): it
-# starts about as many a second as its threads divided by a start's time, which grows with
-# the answers sharing the worker; with 2 of 10 it fell behind a 60 s burst on a slow machine
-# while the worker's other threads idled (docs/scaling.md, « The start lane's share »).
+# seconds is served as any other request. The lane holds 40 % of the threads (4 of 10;
+# vigie/admission.py says why).
 ADMISSION_STARTS_AT_ONCE = envint(
     "ADMISSION_STARTS_AT_ONCE", max(1, 2 * HTTP_THREADS // 5), minimum=0
 )
