@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +57,49 @@ def test_it_records_nothing_unless_told_where(tmp_path: Path):
     done = run_with_probe("import gc; gc.collect()", tmp_path, probe=False)
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_counts_a_django_processs_requests_and_their_connections_per_second(tmp_path: Path):
+    """Three requests on two connections: the second's count is 3 requests, 2 connections
+    (the workers' share of the requests, bench/load/run.py: workers_requests)."""
+    code = (
+        "import os, time\n"
+        "from django.conf import settings\n"
+        "settings.configure()\n"
+        "from django.core.signals import request_started\n"
+        "import gc; gc.collect()  # a worker collects often before its first request\n"
+        "while time.time() % 1 > 0.5:  # the three in one second\n"
+        "    time.sleep(0.05)\n"
+        "for port in (5001, 5002, 5001):\n"
+        "    request_started.send(sender=None, scope={'client': ('127.0.0.1', port)})\n"
+        "second = int(time.time())\n"
+        "time.sleep(1.1)  # the probe writes at most once a second\n"
+        "request_started.send(sender=None, scope={'client': ('127.0.0.1', 5003)})\n"
+        "print(os.getpid(), second)"
+    )
+    done = run_with_probe(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    pid, second = done.stdout.split()
+    report = json.loads((tmp_path / f"gc-{pid}.json").read_text())
+    assert report["requests"][second] == [3, 2]
+    assert sum(count for count, _ in report["requests"].values()) == 4
+
+
+def test_the_load_benchmark_tells_the_busiest_workers_share_of_each_windows_requests(
+    tmp_path: Path,
+):
+    from bench.load.run import requests_report
+
+    started = time.perf_counter()
+    first = int(time.time()) + 1  # whole seconds after the first start
+    for pid, counts in ((1, [90, 10]), (2, [10, 90])):
+        seconds = {str(first + 4 * k): [n, 3 + k] for k, n in enumerate(counts)}
+        (tmp_path / f"gc-{pid}.json").write_text(json.dumps({"requests": seconds}))
+    (tmp_path / "gc-3.json").write_text(json.dumps({"generations": {}}))  # no requests
+
+    report = requests_report(str(tmp_path), [1, 2, 3], started, step=4)
+
+    assert report["requests"] == [100, 100, 0]
+    assert [w["requests"] for w in report["timeline"]] == [[90, 10, 0], [10, 90, 0]]
+    assert report["timeline"][1]["connections_per_s_max"] == [4, 4, 0]
+    assert report["busiest_share_percent"] == {"mean": 90.0, "max": 90.0}

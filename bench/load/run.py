@@ -44,7 +44,8 @@ machine: it competes with the workers for the CPU, which the results record
 collector's pauses, `generator_gc`; its collector is frozen after the set-up and collects
 its young objects every 10,000, unless `--generator-gc default`). Its
 HTTP connections can be split in `--client-pools` pools (`HttpClients`);
-`workers_imbalance` says how evenly the workers shared the work.
+`workers_imbalance` says how evenly the workers shared the work, `workers_requests` how
+evenly they shared the requests, and over how many connections.
 """
 
 import argparse
@@ -342,6 +343,58 @@ def gc_report(folder: str, pids: list[int], started_perf: float) -> list[dict[st
             }
         )
     return report
+
+
+def requests_report(
+    folder: str, pids: list[int], started_perf: float, step: float
+) -> dict[str, Any]:
+    """How the workers shared the HTTP requests (bench/load/gcprobe/sitecustomize.py
+    counts each worker's per second, and the client connections they came on): per window
+    of `step` seconds from the first start, each worker's requests and the most
+    connections it served in one second of the window; and the busiest worker's share of
+    each window's requests, on average and at its worst (50 % is an even split between
+    two). The CPU timeline shows an imbalance; this says whether the requests made it, and
+    over how few of the generator's connections they came."""
+    start = time.time() - time.perf_counter() + started_perf
+    per_worker: list[dict[int, list[int]]] = []
+    totals = []
+    for pid in pids:
+        path = Path(folder) / f"gc-{pid}.json"
+        seconds = json.loads(path.read_text()).get("requests", {}) if path.exists() else {}
+        windows: dict[int, list[int]] = {}
+        for second, (count, connections) in seconds.items():
+            if int(second) + 1 <= start:
+                continue
+            # The second the first start fell in counts in the first window.
+            entry = windows.setdefault(max(0, int((int(second) - start) // step)), [0, 0])
+            entry[0] += count
+            entry[1] = max(entry[1], connections)
+        per_worker.append(windows)
+        totals.append(sum(count for count, _ in seconds.values()))
+    keys = sorted({k for windows in per_worker for k in windows})
+    timeline = []
+    shares = []
+    for k in keys:
+        counts = [w.get(k, [0, 0])[0] for w in per_worker]
+        timeline.append(
+            {
+                "from_s": int(k * step),
+                "requests": counts,
+                "connections_per_s_max": [w.get(k, [0, 0])[1] for w in per_worker],
+            }
+        )
+        if sum(counts) >= 20:  # a window with a handful of requests says nothing
+            shares.append(100 * max(counts) / sum(counts))
+    return {
+        "requests": totals,
+        "busiest_share_percent": {
+            "mean": round(sum(shares) / len(shares), 1),
+            "max": round(max(shares), 1),
+        }
+        if shares
+        else {},
+        "timeline": timeline,
+    }
 
 
 def imbalance(timeline: list[dict[str, Any]]) -> dict[str, float]:
@@ -1079,6 +1132,7 @@ def main() -> None:
             "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
             "workers_cpu_timeline": cpu_windows,
             "workers_imbalance": imbalance(cpu_windows),
+            "workers_requests": requests_report(gc_dir, pids, stats.started_perf, args.step),
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             # The garbage collector's pauses: each worker's, then the generator's own.

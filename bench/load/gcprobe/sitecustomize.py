@@ -8,12 +8,19 @@ longest, and the objects it freed (cyclic garbage); and every pause of 50 ms or 
 its time. Written to
 `$VIGIE_GC_PROBE/gc-<pid>.json` at most once a second (a worker is stopped by a signal,
 so no exit hook is relied on). Costs two calls per collection.
+
+In a Django process it also counts, per second, the HTTP requests it served and the
+distinct client connections (ports) they came on (`requests`: second → [requests,
+connections]), from the `request_started` signal: how the workers shared the requests,
+and over how many of the generator's connections (issue 17, the workers' imbalance: each
+worker serves the connections the kernel gave it, vigie/serving.py).
 """
 
 import gc
 import json
 import os
 import sys
+import threading
 import time
 
 _DIR = os.environ.get("VIGIE_GC_PROBE", "")
@@ -29,6 +36,28 @@ def install(folder: str) -> None:
     long_pauses: list[list[float]] = []
     began = [0.0, 0.0]
     written = [0.0]
+    # second → [requests, {client ports}]; plain dict updates, under the GIL.
+    seconds: dict[int, list] = {}
+
+    def write() -> None:
+        report = {
+            "pid": os.getpid(),
+            "argv": sys.argv[:2],
+            "thresholds": gc.get_threshold(),
+            "frozen": gc.get_freeze_count(),
+            "generations": {g: {k: round(v, 1) for k, v in t.items()} for g, t in totals.items()},
+            "long_pauses": long_pauses,
+            "requests": {str(s): [n, len(ports)] for s, (n, ports) in list(seconds.items())},
+        }
+        tmp = f"{path}.{threading.get_ident()}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(report, f)
+        os.replace(tmp, path)
+
+    def maybe_write(now: float) -> None:
+        if now - written[0] >= 1.0:
+            written[0] = now
+            write()
 
     def callback(phase: str, info: dict) -> None:
         if phase == "start":
@@ -47,23 +76,35 @@ def install(folder: str) -> None:
         now = time.time()
         if wall >= LONG_MS:
             long_pauses.append([round(now, 3), info["generation"], round(wall, 1), round(cpu, 1)])
-        if now - written[0] >= 1.0:
-            written[0] = now
-            report = {
-                "pid": os.getpid(),
-                "argv": sys.argv[:2],
-                "thresholds": gc.get_threshold(),
-                "frozen": gc.get_freeze_count(),
-                "generations": {
-                    g: {k: round(v, 1) for k, v in t.items()} for g, t in totals.items()
-                },
-                "long_pauses": long_pauses,
-            }
-            with open(path + ".tmp", "w") as f:
-                json.dump(report, f)
-            os.replace(path + ".tmp", path)
+        maybe_write(now)
+
+    def request_started(sender: object, scope: dict | None = None, **kwargs: object) -> None:
+        now = time.time()
+        entry = seconds.setdefault(int(now), [0, set()])
+        entry[0] += 1
+        client = (scope or {}).get("client")
+        if client:
+            entry[1].add(client[1])
+        maybe_write(now)
+
+    def connect_once_django_is_there() -> None:
+        # Not imported here: every process started with the probe would import Django
+        # (and collect while doing it). A worker collects thousands of times between
+        # importing Django and its first request, so the first collection after the
+        # import connects the counter in time.
+        signals = sys.modules.get("django.core.signals")
+        if signals is not None:
+            signals.request_started.connect(
+                request_started, weak=False, dispatch_uid="vigie-gc-probe"
+            )
+            gc.callbacks.remove(connect_once)
+
+    def connect_once(phase: str, info: dict) -> None:
+        if phase == "stop":
+            connect_once_django_is_there()
 
     gc.callbacks.append(callback)
+    gc.callbacks.append(connect_once)
 
 
 if _DIR:
