@@ -126,7 +126,8 @@ def parse() -> argparse.Namespace:
         type=int,
         default=1,
         help="the generator's HTTP connection pools, each simulated user always on the same "
-        "one (HttpClients; 64 were tried against the workers' imbalance, in vain)",
+        "one (HttpClients; 64 were tried against the workers' imbalance, in vain); 0: one "
+        "per user, as browsers",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -441,13 +442,18 @@ class HttpClients:
     docs/scaling.md)."""
 
     def __init__(self, base: str, headers: dict[str, str] | None = None, pools: int = 1) -> None:
-        self.pools = [http_client(base, headers) for _ in range(max(1, pools))]
+        self.base, self.headers, self.count = base, headers, pools
+        self.pools: dict[Any, Any] = {}
 
     def of(self, user: str) -> Any:
-        return self.pools[zlib.crc32(user.encode()) % len(self.pools)]
+        # 0: each user its own pool, as each browser its own connection.
+        key = user if self.count <= 0 else zlib.crc32(user.encode()) % self.count
+        if key not in self.pools:
+            self.pools[key] = http_client(self.base, self.headers)
+        return self.pools[key]
 
     async def close(self) -> None:
-        await asyncio.gather(*(pool.close() for pool in self.pools))
+        await asyncio.gather(*(pool.close() for pool in self.pools.values()))
 
 
 class Stats:
