@@ -103,3 +103,30 @@ def test_the_load_benchmark_tells_the_busiest_workers_share_of_each_windows_requ
     assert [w["requests"] for w in report["timeline"]] == [[90, 10, 0], [10, 90, 0]]
     assert report["timeline"][1]["connections_per_s_max"] == [4, 4, 0]
     assert report["busiest_share_percent"] == {"mean": 90.0, "max": 90.0}
+
+
+def test_the_load_benchmark_tells_which_slow_answers_waited_out_a_long_collection():
+    from bench.load.run import answers_in_pauses
+
+    started = 1000.0
+    # A 300 ms pause 10 s after the first start, in one worker; a 50 ms one in the other.
+    workers_gc = [
+        {"long_pauses": [[10.0, 2, 300.0, 280.0]]},
+        {"long_pauses": [[20.0, 2, 50.0, 50.0]]},
+    ]
+    answers = [
+        (started + 9.9, 0.4),  # sent before the pause, answered after it: slow, overlapping
+        (started + 10.1, 0.05),  # sent during it: overlapping, not slow
+        (started + 15.0, 0.5),  # slow without a pause
+        (started + 20.0, 0.3),  # during the short pause only: not counted
+        (started + 30.0, 0.02),
+    ]
+
+    report = answers_in_pauses(answers, started, workers_gc)
+
+    assert report["pauses"] == 1
+    assert report["answers_overlapping"] == 2
+    assert report["answers_200ms_or_more"] == 3
+    assert report["answers_200ms_or_more_overlapping"] == 1
+    assert report["answer_without_overlapping"]["count"] == 3
+    assert report["answer_without_overlapping"]["max_ms"] == 500.0

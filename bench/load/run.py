@@ -398,6 +398,41 @@ def requests_report(
     }
 
 
+def answers_in_pauses(
+    answer_at: list[tuple[float, float]],
+    started_perf: float,
+    workers_gc: list[dict[str, Any]],
+    slow_ms: float = 200.0,
+    pause_ms: float = 100.0,
+) -> dict[str, Any]:
+    """How much of the answers' tail the workers' long collections make: the answers of
+    `slow_ms` or more whose wait overlapped a collection pause of `pause_ms` or more (in
+    either worker: which one served an answer is not known), against all answers that
+    did, and the answers' p95 without them. A pause stops the worker's every thread and
+    its event loop, so a request in it waits the pause out."""
+    pauses = [
+        (at, at + wall / 1000)
+        for worker in workers_gc
+        for at, _gen, wall, _cpu in worker.get("long_pauses", [])
+        if wall >= pause_ms
+    ]
+
+    def overlaps(sent: float, latency: float) -> bool:
+        begin = sent - started_perf
+        return any(a < begin + latency and b > begin for a, b in pauses)
+
+    hit = [overlaps(sent, latency) for sent, latency in answer_at]
+    slow = [h for h, (_s, latency) in zip(hit, answer_at, strict=True) if latency * 1000 >= slow_ms]
+    rest = [latency for h, (_s, latency) in zip(hit, answer_at, strict=True) if not h]
+    return {
+        "pauses": len(pauses),
+        "answers_overlapping": sum(hit),
+        f"answers_{int(slow_ms)}ms_or_more": len(slow),
+        f"answers_{int(slow_ms)}ms_or_more_overlapping": sum(slow),
+        "answer_without_overlapping": summary(rest),
+    }
+
+
 def imbalance(timeline: list[dict[str, Any]]) -> dict[str, float]:
     """How unevenly the workers shared the work: per window, the busiest worker's CPU less
     the idlest's (points of a core), averaged and at its worst. A worker at 80 % while the
@@ -1065,6 +1100,7 @@ def main() -> None:
         candidates = args.sessions * args.candidates
         steady_from = stats.started_perf + args.ramp + args.steady_after
         cpu_windows = sampler.cpu_timeline(wall0, args.step)
+        workers_gc = gc_report(gc_dir, pids, stats.started_perf)
         results["vigie"] = {
             "concurrent_candidates": candidates,
             "invigilators": args.sessions * args.invigilators,
@@ -1142,7 +1178,10 @@ def main() -> None:
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             # The garbage collector's pauses: each worker's, then the generator's own.
-            "gc": gc_report(gc_dir, pids, stats.started_perf),
+            "gc": workers_gc,
+            "answers_in_collections": answers_in_pauses(
+                stats.answer_at, stats.started_perf, workers_gc
+            ),
             "generator_gc": gc_report(gc_dir, [os.getpid()], stats.started_perf),
             **machine,
         }
