@@ -45,7 +45,8 @@ collector's pauses, `generator_gc`; its collector is frozen after the set-up and
 its young objects every 10,000, unless `--generator-gc default`). Its
 HTTP connections can be split in `--client-pools` pools (`HttpClients`);
 `workers_imbalance` says how evenly the workers shared the work, `workers_requests` how
-evenly they shared the requests, and over how many connections.
+evenly they shared the requests, and over how many connections; `answers_in_collections`
+how many slow answers waited out a worker's collection pause.
 """
 
 import argparse
