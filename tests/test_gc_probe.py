@@ -109,9 +109,10 @@ def test_the_load_benchmark_tells_which_slow_answers_waited_out_a_long_collectio
     from bench.load.run import answers_in_pauses
 
     started = 1000.0
-    # A 300 ms pause 10 s after the first start, in one worker; a 50 ms one in the other.
+    # A 300 ms pause 10 s after the first start, in one worker; a 50 ms one in the other;
+    # a 400 ms one while the sockets opened, before the first start: not counted.
     workers_gc = [
-        {"long_pauses": [[10.0, 2, 300.0, 280.0]]},
+        {"long_pauses": [[-30.0, 2, 400.0, 390.0], [10.0, 2, 300.0, 280.0]]},
         {"long_pauses": [[20.0, 2, 50.0, 50.0]]},
     ]
     answers = [

@@ -26,13 +26,21 @@ What the settings can do, once everything is imported and the item bank read
   10,000 objects (20–30 ms of CPU on the slow machine it was measured on).
 
 Both together halved the collector's CPU and left 0–3 pauses of 200 ms or more per worker
-in a run instead of 5–18. But the latencies were better in two pairs of runs (2,000
-candidates at their pace) and worse in three (one more at that pace, and the machine
-saturated: the 60 s burst and 3,000 candidates), with more worker CPU per request in those
-three, on a machine whose speed drifted as much as the difference. `GC_FREEZE` alone made full collections shorter (about 200 ms of
-CPU) and more frequent (every 10–15 s). So Python's collector stays the default until pairs
-of runs on a quiet machine decide; nothing here disables it, and a threshold below 1 is
-refused by the settings (0 would stop it).
+in a run instead of 5–18. On 2026-12-06 (seventh session) the latencies were still better
+in two pairs of runs and worse in three, and Python's collector stayed the default. Since
+then the requests leave no cycles (docs/scaling.md, « Cycles cut at the source »): a full
+collection now frees a few hundred objects for 260–560 ms of a stopped worker, four to
+seven times per worker in the 60 s burst's run, and 17–31 % of the answers slower than
+200 ms were waiting one out. Measured on 2026-12-07 (tenth session, « The collector,
+again »), ten runs of that burst on one machine within 100 minutes: both settings
+together, in four runs of four, no collection pause of 100 ms or more during the load,
+the collector's CPU 0.7–0.9 s per worker against 3.4–5.4 s, and the answers' p95 over the
+burst 174–222 ms (the burst's three targets met in a run with the bare ceiling); Python's,
+150–1,080 ms in six (one under 200 ms). One pair of 3,000-candidate runs went the other
+way (steady answers p95 8.2 s tuned against 2.4 s), with the machine serving 29 % less in
+the tuned run (its bare ceiling); it is the first to rerun. So both are the default;
+`GC_FREEZE=false GC_THRESHOLDS=700,10,10` restore Python's. Nothing here disables the
+collector, and a threshold below 1 is refused by the settings (0 would stop it).
 """
 
 import gc

@@ -156,14 +156,11 @@ ADMISSION_START_WAIT = envint("ADMISSION_START_WAIT", 5, minimum=0)
 ADMISSION_RETRY_AFTER = envint("ADMISSION_RETRY_AFTER", 2, minimum=1)
 ADMISSION_MAX_WAIT = envint("ADMISSION_MAX_WAIT", 15, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The garbage collector of each serving process, set once the application is loaded
-# (vigie/collector.py): GC_FREEZE freezes everything loaded out of the collections, and
-# GC_THRESHOLDS is gc.set_threshold(). Python's own by default: tuned (true, 10000,10,10) it
-# halved the collector's CPU and removed nearly every pause of 200 ms or more, but its
-# latencies were better in two pairs of runs and worse in three (docs/scaling.md, « The
-# collector's pauses »), so the choice waits for quiet-machine pairs.
-GC_FREEZE = envbool("GC_FREEZE", False)
-GC_THRESHOLDS = envints("GC_THRESHOLDS", (700, 10, 10), minimum=1)
+# The garbage collector of each serving process, set once the application is loaded:
+# GC_FREEZE freezes everything loaded out of the collections, GC_THRESHOLDS is
+# gc.set_threshold(). vigie/collector.py says why these defaults (not Python's 700,10,10).
+GC_FREEZE = envbool("GC_FREEZE", True)
+GC_THRESHOLDS = envints("GC_THRESHOLDS", (10_000, 10, 10), minimum=1)
 
 # Live updates: in-memory for one process, Redis so several workers share events.
 REDIS_URL = envstr("REDIS_URL", "")

@@ -415,7 +415,7 @@ def answers_in_pauses(
         (at, at + wall / 1000)
         for worker in workers_gc
         for at, _gen, wall, _cpu in worker.get("long_pauses", [])
-        if wall >= pause_ms
+        if wall >= pause_ms and at + wall / 1000 >= 0  # not those of the set-up
     ]
 
     def overlaps(sent: float, latency: float) -> bool:
