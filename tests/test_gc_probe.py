@@ -88,7 +88,7 @@ def test_it_counts_a_django_processs_requests_and_their_connections_per_second(t
 def test_the_load_benchmark_tells_the_busiest_workers_share_of_each_windows_requests(
     tmp_path: Path,
 ):
-    from bench.load.run import requests_report
+    from bench.load.run import probe_files, requests_report
 
     started = time.perf_counter()
     first = int(time.time()) + 1  # whole seconds after the first start
@@ -97,7 +97,7 @@ def test_the_load_benchmark_tells_the_busiest_workers_share_of_each_windows_requ
         (tmp_path / f"gc-{pid}.json").write_text(json.dumps({"requests": seconds}))
     (tmp_path / "gc-3.json").write_text(json.dumps({"generations": {}}))  # no requests
 
-    report = requests_report(str(tmp_path), [1, 2, 3], started, step=4)
+    report = requests_report(probe_files(str(tmp_path), [1, 2, 3]), started, step=4)
 
     assert report["requests"] == [100, 100, 0]
     assert [w["requests"] for w in report["timeline"]] == [[90, 10, 0], [10, 90, 0]]
@@ -131,3 +131,37 @@ def test_the_load_benchmark_tells_which_slow_answers_waited_out_a_long_collectio
     assert report["answers_200ms_or_more_overlapping"] == 1
     assert report["answer_without_overlapping"]["count"] == 3
     assert report["answer_without_overlapping"]["max_ms"] == 500.0
+
+
+def test_the_load_benchmark_tells_what_a_request_cost_the_machine_in_the_steady_state():
+    from bench.load.run import steady_cost
+
+    def cpu(at: int, machine: float, workers: list[float]) -> dict:
+        return {
+            "from_s": at,
+            "cpu_percent": workers,
+            "machine_percent": machine,
+            "postgres_percent": 20.0,
+        }
+
+    # The ramp's windows (0, 20) and the last, partial one (60) do not count.
+    cpu_windows = [
+        cpu(0, 190.0, [90.0, 90.0]),
+        cpu(20, 150.0, [60.0, 50.0]),
+        cpu(40, 170.0, [70.0, 60.0]),
+        cpu(60, 10.0, [1.0, 1.0]),
+    ]
+    requests = [
+        {"from_s": k, "requests": [n, n]} for k, n in ((0, 100), (20, 2000), (40, 2000), (60, 5))
+    ]
+
+    cost = steady_cost(cpu_windows, requests, since_s=20, until_s=70, step=20)
+
+    # 200 requests a second; the machine at 160 % of a core: 8 ms of CPU each.
+    assert cost == {
+        "requests_per_s": 200.0,
+        "machine_cpu_ms_per_request": 8.0,
+        "workers_cpu_ms_per_request": 6.0,
+        "postgres_cpu_ms_per_request": 1.0,
+    }
+    assert steady_cost(cpu_windows, requests, since_s=100, until_s=120, step=20) == {}

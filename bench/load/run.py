@@ -46,7 +46,10 @@ its young objects every 10,000, unless `--generator-gc default`). Its
 HTTP connections can be split in `--client-pools` pools (`HttpClients`);
 `workers_imbalance` says how evenly the workers shared the work, `workers_requests` how
 evenly they shared the requests, and over how many connections; `answers_in_collections`
-how many slow answers waited out a worker's collection pause.
+how many slow answers waited out a worker's collection pause; `steady_state.cost` what a
+request cost the machine, the workers and PostgreSQL in the steady state (ms of CPU): with
+3,000 candidates the steady answers' p95 follows the machine's figure (docs/scaling.md,
+« The knee »).
 """
 
 import argparse
@@ -317,21 +320,35 @@ class Sampler:
         ]
 
 
-def gc_report(folder: str, pids: list[int], started_perf: float) -> list[dict[str, Any]]:
+def probe_files(folder: str, pids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """Each process's file from bench/load/gcprobe/sitecustomize.py (None if it wrote none):
+    read once, for gc_report and requests_report."""
+    files = {pid: Path(folder) / f"gc-{pid}.json" for pid in pids}
+    return {
+        pid: json.loads(path.read_text()) if path.exists() else None for pid, path in files.items()
+    }
+
+
+def first_start_epoch(started_perf: float) -> float:
+    """The first start's wall-clock time: the probes write epoch seconds, the timelines count
+    from the first start (perf_counter)."""
+    return time.time() - time.perf_counter() + started_perf
+
+
+def gc_report(
+    probes: dict[int, dict[str, Any] | None], started_perf: float
+) -> list[dict[str, Any]]:
     """Each process's collector, from bench/load/gcprobe/sitecustomize.py's files: per
     generation the collections, their CPU and wall time and the longest; the pauses of
     50 ms or more, at their time in s after the first start (as the timelines)."""
-    offset = time.time() - time.perf_counter()
+    start = first_start_epoch(started_perf)
     report: list[dict[str, Any]] = []
-    for pid in pids:
-        path = Path(folder) / f"gc-{pid}.json"
-        if not path.exists():
+    for pid, data in probes.items():
+        if data is None:
             report.append({"pid": pid, "recorded": False})
             continue
-        data = json.loads(path.read_text())
         pauses = [
-            [round(at - offset - started_perf, 1), gen, wall, cpu]
-            for at, gen, wall, cpu in data["long_pauses"]
+            [round(at - start, 1), gen, wall, cpu] for at, gen, wall, cpu in data["long_pauses"]
         ]
         report.append(
             {
@@ -348,7 +365,7 @@ def gc_report(folder: str, pids: list[int], started_perf: float) -> list[dict[st
 
 
 def requests_report(
-    folder: str, pids: list[int], started_perf: float, step: float
+    probes: dict[int, dict[str, Any] | None], started_perf: float, step: float
 ) -> dict[str, Any]:
     """How the workers shared the HTTP requests (bench/load/gcprobe/sitecustomize.py
     counts each worker's per second, and the client connections they came on): per window
@@ -357,12 +374,11 @@ def requests_report(
     each window's requests, on average and at its worst (50 % is an even split between
     two). The CPU timeline shows an imbalance; this says whether the requests made it, and
     over how few of the generator's connections they came."""
-    start = time.time() - time.perf_counter() + started_perf
+    start = first_start_epoch(started_perf)
     per_worker: list[dict[int, list[int]]] = []
     totals = []
-    for pid in pids:
-        path = Path(folder) / f"gc-{pid}.json"
-        seconds = json.loads(path.read_text()).get("requests", {}) if path.exists() else {}
+    for data in probes.values():
+        seconds = (data or {}).get("requests", {})
         windows: dict[int, list[int]] = {}
         for second, (count, connections) in seconds.items():
             if int(second) + 1 <= start:
@@ -442,6 +458,42 @@ def imbalance(timeline: list[dict[str, Any]]) -> dict[str, float]:
     if not gaps:
         return {}
     return {"mean_points": round(sum(gaps) / len(gaps), 1), "max_points": round(max(gaps), 1)}
+
+
+def steady_cost(
+    cpu_windows: list[dict[str, Any]],
+    requests_timeline: list[dict[str, Any]],
+    since_s: float,
+    until_s: float,
+    step: float,
+) -> dict[str, Any]:
+    """The CPU one request cost in the steady state, in ms: the machine's (workers,
+    PostgreSQL, Redis, the generator and whatever else ran), the workers' and PostgreSQL's,
+    from the whole windows between `since_s` and `until_s`. The CPU timeline counts from the
+    start of the load and the requests' from the first start (a few seconds later, after
+    the invigilators' pages): in the steady state both rates are flat, so each is averaged
+    over its own windows. With 3,000 candidates the steady answers' p95 followed the
+    machine's figure from run to run, the code unchanged (docs/scaling.md, « The knee »)."""
+
+    def whole(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [w for w in windows if w["from_s"] >= since_s and w["from_s"] + step <= until_s]
+
+    cpu = whole(cpu_windows)
+    counts = [sum(w["requests"]) for w in whole(requests_timeline)]
+    if not cpu or not counts or not sum(counts):
+        return {}
+    per_s = sum(counts) / (step * len(counts))
+
+    def ms(percents: list[float]) -> float:
+        # % of a core, averaged over the windows, per request a second: ms of CPU each.
+        return round(10 * sum(percents) / len(percents) / per_s, 2)
+
+    return {
+        "requests_per_s": round(per_s, 1),
+        "machine_cpu_ms_per_request": ms([w.get("machine_percent", 0.0) for w in cpu]),
+        "workers_cpu_ms_per_request": ms([sum(w["cpu_percent"]) for w in cpu]),
+        "postgres_cpu_ms_per_request": ms([w.get("postgres_percent", 0.0) for w in cpu]),
+    }
 
 
 # --- Vigie under load --------------------------------------------------------------------
@@ -1101,7 +1153,9 @@ def main() -> None:
         candidates = args.sessions * args.candidates
         steady_from = stats.started_perf + args.ramp + args.steady_after
         cpu_windows = sampler.cpu_timeline(wall0, args.step)
-        workers_gc = gc_report(gc_dir, pids, stats.started_perf)
+        probes = probe_files(gc_dir, pids)
+        workers_gc = gc_report(probes, stats.started_perf)
+        workers_requests = requests_report(probes, stats.started_perf, args.step)
         results["vigie"] = {
             "concurrent_candidates": candidates,
             "invigilators": args.sessions * args.invigilators,
@@ -1166,6 +1220,13 @@ def main() -> None:
                 "from_s_after_start": args.ramp + args.steady_after,
                 "answer": summary([lat for t, lat in stats.answer_at if t >= steady_from]),
                 "push": summary([lat for t, lat in stats.push_at if t >= steady_from]),
+                "cost": steady_cost(
+                    cpu_windows,
+                    workers_requests["timeline"],
+                    args.ramp + args.steady_after,
+                    args.ramp + args.duration,
+                    args.step,
+                ),
             },
             "pushes_expected": len(stats.sent) * args.invigilators,
             "error_count": len(stats.errors),
@@ -1175,7 +1236,7 @@ def main() -> None:
             "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
             "workers_cpu_timeline": cpu_windows,
             "workers_imbalance": imbalance(cpu_windows),
-            "workers_requests": requests_report(gc_dir, pids, stats.started_perf, args.step),
+            "workers_requests": workers_requests,
             "client_cpu_percent": round(client_cpu, 1),
             "generator_loop_lag": summary(stats.loop_lag),
             # The garbage collector's pauses: each worker's, then the generator's own.
@@ -1183,7 +1244,7 @@ def main() -> None:
             "answers_in_collections": answers_in_pauses(
                 stats.answer_at, stats.started_perf, workers_gc
             ),
-            "generator_gc": gc_report(gc_dir, [os.getpid()], stats.started_perf),
+            "generator_gc": gc_report(probe_files(gc_dir, [os.getpid()]), stats.started_perf),
             **machine,
         }
         print(json.dumps(results["vigie"], indent=2), flush=True)
