@@ -1151,7 +1151,8 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         candidates = args.sessions * args.candidates
-        steady_from = stats.started_perf + args.ramp + args.steady_after
+        steady_s = args.ramp + args.steady_after  # the steady state, in s after the first start
+        steady_from = stats.started_perf + steady_s
         cpu_windows = sampler.cpu_timeline(wall0, args.step)
         probes = probe_files(gc_dir, pids)
         workers_gc = gc_report(probes, stats.started_perf)
@@ -1217,13 +1218,13 @@ def main() -> None:
                 2,
             ),
             "steady_state": {
-                "from_s_after_start": args.ramp + args.steady_after,
+                "from_s_after_start": steady_s,
                 "answer": summary([lat for t, lat in stats.answer_at if t >= steady_from]),
                 "push": summary([lat for t, lat in stats.push_at if t >= steady_from]),
                 "cost": steady_cost(
                     cpu_windows,
                     workers_requests["timeline"],
-                    args.ramp + args.steady_after,
+                    steady_s,
                     args.ramp + args.duration,
                     args.step,
                 ),
@@ -1233,7 +1234,7 @@ def main() -> None:
             "error_rate": round(len(stats.errors) / max(stats.requests, 1), 5),
             "errors": stats.errors[:20],
             "workers": sampler.report(),
-            "workers_steady_state": sampler.report(since=wall0 + args.ramp + args.steady_after),
+            "workers_steady_state": sampler.report(since=wall0 + steady_s),
             "workers_cpu_timeline": cpu_windows,
             "workers_imbalance": imbalance(cpu_windows),
             "workers_requests": workers_requests,
